@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AmbitoConfig(AppConfig):
+    name = "ambito"
+    verbose_name = "Ambito territoriale"

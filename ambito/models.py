@@ -1,0 +1,179 @@
+"""The territory: ambiti, their aggregazioni territoriali, comuni and population; the operators."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Ambito(models.Model):
+    """An Ambito territoriale: the comuni that share a Piano di Zona and approve one POA a year."""
+
+    nome = models.CharField("nome", max_length=200, unique=True)
+    comune_capofila = models.ForeignKey(
+        "Comune",
+        verbose_name="comune capofila",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ente_strumentale = models.CharField(
+        "ente strumentale",
+        max_length=200,
+        blank=True,
+        help_text="Ad es. l'azienda sociale che supporta l'ufficio di piano.",
+    )
+
+    class Meta:
+        verbose_name = "ambito territoriale"
+        verbose_name_plural = "ambiti territoriali"
+        ordering = ["nome"]
+
+    def __str__(self) -> str:
+        return self.nome
+
+
+class AggregazioneTerritoriale(models.Model):
+    """A sub-ambito (AT 1 … AT 7 in the Cremonese), used to group comuni in the plan's tables."""
+
+    ambito = models.ForeignKey(Ambito, on_delete=models.CASCADE, related_name="aggregazioni")
+    numero = models.PositiveSmallIntegerField("numero")
+    denominazione = models.CharField(
+        "denominazione", max_length=100, blank=True, help_text="Ad es. «Nord», «Centro Sud»."
+    )
+
+    class Meta:
+        verbose_name = "aggregazione territoriale"
+        verbose_name_plural = "aggregazioni territoriali"
+        ordering = ["ambito", "numero"]
+        constraints = [
+            models.UniqueConstraint(fields=["ambito", "numero"], name="aggregazione_numero_unico"),
+            models.CheckConstraint(condition=Q(numero__gte=1), name="aggregazione_numero_positivo"),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" – {self.denominazione}" if self.denominazione else ""
+        return f"AT {self.numero}{suffix}"
+
+
+class Comune(models.Model):
+    """A comune, identified by its ISTAT code. A comune outside every ambito has ``ambito`` unset."""
+
+    codice_istat = models.CharField("codice ISTAT", max_length=6, unique=True)
+    nome = models.CharField("nome", max_length=100)
+    provincia = models.CharField("sigla provincia", max_length=2)
+    ambito = models.ForeignKey(
+        Ambito, on_delete=models.PROTECT, null=True, blank=True, related_name="comuni"
+    )
+    aggregazione = models.ForeignKey(
+        AggregazioneTerritoriale,
+        verbose_name="aggregazione territoriale",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="comuni",
+    )
+    superficie_kmq = models.DecimalField(
+        "superficie (km²)", max_digits=9, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = "comune"
+        verbose_name_plural = "comuni"
+        ordering = ["nome"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(codice_istat__regex=r"^[0-9]{6}$"), name="comune_codice_istat_6_cifre"
+            ),
+            models.CheckConstraint(
+                condition=Q(provincia__regex=r"^[A-Z]{2}$"), name="comune_provincia_sigla"
+            ),
+            models.CheckConstraint(
+                condition=Q(superficie_kmq__isnull=True) | Q(superficie_kmq__gt=0),
+                name="comune_superficie_positiva",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.nome
+
+
+class Popolazione(models.Model):
+    """Resident population of a comune at a reference date, with its source."""
+
+    comune = models.ForeignKey(Comune, on_delete=models.CASCADE, related_name="popolazioni")
+    data_riferimento = models.DateField("data di riferimento")
+    abitanti = models.PositiveIntegerField("abitanti")
+    famiglie = models.PositiveIntegerField("famiglie", null=True, blank=True)
+    fonte = models.CharField("fonte", max_length=100, default="ISTAT")
+
+    class Meta:
+        verbose_name = "popolazione"
+        verbose_name_plural = "popolazione"
+        ordering = ["comune", "-data_riferimento"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comune", "data_riferimento"], name="popolazione_una_per_data"
+            ),
+            models.CheckConstraint(condition=Q(abitanti__gte=0), name="popolazione_abitanti_non_negativi"),
+            models.CheckConstraint(
+                condition=Q(famiglie__isnull=True) | Q(famiglie__gte=0),
+                name="popolazione_famiglie_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.comune} al {self.data_riferimento:%d/%m/%Y}: {self.abitanti}"
+
+
+class Ruolo(models.TextChoices):
+    UFFICIO_DI_PIANO = "ufficio_di_piano", "Ufficio di piano"
+    COMUNE = "comune", "Operatore comunale"
+    ALER = "aler", "Operatore ALER"
+    ASSEMBLEA = "assemblea", "Membro dell'Assemblea dei Sindaci"
+
+
+# Roles that act for one ente proprietario and must name it.
+RUOLI_CON_ENTE = [Ruolo.COMUNE, Ruolo.ALER]
+
+
+class Operatore(models.Model):
+    """A user's role in an ambito and, for comuni and ALER, the ente they act for."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatore"
+    )
+    ambito = models.ForeignKey(Ambito, on_delete=models.PROTECT, related_name="operatori")
+    ruolo = models.CharField("ruolo", max_length=20, choices=Ruolo.choices)
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario",
+        verbose_name="ente per cui opera",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="operatori",
+    )
+
+    class Meta:
+        verbose_name = "operatore"
+        verbose_name_plural = "operatori"
+        ordering = ["ambito", "ruolo", "user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(ruolo__in=RUOLI_CON_ENTE) | Q(ente__isnull=False),
+                name="operatore_ente_obbligatorio_per_comune_e_aler",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        ente = f" – {self.ente}" if self.ente_id else ""
+        return f"{self.user.get_username()} ({self.get_ruolo_display()}{ente})"
+
+
+def data_popolazione_default(anno_piano: int) -> datetime.date:
+    """The population date a plan for ``anno_piano`` uses: 1 January of the year before."""
+    return datetime.date(anno_piano - 1, 1, 1)

@@ -1,0 +1,245 @@
+"""Enti proprietari, their housing units, and what each ente declares about them in a plan year."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class TipoEnte(models.TextChoices):
+    COMUNE = "comune", "Comune"
+    ALER = "aler", "ALER"
+    OPERATORE = "operatore", "Operatore accreditato"
+
+
+class EnteProprietario(models.Model):
+    """Who owns housing units in an ambito: a comune, ALER (one U.O.G.), or an operatore accreditato.
+
+    Every comune of the ambito has its ente, even when it owns nothing: the ricognizione asks all of
+    them for an answer. ``gestore`` is the ente that manages the units (many comuni delegate to ALER).
+    """
+
+    ambito = models.ForeignKey("ambito.Ambito", on_delete=models.PROTECT, related_name="enti")
+    tipo = models.CharField("tipo", max_length=10, choices=TipoEnte.choices)
+    denominazione = models.CharField("denominazione", max_length=200)
+    comune = models.OneToOneField(
+        "ambito.Comune",
+        verbose_name="comune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ente",
+        help_text="Solo per gli enti di tipo Comune.",
+    )
+    uog = models.CharField(
+        "unità organizzativa",
+        max_length=100,
+        blank=True,
+        help_text="Per ALER: l'U.O.G. territorialmente competente, ad es. «U.O.G. di Cremona».",
+    )
+    gestore = models.ForeignKey(
+        "self",
+        verbose_name="ente gestore",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enti_gestiti",
+        help_text="Vuoto se l'ente gestisce direttamente le proprie unità.",
+    )
+    email = models.EmailField("e-mail", blank=True)
+
+    class Meta:
+        verbose_name = "ente proprietario"
+        verbose_name_plural = "enti proprietari"
+        ordering = ["ambito", "tipo", "denominazione"]
+        constraints = [
+            models.UniqueConstraint(fields=["ambito", "denominazione"], name="ente_denominazione_unica"),
+            models.CheckConstraint(
+                condition=(Q(tipo=TipoEnte.COMUNE) & Q(comune__isnull=False))
+                | (~Q(tipo=TipoEnte.COMUNE) & Q(comune__isnull=True)),
+                name="ente_comune_solo_per_tipo_comune",
+            ),
+            models.CheckConstraint(
+                condition=Q(gestore__isnull=True) | ~Q(gestore=models.F("pk")),
+                name="ente_non_gestore_di_se_stesso",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.denominazione
+
+    @property
+    def is_comune(self) -> bool:
+        return self.tipo == TipoEnte.COMUNE
+
+
+class TipoServizio(models.TextChoices):
+    SAP = "SAP", "SAP – servizi abitativi pubblici"
+    SAS = "SAS", "SAS – servizi abitativi sociali"
+
+
+class UnitaAbitativa(models.Model):
+    """One housing unit (U.I.) in an ente's registry.
+
+    The ID regionale is unique when known; units whose ID was "non comunicato" have it unset.
+    """
+
+    ente = models.ForeignKey(EnteProprietario, on_delete=models.PROTECT, related_name="unita")
+    comune = models.ForeignKey(
+        "ambito.Comune",
+        verbose_name="comune in cui si trova",
+        on_delete=models.PROTECT,
+        related_name="unita",
+    )
+    id_regionale = models.CharField(
+        "ID regionale",
+        max_length=20,
+        null=True,
+        blank=True,
+        help_text="Identificativo nell'anagrafe regionale del patrimonio. Vuoto se non comunicato.",
+    )
+    codice_ente = models.CharField("codice dell'ente", max_length=40, blank=True)
+    tipo = models.CharField("servizio", max_length=3, choices=TipoServizio.choices, default=TipoServizio.SAP)
+    indirizzo = models.CharField("indirizzo", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "unità abitativa"
+        verbose_name_plural = "unità abitative"
+        ordering = ["ente", "comune", "id_regionale", "codice_ente", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_regionale"],
+                condition=Q(id_regionale__isnull=False),
+                name="unita_id_regionale_unico",
+            ),
+            models.CheckConstraint(
+                condition=Q(id_regionale__isnull=True) | Q(id_regionale__regex=r"^[0-9A-Za-z./-]+$"),
+                name="unita_id_regionale_non_vuoto",
+            ),
+            models.UniqueConstraint(
+                fields=["ente", "codice_ente"],
+                condition=~Q(codice_ente=""),
+                name="unita_codice_ente_unico_per_ente",
+            ),
+        ]
+        indexes = [models.Index(fields=["ente", "comune"], name="unita_ente_comune")]
+
+    def __str__(self) -> str:
+        ident = self.id_regionale or "ID non comunicato"
+        codice = f" ({self.codice_ente})" if self.codice_ente else ""
+        return f"U.I. {ident}{codice} – {self.comune}"
+
+
+class Stato(models.TextChoices):
+    """The state of a unit in a plan year: the plan section that counts it."""
+
+    CARENZA_MANUTENTIVA = "carenza", "In carenza manutentiva (art. 10)"  # section b
+    RISTRUTTURAZIONE = "ristrutturazione", "In ristrutturazione / recupero"  # section c
+    NUOVA_EDIFICAZIONE = "nuova", "Di nuova edificazione"  # section d
+    LIBERA = "libera", "Già libera"  # section e
+    CONFERITA_PRIVATI = "conferita", "Conferita da privati (art. 23 c. 2)"  # section f
+
+
+class StatoUnita(models.Model):
+    """What an ente declares about one unit for a plan: at most one state per unit per plan."""
+
+    piano = models.ForeignKey(
+        "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="stati_unita"
+    )
+    unita = models.ForeignKey(UnitaAbitativa, on_delete=models.CASCADE, related_name="stati")
+    stato = models.CharField("stato", max_length=20, choices=Stato.choices)
+    programma = models.CharField(
+        "programma / lotto",
+        max_length=120,
+        blank=True,
+        help_text="Il programma di ristrutturazione o il lotto in cui l'unità è inserita.",
+    )
+    stato_origine = models.CharField(
+        "stato come dichiarato",
+        max_length=120,
+        blank=True,
+        help_text="Il testo dello stato come riportato dalla piattaforma regionale o dall'ente.",
+    )
+    note = models.CharField("note", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "stato dell'unità nel piano"
+        verbose_name_plural = "stati delle unità nel piano"
+        ordering = ["piano", "unita"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "unita"], name="stato_unico_per_unita_e_piano"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unita}: {self.get_stato_display()}"
+
+
+class ConsistenzaDichiarata(models.Model):
+    """The consistenza an ente declares for the plan (section a).
+
+    A row with no numbers records that the ente owns units but did not communicate how many.
+    """
+
+    piano = models.ForeignKey(
+        "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="consistenze"
+    )
+    ente = models.ForeignKey(EnteProprietario, on_delete=models.CASCADE, related_name="consistenze")
+    sap = models.PositiveIntegerField("alloggi SAP", null=True, blank=True)
+    sas = models.PositiveIntegerField("alloggi SAS", null=True, blank=True)
+    fonte = models.CharField(
+        "fonte",
+        max_length=120,
+        blank=True,
+        help_text="Ad es. «ricognizione 2025», «comunicata in anni precedenti», «piattaforma regionale».",
+    )
+
+    class Meta:
+        verbose_name = "consistenza dichiarata"
+        verbose_name_plural = "consistenze dichiarate"
+        ordering = ["piano", "ente"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente"], name="consistenza_una_per_ente"),
+            models.CheckConstraint(
+                condition=(Q(sap__isnull=True) & Q(sas__isnull=True))
+                | (Q(sap__isnull=False) & Q(sas__isnull=False)),
+                name="consistenza_sap_sas_entrambi_o_nessuno",
+            ),
+            models.CheckConstraint(
+                condition=Q(sap__isnull=True) | (Q(sap__gte=0) & Q(sas__gte=0)),
+                name="consistenza_non_negativa",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ente}: {self.totale if self.comunicata else 'non comunicata'}"
+
+    @property
+    def comunicata(self) -> bool:
+        return self.sap is not None
+
+    @property
+    def totale(self) -> int | None:
+        return None if self.sap is None else self.sap + self.sas
+
+
+class TurnoverPrevisto(models.Model):
+    """Units an ente expects to free up by turnover in a comune during the year (a count, section e)."""
+
+    piano = models.ForeignKey(
+        "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="turnover"
+    )
+    ente = models.ForeignKey(EnteProprietario, on_delete=models.CASCADE, related_name="turnover")
+    comune = models.ForeignKey("ambito.Comune", on_delete=models.PROTECT, related_name="+")
+    numero = models.PositiveIntegerField("numero di alloggi")
+
+    class Meta:
+        verbose_name = "turnover previsto"
+        verbose_name_plural = "turnover previsti"
+        ordering = ["piano", "ente", "comune"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente", "comune"], name="turnover_unico"),
+            models.CheckConstraint(condition=Q(numero__gte=1), name="turnover_positivo"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ente} – {self.comune}: {self.numero}"

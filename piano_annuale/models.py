@@ -1,0 +1,199 @@
+"""The plan of an ambito for a year and what the ricognizione collects for it beyond the units."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class StatoPiano(models.TextChoices):
+    RICOGNIZIONE = "ricognizione", "Ricognizione aperta"
+    BOZZA = "bozza", "Bozza"
+    INVIATA_ALER = "inviata_aler", "Inviata ad ALER per il parere"
+    PARERE_ESPRESSO = "parere_espresso", "Parere ALER espresso"
+    TRASMESSA_ASSEMBLEA = "trasmessa_assemblea", "Trasmessa all'Assemblea dei Sindaci"
+    APPROVATA = "approvata", "Approvata"
+
+
+class PianoAnnuale(models.Model):
+    """The Piano Annuale dell'Offerta dei Servizi Abitativi of one ambito for one year."""
+
+    ambito = models.ForeignKey("ambito.Ambito", on_delete=models.PROTECT, related_name="piani")
+    anno = models.PositiveSmallIntegerField("anno")
+    stato = models.CharField(
+        "stato", max_length=20, choices=StatoPiano.choices, default=StatoPiano.RICOGNIZIONE
+    )
+    data_popolazione = models.DateField(
+        "data di riferimento della popolazione",
+        help_text="La data dei dati anagrafici usati dal piano (di norma il 1° gennaio dell'anno precedente).",
+    )
+    scadenza_ricognizione = models.DateField("scadenza della ricognizione", null=True, blank=True)
+    creato_il = models.DateTimeField("creato il", auto_now_add=True)
+    aggiornato_il = models.DateTimeField("aggiornato il", auto_now=True)
+
+    class Meta:
+        verbose_name = "piano annuale"
+        verbose_name_plural = "piani annuali"
+        ordering = ["ambito", "-anno"]
+        constraints = [
+            models.UniqueConstraint(fields=["ambito", "anno"], name="piano_unico_per_ambito_e_anno"),
+            # R.R. 4/2017 introduced the plan: no plan can predate 2018.
+            models.CheckConstraint(
+                condition=Q(anno__gte=2018) & Q(anno__lte=2100), name="piano_anno_plausibile"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Piano annuale {self.anno} – {self.ambito}"
+
+    @property
+    def anno_precedente(self) -> int:
+        return self.anno - 1
+
+
+class StatoRisposta(models.TextChoices):
+    NESSUNA = "nessuna", "Nessuna risposta"
+    IN_CORSO = "in_corso", "In compilazione"
+    NIENTE_DA_DICHIARARE = "niente", "Nulla da dichiarare"
+    INVIATA = "inviata", "Inviata"
+    RIAPERTA = "riaperta", "Riaperta dall'ufficio di piano"
+
+
+# Answers that count as a reply to the ricognizione (L.R. 16/2016 art. 6).
+RISPOSTE_DATE = [StatoRisposta.NIENTE_DA_DICHIARARE, StatoRisposta.INVIATA]
+
+
+class RispostaRicognizione(models.Model):
+    """Where an ente stands in answering the ricognizione of a plan."""
+
+    piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="risposte")
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="risposte"
+    )
+    stato = models.CharField(
+        "stato", max_length=10, choices=StatoRisposta.choices, default=StatoRisposta.NESSUNA
+    )
+    aggiornata_il = models.DateTimeField("ultima modifica", null=True, blank=True)
+    aggiornata_da = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="modificata da",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    inviata_il = models.DateTimeField("inviata il", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "risposta alla ricognizione"
+        verbose_name_plural = "risposte alla ricognizione"
+        ordering = ["piano", "ente"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente"], name="risposta_una_per_ente"),
+            models.CheckConstraint(
+                condition=~Q(stato__in=RISPOSTE_DATE) | Q(inviata_il__isnull=False),
+                name="risposta_data_invio_se_inviata",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ente}: {self.get_stato_display()}"
+
+    @property
+    def ha_risposto(self) -> bool:
+        return self.stato in RISPOSTE_DATE
+
+
+class ScelteEnte(models.Model):
+    """An ente's choices for the plan: indigenti threshold (h), extra category (i), FdP quota (i.b)."""
+
+    piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="scelte")
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="scelte"
+    )
+    soglia_indigenti_eccedente = models.PositiveSmallIntegerField(
+        "soglia % indigenti eccedente il 20%",
+        default=0,
+        help_text="Punti percentuali oltre il 20% riservati ai nuclei indigenti (ISEE ≤ € 3.000).",
+    )
+    categoria_aggiuntiva = models.TextField(
+        "categoria aggiuntiva di particolare rilevanza sociale", blank=True
+    )
+    motivazione_categoria = models.TextField("motivazione della categoria", blank=True)
+    quota_forze_polizia = models.PositiveSmallIntegerField(
+        "% U.I. destinate a Forze di Polizia e Vigili del Fuoco",
+        default=0,
+        help_text="Da 0 a 10 (art. 7 bis R.R. 4/2017).",
+    )
+
+    class Meta:
+        verbose_name = "scelte dell'ente"
+        verbose_name_plural = "scelte degli enti"
+        ordering = ["piano", "ente"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente"], name="scelte_una_per_ente"),
+            models.CheckConstraint(
+                condition=Q(soglia_indigenti_eccedente__gte=0) & Q(soglia_indigenti_eccedente__lte=80),
+                name="scelte_soglia_indigenti_0_80",
+            ),
+            models.CheckConstraint(
+                condition=Q(quota_forze_polizia__gte=0) & Q(quota_forze_polizia__lte=10),
+                name="scelte_forze_polizia_0_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scelte di {self.ente}"
+
+
+class DestinazioneSAT(models.Model):
+    """Units an ente destines to servizi abitativi transitori in a comune (section j): a count."""
+
+    piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="destinazioni_sat")
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="destinazioni_sat"
+    )
+    comune = models.ForeignKey("ambito.Comune", on_delete=models.PROTECT, related_name="+")
+    numero = models.PositiveIntegerField("numero di U.I.")
+
+    class Meta:
+        verbose_name = "destinazione ai SAT"
+        verbose_name_plural = "destinazioni ai SAT"
+        ordering = ["piano", "ente", "comune"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente", "comune"], name="sat_unico"),
+            models.CheckConstraint(condition=Q(numero__gte=1), name="sat_positivo"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ente} – {self.comune}: {self.numero} SAT"
+
+
+class AssegnazioniAnnoPrecedente(models.Model):
+    """SAP units an ente assigned in the year before the plan (section k)."""
+
+    piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="assegnazioni")
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="assegnazioni"
+    )
+    totale = models.PositiveIntegerField("U.I. assegnate")
+    mobilita = models.PositiveIntegerField("di cui per mobilità", default=0)
+    in_deroga = models.PositiveIntegerField("di cui in deroga", default=0)
+
+    class Meta:
+        verbose_name = "assegnazioni dell'anno precedente"
+        verbose_name_plural = "assegnazioni dell'anno precedente"
+        ordering = ["piano", "ente"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente"], name="assegnazioni_una_per_ente"),
+            models.CheckConstraint(
+                condition=Q(mobilita__lte=models.F("totale")), name="assegnazioni_mobilita_entro_totale"
+            ),
+            models.CheckConstraint(
+                condition=Q(in_deroga__lte=models.F("totale")), name="assegnazioni_deroga_entro_totale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ente}: {self.totale} assegnate"
