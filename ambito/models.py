@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 
 class Ambito(models.Model):
@@ -60,6 +60,19 @@ class AggregazioneTerritoriale(models.Model):
         return f"AT {self.numero}{suffix}"
 
 
+class ComuneQuerySet(models.QuerySet):
+    def dell_ambito(self, ambito: Ambito) -> ComuneQuerySet:
+        return self.filter(ambito=ambito)
+
+    def con_popolazione(self, data: datetime.date) -> ComuneQuerySet:
+        """Annotate ``abitanti`` and ``famiglie`` at ``data`` (None where not recorded)."""
+        alla_data = Popolazione.objects.filter(comune=OuterRef("pk"), data_riferimento=data)
+        return self.annotate(
+            abitanti=Subquery(alla_data.values("abitanti")[:1]),
+            famiglie=Subquery(alla_data.values("famiglie")[:1]),
+        )
+
+
 class Comune(models.Model):
     """A comune, identified by its ISTAT code. A comune outside every ambito has ``ambito`` unset."""
 
@@ -80,6 +93,8 @@ class Comune(models.Model):
     superficie_kmq = models.DecimalField(
         "superficie (km²)", max_digits=9, decimal_places=2, null=True, blank=True
     )
+
+    objects = ComuneQuerySet.as_manager()
 
     class Meta:
         verbose_name = "comune"

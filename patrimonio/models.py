@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
+
+if TYPE_CHECKING:
+    from ambito.models import Ambito
+    from piano_annuale.models import PianoAnnuale
 
 
 class TipoEnte(models.TextChoices):
     COMUNE = "comune", "Comune"
     ALER = "aler", "ALER"
     OPERATORE = "operatore", "Operatore accreditato"
+
+
+class EnteQuerySet(models.QuerySet):
+    def dell_ambito(self, ambito: Ambito) -> EnteQuerySet:
+        return self.filter(ambito=ambito)
+
+    def comunali(self) -> EnteQuerySet:
+        return self.filter(tipo=TipoEnte.COMUNE)
 
 
 class EnteProprietario(models.Model):
@@ -48,6 +62,8 @@ class EnteProprietario(models.Model):
     )
     email = models.EmailField("e-mail", blank=True)
 
+    objects = EnteQuerySet.as_manager()
+
     class Meta:
         verbose_name = "ente proprietario"
         verbose_name_plural = "enti proprietari"
@@ -78,6 +94,24 @@ class TipoServizio(models.TextChoices):
     SAS = "SAS", "SAS – servizi abitativi sociali"
 
 
+class UnitaQuerySet(models.QuerySet):
+    def dell_ambito(self, ambito: Ambito) -> UnitaQuerySet:
+        """Units owned by the enti of an ambito (wherever they stand)."""
+        return self.filter(ente__ambito=ambito)
+
+    def del_piano(self, piano: PianoAnnuale) -> UnitaQuerySet:
+        """Units with a declared state in the plan."""
+        return self.filter(stati__piano=piano)
+
+    def per_ente_e_tipo(self) -> models.QuerySet:
+        """Rows ``{ente_id, tipo, numero}``: how many units each ente lists, SAP and SAS apart."""
+        return self.values("ente_id", "tipo").annotate(numero=Count("pk")).order_by()
+
+    def coppie_ente_comune(self) -> models.QuerySet:
+        """Distinct ``(ente_id, comune_id)`` pairs where an ente has at least one unit."""
+        return self.values_list("ente_id", "comune_id").distinct().order_by()
+
+
 class UnitaAbitativa(models.Model):
     """One housing unit (U.I.) in an ente's registry.
 
@@ -101,6 +135,8 @@ class UnitaAbitativa(models.Model):
     codice_ente = models.CharField("codice dell'ente", max_length=40, blank=True)
     tipo = models.CharField("servizio", max_length=3, choices=TipoServizio.choices, default=TipoServizio.SAP)
     indirizzo = models.CharField("indirizzo", max_length=200, blank=True)
+
+    objects = UnitaQuerySet.as_manager()
 
     class Meta:
         verbose_name = "unità abitativa"
@@ -140,6 +176,33 @@ class Stato(models.TextChoices):
     CONFERITA_PRIVATI = "conferita", "Conferita da privati (art. 23 c. 2)"  # section f
 
 
+class StatoUnitaQuerySet(models.QuerySet):
+    def del_piano(self, piano: PianoAnnuale) -> StatoUnitaQuerySet:
+        return self.filter(piano=piano)
+
+    def per_ente_comune_stato(self) -> models.QuerySet:
+        """Rows ``{ente_id, comune_id, stato, tipo, programma, senza_id, numero}``: the counts every
+        section of the plan is built from, in one grouped query."""
+        return (
+            self.values(
+                "stato",
+                "programma",
+                ente_id=models.F("unita__ente_id"),
+                comune_id=models.F("unita__comune_id"),
+                tipo=models.F("unita__tipo"),
+            )
+            .annotate(
+                numero=Count("pk"),
+                senza_id=Count("pk", filter=Q(unita__id_regionale__isnull=True)),
+            )
+            .order_by()
+        )
+
+    def in_due_sezioni(self) -> StatoUnitaQuerySet:
+        """Units declared in a state other than renovation yet placed in a renovation programme."""
+        return self.exclude(stato=Stato.RISTRUTTURAZIONE).exclude(programma="")
+
+
 class StatoUnita(models.Model):
     """What an ente declares about one unit for a plan: at most one state per unit per plan."""
 
@@ -161,6 +224,8 @@ class StatoUnita(models.Model):
         help_text="Il testo dello stato come riportato dalla piattaforma regionale o dall'ente.",
     )
     note = models.CharField("note", max_length=300, blank=True)
+
+    objects = StatoUnitaQuerySet.as_manager()
 
     class Meta:
         verbose_name = "stato dell'unità nel piano"

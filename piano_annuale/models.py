@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 class StatoPiano(models.TextChoices):
@@ -14,6 +19,20 @@ class StatoPiano(models.TextChoices):
     PARERE_ESPRESSO = "parere_espresso", "Parere ALER espresso"
     TRASMESSA_ASSEMBLEA = "trasmessa_assemblea", "Trasmessa all'Assemblea dei Sindaci"
     APPROVATA = "approvata", "Approvata"
+
+
+class PianoQuerySet(models.QuerySet):
+    def dell_ufficio_di_piano(self, user: AbstractBaseUser) -> PianoQuerySet:
+        """Plans a user may compute and inspect as ufficio di piano: their ambito's (all for superusers)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from ambito.models import Ruolo
+
+        return self.filter(
+            ambito__operatori__user=user, ambito__operatori__ruolo=Ruolo.UFFICIO_DI_PIANO
+        )
 
 
 class PianoAnnuale(models.Model):
@@ -31,6 +50,8 @@ class PianoAnnuale(models.Model):
     scadenza_ricognizione = models.DateField("scadenza della ricognizione", null=True, blank=True)
     creato_il = models.DateTimeField("creato il", auto_now_add=True)
     aggiornato_il = models.DateTimeField("aggiornato il", auto_now=True)
+
+    objects = PianoQuerySet.as_manager()
 
     class Meta:
         verbose_name = "piano annuale"
@@ -197,3 +218,35 @@ class AssegnazioniAnnoPrecedente(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ente}: {self.totale} assegnate"
+
+
+class RiepilogoDichiarato(models.Model):
+    """The section totals an ente declared on the regional platform (the figures of Allegato A).
+
+    The plan never uses these numbers: it counts the listed units. They are kept to find where an
+    ente's declaration and its own unit lists disagree.
+    """
+
+    piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="riepiloghi")
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="riepiloghi"
+    )
+    disponibili = models.PositiveIntegerField("U.I. disponibili nell'anno", default=0)
+    libere_turnover = models.PositiveIntegerField("U.I. libere e per turn-over", default=0)
+    carenza_manutentiva = models.PositiveIntegerField("U.I. in carenza manutentiva", default=0)
+    nuove_ristrutturate = models.PositiveIntegerField(
+        "U.I. di nuova edificazione o ristrutturazione", default=0
+    )
+    transitori = models.PositiveIntegerField("U.I. per servizi abitativi transitori", default=0)
+    conferite_privati = models.PositiveIntegerField("U.I. conferite da privati", default=0)
+
+    class Meta:
+        verbose_name = "riepilogo dichiarato in piattaforma"
+        verbose_name_plural = "riepiloghi dichiarati in piattaforma"
+        ordering = ["piano", "ente"]
+        constraints = [
+            models.UniqueConstraint(fields=["piano", "ente"], name="riepilogo_uno_per_ente"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Riepilogo dichiarato da {self.ente}"

@@ -1,0 +1,34 @@
+"""Template filters for the plan's numbers in Italian form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def perc(valore: Decimal | int | None) -> str:
+    """A percentage as the plan prints it: «57%», «80,6%»; a dash when it cannot be computed."""
+    if valore is None:
+        return "—"
+    return f"{number_format(valore, use_l10n=True, force_grouping=True)}%"
+
+
+@register.filter
+def numero(valore: int | Decimal | None) -> str:
+    """An integer with Italian thousands separator (1.234); a dash when unknown."""
+    if valore is None:
+        return "—"
+    return number_format(valore, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def euro(valore: Decimal | None) -> str:
+    """An amount in Italian form: «€ 188.331,50»."""
+    if valore is None:
+        return "—"
+    return f"€ {number_format(valore, decimal_pos=2, use_l10n=True, force_grouping=True)}"
