@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError
 
@@ -55,7 +56,7 @@ def unita_in_due_sezioni(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[A
         yield Anomalia(
             "U01",
             ERRORE,
-            f"L'unità {_unita(u.id_regionale, u.codice_ente)} di {u.ente} a {u.comune} è dichiarata "
+            f"L'unità {_unita(u.id_regionale, u.codice_ente)} di {u.ente} nel comune di {u.comune} è dichiarata "
             f"«{STATI[s.stato]}» ma è inserita anche nel programma di ristrutturazione «{s.programma}»: "
             "va contata in una sola sezione.",
             "b–f",
@@ -99,7 +100,7 @@ def unita_senza_id(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomali
         yield Anomalia(
             "U03",
             AVVISO,
-            f"{_ente(dati, ente_id)}: {numero} unità «{STATI[stato]}» a {comune} senza ID regionale "
+            f"{_ente(dati, ente_id)}: {numero} unità «{STATI[stato]}» nel comune di {comune} senza ID regionale "
             "(non comunicato).",
             "b–f",
             ente_id=ente_id,
@@ -113,7 +114,7 @@ def unita_fuori_ambito(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Ano
             yield Anomalia(
                 "U04",
                 ERRORE,
-                f"{_ente(dati, c.ente_id)}: {c.numero} unità «{STATI[c.stato]}» a {c.comune_nome}, "
+                f"{_ente(dati, c.ente_id)}: {c.numero} unità «{STATI[c.stato]}» nel comune di {c.comune_nome}, "
                 f"comune che non fa parte dell'ambito «{dati.piano.ambito.nome}».",
                 "b–f",
                 ente_id=c.ente_id,
@@ -127,7 +128,7 @@ def unita_sas_nelle_sezioni_sap(dati: DatiPiano, calcolo: PianoCalcolato) -> Ite
             yield Anomalia(
                 "U05",
                 AVVISO,
-                f"{_ente(dati, c.ente_id)}: {c.numero} unità SAS a {c.comune_nome} "
+                f"{_ente(dati, c.ente_id)}: {c.numero} unità SAS nel comune di {c.comune_nome} "
                 f"dichiarate «{STATI[c.stato]}»; le sezioni b–g contano solo le unità SAP, perciò non "
                 "sono conteggiate.",
                 "b–f",
@@ -223,7 +224,7 @@ def sat_oltre_disponibili(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[
             yield Anomalia(
                 "S01",
                 ERRORE,
-                f"{r.ente.denominazione} destina {r.numero} unità ai servizi abitativi transitori a {r.comune}, "
+                f"{r.ente.denominazione} destina {r.numero} unità ai servizi abitativi transitori nel comune di {r.comune}, "
                 f"ma vi ha {base} unità disponibili nell'anno: le unità SAT devono essere tra quelle della "
                 "tabella g).",
                 "j",
@@ -239,12 +240,12 @@ def sat_oltre_dieci_per_cento(dati: DatiPiano, calcolo: PianoCalcolato) -> Itera
     for ente_id, numero in sorted(sat.items(), key=lambda kv: _ente(dati, kv[0])):
         base = disponibili.get(ente_id, 0)
         if numero * 100 > base * 10:
-            limite = base * 10 // 100
+            dieci_per_cento = str(Decimal(base) / 10).replace(".", ",")
             yield Anomalia(
                 "S02",
                 AVVISO,
-                f"{_ente(dati, ente_id)} destina ai SAT {numero} unità su {base} disponibili nell'anno: "
-                f"oltre il 10% (al massimo {limite}).",
+                f"{_ente(dati, ente_id)} destina ai SAT {numero} unità su {base} disponibili nell'anno, "
+                f"oltre il 10% ({dieci_per_cento} unità).",
                 "j",
                 ente_id=ente_id,
             )
@@ -275,7 +276,7 @@ def turnover_senza_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[A
             yield Anomalia(
                 "T01",
                 ERRORE,
-                f"{ente.denominazione} prevede {t.numero} unità liberate per turn-over a {t.comune.nome}, dove "
+                f"{ente.denominazione} prevede {t.numero} unità liberate per turn-over nel comune di {t.comune.nome}, dove "
                 "non possiede unità abitative.",
                 "e",
                 ente_id=ente.id,
@@ -310,7 +311,11 @@ def niente_da_dichiarare_con_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> 
     for s in dati.sat:
         dichiarate[s.ente_id] += s.numero
     for ente_id, risposta in dati.risposte.items():
-        if risposta.stato == StatoRisposta.NIENTE_DA_DICHIARARE and dichiarate.get(ente_id) and ente_id in dati.enti:
+        if (
+            risposta.stato == StatoRisposta.NIENTE_DA_DICHIARARE
+            and dichiarate.get(ente_id)
+            and ente_id in dati.enti
+        ):
             yield Anomalia(
                 "R02",
                 ERRORE,
@@ -330,15 +335,27 @@ CONTROLLI: tuple[Controllo, ...] = (
     Controllo("C01", ERRORE, "Unità elencate oltre la consistenza dichiarata", "a", unita_oltre_consistenza),
     Controllo("C02", AVVISO, "Consistenza non comunicata", "a", consistenza_non_comunicata),
     Controllo(
-        "D01", ERRORE, "Totali dichiarati diversi dalle unità elencate", "Allegato A", riepilogo_diverso_dalle_unita
+        "D01",
+        ERRORE,
+        "Totali dichiarati diversi dalle unità elencate",
+        "Allegato A",
+        riepilogo_diverso_dalle_unita,
     ),
     Controllo("S01", ERRORE, "Unità SAT oltre le disponibili", "j", sat_oltre_disponibili),
     Controllo("S02", AVVISO, "Unità SAT oltre il 10%", "j", sat_oltre_dieci_per_cento),
-    Controllo("F01", AVVISO, "Quota Forze di Polizia senza unità disponibili", "i.b", forze_polizia_senza_unita),
-    Controllo("T01", ERRORE, "Turn-over dove l'ente non ha unità", "e", turnover_senza_unita),
-    Controllo("R01", AVVISO, "Comune proprietario senza risposta", "ricognizione", proprietario_senza_risposta),
     Controllo(
-        "R02", ERRORE, "«Nulla da dichiarare» con unità dichiarate", "ricognizione", niente_da_dichiarare_con_unita
+        "F01", AVVISO, "Quota Forze di Polizia senza unità disponibili", "i.b", forze_polizia_senza_unita
+    ),
+    Controllo("T01", ERRORE, "Turn-over dove l'ente non ha unità", "e", turnover_senza_unita),
+    Controllo(
+        "R01", AVVISO, "Comune proprietario senza risposta", "ricognizione", proprietario_senza_risposta
+    ),
+    Controllo(
+        "R02",
+        ERRORE,
+        "«Nulla da dichiarare» con unità dichiarate",
+        "ricognizione",
+        niente_da_dichiarare_con_unita,
     ),
 )
 
