@@ -1,0 +1,72 @@
+"""``manage.py carica_piano [percorso]``: load (or reload) a plan from a JSON file."""
+
+from __future__ import annotations
+
+import pathlib
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count, Sum
+
+from ambito.models import Popolazione
+from patrimonio.models import Stato, StatoUnita
+from piano_annuale.models import RISPOSTE_DATE, PianoAnnuale
+from piano_annuale.services import carica_piano
+
+FILE_PREDEFINITO = pathlib.Path("fixtures") / "cremonese_2025.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Carica un piano annuale (ambito, comuni, enti, unità, ricognizione) da un file JSON. "
+        "Si può ripetere: ricaricare lo stesso file lascia il database invariato."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "percorso",
+            nargs="?",
+            default=str(FILE_PREDEFINITO),
+            help=f"file JSON del piano (predefinito: {FILE_PREDEFINITO}, nella cartella del progetto)",
+        )
+
+    def handle(self, *args, percorso: str, **options) -> None:
+        file = pathlib.Path(percorso)
+        # The default is relative to the project, so the command works from any directory.
+        if not file.is_absolute() and not file.exists():
+            file = settings.BASE_DIR / file
+        try:
+            piano = carica_piano(percorso=file)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"Caricato: {piano}"))
+        for riga in riepilogo(piano):
+            self.stdout.write(f"  {riga}")
+
+
+def riepilogo(piano: PianoAnnuale) -> list[str]:
+    """A few Italian lines with what the plan now holds, to check the load at a glance."""
+    ambito = piano.ambito
+    abitanti = Popolazione.objects.filter(
+        comune__ambito=ambito, data_riferimento=piano.data_popolazione
+    ).aggregate(totale=Sum("abitanti"))["totale"]
+    per_stato = dict(
+        StatoUnita.objects.filter(piano=piano).values_list("stato").annotate(n=Count("pk")).order_by()
+    )
+    stati = ", ".join(f"{s} {per_stato[s]}" for s in Stato.values if s in per_stato)
+    risposte = piano.risposte.filter(stato__in=RISPOSTE_DATE).count()
+    return [
+        f"comuni: {ambito.comuni.count()} in {ambito.aggregazioni.count()} aggregazioni, "
+        f"{_migliaia(abitanti or 0)} abitanti al {piano.data_popolazione:%d/%m/%Y}",
+        f"enti proprietari: {ambito.enti.count()} (risposte alla ricognizione: {risposte})",
+        f"consistenze dichiarate: {piano.consistenze.count()}",
+        f"unità nel piano: {sum(per_stato.values())} ({stati})",
+        f"turnover previsto: {piano.turnover.aggregate(n=Sum('numero'))['n'] or 0} alloggi",
+        f"unità destinate ai SAT: {piano.destinazioni_sat.aggregate(n=Sum('numero'))['n'] or 0}",
+        f"assegnazioni dell'anno precedente: {piano.assegnazioni.aggregate(n=Sum('totale'))['n'] or 0}",
+    ]
+
+
+def _migliaia(numero: int) -> str:
+    """156636 -> '156.636', the Italian way."""
+    return f"{numero:,}".replace(",", ".")
