@@ -182,13 +182,46 @@ def consistenza_non_comunicata(dati: DatiPiano, calcolo: PianoCalcolato) -> Iter
             )
 
 
+UNITA = "dalle unità e dai conteggi elencati"
 CAMPI_RIEPILOGO = (
-    ("disponibili", "U.I. disponibili nell'anno", lambda r: r.disponibili),
-    ("libere_turnover", "U.I. libere e per turn-over", lambda r: r.libere_turnover),
-    ("carenza_manutentiva", "U.I. in carenza manutentiva", lambda r: r.carenza),
-    ("nuove_ristrutturate", "U.I. di nuova edificazione o ristrutturazione", lambda r: r.nuove_ristrutturate),
-    ("transitori", "U.I. per servizi abitativi transitori", lambda r: r.transitori),
-    ("conferite_privati", "U.I. conferite da privati", lambda r: r.conferite),
+    ("disponibili", "U.I. disponibili nell'anno", UNITA, lambda r: r.disponibili),
+    ("libere_turnover", "U.I. libere e per turn-over", UNITA, lambda r: r.libere_turnover),
+    ("carenza_manutentiva", "U.I. in carenza manutentiva", UNITA, lambda r: r.carenza),
+    (
+        "nuove_ristrutturate",
+        "U.I. di nuova edificazione o ristrutturazione",
+        UNITA,
+        lambda r: r.nuove_ristrutturate,
+    ),
+    (
+        "transitori",
+        "U.I. per servizi abitativi transitori",
+        "dalle destinazioni ai SAT (sezione j)",
+        lambda r: r.transitori,
+    ),
+    ("conferite_privati", "U.I. conferite da privati", UNITA, lambda r: r.conferite),
+)
+
+
+# Columns the platform report repeats from section a and from the ente's choices (h, i.b, k).
+CONSISTENZA = "dalla consistenza dichiarata (sezione a)"
+SCELTE = "dalle scelte dell'ente nel piano"
+CAMPI_RIEPILOGO_RIPETUTI = (
+    ("sap", "U.I. SAP", CONSISTENZA, lambda r: r.sap),
+    ("sas", "U.I. SAS", CONSISTENZA, lambda r: r.sas),
+    (
+        "assegnate_anno_precedente",
+        "U.I. assegnate l'anno precedente",
+        "dalle assegnazioni dichiarate (sezione k)",
+        lambda r: r.assegnate_anno_precedente,
+    ),
+    (
+        "soglia_indigenti",
+        "punti di soglia per gli indigenti oltre il 20%",
+        SCELTE,
+        lambda r: r.soglia_indigenti,
+    ),
+    ("forze_polizia", "% di U.I. per le Forze di Polizia", SCELTE, lambda r: r.forze_polizia),
 )
 
 
@@ -198,14 +231,15 @@ def riepilogo_diverso_dalle_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> I
         riga = calcolati.get(ente_id)
         if riga is None:
             continue
-        for campo, descrizione, calcolato in CAMPI_RIEPILOGO:
+        for campo, descrizione, fonte, calcolato in CAMPI_RIEPILOGO + CAMPI_RIEPILOGO_RIPETUTI:
             dichiarato, risulta = getattr(riepilogo, campo), calcolato(riga)
-            if dichiarato != risulta:
+            # An empty platform cell declares nothing; an unknown consistenza cannot be compared.
+            if dichiarato is not None and risulta is not None and dichiarato != risulta:
                 yield Anomalia(
                     "D01",
                     ERRORE,
-                    f"{_ente(dati, ente_id)} ha dichiarato in piattaforma {dichiarato} {descrizione}, ma dalle "
-                    f"unità e dai conteggi elencati ne risultano {risulta}.",
+                    f"{_ente(dati, ente_id)} ha dichiarato in piattaforma {dichiarato} {descrizione}, ma "
+                    f"{fonte} ne risultano {risulta}.",
                     "Allegato A",
                     ente_id=ente_id,
                 )

@@ -30,9 +30,7 @@ class PianoQuerySet(models.QuerySet):
             return self
         from ambito.models import Ruolo
 
-        return self.filter(
-            ambito__operatori__user=user, ambito__operatori__ruolo=Ruolo.UFFICIO_DI_PIANO
-        )
+        return self.filter(ambito__operatori__user=user, ambito__operatori__ruolo=Ruolo.UFFICIO_DI_PIANO)
 
 
 class PianoAnnuale(models.Model):
@@ -89,9 +87,7 @@ class RispostaRicognizione(models.Model):
     """Where an ente stands in answering the ricognizione of a plan."""
 
     piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="risposte")
-    ente = models.ForeignKey(
-        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="risposte"
-    )
+    ente = models.ForeignKey("patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="risposte")
     stato = models.CharField(
         "stato", max_length=10, choices=StatoRisposta.choices, default=StatoRisposta.NESSUNA
     )
@@ -130,9 +126,7 @@ class ScelteEnte(models.Model):
     """An ente's choices for the plan: indigenti threshold (h), extra category (i), FdP quota (i.b)."""
 
     piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="scelte")
-    ente = models.ForeignKey(
-        "patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="scelte"
-    )
+    ente = models.ForeignKey("patrimonio.EnteProprietario", on_delete=models.CASCADE, related_name="scelte")
     soglia_indigenti_eccedente = models.PositiveSmallIntegerField(
         "soglia % indigenti eccedente il 20%",
         default=0,
@@ -239,6 +233,16 @@ class RiepilogoDichiarato(models.Model):
     )
     transitori = models.PositiveIntegerField("U.I. per servizi abitativi transitori", default=0)
     conferite_privati = models.PositiveIntegerField("U.I. conferite da privati", default=0)
+    # The columns below may be left empty on the platform: empty is not zero, so they are nullable.
+    sap = models.PositiveIntegerField("U.I. SAP", null=True, blank=True)
+    sas = models.PositiveIntegerField("U.I. SAS", null=True, blank=True)
+    assegnate_anno_precedente = models.PositiveIntegerField(
+        "U.I. assegnate l'anno precedente", null=True, blank=True
+    )
+    soglia_indigenti = models.PositiveSmallIntegerField(
+        "soglia % indigenti eccedente il 20%", null=True, blank=True
+    )
+    forze_polizia = models.PositiveSmallIntegerField("% U.I. per le Forze di Polizia", null=True, blank=True)
 
     class Meta:
         verbose_name = "riepilogo dichiarato in piattaforma"

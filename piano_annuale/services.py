@@ -64,6 +64,8 @@ CAMPI_RIEPILOGO = (
     "transitori",
     "conferite_privati",
 )
+# Columns of Allegato A a platform report may leave empty: kept as null, never read as zero.
+CAMPI_RIEPILOGO_FACOLTATIVI = ("sap", "sas", "assegnate_anno_precedente", "soglia_indigenti", "forze_polizia")
 
 Dati = dict[str, Any]
 
@@ -274,6 +276,9 @@ class _Controlli:
                 for campo in campi_interi:
                     minimo = 1 if campo == "numero" else 0
                     self._intero(r.get(campo, 0), dove, campo, minimo=minimo)
+                if nome == "riepiloghi":
+                    for campo in CAMPI_RIEPILOGO_FACOLTATIVI:
+                        self._intero(r.get(campo), dove, campo, nullo=True)
             chiavi = (", ".join(str(r.get(k)) for k in chiave) for r in righe)
             self._unici(chiavi, f"piano.{nome}", "la riga di")
         for i, s in enumerate(piano.get("scelte", [])):
@@ -557,7 +562,11 @@ class _Caricamento:
         self._sincronizza(
             RiepilogoDichiarato,
             (
-                ({"ente": enti[r["ente"]]}, {campo: r.get(campo, 0) for campo in CAMPI_RIEPILOGO})
+                (
+                    {"ente": enti[r["ente"]]},
+                    {campo: r.get(campo, 0) for campo in CAMPI_RIEPILOGO}
+                    | {campo: r.get(campo) for campo in CAMPI_RIEPILOGO_FACOLTATIVI},
+                )
                 for r in piano.get("riepiloghi", [])
             ),
         )

@@ -241,3 +241,21 @@ def test_a_plan_without_contradictions_has_no_anomalies(piano_cremonese):
         nome="Ambito di prova", comuni=3, prefisso_istat="098", anno=2025, data=datetime.date(2024, 1, 1)
     )
     assert calcola_piano(piano).anomalie == ()
+
+
+def test_d01_finds_where_allegato_a_contradicts_the_seeds_own_lists(piano_cremonese):
+    # Allegato A of seed 002 against sections a, e, j and Allegato B (see fixtures/README.md).
+    assert messaggi(piano_cremonese, "D01") == [
+        "ALER Brescia-Cremona-Mantova ha dichiarato in piattaforma 18 U.I. libere e per turn-over, ma dalle "
+        "unità e dai conteggi elencati ne risultano 19.",
+        "ALER Brescia-Cremona-Mantova ha dichiarato in piattaforma 74 U.I. di nuova edificazione o "
+        "ristrutturazione, ma dalle unità e dai conteggi elencati ne risultano 73.",
+        "Comune di Bordolano ha dichiarato in piattaforma 0 U.I. per servizi abitativi transitori, ma dalle "
+        "destinazioni ai SAT (sezione j) ne risultano 1.",
+        "Comune di Formigara ha dichiarato in piattaforma 3 U.I. SAP, ma dalla consistenza dichiarata "
+        "(sezione a) ne risultano 0.",
+        "Comune di Formigara ha dichiarato in piattaforma 0 U.I. SAS, ma dalla consistenza dichiarata "
+        "(sezione a) ne risultano 3.",
+        "Comune di Pessina Cremonese ha dichiarato in piattaforma 3 U.I. di nuova edificazione o "
+        "ristrutturazione, ma dalle unità e dai conteggi elencati ne risultano 0.",
+    ]
