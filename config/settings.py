@@ -90,6 +90,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # DATABASE_URL unset means the embedded SQLite database of the demo.
 DEFAULT_SQLITE = f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+if "DATABASE_URL" not in os.environ:
+    # A fresh clone has no var/ (it is not versioned): the embedded database needs its folder.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", DEFAULT_SQLITE),

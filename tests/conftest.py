@@ -19,6 +19,15 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004
         carica_piano(percorso=FIXTURE_CREMONESE)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def celery_eager():
+    """Tasks run in the test process even where CI exports a broker: each test sees its own data."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture
 def piano_cremonese(db) -> PianoAnnuale:
     return PianoAnnuale.objects.select_related("ambito").get(ambito__nome__icontains="Cremonese", anno=2025)

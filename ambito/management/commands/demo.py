@@ -1,0 +1,196 @@
+"""``manage.py demo``: a working demo on the embedded database, with one login per role.
+
+It migrates, loads the Ambito Cremonese 2025 plan through ``carica_piano`` and creates the demo users.
+It is the only place that creates them, it is idempotent, and it refuses to run with DEBUG off so the
+demo users can never appear in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from ambito.models import Ambito, Operatore, Ruolo
+from patrimonio.models import EnteProprietario, TipoEnte
+
+PASSWORD_DEMO = "demo2025!"
+INDIRIZZO_DEMO = "http://127.0.0.1:8000"
+NOME_AMBITO = "Cremonese"
+ANNO_DEMO = 2025
+DOMINIO_EMAIL = "demo.invalid"
+
+# Apps whose data the ufficio di piano may handle in the admin.
+APP_UFFICIO_DI_PIANO = ["ambito", "patrimonio", "piano_annuale", "misure"]
+
+
+@dataclass(frozen=True)
+class UtenteDemo:
+    username: str
+    nome: str
+    cognome: str
+    ruolo: Ruolo | None  # None: the amministratore, who has no Operatore row
+    comune_ente: str = ""  # for comunali: the comune whose ente they act for
+    tipo_ente: str = ""  # for ALER: the tipo of the ente they act for
+
+    @property
+    def descrizione_ruolo(self) -> str:
+        return self.ruolo.label if self.ruolo else "Amministratore (superutente)"
+
+
+UTENTI_DEMO = [
+    UtenteDemo("ufficio.piano", "Giulia", "Ferrari", Ruolo.UFFICIO_DI_PIANO),
+    UtenteDemo("comune.cremona", "Marco", "Bianchi", Ruolo.COMUNE, comune_ente="Cremona"),
+    UtenteDemo("comune.soresina", "Laura", "Rossi", Ruolo.COMUNE, comune_ente="Soresina"),
+    UtenteDemo("aler.cremona", "Paolo", "Galli", Ruolo.ALER, tipo_ente=TipoEnte.ALER),
+    UtenteDemo("assemblea", "Anna", "Conti", Ruolo.ASSEMBLEA),
+    UtenteDemo("admin", "Amministratore", "POA", None),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepara la demo: applica le migrazioni, carica il piano 2025 dell'Ambito Cremonese e crea "
+        "un utente per ciascun ruolo (solo con DEBUG attivo)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--password",
+            default=PASSWORD_DEMO,
+            help=f"Password di tutti gli utenti demo (predefinita: {PASSWORD_DEMO}).",
+        )
+        parser.add_argument(
+            "--indirizzo",
+            default=INDIRIZZO_DEMO,
+            help=f"Indirizzo dell'applicazione da stampare (predefinito: {INDIRIZZO_DEMO}).",
+        )
+        parser.add_argument(
+            "--fixture",
+            dest="percorso",
+            default=None,
+            help="File dei dati da caricare con carica_piano (predefinito: fixtures/cremonese_2025.json).",
+        )
+
+    def handle(self, *args, password: str, indirizzo: str, percorso: str | None, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "Il comando demo funziona solo con DEBUG attivo: gli utenti dimostrativi, con una "
+                "password nota, non devono mai esistere in produzione."
+            )
+        if not password:
+            raise CommandError("La password degli utenti demo non può essere vuota.")
+        verbosity = options["verbosity"]
+
+        # What migrate and carica_piano print goes where this command prints; nowhere at verbosity 0.
+        uscita = self.stdout if verbosity > 0 else StringIO()
+
+        self._prepara_cartella_sqlite()
+        call_command("migrate", interactive=False, verbosity=verbosity, stdout=uscita)
+        argomenti = [percorso] if percorso else []
+        call_command("carica_piano", *argomenti, verbosity=verbosity, stdout=uscita)
+
+        righe = self._crea_utenti(password)
+        self._stampa_riepilogo(righe, password, indirizzo.rstrip("/"))
+
+    def _prepara_cartella_sqlite(self) -> None:
+        """The embedded SQLite file lives in var/, which a fresh clone does not have."""
+        database = connections[DEFAULT_DB_ALIAS].settings_dict
+        if database["ENGINE"].endswith("sqlite3") and str(database["NAME"]) not in ("", ":memory:"):
+            Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+
+    @transaction.atomic
+    def _crea_utenti(self, password: str) -> list[tuple[UtenteDemo, EnteProprietario | None]]:
+        ambito = self._ambito()
+        righe = []
+        for utente_demo in UTENTI_DEMO:
+            ente = self._ente(ambito, utente_demo)
+            user = self._utente(utente_demo, password)
+            if utente_demo.ruolo is None:
+                Operatore.objects.filter(user=user).delete()
+            else:
+                Operatore.objects.update_or_create(
+                    user=user, defaults={"ambito": ambito, "ruolo": utente_demo.ruolo, "ente": ente}
+                )
+            righe.append((utente_demo, ente))
+        return righe
+
+    def _ambito(self) -> Ambito:
+        ambiti = list(Ambito.objects.filter(nome__icontains=NOME_AMBITO, piani__anno=ANNO_DEMO).distinct())
+        if len(ambiti) != 1:
+            raise CommandError(
+                f"Non trovo un solo ambito «{NOME_AMBITO}» con il piano {ANNO_DEMO} "
+                f"(trovati: {len(ambiti)}): controlla che carica_piano abbia caricato i dati."
+            )
+        return ambiti[0]
+
+    def _ente(self, ambito: Ambito, utente_demo: UtenteDemo) -> EnteProprietario | None:
+        if utente_demo.comune_ente:
+            enti = EnteProprietario.objects.filter(
+                ambito=ambito, tipo=TipoEnte.COMUNE, comune__nome__iexact=utente_demo.comune_ente
+            )
+            descrizione = f"del Comune di {utente_demo.comune_ente}"
+        elif utente_demo.tipo_ente:
+            enti = EnteProprietario.objects.filter(ambito=ambito, tipo=utente_demo.tipo_ente)
+            descrizione = f"di tipo {TipoEnte(utente_demo.tipo_ente).label}"
+        else:
+            return None
+        ente = enti.order_by("pk").first()
+        if ente is None:
+            raise CommandError(f"Nell'ambito «{ambito}» manca l'ente proprietario {descrizione}.")
+        return ente
+
+    def _utente(self, utente_demo: UtenteDemo, password: str):
+        User = get_user_model()
+        amministratore = utente_demo.ruolo is None
+        ufficio_di_piano = utente_demo.ruolo == Ruolo.UFFICIO_DI_PIANO
+        user, _ = User.objects.update_or_create(
+            username=utente_demo.username,
+            defaults={
+                "first_name": utente_demo.nome,
+                "last_name": utente_demo.cognome,
+                "email": f"{utente_demo.username}@{DOMINIO_EMAIL}",
+                "is_active": True,
+                "is_staff": amministratore or ufficio_di_piano,
+                "is_superuser": amministratore,
+            },
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        if ufficio_di_piano:
+            # The ufficio di piano enters and checks the data: it may use the admin for its apps.
+            user.user_permissions.set(
+                Permission.objects.filter(content_type__app_label__in=APP_UFFICIO_DI_PIANO)
+            )
+        return user
+
+    def _stampa_riepilogo(
+        self, righe: list[tuple[UtenteDemo, EnteProprietario | None]], password: str, indirizzo: str
+    ) -> None:
+        intestazione = ("Ruolo", "Utente", "Ente per cui opera")
+        tabella = [intestazione] + [
+            (utente_demo.descrizione_ruolo, utente_demo.username, str(ente) if ente else "–")
+            for utente_demo, ente in righe
+        ]
+        larghezze = [max(len(riga[i]) for riga in tabella) for i in range(len(intestazione))]
+
+        def formatta(riga: tuple[str, ...]) -> str:
+            return "  ".join(cella.ljust(larghezza) for cella, larghezza in zip(riga, larghezze, strict=True))
+
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Demo pronta: {indirizzo}"))
+        self.stdout.write("")
+        self.stdout.write(formatta(intestazione).rstrip())
+        self.stdout.write("  ".join("-" * larghezza for larghezza in larghezze))
+        for riga in tabella[1:]:
+            self.stdout.write(formatta(riga).rstrip())
+        self.stdout.write("")
+        self.stdout.write(f"Password di tutti gli utenti demo: {password}")
+        self.stdout.write(f"Amministrazione: {indirizzo}/admin/")

@@ -1,0 +1,128 @@
+"""Admin for the plans and what the ricognizione collects for them beyond the units."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import (
+    AssegnazioniAnnoPrecedente,
+    DestinazioneSAT,
+    DocumentoPiano,
+    PianoAnnuale,
+    RiepilogoDichiarato,
+    RispostaRicognizione,
+    ScelteEnte,
+    TestoPiano,
+)
+
+# The plan's rows are filtered by the plan's year and ambito rather than by the plan itself: the
+# plan's name needs its ambito, and a filter listing plans would query it once per plan.
+FILTRI_DEL_PIANO = ["piano__anno", "piano__ambito"]
+
+
+@admin.register(PianoAnnuale)
+class PianoAnnualeAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "ambito",
+        "anno",
+        "stato",
+        "data_popolazione",
+        "scadenza_ricognizione",
+        "aggiornato_il",
+    ]
+    list_filter = ["stato", "anno", "ambito"]
+    search_fields = ["ambito__nome", "=anno"]
+    list_select_related = ["ambito"]
+    autocomplete_fields = ["ambito"]
+    readonly_fields = ["creato_il", "aggiornato_il"]
+    date_hierarchy = "creato_il"
+
+    def get_queryset(self, request):
+        # The plan's name shows its ambito, also in the autocomplete of other pages.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+
+@admin.register(RispostaRicognizione)
+class RispostaRicognizioneAdmin(admin.ModelAdmin):
+    list_display = ["ente", "stato", "inviata_il", "aggiornata_il", "aggiornata_da", "piano"]
+    list_filter = ["stato", *FILTRI_DEL_PIANO, "ente__tipo"]
+    search_fields = ["ente__denominazione", "ente__comune__nome"]
+    list_select_related = ["ente", "piano__ambito", "aggiornata_da"]
+    autocomplete_fields = ["piano", "ente", "aggiornata_da"]
+
+
+@admin.register(ScelteEnte)
+class ScelteEnteAdmin(admin.ModelAdmin):
+    list_display = [
+        "ente",
+        "soglia_indigenti_eccedente",
+        "ha_categoria_aggiuntiva",
+        "quota_forze_polizia",
+        "piano",
+    ]
+    list_filter = [*FILTRI_DEL_PIANO, "quota_forze_polizia", "ente__tipo"]
+    search_fields = ["ente__denominazione", "categoria_aggiuntiva", "motivazione_categoria"]
+    list_select_related = ["ente", "piano__ambito"]
+    autocomplete_fields = ["piano", "ente"]
+
+    @admin.display(description="categoria aggiuntiva", boolean=True)
+    def ha_categoria_aggiuntiva(self, obj: ScelteEnte) -> bool:
+        return bool(obj.categoria_aggiuntiva.strip())
+
+
+@admin.register(DestinazioneSAT)
+class DestinazioneSATAdmin(admin.ModelAdmin):
+    list_display = ["ente", "comune", "numero", "piano"]
+    list_filter = [*FILTRI_DEL_PIANO, "ente__tipo"]
+    search_fields = ["ente__denominazione", "comune__nome"]
+    list_select_related = ["ente", "comune", "piano__ambito"]
+    autocomplete_fields = ["piano", "ente", "comune"]
+
+
+@admin.register(AssegnazioniAnnoPrecedente)
+class AssegnazioniAnnoPrecedenteAdmin(admin.ModelAdmin):
+    list_display = ["ente", "totale", "mobilita", "in_deroga", "piano"]
+    list_filter = [*FILTRI_DEL_PIANO, "ente__tipo"]
+    search_fields = ["ente__denominazione"]
+    list_select_related = ["ente", "piano__ambito"]
+    autocomplete_fields = ["piano", "ente"]
+
+
+@admin.register(RiepilogoDichiarato)
+class RiepilogoDichiaratoAdmin(admin.ModelAdmin):
+    list_display = [
+        "ente",
+        "disponibili",
+        "libere_turnover",
+        "carenza_manutentiva",
+        "nuove_ristrutturate",
+        "transitori",
+        "conferite_privati",
+        "piano",
+    ]
+    list_filter = [*FILTRI_DEL_PIANO, "ente__tipo"]
+    search_fields = ["ente__denominazione"]
+    list_select_related = ["ente", "piano__ambito"]
+    autocomplete_fields = ["piano", "ente"]
+
+
+@admin.register(TestoPiano)
+class TestoPianoAdmin(admin.ModelAdmin):
+    list_display = ["sezione", "piano", "aggiornato_il", "aggiornato_da"]
+    list_filter = ["sezione", *FILTRI_DEL_PIANO]
+    search_fields = ["testo", "piano__ambito__nome"]
+    list_select_related = ["piano__ambito", "aggiornato_da"]
+    autocomplete_fields = ["piano", "aggiornato_da"]
+    readonly_fields = ["aggiornato_il"]
+
+
+@admin.register(DocumentoPiano)
+class DocumentoPianoAdmin(admin.ModelAdmin):
+    list_display = ["piano", "stato", "progresso", "definitivo", "creato_il", "completato_il", "richiesto_da"]
+    list_filter = ["stato", "definitivo", *FILTRI_DEL_PIANO]
+    search_fields = ["=chiave", "=sha256", "piano__ambito__nome"]
+    list_select_related = ["piano__ambito", "richiesto_da"]
+    autocomplete_fields = ["piano", "richiesto_da"]
+    readonly_fields = ["chiave", "sha256", "creato_il", "completato_il"]
+    date_hierarchy = "creato_il"

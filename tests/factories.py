@@ -1,0 +1,231 @@
+"""factory_boy factories: small, valid rows that a test changes in the one field it is about.
+
+Every factory builds a row that the database accepts; related rows share one ambito and one plan.
+Codes are chosen so they never collide with the Cremonese fixture loaded for the whole session
+(ISTAT codes 9xxxxx, IDs regionali ``T-…``, names «… di prova»).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Operatore, Popolazione, Ruolo
+from patrimonio.models import (
+    ConsistenzaDichiarata,
+    EnteProprietario,
+    Stato,
+    StatoUnita,
+    TipoEnte,
+    TipoServizio,
+    TurnoverPrevisto,
+    UnitaAbitativa,
+)
+from piano_annuale.models import (
+    AssegnazioniAnnoPrecedente,
+    DestinazioneSAT,
+    DocumentoPiano,
+    PianoAnnuale,
+    RiepilogoDichiarato,
+    RispostaRicognizione,
+    ScelteEnte,
+    SezioneTesto,
+    StatoRisposta,
+    TestoPiano,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"utente.prova.{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@prova.invalid")
+
+
+class AmbitoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ambito
+
+    nome = factory.Sequence(lambda n: f"Ambito di prova {n}")
+
+
+class AggregazioneTerritorialeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AggregazioneTerritoriale
+
+    ambito = factory.SubFactory(AmbitoFactory)
+    numero = factory.Sequence(lambda n: n + 1)
+    denominazione = "Centro"
+
+
+class ComuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comune
+
+    codice_istat = factory.Sequence(lambda n: f"{900000 + n:06d}")
+    nome = factory.Sequence(lambda n: f"Comune di prova {n}")
+    provincia = "CR"
+    ambito = factory.SubFactory(AmbitoFactory)
+    superficie_kmq = None
+
+
+class PopolazioneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Popolazione
+
+    comune = factory.SubFactory(ComuneFactory)
+    data_riferimento = datetime.date(2024, 1, 1)
+    abitanti = 1000
+    famiglie = 450
+
+
+class EnteProprietarioFactory(factory.django.DjangoModelFactory):
+    """By default the ente of a new comune of the same ambito; ``aler=True`` for an ALER ente."""
+
+    class Meta:
+        model = EnteProprietario
+
+    class Params:
+        aler = factory.Trait(tipo=TipoEnte.ALER, comune=None, uog="U.O.G. di prova")
+        operatore = factory.Trait(tipo=TipoEnte.OPERATORE, comune=None)
+
+    ambito = factory.SubFactory(AmbitoFactory)
+    tipo = TipoEnte.COMUNE
+    comune = factory.SubFactory(ComuneFactory, ambito=factory.SelfAttribute("..ambito"))
+    denominazione = factory.Sequence(lambda n: f"Ente di prova {n}")
+
+
+class UnitaAbitativaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UnitaAbitativa
+
+    ente = factory.SubFactory(EnteProprietarioFactory)
+    comune = factory.LazyAttribute(lambda o: o.ente.comune or ComuneFactory(ambito=o.ente.ambito))
+    id_regionale = factory.Sequence(lambda n: f"T-{n:06d}")
+    codice_ente = factory.Sequence(lambda n: f"PROVA{n:06d}")
+    tipo = TipoServizio.SAP
+
+
+class PianoAnnualeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PianoAnnuale
+
+    ambito = factory.SubFactory(AmbitoFactory)
+    anno = 2025
+    data_popolazione = factory.LazyAttribute(lambda o: datetime.date(o.anno - 1, 1, 1))
+
+
+class _DelPiano(factory.django.DjangoModelFactory):
+    """A row of a plan that names an ente of the plan's ambito."""
+
+    class Meta:
+        abstract = True
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    ente = factory.SubFactory(EnteProprietarioFactory, ambito=factory.SelfAttribute("..piano.ambito"))
+
+
+class StatoUnitaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatoUnita
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    unita = factory.SubFactory(
+        UnitaAbitativaFactory,
+        ente=factory.SubFactory(EnteProprietarioFactory, ambito=factory.SelfAttribute("...piano.ambito")),
+    )
+    stato = Stato.LIBERA
+
+
+class ConsistenzaDichiarataFactory(_DelPiano):
+    class Meta:
+        model = ConsistenzaDichiarata
+
+    sap = 10
+    sas = 2
+    fonte = "ricognizione di prova"
+
+
+class TurnoverPrevistoFactory(_DelPiano):
+    class Meta:
+        model = TurnoverPrevisto
+
+    comune = factory.LazyAttribute(lambda o: o.ente.comune or ComuneFactory(ambito=o.piano.ambito))
+    numero = 1
+
+
+class RispostaRicognizioneFactory(_DelPiano):
+    class Meta:
+        model = RispostaRicognizione
+
+    stato = StatoRisposta.NESSUNA
+
+
+class ScelteEnteFactory(_DelPiano):
+    class Meta:
+        model = ScelteEnte
+
+    soglia_indigenti_eccedente = 0
+    quota_forze_polizia = 0
+
+
+class DestinazioneSATFactory(_DelPiano):
+    class Meta:
+        model = DestinazioneSAT
+
+    comune = factory.LazyAttribute(lambda o: o.ente.comune or ComuneFactory(ambito=o.piano.ambito))
+    numero = 1
+
+
+class AssegnazioniAnnoPrecedenteFactory(_DelPiano):
+    class Meta:
+        model = AssegnazioniAnnoPrecedente
+
+    totale = 5
+    mobilita = 0
+    in_deroga = 0
+
+
+class OperatoreFactory(factory.django.DjangoModelFactory):
+    """By default a member of the Assemblea, who needs no ente."""
+
+    class Meta:
+        model = Operatore
+
+    user = factory.SubFactory(UserFactory)
+    ambito = factory.SubFactory(AmbitoFactory)
+    ruolo = Ruolo.ASSEMBLEA
+    ente = None
+
+
+class RiepilogoDichiaratoFactory(_DelPiano):
+    class Meta:
+        model = RiepilogoDichiarato
+
+    disponibili = 3
+    libere_turnover = 2
+    carenza_manutentiva = 1
+
+
+class TestoPianoFactory(factory.django.DjangoModelFactory):
+    __test__ = False  # not a test class, despite its name
+
+    class Meta:
+        model = TestoPiano
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    sezione = SezioneTesto.PREMESSA
+    testo = "Testo di prova."
+
+
+class DocumentoPianoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DocumentoPiano
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    chiave = factory.Sequence(lambda n: f"{n:064x}")
+    progresso = 0

@@ -1,0 +1,65 @@
+"""Production settings refuse to start without their secrets.
+
+Each case imports ``config.settings`` in a fresh interpreter, so the settings of this test run are
+left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+IMPORTA_SETTINGS = """
+from django.core.exceptions import ImproperlyConfigured
+try:
+    import config.settings
+except ImproperlyConfigured as errore:
+    print(errore)
+    raise SystemExit(3)
+print("importate")
+"""
+
+
+def importa_settings(**variabili: str) -> subprocess.CompletedProcess[str]:
+    ambiente = {
+        nome: valore
+        for nome, valore in os.environ.items()
+        if nome not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    }
+    ambiente.update(variabili)
+    return subprocess.run(
+        [sys.executable, "-c", IMPORTA_SETTINGS],
+        cwd=settings.BASE_DIR,
+        env=ambiente,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_settings_without_secret_key_refuse_to_load_with_debug_off():
+    risultato = importa_settings(DEBUG="0", ALLOWED_HOSTS="poa.example.it")
+    assert risultato.returncode == 3, risultato.stderr
+    assert "SECRET_KEY è obbligatoria quando DEBUG è disattivato" in risultato.stdout
+
+
+def test_settings_without_allowed_hosts_refuse_to_load_with_debug_off():
+    risultato = importa_settings(DEBUG="0", SECRET_KEY="una-chiave-di-prova-abbastanza-lunga")
+    assert risultato.returncode == 3, risultato.stderr
+    assert "ALLOWED_HOSTS è obbligatoria quando DEBUG è disattivato" in risultato.stdout
+
+
+def test_settings_load_with_debug_off_when_secret_key_and_allowed_hosts_are_set():
+    risultato = importa_settings(
+        DEBUG="0", SECRET_KEY="una-chiave-di-prova-abbastanza-lunga", ALLOWED_HOSTS="poa.example.it"
+    )
+    assert risultato.returncode == 0, risultato.stdout + risultato.stderr
+    assert "importate" in risultato.stdout
+
+
+def test_settings_load_without_any_variable_in_development():
+    risultato = importa_settings()
+    assert risultato.returncode == 0, risultato.stdout + risultato.stderr

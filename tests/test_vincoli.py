@@ -1,0 +1,589 @@
+"""The database itself refuses rows that break the rules declared on the models.
+
+Each test writes one bad row with ``save()`` (which does not validate) and expects an IntegrityError
+raised by the database, naming the constraint that fired. The tests pass on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from ambito.models import RUOLI_CON_ENTE, Comune, Operatore, Popolazione, Ruolo
+from patrimonio.models import (
+    ConsistenzaDichiarata,
+    EnteProprietario,
+    StatoUnita,
+    TipoEnte,
+    TurnoverPrevisto,
+    UnitaAbitativa,
+)
+from piano_annuale.models import (
+    AssegnazioniAnnoPrecedente,
+    DestinazioneSAT,
+    PianoAnnuale,
+    RiepilogoDichiarato,
+    RispostaRicognizione,
+    ScelteEnte,
+    SezioneTesto,
+    StatoRisposta,
+)
+
+from .factories import (
+    AggregazioneTerritorialeFactory,
+    AmbitoFactory,
+    AssegnazioniAnnoPrecedenteFactory,
+    ComuneFactory,
+    ConsistenzaDichiarataFactory,
+    DestinazioneSATFactory,
+    DocumentoPianoFactory,
+    EnteProprietarioFactory,
+    OperatoreFactory,
+    PianoAnnualeFactory,
+    PopolazioneFactory,
+    RiepilogoDichiaratoFactory,
+    RispostaRicognizioneFactory,
+    ScelteEnteFactory,
+    StatoUnitaFactory,
+    TestoPianoFactory,
+    TurnoverPrevistoFactory,
+    UnitaAbitativaFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+APP_CON_VINCOLI = ["ambito", "patrimonio", "piano_annuale"]
+
+
+def vincoli_dichiarati() -> dict[str, tuple[type[models.Model], models.BaseConstraint]]:
+    """Every constraint declared in a model's Meta, by name."""
+    return {
+        vincolo.name: (model, vincolo)
+        for label in APP_CON_VINCOLI
+        for model in apps.get_app_config(label).get_models()
+        for vincolo in model._meta.constraints
+    }
+
+
+def _nomina(messaggio: str, atteso: str) -> bool:
+    """Whether the database's message names ``atteso``: a declared constraint or a ``Model.campo``."""
+    dichiarati = vincoli_dichiarati()
+    if atteso in dichiarati:
+        model, vincolo = dichiarati[atteso]
+        if atteso in messaggio:
+            return True
+        # SQLite names the columns of a violated unique index, not the index.
+        return (
+            connection.vendor == "sqlite"
+            and isinstance(vincolo, models.UniqueConstraint)
+            and "UNIQUE constraint failed" in messaggio
+            and all(model._meta.get_field(campo).column in messaggio for campo in vincolo.fields)
+        )
+    nome_model, campo = atteso.split(".")
+    model = next(
+        m
+        for label in APP_CON_VINCOLI
+        for m in apps.get_app_config(label).get_models()
+        if m.__name__ == nome_model
+    )
+    return model._meta.get_field(campo).column in messaggio
+
+
+@contextmanager
+def rifiutata(*attesi: str) -> Iterator[None]:
+    """The block must fail with an IntegrityError naming one of ``attesi``.
+
+    Each of ``attesi`` is the name of a constraint declared in a model's Meta or, for field-level
+    rules (``unique=True``, positive integer fields), ``"Model.campo"``.
+    """
+    with pytest.raises(IntegrityError) as errore, transaction.atomic():
+        yield
+    messaggio = str(errore.value)
+    assert any(_nomina(messaggio, atteso) for atteso in attesi), (
+        f"Il database ha rifiutato la riga per un altro motivo: {messaggio!r}"
+    )
+
+
+def test_every_constraint_declared_in_the_models_has_a_test():
+    sorgente = inspect.getsource(sys.modules[__name__])
+    senza_test = [nome for nome in vincoli_dichiarati() if sorgente.count(f'"{nome}"') < 1]
+    assert senza_test == []
+
+
+# --- ambito ---------------------------------------------------------------------------------------
+
+
+def test_database_refuses_two_ambiti_with_the_same_name():
+    AmbitoFactory(nome="Ambito doppio")
+    with rifiutata("Ambito.nome"):
+        AmbitoFactory(nome="Ambito doppio")
+
+
+def test_database_refuses_two_aggregazioni_with_the_same_number_in_one_ambito():
+    prima = AggregazioneTerritorialeFactory(numero=3)
+    with rifiutata("aggregazione_numero_unico"):
+        AggregazioneTerritorialeFactory(ambito=prima.ambito, numero=3)
+
+
+def test_database_accepts_the_same_aggregazione_number_in_two_ambiti():
+    AggregazioneTerritorialeFactory(numero=3)
+    AggregazioneTerritorialeFactory(numero=3)
+
+
+def test_database_refuses_aggregazione_number_zero():
+    with rifiutata("aggregazione_numero_positivo", "AggregazioneTerritoriale.numero"):
+        AggregazioneTerritorialeFactory(numero=0)
+
+
+def test_database_refuses_two_comuni_with_the_same_istat_code():
+    ComuneFactory(codice_istat="999001")
+    with rifiutata("Comune.codice_istat"):
+        ComuneFactory(codice_istat="999001")
+
+
+@pytest.mark.parametrize("codice", ["", "99900", "99900A", "9 9900", "-99900"])
+def test_database_refuses_istat_code_that_is_not_six_digits(codice):
+    with rifiutata("comune_codice_istat_6_cifre"):
+        ComuneFactory(codice_istat=codice)
+
+
+def test_database_accepts_istat_code_with_leading_zero():
+    ComuneFactory(codice_istat="099001")
+    assert Comune.objects.filter(codice_istat="099001").exists()
+
+
+@pytest.mark.parametrize("sigla", ["", "C", "cr", "C1"])
+def test_database_refuses_provincia_that_is_not_two_capital_letters(sigla):
+    with rifiutata("comune_provincia_sigla"):
+        ComuneFactory(provincia=sigla)
+
+
+@pytest.mark.parametrize("superficie", [Decimal("0"), Decimal("-12.50")])
+def test_database_refuses_zero_or_negative_superficie(superficie):
+    with rifiutata("comune_superficie_positiva"):
+        ComuneFactory(superficie_kmq=superficie)
+
+
+def test_database_accepts_comune_with_unknown_superficie():
+    comune = ComuneFactory(superficie_kmq=None)
+    assert Comune.objects.get(pk=comune.pk).superficie_kmq is None
+
+
+def test_database_refuses_two_populations_of_a_comune_at_the_same_date():
+    prima = PopolazioneFactory()
+    with rifiutata("popolazione_una_per_data"):
+        PopolazioneFactory(comune=prima.comune, data_riferimento=prima.data_riferimento)
+
+
+def test_database_accepts_populations_of_a_comune_at_two_dates():
+    prima = PopolazioneFactory(data_riferimento=datetime.date(2023, 1, 1))
+    PopolazioneFactory(comune=prima.comune, data_riferimento=datetime.date(2024, 1, 1))
+    assert Popolazione.objects.filter(comune=prima.comune).count() == 2
+
+
+def test_database_refuses_negative_abitanti():
+    with rifiutata("popolazione_abitanti_non_negativi", "Popolazione.abitanti"):
+        PopolazioneFactory(abitanti=-1)
+
+
+def test_database_refuses_negative_famiglie():
+    with rifiutata("popolazione_famiglie_non_negative", "Popolazione.famiglie"):
+        PopolazioneFactory(famiglie=-1)
+
+
+@pytest.mark.parametrize("ruolo", RUOLI_CON_ENTE)
+def test_database_refuses_operatore_comunale_or_aler_without_ente(ruolo):
+    with rifiutata("operatore_ente_obbligatorio_per_comune_e_aler"):
+        OperatoreFactory(ruolo=ruolo, ente=None)
+
+
+@pytest.mark.parametrize("ruolo", [Ruolo.UFFICIO_DI_PIANO, Ruolo.ASSEMBLEA])
+def test_database_accepts_ufficio_di_piano_and_assemblea_without_ente(ruolo):
+    operatore = OperatoreFactory(ruolo=ruolo, ente=None)
+    assert Operatore.objects.get(pk=operatore.pk).ente is None
+
+
+def test_database_accepts_operatore_comunale_who_names_an_ente():
+    ente = EnteProprietarioFactory()
+    operatore = OperatoreFactory(ruolo=Ruolo.COMUNE, ambito=ente.ambito, ente=ente)
+    assert Operatore.objects.get(pk=operatore.pk).ente == ente
+
+
+def test_database_refuses_two_operatori_for_one_user():
+    primo = OperatoreFactory()
+    with rifiutata("Operatore.user"):
+        OperatoreFactory(user=primo.user, ambito=primo.ambito)
+
+
+# --- patrimonio -----------------------------------------------------------------------------------
+
+
+def test_database_refuses_two_enti_with_the_same_denominazione_in_one_ambito():
+    primo = EnteProprietarioFactory(denominazione="Comune doppio")
+    with rifiutata("ente_denominazione_unica"):
+        EnteProprietarioFactory(ambito=primo.ambito, denominazione="Comune doppio")
+
+
+def test_database_accepts_the_same_denominazione_in_two_ambiti():
+    EnteProprietarioFactory(denominazione="Operatore omonimo", operatore=True)
+    EnteProprietarioFactory(denominazione="Operatore omonimo", operatore=True)
+    assert EnteProprietario.objects.filter(denominazione="Operatore omonimo").count() == 2
+
+
+def test_database_refuses_ente_of_tipo_comune_without_comune():
+    with rifiutata("ente_comune_solo_per_tipo_comune"):
+        EnteProprietarioFactory(tipo=TipoEnte.COMUNE, comune=None)
+
+
+@pytest.mark.parametrize("tipo", [TipoEnte.ALER, TipoEnte.OPERATORE])
+def test_database_refuses_ente_aler_or_operatore_with_a_comune(tipo):
+    ambito = AmbitoFactory()
+    with rifiutata("ente_comune_solo_per_tipo_comune"):
+        EnteProprietarioFactory(ambito=ambito, tipo=tipo, comune=ComuneFactory(ambito=ambito))
+
+
+def test_database_refuses_two_enti_for_the_same_comune():
+    primo = EnteProprietarioFactory()
+    with rifiutata("EnteProprietario.comune"):
+        EnteProprietarioFactory(ambito=primo.ambito, comune=primo.comune)
+
+
+def test_database_refuses_ente_that_manages_itself():
+    ente = EnteProprietarioFactory()
+    with rifiutata("ente_non_gestore_di_se_stesso"):
+        EnteProprietario.objects.filter(pk=ente.pk).update(gestore=ente)
+
+
+def test_database_accepts_comune_whose_units_aler_manages():
+    aler = EnteProprietarioFactory(aler=True)
+    comune = EnteProprietarioFactory(ambito=aler.ambito, gestore=aler)
+    assert EnteProprietario.objects.get(pk=comune.pk).gestore == aler
+
+
+def test_database_refuses_two_units_with_the_same_id_regionale():
+    prima = UnitaAbitativaFactory(id_regionale="T-DOPPIO")
+    with rifiutata("unita_id_regionale_unico"):
+        UnitaAbitativaFactory(ente=prima.ente, id_regionale="T-DOPPIO")
+
+
+def test_database_accepts_two_units_without_id_regionale():
+    prima = UnitaAbitativaFactory(id_regionale=None)
+    UnitaAbitativaFactory(ente=prima.ente, id_regionale=None)
+    assert UnitaAbitativa.objects.filter(ente=prima.ente, id_regionale__isnull=True).count() == 2
+
+
+@pytest.mark.parametrize("id_regionale", ["", " ", "12 345", "non comunicato"])
+def test_database_refuses_empty_or_malformed_id_regionale(id_regionale):
+    with rifiutata("unita_id_regionale_non_vuoto"):
+        UnitaAbitativaFactory(id_regionale=id_regionale)
+
+
+def test_database_refuses_two_units_of_one_ente_with_the_same_codice_ente():
+    prima = UnitaAbitativaFactory(codice_ente="BS000001")
+    with rifiutata("unita_codice_ente_unico_per_ente"):
+        UnitaAbitativaFactory(ente=prima.ente, codice_ente="BS000001")
+
+
+def test_database_accepts_the_same_codice_ente_in_two_enti():
+    UnitaAbitativaFactory(codice_ente="BS000002")
+    UnitaAbitativaFactory(codice_ente="BS000002")
+    assert UnitaAbitativa.objects.filter(codice_ente="BS000002").count() == 2
+
+
+def test_database_accepts_two_units_of_one_ente_without_codice_ente():
+    prima = UnitaAbitativaFactory(codice_ente="")
+    UnitaAbitativaFactory(ente=prima.ente, codice_ente="")
+    assert UnitaAbitativa.objects.filter(ente=prima.ente, codice_ente="").count() == 2
+
+
+def test_database_refuses_two_states_for_one_unit_in_one_plan():
+    primo = StatoUnitaFactory()
+    with rifiutata("stato_unico_per_unita_e_piano"):
+        StatoUnitaFactory(piano=primo.piano, unita=primo.unita)
+
+
+def test_database_accepts_one_state_per_plan_for_the_same_unit():
+    primo = StatoUnitaFactory(piano__anno=2024)
+    secondo_piano = PianoAnnualeFactory(ambito=primo.piano.ambito, anno=2025)
+    StatoUnitaFactory(piano=secondo_piano, unita=primo.unita)
+    assert StatoUnita.objects.filter(unita=primo.unita).count() == 2
+
+
+def test_database_refuses_two_consistenze_for_one_ente_in_one_plan():
+    prima = ConsistenzaDichiarataFactory()
+    with rifiutata("consistenza_una_per_ente"):
+        ConsistenzaDichiarataFactory(piano=prima.piano, ente=prima.ente)
+
+
+@pytest.mark.parametrize(("sap", "sas"), [(10, None), (None, 2)])
+def test_database_refuses_consistenza_with_only_sap_or_only_sas(sap, sas):
+    with rifiutata("consistenza_sap_sas_entrambi_o_nessuno"):
+        ConsistenzaDichiarataFactory(sap=sap, sas=sas)
+
+
+def test_database_accepts_consistenza_not_communicated():
+    consistenza = ConsistenzaDichiarataFactory(sap=None, sas=None)
+    assert not ConsistenzaDichiarata.objects.get(pk=consistenza.pk).comunicata
+
+
+@pytest.mark.parametrize(("sap", "sas"), [(-1, 0), (0, -1)])
+def test_database_refuses_negative_consistenza(sap, sas):
+    with rifiutata("consistenza_non_negativa", "ConsistenzaDichiarata.sap", "ConsistenzaDichiarata.sas"):
+        ConsistenzaDichiarataFactory(sap=sap, sas=sas)
+
+
+def test_database_refuses_turnover_of_zero_units():
+    with rifiutata("turnover_positivo"):
+        TurnoverPrevistoFactory(numero=0)
+
+
+def test_database_refuses_negative_turnover():
+    with rifiutata("turnover_positivo", "TurnoverPrevisto.numero"):
+        TurnoverPrevistoFactory(numero=-1)
+
+
+def test_database_refuses_two_turnover_counts_for_one_ente_and_comune():
+    primo = TurnoverPrevistoFactory()
+    with rifiutata("turnover_unico"):
+        TurnoverPrevistoFactory(piano=primo.piano, ente=primo.ente, comune=primo.comune)
+
+
+def test_database_accepts_turnover_of_one_ente_in_two_comuni():
+    primo = TurnoverPrevistoFactory()
+    altro_comune = ComuneFactory(ambito=primo.piano.ambito)
+    TurnoverPrevistoFactory(piano=primo.piano, ente=primo.ente, comune=altro_comune)
+    assert TurnoverPrevisto.objects.filter(piano=primo.piano, ente=primo.ente).count() == 2
+
+
+# --- piano annuale --------------------------------------------------------------------------------
+
+
+def test_database_refuses_two_plans_for_one_ambito_and_year():
+    primo = PianoAnnualeFactory(anno=2025)
+    with rifiutata("piano_unico_per_ambito_e_anno"):
+        PianoAnnualeFactory(ambito=primo.ambito, anno=2025)
+
+
+def test_database_accepts_plans_of_one_ambito_for_two_years():
+    primo = PianoAnnualeFactory(anno=2024)
+    PianoAnnualeFactory(ambito=primo.ambito, anno=2025)
+    assert PianoAnnuale.objects.filter(ambito=primo.ambito).count() == 2
+
+
+@pytest.mark.parametrize("anno", [2017, 2101, 0])
+def test_database_refuses_plan_year_before_2018_or_after_2100(anno):
+    with rifiutata("piano_anno_plausibile"):
+        PianoAnnualeFactory(anno=anno, data_popolazione=datetime.date(2000, 1, 1))
+
+
+@pytest.mark.parametrize("anno", [2018, 2100])
+def test_database_accepts_plan_years_2018_and_2100(anno):
+    piano = PianoAnnualeFactory(anno=anno)
+    assert PianoAnnuale.objects.get(pk=piano.pk).anno == anno
+
+
+def test_database_refuses_two_answers_from_one_ente_to_one_plan():
+    prima = RispostaRicognizioneFactory()
+    with rifiutata("risposta_una_per_ente"):
+        RispostaRicognizioneFactory(piano=prima.piano, ente=prima.ente)
+
+
+@pytest.mark.parametrize("stato", [StatoRisposta.INVIATA, StatoRisposta.NIENTE_DA_DICHIARARE])
+def test_database_refuses_answer_given_without_inviata_il(stato):
+    with rifiutata("risposta_data_invio_se_inviata"):
+        RispostaRicognizioneFactory(stato=stato, inviata_il=None)
+
+
+@pytest.mark.parametrize("stato", [StatoRisposta.INVIATA, StatoRisposta.NIENTE_DA_DICHIARARE])
+def test_database_accepts_answer_given_with_inviata_il(stato):
+    risposta = RispostaRicognizioneFactory(stato=stato, inviata_il=timezone.now())
+    assert RispostaRicognizione.objects.get(pk=risposta.pk).ha_risposto
+
+
+@pytest.mark.parametrize("stato", [StatoRisposta.NESSUNA, StatoRisposta.IN_CORSO, StatoRisposta.RIAPERTA])
+def test_database_accepts_answer_not_yet_given_without_inviata_il(stato):
+    risposta = RispostaRicognizioneFactory(stato=stato, inviata_il=None)
+    assert not RispostaRicognizione.objects.get(pk=risposta.pk).ha_risposto
+
+
+def test_database_refuses_two_choices_rows_for_one_ente_in_one_plan():
+    prime = ScelteEnteFactory()
+    with rifiutata("scelte_una_per_ente"):
+        ScelteEnteFactory(piano=prime.piano, ente=prime.ente)
+
+
+def test_database_refuses_indigenti_quota_above_eighty_points():
+    with rifiutata("scelte_soglia_indigenti_0_80"):
+        ScelteEnteFactory(soglia_indigenti_eccedente=81)
+
+
+def test_database_refuses_negative_indigenti_quota():
+    with rifiutata("scelte_soglia_indigenti_0_80", "ScelteEnte.soglia_indigenti_eccedente"):
+        ScelteEnteFactory(soglia_indigenti_eccedente=-1)
+
+
+@pytest.mark.parametrize("soglia", [0, 80])
+def test_database_accepts_indigenti_quota_from_zero_to_eighty_points(soglia):
+    scelte = ScelteEnteFactory(soglia_indigenti_eccedente=soglia)
+    assert ScelteEnte.objects.get(pk=scelte.pk).soglia_indigenti_eccedente == soglia
+
+
+def test_database_refuses_forze_polizia_quota_above_ten_percent():
+    with rifiutata("scelte_forze_polizia_0_10"):
+        ScelteEnteFactory(quota_forze_polizia=11)
+
+
+def test_database_refuses_negative_forze_polizia_quota():
+    with rifiutata("scelte_forze_polizia_0_10", "ScelteEnte.quota_forze_polizia"):
+        ScelteEnteFactory(quota_forze_polizia=-1)
+
+
+@pytest.mark.parametrize("quota", [0, 10])
+def test_database_accepts_forze_polizia_quota_from_zero_to_ten_percent(quota):
+    scelte = ScelteEnteFactory(quota_forze_polizia=quota)
+    assert ScelteEnte.objects.get(pk=scelte.pk).quota_forze_polizia == quota
+
+
+def test_database_refuses_sat_of_zero_units():
+    with rifiutata("sat_positivo"):
+        DestinazioneSATFactory(numero=0)
+
+
+def test_database_refuses_negative_sat():
+    with rifiutata("sat_positivo", "DestinazioneSAT.numero"):
+        DestinazioneSATFactory(numero=-2)
+
+
+def test_database_refuses_two_sat_counts_for_one_ente_and_comune():
+    prima = DestinazioneSATFactory()
+    with rifiutata("sat_unico"):
+        DestinazioneSATFactory(piano=prima.piano, ente=prima.ente, comune=prima.comune)
+
+
+def test_database_accepts_sat_count_of_one_unit():
+    destinazione = DestinazioneSATFactory(numero=1)
+    assert DestinazioneSAT.objects.get(pk=destinazione.pk).numero == 1
+
+
+def test_database_refuses_two_assignment_rows_for_one_ente_in_one_plan():
+    prime = AssegnazioniAnnoPrecedenteFactory()
+    with rifiutata("assegnazioni_una_per_ente"):
+        AssegnazioniAnnoPrecedenteFactory(piano=prime.piano, ente=prime.ente)
+
+
+def test_database_refuses_assignments_by_mobilita_above_totale():
+    with rifiutata("assegnazioni_mobilita_entro_totale"):
+        AssegnazioniAnnoPrecedenteFactory(totale=3, mobilita=4)
+
+
+def test_database_refuses_assignments_in_deroga_above_totale():
+    with rifiutata("assegnazioni_deroga_entro_totale"):
+        AssegnazioniAnnoPrecedenteFactory(totale=3, in_deroga=4)
+
+
+def test_database_accepts_mobilita_and_in_deroga_equal_to_totale():
+    assegnazioni = AssegnazioniAnnoPrecedenteFactory(totale=3, mobilita=3, in_deroga=3)
+    assert AssegnazioniAnnoPrecedente.objects.get(pk=assegnazioni.pk).mobilita == 3
+
+
+@pytest.mark.parametrize("campo", ["totale", "mobilita", "in_deroga"])
+def test_database_refuses_negative_assignments(campo):
+    valori = {"totale": 0, "mobilita": 0, "in_deroga": 0, campo: -1}
+    with rifiutata(
+        f"AssegnazioniAnnoPrecedente.{campo}",
+        "assegnazioni_mobilita_entro_totale",
+        "assegnazioni_deroga_entro_totale",
+    ):
+        AssegnazioniAnnoPrecedenteFactory(**valori)
+
+
+def test_database_refuses_two_platform_summaries_for_one_ente_in_one_plan():
+    primo = RiepilogoDichiaratoFactory()
+    with rifiutata("riepilogo_uno_per_ente"):
+        RiepilogoDichiaratoFactory(piano=primo.piano, ente=primo.ente)
+
+
+@pytest.mark.parametrize(
+    "campo",
+    [
+        "disponibili",
+        "libere_turnover",
+        "carenza_manutentiva",
+        "nuove_ristrutturate",
+        "transitori",
+        "conferite_privati",
+    ],
+)
+def test_database_refuses_negative_counts_in_platform_summary(campo):
+    with rifiutata(f"RiepilogoDichiarato.{campo}"):
+        RiepilogoDichiaratoFactory(**{campo: -1})
+
+
+def test_database_refuses_two_texts_for_one_section_of_a_plan():
+    primo = TestoPianoFactory(sezione=SezioneTesto.PREMESSA)
+    with rifiutata("testo_uno_per_sezione"):
+        TestoPianoFactory(piano=primo.piano, sezione=SezioneTesto.PREMESSA)
+
+
+def test_database_accepts_one_text_per_section_of_a_plan():
+    primo = TestoPianoFactory(sezione=SezioneTesto.PREMESSA)
+    TestoPianoFactory(piano=primo.piano, sezione=SezioneTesto.NOTE_CHIUSURA)
+    assert primo.piano.testi.count() == 2
+
+
+@pytest.mark.parametrize("progresso", [101, 255])
+def test_database_refuses_pdf_progress_above_one_hundred_percent(progresso):
+    with rifiutata("documento_progresso_0_100"):
+        DocumentoPianoFactory(progresso=progresso)
+
+
+def test_database_refuses_negative_pdf_progress():
+    with rifiutata("DocumentoPiano.progresso", "documento_progresso_0_100"):
+        DocumentoPianoFactory(progresso=-1)
+
+
+@pytest.mark.parametrize("progresso", [0, 100])
+def test_database_accepts_pdf_progress_from_zero_to_one_hundred_percent(progresso):
+    documento = DocumentoPianoFactory(progresso=progresso)
+    assert documento.piano.documenti.get().progresso == progresso
+
+
+def test_database_refuses_two_pdfs_with_the_same_content_key():
+    primo = DocumentoPianoFactory()
+    with rifiutata("DocumentoPiano.chiave"):
+        DocumentoPianoFactory(piano=primo.piano, chiave=primo.chiave)
+
+
+def test_factories_build_rows_the_database_accepts():
+    """Guard for the tests above: without the one bad field, every row is valid."""
+    costruttori = [
+        AggregazioneTerritorialeFactory,
+        PopolazioneFactory,
+        OperatoreFactory,
+        UnitaAbitativaFactory,
+        StatoUnitaFactory,
+        ConsistenzaDichiarataFactory,
+        TurnoverPrevistoFactory,
+        RispostaRicognizioneFactory,
+        ScelteEnteFactory,
+        DestinazioneSATFactory,
+        AssegnazioniAnnoPrecedenteFactory,
+        RiepilogoDichiaratoFactory,
+        TestoPianoFactory,
+        DocumentoPianoFactory,
+        UserFactory,
+    ]
+    for costruttore in costruttori:
+        riga = costruttore()
+        assert type(riga).objects.filter(pk=riga.pk).exists()
+    assert RiepilogoDichiarato.objects.exists()
