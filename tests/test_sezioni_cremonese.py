@@ -148,7 +148,12 @@ def test_section_a_consistenza_totals(p):
     assert righe["Comune di Soresina"] == (120, 112, 8)
     assert righe["Comune di Olmeneta"] == (11, 1, 10)
     assert a.righe[-1].ente.denominazione == ALER
-    assert [e.comune for e in a.non_comunicata] == ["Castelvisconti", "Derovere", "Paderno Ponchielli", "San Bassano"]
+    assert [e.comune for e in a.non_comunicata] == [
+        "Castelvisconti",
+        "Derovere",
+        "Paderno Ponchielli",
+        "San Bassano",
+    ]
     assert len(a.patrimonio_zero) == 5
 
 
@@ -203,7 +208,11 @@ def test_section_e_free_units_and_turnover(p):
     assert len(comuni) == 20
     assert sum(1 for u in comuni if u.id_regionale is None) == 6
     assert [u.id_regionale for u in comuni if u.comune == "Cremona"] == ["36501269", "36502011", "36502021"]
-    assert [u.id_regionale for u in comuni if u.comune == "Pessina Cremonese"] == ["150352", "157966", "159739"]
+    assert [u.id_regionale for u in comuni if u.comune == "Pessina Cremonese"] == [
+        "150352",
+        "157966",
+        "159739",
+    ]
     assert e.totale_libere == 38  # 20 of the comuni, 18 of ALER
     assert conteggi_e(e.turnover) == [("Comune di Cremona", "Cremona", 5), (ALER, "Cremona", 1)]
     assert e.totale_turnover == 6
@@ -220,12 +229,26 @@ def test_section_g_total_assignable_units(p):
     # 5 turnover units among the free (8) but leaves out ALER's 1 (9 free in Cremona), and puts
     # Gadesco's free unit under carenza. From the lists: free 44 (38 + 6 turnover), renovated 106,
     # carenza 45, total 195.
-    assert (t.libere, t.turnover, t.liberi, t.ristrutturazione, t.carenza, t.totale) == (38, 6, 44, 106, 45, 195)
+    assert (t.libere, t.turnover, t.liberi, t.ristrutturazione, t.carenza, t.totale) == (
+        38,
+        6,
+        44,
+        106,
+        45,
+        195,
+    )
     assert (t.nuova_edificazione, t.conferite) == (0, 0)
-    righe = {(r.ente.denominazione, r.comune): (r.liberi, r.ristrutturazione, r.carenza, r.totale) for r in g.righe}
+    righe = {
+        (r.ente.denominazione, r.comune): (r.liberi, r.ristrutturazione, r.carenza, r.totale) for r in g.righe
+    }
     assert len(righe) == 30
     assert righe[("Comune di Cremona", "Cremona")] == (8, 19, 0, 27)
-    assert righe[("Comune di Gadesco-Pieve Delmona", "Gadesco-Pieve Delmona")] == (1, 0, 0, 1)  # seed: carenza 1
+    assert righe[("Comune di Gadesco-Pieve Delmona", "Gadesco-Pieve Delmona")] == (
+        1,
+        0,
+        0,
+        1,
+    )  # seed: carenza 1
     assert righe[("Comune di Pessina Cremonese", "Pessina Cremonese")] == (3, 0, 0, 3)
     assert righe[("Comune di Soresina", "Soresina")] == (0, 9, 2, 11)
     assert righe[(ALER, "Cremona")] == (10, 73, 19, 102)  # seed: 9 + 73 + 19 = 101
@@ -302,7 +325,13 @@ def test_allegato_a_has_one_row_per_ente_that_answered(p):
     aler = righe[ALER]
     # Seed: ALER 19 SAS, 2417 SAP, 131 available, 18 free+turnover, 39 carenza, 74 renovated, 5 SAT,
     # 154 assigned. The system counts ALER's turnover unit (19) and 3161156 once (73).
-    assert (aler.sas, aler.sap, aler.disponibili, aler.libere_turnover, aler.carenza) == (19, 2417, 131, 19, 39)
+    assert (aler.sas, aler.sap, aler.disponibili, aler.libere_turnover, aler.carenza) == (
+        19,
+        2417,
+        131,
+        19,
+        39,
+    )
     assert (aler.nuove_ristrutturate, aler.transitori, aler.assegnate_anno_precedente) == (73, 5, 154)
     cremona = righe["Comune di Cremona"]
     assert (cremona.sas, cremona.sap, cremona.disponibili, cremona.libere_turnover) == (93, 931, 27, 8)
@@ -311,7 +340,10 @@ def test_allegato_a_has_one_row_per_ente_that_answered(p):
     assert cremona.categoria.startswith("Soggetti beneficiari di progetti di protezione sociale")
     assert righe["Comune di Pieve d'Olmi"].categoria == "NO"
     # Seed: Pessina "3 available = 3 free + 3 renovated"; the units give 3 free and 0 renovated.
-    assert (righe["Comune di Pessina Cremonese"].disponibili, righe["Comune di Pessina Cremonese"].nuove_ristrutturate) == (3, 0)
+    assert (
+        righe["Comune di Pessina Cremonese"].disponibili,
+        righe["Comune di Pessina Cremonese"].nuove_ristrutturate,
+    ) == (3, 0)
     assert righe["Comune di Soresina"].forze_polizia == 10
     assert "Comune di Bonemerse" not in righe  # did not answer
 
@@ -332,7 +364,10 @@ def test_allegato_b_lists_aler_units_and_groups_renovation_by_lotto(p):
 
 
 def test_tab1_available_units_comuni_vs_aler(p):
-    righe = [(r.gruppo, r.numero_comuni, r.liberi, r.ristrutturazione, r.carenza, r.totale) for r in p.sintesi.disponibili]
+    righe = [
+        (r.gruppo, r.numero_comuni, r.liberi, r.ristrutturazione, r.carenza, r.totale)
+        for r in p.sintesi.disponibili
+    ]
     # Seed TAB 1: COMUNI 17 | 24 | 33 | 7 | 64; ALER 13 | 18 | 73 | 39 | 130; AMBITO 30 | 42 | 106 | 46 | 194.
     # Free: the comuni have 20 listed + 5 turnover = 25 (the seed's 24 moves Gadesco to carenza);
     # ALER 18 + 1 turnover = 19. Carenza: the comuni list 6.
@@ -341,7 +376,9 @@ def test_tab1_available_units_comuni_vs_aler(p):
         ("ALER", 13, 19, 73, 39, 131),
         ("AMBITO", 30, 44, 106, 45, 195),
     ]
-    quote = [(q.gruppo, q.liberi, q.ristrutturazione, q.carenza, q.totale) for q in p.sintesi.quote_disponibili]
+    quote = [
+        (q.gruppo, q.liberi, q.ristrutturazione, q.carenza, q.totale) for q in p.sintesi.quote_disponibili
+    ]
     # Seed shares: COMUNI 57 | 31 | 15 | 33; ALER 43 | 69 | 85 | 67.
     assert quote == [
         ("COMUNI", Decimal(57), Decimal(31), Decimal(13), Decimal(33)),
@@ -375,4 +412,19 @@ def test_json_form_of_the_plan_carries_every_section(p):
     assert dati["sintesi"]["quote_disponibili"][0]["liberi"] == "57"
     assert dati["ricognizione"]["tasso_risposta_proprietari"] == "80.6"
     assert dati["piano"]["data_popolazione"] == "2024-01-01"
-    assert set(dati) >= {"a", "b", "c", "d", "e", "f", "g", "h", "i", "ib", "j", "k", "allegato_a", "allegato_b"}
+    assert set(dati) >= {
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        "f",
+        "g",
+        "h",
+        "i",
+        "ib",
+        "j",
+        "k",
+        "allegato_a",
+        "allegato_b",
+    }
