@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
 
@@ -308,3 +309,57 @@ class TurnoverPrevisto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ente} – {self.comune}: {self.numero}"
+
+
+class StatoCaricamento(models.TextChoices):
+    IN_LETTURA = "in_lettura", "In lettura"
+    ANTEPRIMA = "anteprima", "Anteprima pronta"
+    CON_ERRORI = "con_errori", "Con errori"
+    IN_SCRITTURA = "in_scrittura", "In registrazione"
+    CONFERMATO = "confermato", "Confermato"
+    ANNULLATO = "annullato", "Annullato"
+    FALLITO = "fallito", "Non riuscito"
+
+
+class Caricamento(models.Model):
+    """One spreadsheet an ente uploaded for a plan: the original file, its preview and its outcome."""
+
+    piano = models.ForeignKey(
+        "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="caricamenti"
+    )
+    ente = models.ForeignKey(EnteProprietario, on_delete=models.CASCADE, related_name="caricamenti")
+    utente = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="caricato da",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    file = models.FileField("file originale", upload_to="caricamenti/%Y/")
+    nome_file = models.CharField("nome del file", max_length=255)
+    formato = models.CharField("formato", max_length=20, blank=True)
+    stato = models.CharField(
+        "stato", max_length=15, choices=StatoCaricamento.choices, default=StatoCaricamento.IN_LETTURA
+    )
+    progresso = models.PositiveSmallIntegerField("avanzamento (%)", default=0)
+    righe = models.PositiveIntegerField("righe lette", default=0)
+    aggiunte = models.PositiveIntegerField("unità aggiunte", default=0)
+    modificate = models.PositiveIntegerField("unità modificate", default=0)
+    rimosse = models.PositiveIntegerField("unità rimosse", default=0)
+    invariate = models.PositiveIntegerField("unità invariate", default=0)
+    errori = models.JSONField("errori per riga", default=list, blank=True)
+    anteprima = models.JSONField("anteprima delle modifiche", default=dict, blank=True)
+    esito = models.TextField("esito", blank=True)
+    creato_il = models.DateTimeField("caricato il", auto_now_add=True)
+    completato_il = models.DateTimeField("completato il", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "caricamento"
+        verbose_name_plural = "caricamenti"
+        ordering = ["-creato_il"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progresso__lte=100), name="caricamento_progresso_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nome_file} – {self.ente} ({self.get_stato_display()})"

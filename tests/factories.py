@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Operatore, Popolazione, Ruolo
 from patrimonio.models import (
+    Caricamento,
     ConsistenzaDichiarata,
     EnteProprietario,
     Stato,
@@ -229,3 +230,11 @@ class DocumentoPianoFactory(factory.django.DjangoModelFactory):
     piano = factory.SubFactory(PianoAnnualeFactory)
     chiave = factory.Sequence(lambda n: f"{n:064x}")
     progresso = 0
+
+
+class CaricamentoFactory(_DelPiano):
+    class Meta:
+        model = Caricamento
+
+    nome_file = "unita.xlsx"
+    file = factory.django.FileField(filename="unita.xlsx", data=b"")

@@ -42,6 +42,7 @@ from .factories import (
     AggregazioneTerritorialeFactory,
     AmbitoFactory,
     AssegnazioniAnnoPrecedenteFactory,
+    CaricamentoFactory,
     ComuneFactory,
     ConsistenzaDichiarataFactory,
     DestinazioneSATFactory,
@@ -587,3 +588,15 @@ def test_factories_build_rows_the_database_accepts():
         riga = costruttore()
         assert type(riga).objects.filter(pk=riga.pk).exists()
     assert RiepilogoDichiarato.objects.exists()
+
+
+@pytest.mark.parametrize("progresso", [101, 300])
+def test_database_refuses_upload_progress_above_one_hundred_percent(progresso, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with rifiutata("caricamento_progresso_0_100"):
+        CaricamentoFactory(progresso=progresso)
+
+
+def test_database_accepts_a_complete_upload(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    assert CaricamentoFactory(progresso=100).progresso == 100
