@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("piano_annuale.urls")),
+    path("", include("misure.urls")),
 ]

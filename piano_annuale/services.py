@@ -94,7 +94,12 @@ def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
     dati = leggi_file(percorso)
     valida(dati)
     with transaction.atomic():
-        return _Caricamento(dati).esegui()
+        piano = _Caricamento(dati).esegui()
+        # Parte seconda e terza (misure app): validated against the enti just loaded, same transaction.
+        from misure.services import carica_misure
+
+        carica_misure(piano=piano, dati=dati["piano"].get("misure"))
+        return piano
 
 
 def leggi_file(percorso: pathlib.Path) -> Dati:

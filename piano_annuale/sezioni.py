@@ -21,6 +21,18 @@ from typing import Any
 from django.db.models import F, Q
 
 from ambito.models import Comune
+from misure.models import (
+    Avviso,
+    InterventoRiqualificazione,
+    Misura,
+    MisuraPiano,
+    Progettualita,
+    Provenienza,
+    QuotaErogata,
+    QuotaSolidarieta,
+    RipartoSolidarieta,
+    UtilizzoResiduo,
+)
 from patrimonio.models import (
     ConsistenzaDichiarata,
     EnteProprietario,
@@ -44,7 +56,7 @@ from .models import (
 )
 
 # Bump when the computation changes what it returns, so cached renderings are not reused.
-VERSIONE_CALCOLO = 1
+VERSIONE_CALCOLO = 2  # 2: parte seconda e terza (misure)
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,6 +425,9 @@ class PianoCalcolato:
     allegato_b: AllegatoB
     sintesi: Sintesi
     anomalie: tuple[Anomalia, ...]
+    # Parte seconda (misure) and terza (altre progettualità); None only in results built by hand.
+    parte_seconda: ParteSeconda | None = None
+    parte_terza: ParteTerza | None = None
 
     @property
     def errori(self) -> tuple[Anomalia, ...]:
@@ -479,6 +494,7 @@ class DatiPiano:
     registro_coppie: set[tuple[int, int]]  # (ente, comune) where the ente has units
     due_sezioni: list[StatoUnita]
     id_regionali: list[tuple[int, str, int]]  # (unit id, ID regionale, ente id)
+    misure: DatiMisure  # Parte seconda and terza
 
     @classmethod
     def carica(cls, piano: PianoAnnuale) -> DatiPiano:
@@ -557,9 +573,7 @@ class DatiPiano:
             assegnazioni={a.ente_id: a for a in AssegnazioniAnnoPrecedente.objects.filter(piano=piano)},
             riepiloghi={r.ente_id: r for r in RiepilogoDichiarato.objects.filter(piano=piano)},
             elencate=elencate,
-            registro_per_tipo={
-                (r["ente_id"], r["tipo"]): r["numero"] for r in registro.per_ente_e_tipo()
-            },
+            registro_per_tipo={(r["ente_id"], r["tipo"]): r["numero"] for r in registro.per_ente_e_tipo()},
             registro_coppie=set(registro.coppie_ente_comune()),
             due_sezioni=list(
                 stati.in_due_sezioni().select_related("unita__ente", "unita__comune").order_by("unita__id")
@@ -567,6 +581,7 @@ class DatiPiano:
             id_regionali=list(
                 registro.filter(id_regionale__isnull=False).values_list("id", "id_regionale", "ente_id")
             ),
+            misure=DatiMisure.carica(piano),
         )
 
     # Derived facts used by several sections.
@@ -832,7 +847,12 @@ def sezione_e(dati: DatiPiano) -> SezioneE:
     libere = tuple(
         sorted(
             (u for u in dati.elencate if u.stato == Stato.LIBERA),
-            key=lambda u: (ordina_enti(u.ente), chiave_nome(u.comune), u.id_regionale is None, u.id_regionale or ""),
+            key=lambda u: (
+                ordina_enti(u.ente),
+                chiave_nome(u.comune),
+                u.id_regionale is None,
+                u.id_regionale or "",
+            ),
         )
     )
     per_comune = _tabella(dati, _conteggi_sap(dati, Stato.LIBERA))
@@ -1054,16 +1074,18 @@ def sintesi(dati: DatiPiano, a: SezioneA, g: SezioneG) -> Sintesi:
         )
     ambito_d = RigaSintesiDisponibili(
         "AMBITO",
-        *(sum(getattr(r, campo) for r in disponibili) for campo in (
-            "numero_comuni", "liberi", "ristrutturazione", "carenza", "conferite", "totale"
-        )),
+        *(
+            sum(getattr(r, campo) for r in disponibili)
+            for campo in ("numero_comuni", "liberi", "ristrutturazione", "carenza", "conferite", "totale")
+        ),
     )
     quote_d = tuple(
         QuoteSintesiDisponibili(
             r.gruppo,
-            *(percentuale(getattr(r, c), getattr(ambito_d, c)) for c in (
-                "liberi", "ristrutturazione", "carenza", "conferite", "totale"
-            )),
+            *(
+                percentuale(getattr(r, c), getattr(ambito_d, c))
+                for c in ("liberi", "ristrutturazione", "carenza", "conferite", "totale")
+            ),
         )
         for r in (*disponibili, ambito_d)
     )
@@ -1143,6 +1165,547 @@ def calcola_piano(piano: PianoAnnuale) -> PianoCalcolato:
         allegato_a=allegato_a(dati, g, j),
         allegato_b=allegato_b(dati),
         sintesi=sintesi(dati, a, g),
+        parte_seconda=parte_seconda(dati),
+        parte_terza=parte_terza(dati),
         anomalie=(),
     )
     return dataclasses.replace(calcolo, anomalie=verifica(dati, calcolo))
+
+
+# --------------------------------------------------------------------------------------------
+# Parte seconda (misure) and Parte terza (altre progettualità)
+# --------------------------------------------------------------------------------------------
+
+ZERO = Decimal("0.00")
+LETTERE = "abcdefghijklmnopqrstuvwxyz"
+
+
+def in_euro(valore: Decimal) -> str:
+    """«€ 188.331,50»: an amount as the plan prints it, whatever the active language."""
+    return "€ " + f"{valore:,.2f}".replace(",", "§").replace(".", ",").replace("§", ".")
+
+
+def elenco_italiano(voci: Iterable[str]) -> str:
+    """«A», «A e B», «A, B e C»."""
+    voci = list(voci)
+    return voci[0] if len(voci) == 1 else f"{', '.join(voci[:-1])} e {voci[-1]}" if voci else ""
+
+
+@dataclass(frozen=True)
+class VoceDiCui:
+    """A «di cui» line of the paid resources: one source of funding, its amount and applications."""
+
+    voce: str
+    provenienza: str
+    delibera: str | None
+    residuo_di: tuple[str, ...]  # names of the measures whose residual financed it
+    residuo_di_id: tuple[int, ...]
+    importo: Decimal | None
+    domande_approvate: int | None
+
+
+@dataclass(frozen=True)
+class VoceUtilizzo:
+    """How part of a measure's residual is used."""
+
+    voce: str
+    misura_destinataria: str | None
+    misura_destinataria_id: int | None
+    importo: Decimal
+
+
+@dataclass(frozen=True)
+class MisuraCalcolata:
+    """A measure as the plan prints it (letter a, b, …), with what the checks need to compare."""
+
+    id: int
+    misura_id: int
+    codice: str
+    lettera: str
+    titolo: str
+    riferimenti: str  # «DGR 6970/2022 e DGR 1001/2023»
+    descrizione: str
+    risorse_impegnate: Decimal | None
+    risorse_erogate: Decimal | None
+    risorse_residue: Decimal | None
+    di_cui: tuple[VoceDiCui, ...]
+    utilizzi_residuo: tuple[VoceUtilizzo, ...]
+    domande_pervenute: int | None
+    domande_approvate: int | None
+    domande_respinte: int | None
+    note: str
+    rinnovo_previsto: bool
+
+    @property
+    def domande_per_fonte(self) -> tuple[VoceDiCui, ...]:
+        return tuple(d for d in self.di_cui if d.domande_approvate is not None)
+
+    @property
+    def somma_di_cui(self) -> Decimal | None:
+        """Sum of the «di cui» amounts; None when no line gives one."""
+        importi = [d.importo for d in self.di_cui if d.importo is not None]
+        return sum(importi, ZERO) if importi else None
+
+    @property
+    def domande_di_cui(self) -> int | None:
+        domande = [d.domande_approvate for d in self.domande_per_fonte]
+        return sum(domande) if domande else None
+
+    @property
+    def erogato_su_impegno(self) -> Decimal | None:
+        """Paid out of the measure's own committed resources: its «impegno» lines, or all it paid
+        when no «di cui» line gives an amount."""
+        if self.somma_di_cui is None:
+            return self.risorse_erogate
+        return sum(
+            (
+                d.importo
+                for d in self.di_cui
+                if d.importo is not None and d.provenienza == Provenienza.IMPEGNO
+            ),
+            ZERO,
+        )
+
+    @property
+    def erogato_da_residui(self) -> Decimal:
+        return sum(
+            (
+                d.importo
+                for d in self.di_cui
+                if d.importo is not None and d.provenienza == Provenienza.RESIDUO
+            ),
+            ZERO,
+        )
+
+    @property
+    def somma_utilizzi(self) -> Decimal | None:
+        return sum((u.importo for u in self.utilizzi_residuo), ZERO) if self.utilizzi_residuo else None
+
+
+@dataclass(frozen=True)
+class AvvisoCalcolato:
+    id: int
+    titolo: str
+    numero: str
+    data: datetime.date | None
+    delibera: str | None
+    misure: tuple[str, ...]
+    comuni: tuple[str, ...]  # the comuni of the ambito that joined, alphabetically
+    comuni_aderenti: int
+    comuni_totali: int
+    note: str
+
+    @property
+    def adesione(self) -> str:
+        """«39 su 48»."""
+        return f"{self.comuni_aderenti} su {self.comuni_totali}"
+
+
+@dataclass(frozen=True)
+class RigaSolidarieta:
+    ente: Ente
+    comune: str  # the comune's name; the ente's name for ALER and operatori
+    aggregazione: str
+    riparto: Decimal
+    residuo: Decimal
+    totale: Decimal
+
+    @property
+    def assegnazione(self) -> Decimal:
+        """The new allocation (riparto), under the name the PDF template reads."""
+        return self.riparto
+
+
+@dataclass(frozen=True)
+class TotaleSolidarieta:
+    riparto: Decimal
+    residuo: Decimal
+    totale: Decimal
+
+    @property
+    def assegnazione(self) -> Decimal:
+        return self.riparto
+
+
+@dataclass(frozen=True)
+class GruppoSolidarieta:
+    numero: int | None  # the aggregazione's number; None for ALER, operatori, comuni without one
+    denominazione: str
+    righe: tuple[RigaSolidarieta, ...]
+    totale: TotaleSolidarieta
+
+
+@dataclass(frozen=True)
+class VoceSintesiSolidarieta:
+    codice: str  # "con_riparto", "solo_residuo", "senza_contributo"
+    descrizione: str
+    numero: int
+    comuni: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TabellaSolidarieta:
+    """The contributo regionale di solidarietà split per aggregazione, with subtotals and summary."""
+
+    anno_riparto: int | None
+    delibera: str | None
+    nota: str
+    gruppi: tuple[GruppoSolidarieta, ...]
+    totale: TotaleSolidarieta
+    sintesi: tuple[VoceSintesiSolidarieta, ...]
+
+    @property
+    def righe(self) -> tuple[RigaSolidarieta, ...]:
+        return tuple(r for g in self.gruppi for r in g.righe)
+
+    def conteggio(self, codice: str) -> int:
+        return next(v.numero for v in self.sintesi if v.codice == codice)
+
+
+@dataclass(frozen=True)
+class InterventoCalcolato:
+    contesto: str
+    ente: str | None
+    titolo: str
+    descrizione: str
+    finanziamento: str
+    importo: Decimal | None
+    alloggi: int | None
+
+
+@dataclass(frozen=True)
+class ParteSeconda:
+    misure: tuple[MisuraCalcolata, ...]
+    avvisi: tuple[AvvisoCalcolato, ...]
+    contributo_solidarieta: TabellaSolidarieta | None
+    riqualificazione: tuple[InterventoCalcolato, ...]
+    misure_in_rinnovo: tuple[str, ...]  # measures expected to be renewed in the plan's year
+
+    @property
+    def riqualificazione_per_contesto(self) -> tuple[tuple[str, tuple[InterventoCalcolato, ...]], ...]:
+        """The renovation funds grouped by territorial context, in the order they were entered."""
+        contesti: dict[str, list[InterventoCalcolato]] = {}
+        for intervento in self.riqualificazione:
+            contesti.setdefault(intervento.contesto, []).append(intervento)
+        return tuple((contesto, tuple(voci)) for contesto, voci in contesti.items())
+
+
+@dataclass(frozen=True)
+class ProgettoCalcolato:
+    titolo: str
+    descrizione: str
+    promotore: str | None
+    partner: str
+    periodo: str
+    data_inizio: datetime.date | None
+    data_fine: datetime.date | None
+    costo: Decimal | None
+    finanziamento: str
+
+
+@dataclass(frozen=True)
+class ParteTerza:
+    progetti: tuple[ProgettoCalcolato, ...]
+
+
+@dataclass
+class DatiMisure:
+    """The stored facts of Parte seconda and terza, read with a fixed number of queries (12)."""
+
+    misure: list[MisuraPiano]
+    delibere_misure: dict[int, list[str]]  # misura id → «DGR 6970/2022», … by year
+    quote: dict[int, list[QuotaErogata]]  # misura_piano id → «di cui» lines
+    residuo_di: dict[int, list[tuple[int, str]]]  # quota id → (misura id, nome)
+    utilizzi: dict[int, list[UtilizzoResiduo]]  # misura_piano id → uses of the residual
+    avvisi: list[Avviso]
+    misure_avvisi: dict[int, list[str]]  # avviso id → names of the measures it opened
+    comuni_avvisi: dict[int, list[tuple[int, str, int | None]]]  # avviso id → (comune, nome, ambito)
+    riparto: RipartoSolidarieta | None
+    quote_solidarieta: list[QuotaSolidarieta]
+    riqualificazione: list[InterventoRiqualificazione]
+    progettualita: list[Progettualita]
+
+    @classmethod
+    def carica(cls, piano: PianoAnnuale) -> DatiMisure:
+        delibere: dict[int, list[str]] = defaultdict(list)
+        for misura_id, numero, anno in (
+            Misura.delibere.through.objects.filter(misura__dati_annuali__piano=piano)
+            .order_by("delibera__anno", "delibera__numero")
+            .values_list("misura_id", "delibera__numero", "delibera__anno")
+        ):
+            delibere[misura_id].append(f"DGR {numero}/{anno}")
+        quote: dict[int, list[QuotaErogata]] = defaultdict(list)
+        for quota in QuotaErogata.objects.filter(misura_piano__piano=piano).select_related("delibera"):
+            quote[quota.misura_piano_id].append(quota)
+        residuo_di: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for quota_id, misura_id, nome in (
+            QuotaErogata.residuo_di.through.objects.filter(quotaerogata__misura_piano__piano=piano)
+            .order_by("misura__ordine", "misura__nome")
+            .values_list("quotaerogata_id", "misura_id", "misura__nome")
+        ):
+            residuo_di[quota_id].append((misura_id, nome))
+        utilizzi: dict[int, list[UtilizzoResiduo]] = defaultdict(list)
+        for uso in UtilizzoResiduo.objects.filter(misura_piano__piano=piano).select_related(
+            "misura_destinataria"
+        ):
+            utilizzi[uso.misura_piano_id].append(uso)
+        misure_avvisi: dict[int, list[str]] = defaultdict(list)
+        for avviso_id, nome in (
+            Avviso.misure.through.objects.filter(avviso__piano=piano)
+            .order_by("misura__ordine", "misura__nome")
+            .values_list("avviso_id", "misura__nome")
+        ):
+            misure_avvisi[avviso_id].append(nome)
+        comuni_avvisi: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+        for avviso_id, comune_id, nome, ambito_id in Avviso.comuni_aderenti.through.objects.filter(
+            avviso__piano=piano
+        ).values_list("avviso_id", "comune_id", "comune__nome", "comune__ambito_id"):
+            comuni_avvisi[avviso_id].append((comune_id, nome, ambito_id))
+        return cls(
+            misure=list(MisuraPiano.objects.filter(piano=piano).select_related("misura")),
+            delibere_misure=delibere,
+            quote=quote,
+            residuo_di=residuo_di,
+            utilizzi=utilizzi,
+            avvisi=list(Avviso.objects.filter(piano=piano).select_related("delibera")),
+            misure_avvisi=misure_avvisi,
+            comuni_avvisi=comuni_avvisi,
+            riparto=RipartoSolidarieta.objects.filter(piano=piano).select_related("delibera").first(),
+            quote_solidarieta=list(
+                QuotaSolidarieta.objects.filter(piano=piano).select_related("ente", "aggregazione_indicata")
+            ),
+            riqualificazione=list(
+                InterventoRiqualificazione.objects.filter(piano=piano).select_related("ente")
+            ),
+            progettualita=list(Progettualita.objects.filter(piano=piano).select_related("promotore")),
+        )
+
+
+def misure_del_piano(dati: DatiPiano) -> tuple[MisuraCalcolata, ...]:
+    """Parte seconda a, b, c, …: each measure with its resources, «di cui» lines and applications."""
+    fatti = dati.misure
+    ordinate = sorted(fatti.misure, key=lambda m: (m.misura.ordine, chiave_nome(m.misura.nome)))
+    risultato = []
+    for n, m in enumerate(ordinate):
+        # a) … z), then aa), ab), … as documents continue a lettered list.
+        lettera = LETTERE[n] if n < len(LETTERE) else LETTERE[n // 26 - 1] + LETTERE[n % 26]
+        di_cui = tuple(
+            VoceDiCui(
+                voce=q.voce,
+                provenienza=q.provenienza,
+                delibera=str(q.delibera) if q.delibera else None,
+                residuo_di=tuple(nome for _, nome in fatti.residuo_di.get(q.pk, [])),
+                residuo_di_id=tuple(misura_id for misura_id, _ in fatti.residuo_di.get(q.pk, [])),
+                importo=q.importo,
+                domande_approvate=q.domande_approvate,
+            )
+            for q in sorted(fatti.quote.get(m.pk, []), key=lambda q: (q.ordine, q.pk))
+        )
+        utilizzi = tuple(
+            VoceUtilizzo(
+                voce=u.voce,
+                misura_destinataria=u.misura_destinataria.nome if u.misura_destinataria else None,
+                misura_destinataria_id=u.misura_destinataria_id,
+                importo=u.importo,
+            )
+            for u in sorted(fatti.utilizzi.get(m.pk, []), key=lambda u: (u.ordine, u.pk))
+        )
+        risultato.append(
+            MisuraCalcolata(
+                id=m.pk,
+                misura_id=m.misura_id,
+                codice=m.misura.codice,
+                lettera=lettera,
+                titolo=m.misura.nome,
+                riferimenti=elenco_italiano(fatti.delibere_misure.get(m.misura_id, [])),
+                descrizione=m.misura.descrizione.strip(),
+                risorse_impegnate=m.risorse_impegnate,
+                risorse_erogate=m.risorse_erogate,
+                risorse_residue=m.risorse_residue,
+                di_cui=di_cui,
+                utilizzi_residuo=utilizzi,
+                domande_pervenute=m.domande_pervenute,
+                domande_approvate=m.domande_approvate,
+                domande_respinte=m.domande_respinte,
+                note=m.note.strip(),
+                rinnovo_previsto=m.rinnovo_previsto,
+            )
+        )
+    return tuple(risultato)
+
+
+def avvisi_del_piano(dati: DatiPiano) -> tuple[AvvisoCalcolato, ...]:
+    """The avvisi, the measures each opened and how many comuni of the ambito joined («39 su 48»)."""
+    ambito_id = dati.piano.ambito_id
+    risultato = []
+    for a in sorted(
+        dati.misure.avvisi, key=lambda a: (a.data is None, a.data or datetime.date.min, a.titolo)
+    ):
+        comuni = sorted(
+            (nome for _, nome, ambito in dati.misure.comuni_avvisi.get(a.pk, []) if ambito == ambito_id),
+            key=chiave_nome,
+        )
+        risultato.append(
+            AvvisoCalcolato(
+                id=a.pk,
+                titolo=a.titolo,
+                numero=a.numero,
+                data=a.data,
+                delibera=str(a.delibera) if a.delibera else None,
+                misure=tuple(dati.misure.misure_avvisi.get(a.pk, [])),
+                comuni=tuple(comuni),
+                comuni_aderenti=len(comuni),
+                comuni_totali=len(dati.comuni),
+                note=a.note.strip(),
+            )
+        )
+    return tuple(risultato)
+
+
+def _totale_solidarieta(righe: Iterable[RigaSolidarieta]) -> TotaleSolidarieta:
+    righe = list(righe)
+    return TotaleSolidarieta(
+        riparto=sum((r.riparto for r in righe), ZERO),
+        residuo=sum((r.residuo for r in righe), ZERO),
+        totale=sum((r.totale for r in righe), ZERO),
+    )
+
+
+def _descrizione_sintesi(codice: str, numero: int, anno: int | None) -> str:
+    """The summary's sentence after the number, singular or plural as Italian wants it."""
+    uno = numero == 1
+    riparto = f" (riparto {anno})" if anno else ""
+    if codice == "con_riparto":
+        return f"{'comune che ha' if uno else 'comuni che hanno'} ricevuto una nuova assegnazione{riparto}"
+    if codice == "solo_residuo":
+        return (
+            f"{'comune che non ha' if uno else 'comuni che non hanno'} ricevuto una nuova assegnazione ma "
+            f"{'dispone' if uno else 'dispongono'} di residui degli anni precedenti"
+        )
+    return f"{'comune che non dispone' if uno else 'comuni che non dispongono'} del contributo, né da riparto né da residui"
+
+
+def contributo_solidarieta(dati: DatiPiano) -> TabellaSolidarieta | None:
+    """Parte seconda e): the solidarity split per aggregazione, with subtotals and the summary.
+
+    Rows are grouped by the aggregazione of the ente's comune (the one of the demographic tables);
+    ALER and operatori come first, as their own group. The summary counts every comune of the ambito:
+    one without a row has neither a new allocation nor residuals.
+    """
+    riparto = dati.misure.riparto
+    if riparto is None and not dati.misure.quote_solidarieta:
+        return None
+    anno = riparto.anno_riparto if riparto else None
+    comuni = {c.pk: c for c in dati.comuni}
+    tipi = dict(TipoEnte.choices)
+    per_gruppo: dict[tuple[int, int, str], list[RigaSolidarieta]] = defaultdict(list)
+    per_ente: dict[int, RigaSolidarieta] = {}
+    for q in dati.misure.quote_solidarieta:
+        ente = dati.enti.get(q.ente_id)
+        if ente is None:
+            continue  # an ente of another ambito: reported by check M12, never counted
+        comune = comuni.get(ente.comune_id) if ente.is_comune else None
+        if not ente.is_comune:
+            chiave = (0, ordina_enti(ente)[0], tipi.get(ente.tipo, ente.tipo))
+        elif comune is not None and comune.aggregazione is not None:
+            at = comune.aggregazione
+            etichetta = f"AT {at.numero} – {at.denominazione}" if at.denominazione else f"AT {at.numero}"
+            chiave = (1, at.numero, etichetta)
+        else:
+            chiave = (2, 0, "Senza aggregazione")
+        riga = RigaSolidarieta(
+            ente=ente,
+            comune=ente.comune or ente.denominazione,
+            aggregazione=chiave[2],
+            riparto=q.riparto,
+            residuo=q.residuo,
+            totale=q.totale,
+        )
+        per_gruppo[chiave].append(riga)
+        per_ente[ente.id] = riga
+    gruppi = tuple(
+        GruppoSolidarieta(
+            numero=chiave[1] if chiave[0] == 1 else None,
+            denominazione=chiave[2],
+            righe=tuple(sorted(righe, key=lambda r: chiave_nome(r.comune))),
+            totale=_totale_solidarieta(righe),
+        )
+        for chiave, righe in sorted(per_gruppo.items())
+    )
+
+    categorie: dict[str, list[str]] = {"con_riparto": [], "solo_residuo": [], "senza_contributo": []}
+    enti_comunali = dati.ente_di_comune()
+    for comune in dati.comuni:
+        ente = enti_comunali.get(comune.pk)
+        riga = per_ente.get(ente.id) if ente else None
+        if riga is not None and riga.riparto > 0:
+            categorie["con_riparto"].append(comune.nome)
+        elif riga is not None and riga.residuo > 0:
+            categorie["solo_residuo"].append(comune.nome)
+        else:
+            categorie["senza_contributo"].append(comune.nome)
+    sintesi = tuple(
+        VoceSintesiSolidarieta(
+            codice=codice,
+            descrizione=_descrizione_sintesi(codice, len(nomi), anno),
+            numero=len(nomi),
+            comuni=tuple(sorted(nomi, key=chiave_nome)),
+        )
+        for codice, nomi in categorie.items()
+    )
+    return TabellaSolidarieta(
+        anno_riparto=anno,
+        delibera=str(riparto.delibera) if riparto and riparto.delibera else None,
+        nota=riparto.nota.strip() if riparto else "",
+        gruppi=gruppi,
+        totale=_totale_solidarieta(per_ente.values()),
+        sintesi=sintesi,
+    )
+
+
+def riqualificazione(dati: DatiPiano) -> tuple[InterventoCalcolato, ...]:
+    """Access to funds for renovating public housing, per ente, in the order entered."""
+    return tuple(
+        InterventoCalcolato(
+            contesto=i.contesto,
+            ente=i.ente.denominazione if i.ente else None,
+            titolo=i.titolo,
+            descrizione=i.descrizione.strip(),
+            finanziamento=i.finanziamento,
+            importo=i.importo,
+            alloggi=i.alloggi,
+        )
+        for i in sorted(dati.misure.riqualificazione, key=lambda i: (i.ordine, i.pk))
+    )
+
+
+def parte_seconda(dati: DatiPiano) -> ParteSeconda:
+    """Parte seconda: measures a, b, …, avvisi, contributo di solidarietà, renovation funds."""
+    misure = misure_del_piano(dati)
+    return ParteSeconda(
+        misure=misure,
+        avvisi=avvisi_del_piano(dati),
+        contributo_solidarieta=contributo_solidarieta(dati),
+        riqualificazione=riqualificazione(dati),
+        misure_in_rinnovo=tuple(m.titolo for m in misure if m.rinnovo_previsto),
+    )
+
+
+def parte_terza(dati: DatiPiano) -> ParteTerza:
+    """Parte terza: the other projects against housing hardship, in the order entered."""
+    return ParteTerza(
+        progetti=tuple(
+            ProgettoCalcolato(
+                titolo=p.titolo,
+                descrizione=p.descrizione.strip(),
+                promotore=p.promotore.denominazione if p.promotore else None,
+                partner=p.partner.strip(),
+                periodo=p.periodo,
+                data_inizio=p.data_inizio,
+                data_fine=p.data_fine,
+                costo=p.costo,
+                finanziamento=p.finanziamento.strip(),
+            )
+            for p in sorted(dati.misure.progettualita, key=lambda p: (p.ordine, p.pk))
+        )
+    )

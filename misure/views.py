@@ -1,0 +1,216 @@
+"""The ufficio di piano's workspace for Parte seconda (misure) and Parte terza (altre progettualità).
+
+Every page starts from ``PianoAnnuale.objects.dell_ufficio_di_piano(request.user)``: whoever is not
+the ufficio di piano of the plan's ambito gets a 404, as if the plan did not exist. Rows are always
+looked up within the plan, so a URL cannot reach another plan's rows. Changes are accepted while the
+plan is a draft (ricognizione or bozza); afterwards the pages are read-only and a POST is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from piano_annuale.controlli import messaggio_vincolo
+from piano_annuale.models import PianoAnnuale, StatoPiano
+from piano_annuale.sezioni import calcola_piano
+
+from .forms import (
+    AvvisoForm,
+    InterventiFormSetFactory,
+    MisuraPianoForm,
+    ProgettualitaFormSetFactory,
+    QuoteErogateFormSet,
+    QuoteSolidarietaFormSetFactory,
+    RipartoSolidarietaForm,
+    UtilizziResiduoFormSet,
+)
+from .models import Avviso, MisuraPiano, QuotaSolidarieta, RipartoSolidarieta
+
+# The draft goes to ALER with its Parte seconda: from then on it changes only through a new draft.
+STATI_MODIFICABILI = (StatoPiano.RICOGNIZIONE, StatoPiano.BOZZA)
+
+
+def _piano(request: HttpRequest, piano_pk: int) -> PianoAnnuale:
+    """The plan, if ``request.user`` is its ufficio di piano; 404 otherwise."""
+    return get_object_or_404(
+        PianoAnnuale.objects.dell_ufficio_di_piano(request.user).select_related("ambito"), pk=piano_pk
+    )
+
+
+def modificabile(piano: PianoAnnuale) -> bool:
+    return piano.stato in STATI_MODIFICABILI
+
+
+def _verifica_modificabile(piano: PianoAnnuale) -> None:
+    if not modificabile(piano):
+        raise PermissionDenied(
+            f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»: le misure e le "
+            "progettualità non sono più modificabili."
+        )
+
+
+def _contesto(piano: PianoAnnuale, **altro: Any) -> dict[str, Any]:
+    return {"piano": piano, "modificabile": modificabile(piano), **altro}
+
+
+def _salva(request: HttpRequest, scrivi: Any) -> bool:
+    """Run ``scrivi`` in one transaction; a row the database refuses becomes an Italian message."""
+    try:
+        with transaction.atomic():
+            scrivi()
+    except IntegrityError as errore:
+        messages.error(request, f"I dati non sono stati salvati: {messaggio_vincolo(errore)}")
+        return False
+    return True
+
+
+@login_required
+def panoramica(request: HttpRequest, piano_pk: int) -> HttpResponse:
+    """Parte seconda and terza of a plan as they will be printed, the checks that concern them, and
+    the links to change each part."""
+    piano = _piano(request, piano_pk)
+    calcolo = calcola_piano(piano)
+    anomalie = [a for a in calcolo.anomalie if a.codice.startswith("M")]
+    return render(
+        request,
+        "misure/panoramica.html",
+        _contesto(
+            piano,
+            p=calcolo,
+            ps=calcolo.parte_seconda,
+            pt=calcolo.parte_terza,
+            anomalie=anomalie,
+            misure=MisuraPiano.objects.del_piano(piano).con_somme().select_related("misura"),
+            totali_solidarieta=QuotaSolidarieta.objects.del_piano(piano).totali(),
+        ),
+    )
+
+
+@login_required
+def misura(request: HttpRequest, piano_pk: int, pk: int | None = None) -> HttpResponse:
+    """A measure of the plan: its figures, its «di cui» lines and the uses of its residual."""
+    piano = _piano(request, piano_pk)
+    istanza = get_object_or_404(MisuraPiano, piano=piano, pk=pk) if pk else MisuraPiano(piano=piano)
+    dati = request.POST if request.method == "POST" else None
+    if dati is not None:
+        _verifica_modificabile(piano)
+    form = MisuraPianoForm(dati, instance=istanza, piano=piano)
+    quote = QuoteErogateFormSet(dati, instance=istanza, prefix="quote")
+    utilizzi = UtilizziResiduoFormSet(dati, instance=istanza, prefix="utilizzi")
+    if dati is not None and form.is_valid() and quote.is_valid() and utilizzi.is_valid():
+
+        def scrivi() -> None:
+            salvata = form.save()
+            quote.instance = utilizzi.instance = salvata
+            quote.save()
+            utilizzi.save()
+
+        if _salva(request, scrivi):
+            messages.success(request, f"«{form.instance.misura}» salvata.")
+            return redirect("misure:panoramica", piano_pk=piano.pk)
+    return render(
+        request,
+        "misure/misura_form.html",
+        _contesto(piano, form=form, quote=quote, utilizzi=utilizzi, istanza=istanza),
+    )
+
+
+@login_required
+@require_POST
+def elimina_misura(request: HttpRequest, piano_pk: int, pk: int) -> HttpResponse:
+    piano = _piano(request, piano_pk)
+    _verifica_modificabile(piano)
+    istanza = get_object_or_404(MisuraPiano.objects.select_related("misura"), piano=piano, pk=pk)
+    istanza.delete()
+    messages.success(request, f"«{istanza.misura}» tolta dal piano.")
+    return redirect("misure:panoramica", piano_pk=piano.pk)
+
+
+@login_required
+def solidarieta(request: HttpRequest, piano_pk: int) -> HttpResponse:
+    """The contributo regionale di solidarietà: the riparto and one row per ente."""
+    piano = _piano(request, piano_pk)
+    riparto = RipartoSolidarieta.objects.filter(piano=piano).first() or RipartoSolidarieta(
+        piano=piano, anno_riparto=piano.anno - 1
+    )
+    dati = request.POST if request.method == "POST" else None
+    if dati is not None:
+        _verifica_modificabile(piano)
+    form = RipartoSolidarietaForm(dati, instance=riparto, prefix="riparto")
+    righe = QuoteSolidarietaFormSetFactory(dati, piano=piano, prefix="righe")
+    if dati is not None and form.is_valid() and righe.is_valid():
+
+        def scrivi() -> None:
+            form.save()
+            righe.save()
+
+        if _salva(request, scrivi):
+            messages.success(request, "Contributo regionale di solidarietà salvato.")
+            return redirect("misure:panoramica", piano_pk=piano.pk)
+    return render(request, "misure/solidarieta_form.html", _contesto(piano, form=form, righe=righe))
+
+
+@login_required
+def avviso(request: HttpRequest, piano_pk: int, pk: int | None = None) -> HttpResponse:
+    piano = _piano(request, piano_pk)
+    istanza = get_object_or_404(Avviso, piano=piano, pk=pk) if pk else Avviso(piano=piano)
+    dati = request.POST if request.method == "POST" else None
+    if dati is not None:
+        _verifica_modificabile(piano)
+    form = AvvisoForm(dati, instance=istanza, piano=piano)
+    if dati is not None and form.is_valid() and _salva(request, form.save):
+        messages.success(request, f"Avviso «{form.instance.titolo}» salvato.")
+        return redirect("misure:panoramica", piano_pk=piano.pk)
+    return render(request, "misure/avviso_form.html", _contesto(piano, form=form, istanza=istanza))
+
+
+@login_required
+@require_POST
+def elimina_avviso(request: HttpRequest, piano_pk: int, pk: int) -> HttpResponse:
+    piano = _piano(request, piano_pk)
+    _verifica_modificabile(piano)
+    istanza = get_object_or_404(Avviso, piano=piano, pk=pk)
+    istanza.delete()
+    messages.success(request, f"Avviso «{istanza.titolo}» eliminato.")
+    return redirect("misure:panoramica", piano_pk=piano.pk)
+
+
+ELENCHI = {
+    "riqualificazione": (
+        InterventiFormSetFactory,
+        "Accesso ai fondi per la riqualificazione dei contesti abitativi pubblici",
+        "Interventi per ente: che cosa, con quali fondi, quanti alloggi.",
+    ),
+    "progettualita": (
+        ProgettualitaFormSetFactory,
+        "Parte terza – Altre progettualità di sostegno al disagio abitativo",
+        "Titolo, descrizione, soggetti coinvolti, periodo, costo e finanziamento di ciascuna progettualità.",
+    ),
+}
+
+
+@login_required
+def elenco(request: HttpRequest, piano_pk: int, nome: str) -> HttpResponse:
+    """The renovation funds or the projects of part three: one formset per list."""
+    piano = _piano(request, piano_pk)
+    fabbrica, titolo, descrizione = ELENCHI[nome]
+    dati = request.POST if request.method == "POST" else None
+    if dati is not None:
+        _verifica_modificabile(piano)
+    formset = fabbrica(dati, piano=piano, prefix=nome)
+    if dati is not None and formset.is_valid() and _salva(request, formset.save):
+        messages.success(request, f"{titolo}: modifiche salvate.")
+        return redirect("misure:panoramica", piano_pk=piano.pk)
+    return render(
+        request,
+        "misure/elenco_form.html",
+        _contesto(piano, formset=formset, titolo=titolo, descrizione=descrizione),
+    )
