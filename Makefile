@@ -23,7 +23,7 @@ RUNSERVER_ADDR ?= 127.0.0.1:8000
 STAMP := $(VENV)/.installato
 STAMP_DEV := $(VENV)/.installato-dev
 
-.PHONY: help install install-dev system-deps venv demo test lint format migrate run worker clean distclean
+.PHONY: help install install-dev system-deps system-deps-dev venv demo test lint format migrate run worker clean distclean
 
 help: ## elenca i comandi disponibili
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,7 +51,10 @@ $(STAMP_DEV): pyproject.toml | venv
 
 install: venv $(STAMP) ## crea .venv (Python 3.11) e installa il progetto e i pacchetti di sistema
 
-install-dev: venv $(STAMP_DEV) ## come install, più le dipendenze di sviluppo (pytest, ruff, ...)
+system-deps-dev: ## come system-deps, più Chromium per i test nel browser
+	bash scripts/install-system-deps.sh --python --dev
+
+install-dev: system-deps-dev venv $(STAMP_DEV) ## come install, più le dipendenze di sviluppo (pytest, ruff, Chromium, ...)
 
 demo: install ## migra, carica l'Ambito Cremonese 2025, crea gli utenti demo e avvia il server
 	$(MANAGE) demo --indirizzo http://$(RUNSERVER_ADDR)

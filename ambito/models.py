@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 class Ambito(models.Model):
@@ -79,9 +84,7 @@ class Comune(models.Model):
     codice_istat = models.CharField("codice ISTAT", max_length=6, unique=True)
     nome = models.CharField("nome", max_length=100)
     provincia = models.CharField("sigla provincia", max_length=2)
-    ambito = models.ForeignKey(
-        Ambito, on_delete=models.PROTECT, null=True, blank=True, related_name="comuni"
-    )
+    ambito = models.ForeignKey(Ambito, on_delete=models.PROTECT, null=True, blank=True, related_name="comuni")
     aggregazione = models.ForeignKey(
         AggregazioneTerritoriale,
         verbose_name="aggregazione territoriale",
@@ -131,9 +134,7 @@ class Popolazione(models.Model):
         verbose_name_plural = "popolazione"
         ordering = ["comune", "-data_riferimento"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["comune", "data_riferimento"], name="popolazione_una_per_data"
-            ),
+            models.UniqueConstraint(fields=["comune", "data_riferimento"], name="popolazione_una_per_data"),
             models.CheckConstraint(condition=Q(abitanti__gte=0), name="popolazione_abitanti_non_negativi"),
             models.CheckConstraint(
                 condition=Q(famiglie__isnull=True) | Q(famiglie__gte=0),
@@ -156,12 +157,35 @@ class Ruolo(models.TextChoices):
 RUOLI_CON_ENTE = [Ruolo.COMUNE, Ruolo.ALER]
 
 
+class OperatoreQuerySet(models.QuerySet):
+    """The building blocks of the access rules; the rules themselves are the ``visibili_a`` and
+    ``modificabili_da`` methods of the enti's, units' and plans' querysets, which combine these."""
+
+    def di(self, user: AbstractBaseUser | AnonymousUser) -> OperatoreQuerySet:
+        """The operator row of ``user`` (at most one); none for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user_id=user.pk)
+
+    def con_ruolo(self, *ruoli: str) -> OperatoreQuerySet:
+        return self.filter(ruolo__in=ruoli)
+
+    def ambiti(self) -> models.QuerySet:
+        """The ambiti of these operators, as a subquery for ``ambito__in``."""
+        return self.values("ambito_id")
+
+    def enti(self) -> models.QuerySet:
+        """The enti these operators act for, as a subquery for ``pk__in``.
+
+        Only an ente of the operator's own ambito counts: a row pointing elsewhere grants nothing.
+        """
+        return self.filter(ruolo__in=RUOLI_CON_ENTE, ente__ambito_id=F("ambito_id")).values("ente_id")
+
+
 class Operatore(models.Model):
     """A user's role in an ambito and, for comuni and ALER, the ente they act for."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatore"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatore")
     ambito = models.ForeignKey(Ambito, on_delete=models.PROTECT, related_name="operatori")
     ruolo = models.CharField("ruolo", max_length=20, choices=Ruolo.choices)
     ente = models.ForeignKey(
@@ -172,6 +196,8 @@ class Operatore(models.Model):
         blank=True,
         related_name="operatori",
     )
+
+    objects = OperatoreQuerySet.as_manager()
 
     class Meta:
         verbose_name = "operatore"

@@ -132,6 +132,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "poa@ambito.example")
+# The service's contact address, shown in the accessibility statement and the privacy note.
+EMAIL_SERVIZIO = os.environ.get("EMAIL_SERVIZIO", DEFAULT_FROM_EMAIL)
 
 # Celery: without a broker, tasks run eagerly in the calling process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None

@@ -10,4 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("piano_annuale.urls")),
     path("", include("misure.urls")),
+    path("", include("patrimonio.urls")),
+    path("", include("ambito.urls")),
 ]

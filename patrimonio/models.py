@@ -8,9 +8,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
 
+from ambito.models import Operatore, Ruolo
+
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
     from ambito.models import Ambito
     from piano_annuale.models import PianoAnnuale
+
+    Utente = AbstractBaseUser | AnonymousUser
 
 
 class TipoEnte(models.TextChoices):
@@ -25,6 +32,56 @@ class EnteQuerySet(models.QuerySet):
 
     def comunali(self) -> EnteQuerySet:
         return self.filter(tipo=TipoEnte.COMUNE)
+
+    # Access rules: the one place that says which enti's data a user reaches. Every view of an
+    # ente's data (units, answers, choices) starts from these; links are never the protection.
+
+    def visibili_a(self, user: Utente) -> EnteQuerySet:
+        """Enti whose data ``user`` may read: the whole ambito for its ufficio di piano, their own
+        ente for a comune or ALER operator, every ente for superusers; none for the Assemblea
+        (which reads only the plans) and for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        operatore = Operatore.objects.di(user)
+        return self.filter(
+            Q(ambito_id__in=operatore.con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti()) | Q(pk__in=operatore.enti())
+        )
+
+    def modificabili_da(self, user: Utente) -> EnteQuerySet:
+        """Enti whose data ``user`` may change: the same enti they read (the Assemblea changes
+        nothing). Whether the ente's answer is still open is checked by the services at write time."""
+        return self.visibili_a(user)
+
+    def dell_ufficio_di_piano(self, user: Utente) -> EnteQuerySet:
+        """Enti of the ambiti where ``user`` is the ufficio di piano (all for superusers): those
+        whose answers they follow in the dashboard, remind and reopen."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            ambito_id__in=Operatore.objects.di(user).con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti()
+        )
+
+
+class DatiEnteQuerySet(models.QuerySet):
+    """Rows that belong to one ente (its units, counts, answers, choices): visible and changeable
+    exactly where the ente is, by ``EnteQuerySet.visibili_a`` / ``modificabili_da``."""
+
+    # The lookup from the row to its ente.
+    campo_ente = "ente"
+
+    def visibili_a(self, user: Utente) -> models.QuerySet:
+        if user.is_authenticated and user.is_superuser:
+            return self
+        return self.filter(**{f"{self.campo_ente}__in": EnteProprietario.objects.visibili_a(user)})
+
+    def modificabili_da(self, user: Utente) -> models.QuerySet:
+        if user.is_authenticated and user.is_superuser:
+            return self
+        return self.filter(**{f"{self.campo_ente}__in": EnteProprietario.objects.modificabili_da(user)})
 
 
 class EnteProprietario(models.Model):
@@ -95,7 +152,7 @@ class TipoServizio(models.TextChoices):
     SAS = "SAS", "SAS – servizi abitativi sociali"
 
 
-class UnitaQuerySet(models.QuerySet):
+class UnitaQuerySet(DatiEnteQuerySet):
     def dell_ambito(self, ambito: Ambito) -> UnitaQuerySet:
         """Units owned by the enti of an ambito (wherever they stand)."""
         return self.filter(ente__ambito=ambito)
@@ -177,7 +234,9 @@ class Stato(models.TextChoices):
     CONFERITA_PRIVATI = "conferita", "Conferita da privati (art. 23 c. 2)"  # section f
 
 
-class StatoUnitaQuerySet(models.QuerySet):
+class StatoUnitaQuerySet(DatiEnteQuerySet):
+    campo_ente = "unita__ente"
+
     def del_piano(self, piano: PianoAnnuale) -> StatoUnitaQuerySet:
         return self.filter(piano=piano)
 
@@ -259,6 +318,8 @@ class ConsistenzaDichiarata(models.Model):
         help_text="Ad es. «ricognizione 2025», «comunicata in anni precedenti», «piattaforma regionale».",
     )
 
+    objects = DatiEnteQuerySet.as_manager()
+
     class Meta:
         verbose_name = "consistenza dichiarata"
         verbose_name_plural = "consistenze dichiarate"
@@ -291,12 +352,12 @@ class ConsistenzaDichiarata(models.Model):
 class TurnoverPrevisto(models.Model):
     """Units an ente expects to free up by turnover in a comune during the year (a count, section e)."""
 
-    piano = models.ForeignKey(
-        "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="turnover"
-    )
+    piano = models.ForeignKey("piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="turnover")
     ente = models.ForeignKey(EnteProprietario, on_delete=models.CASCADE, related_name="turnover")
     comune = models.ForeignKey("ambito.Comune", on_delete=models.PROTECT, related_name="+")
     numero = models.PositiveIntegerField("numero di alloggi")
+
+    objects = DatiEnteQuerySet.as_manager()
 
     class Meta:
         verbose_name = "turnover previsto"

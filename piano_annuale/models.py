@@ -8,8 +8,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ambito.models import Operatore, Ruolo
+from patrimonio.models import DatiEnteQuerySet
+
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 class StatoPiano(models.TextChoices):
@@ -31,6 +35,53 @@ class PianoQuerySet(models.QuerySet):
         from ambito.models import Ruolo
 
         return self.filter(ambito__operatori__user=user, ambito__operatori__ruolo=Ruolo.UFFICIO_DI_PIANO)
+
+    # Access rules for the plans (EnteQuerySet.visibili_a is the rule for the enti's data).
+
+    # ALER reads the draft from when it is sent for its parere (R.R. 4/2017 art. 4 c. 4).
+    STATI_LETTI_DA_ALER = (
+        StatoPiano.INVIATA_ALER,
+        StatoPiano.PARERE_ESPRESSO,
+        StatoPiano.TRASMESSA_ASSEMBLEA,
+        StatoPiano.APPROVATA,
+    )
+    # Comuni and the mayors read the plan from when it is sent to the Assemblea dei Sindaci.
+    STATI_LETTI_DALL_ASSEMBLEA = (StatoPiano.TRASMESSA_ASSEMBLEA, StatoPiano.APPROVATA)
+    # The ricognizione's data may change only until the draft goes to ALER.
+    STATI_MODIFICABILI = (StatoPiano.RICOGNIZIONE, StatoPiano.BOZZA)
+
+    def visibili_a(self, user: AbstractBaseUser | AnonymousUser) -> PianoQuerySet:
+        """Plans whose computed content ``user`` may read: every state for the ambito's ufficio di
+        piano; from ``inviata_aler`` on for ALER; from ``trasmessa_assemblea`` on for comuni and the
+        Assemblea; all for superusers."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        operatore = Operatore.objects.di(user)
+        return self.filter(
+            Q(ambito_id__in=operatore.con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti())
+            | Q(ambito_id__in=operatore.con_ruolo(Ruolo.ALER).ambiti(), stato__in=self.STATI_LETTI_DA_ALER)
+            | Q(
+                ambito_id__in=operatore.con_ruolo(Ruolo.COMUNE, Ruolo.ASSEMBLEA).ambiti(),
+                stato__in=self.STATI_LETTI_DALL_ASSEMBLEA,
+            )
+        )
+
+    def compilabili_da(self, user: AbstractBaseUser | AnonymousUser) -> PianoQuerySet:
+        """Plans whose ricognizione ``user`` takes part in, whatever their state: the ufficio di
+        piano, comune and ALER operators of the ambito (all for superusers). Which enti's data they
+        reach is ``EnteProprietario.objects.visibili_a``."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        ruoli = (Ruolo.UFFICIO_DI_PIANO, Ruolo.COMUNE, Ruolo.ALER)
+        return self.filter(ambito_id__in=Operatore.objects.di(user).con_ruolo(*ruoli).ambiti())
+
+    def modificabili(self) -> PianoQuerySet:
+        """Plans whose ricognizione data may still change."""
+        return self.filter(stato__in=self.STATI_MODIFICABILI)
 
 
 class PianoAnnuale(models.Model):
@@ -83,6 +134,12 @@ class StatoRisposta(models.TextChoices):
 RISPOSTE_DATE = [StatoRisposta.NIENTE_DA_DICHIARARE, StatoRisposta.INVIATA]
 
 
+class RispostaQuerySet(DatiEnteQuerySet):
+    def date(self) -> RispostaQuerySet:
+        """Answers given: sent, or "nothing to declare". They lock the ente's data until reopened."""
+        return self.filter(stato__in=RISPOSTE_DATE)
+
+
 class RispostaRicognizione(models.Model):
     """Where an ente stands in answering the ricognizione of a plan."""
 
@@ -101,6 +158,8 @@ class RispostaRicognizione(models.Model):
         related_name="+",
     )
     inviata_il = models.DateTimeField("inviata il", null=True, blank=True)
+
+    objects = RispostaQuerySet.as_manager()
 
     class Meta:
         verbose_name = "risposta alla ricognizione"
@@ -142,6 +201,8 @@ class ScelteEnte(models.Model):
         help_text="Da 0 a 10 (art. 7 bis R.R. 4/2017).",
     )
 
+    objects = DatiEnteQuerySet.as_manager()
+
     class Meta:
         verbose_name = "scelte dell'ente"
         verbose_name_plural = "scelte degli enti"
@@ -172,6 +233,8 @@ class DestinazioneSAT(models.Model):
     comune = models.ForeignKey("ambito.Comune", on_delete=models.PROTECT, related_name="+")
     numero = models.PositiveIntegerField("numero di U.I.")
 
+    objects = DatiEnteQuerySet.as_manager()
+
     class Meta:
         verbose_name = "destinazione ai SAT"
         verbose_name_plural = "destinazioni ai SAT"
@@ -195,6 +258,8 @@ class AssegnazioniAnnoPrecedente(models.Model):
     totale = models.PositiveIntegerField("U.I. assegnate")
     mobilita = models.PositiveIntegerField("di cui per mobilità", default=0)
     in_deroga = models.PositiveIntegerField("di cui in deroga", default=0)
+
+    objects = DatiEnteQuerySet.as_manager()
 
     class Meta:
         verbose_name = "assegnazioni dell'anno precedente"

@@ -13,13 +13,18 @@ import datetime
 import json
 import pathlib
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
+from ambito.models import RUOLI_CON_ENTE, AggregazioneTerritoriale, Ambito, Comune, Operatore, Popolazione
 from patrimonio.models import (
     ConsistenzaDichiarata,
     EnteProprietario,
@@ -35,12 +40,16 @@ from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     DestinazioneSAT,
     PianoAnnuale,
+    PianoQuerySet,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
     StatoPiano,
     StatoRisposta,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 FORMATO = "poa-piano-annuale"
 VERSIONE = 1
@@ -688,3 +697,248 @@ def _data_ora(valore: str | None) -> datetime.datetime | None:
         return None
     momento = datetime.datetime.fromisoformat(valore)
     return timezone.make_aware(momento) if timezone.is_naive(momento) else momento
+
+
+# --------------------------------------------------------------------------------------------------
+# The ricognizione in the browser: every write of an ente's answer goes through these functions,
+# each in one transaction. The views decide *who* may call them (``visibili_a`` / ``modificabili_da``
+# querysets); these functions decide *when*: only while the plan is open and the ente's answer has
+# not been sent, and they record every change on the ente's RispostaRicognizione.
+
+
+class ModificaNonConsentita(PermissionDenied):
+    """The ente's data cannot change now. The Italian message is shown to the user (403 page)."""
+
+
+class OperazioneNonValida(ValueError):
+    """The request contradicts the stored data; the Italian message says what to do instead."""
+
+
+def _quando(momento: datetime.datetime | None) -> str:
+    return timezone.localtime(momento).strftime("%d/%m/%Y alle %H:%M") if momento else "—"
+
+
+def motivo_blocco(*, piano: PianoAnnuale, risposta: RispostaRicognizione | None) -> str:
+    """Why the ente's data cannot change now, in Italian; empty when it can.
+
+    The plan must still be in the ricognizione (or a draft), and the ente's answer must not have
+    been given ("inviata" or "nulla da dichiarare") unless the ufficio di piano reopened it.
+    """
+    if piano.stato not in PianoQuerySet.STATI_MODIFICABILI:
+        return (
+            f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»: i dati della ricognizione "
+            "non sono più modificabili."
+        )
+    if risposta is not None and risposta.ha_risposto:
+        return (
+            f"La risposta di {risposta.ente} è stata inviata il {_quando(risposta.inviata_il)} "
+            f"(«{risposta.get_stato_display()}»): i dati sono bloccati. Per modificarli occorre che "
+            "l'ufficio di piano riapra la risposta."
+        )
+    return ""
+
+
+def apri_modifica(*, piano: PianoAnnuale, ente: EnteProprietario) -> RispostaRicognizione:
+    """Lock the ente's answer for the current transaction and check its data may change.
+
+    Call inside ``transaction.atomic``. Raises ``ModificaNonConsentita`` (see ``motivo_blocco``): the
+    data of an ente that answered stays locked until the ufficio di piano reopens it.
+    """
+    if ente.ambito_id != piano.ambito_id:
+        raise ModificaNonConsentita(f"{ente} non fa parte dell'ambito del piano {piano.anno}.")
+    # Read the state afresh: the object may predate a change made in the meantime.
+    piano = PianoAnnuale.objects.get(pk=piano.pk)
+    # The row lock serialises concurrent writes of the same ente against submit and reopen.
+    risposta, _ = RispostaRicognizione.objects.select_for_update().get_or_create(piano=piano, ente=ente)
+    if motivo := motivo_blocco(piano=piano, risposta=risposta):
+        raise ModificaNonConsentita(motivo)
+    return risposta
+
+
+def registra_modifica(*, risposta: RispostaRicognizione, utente: AbstractBaseUser) -> None:
+    """Record who changed the ente's data and when; the first change starts the answer."""
+    if risposta.stato == StatoRisposta.NESSUNA:
+        risposta.stato = StatoRisposta.IN_CORSO
+    risposta.aggiornata_il = timezone.now()
+    risposta.aggiornata_da = utente
+    risposta.save(update_fields=["stato", "aggiornata_il", "aggiornata_da"])
+
+
+def sostituisci_conteggi(
+    *,
+    modello: type[TurnoverPrevisto] | type[DestinazioneSAT],
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    numeri: Mapping[int, int],
+) -> None:
+    """Make the ente's per-comune counts of ``modello`` in the plan exactly ``numeri``
+    (comune id → count ≥ 1): rows of comuni not listed are deleted."""
+    comuni_validi = set(
+        Comune.objects.dell_ambito(piano.ambito_id).filter(pk__in=numeri).values_list("pk", flat=True)
+    )
+    if comuni_validi != set(numeri):
+        raise OperazioneNonValida("Si possono indicare solo comuni dell'ambito del piano.")
+    modello.objects.filter(piano=piano, ente=ente).exclude(comune_id__in=numeri).delete()
+    for comune_id, numero in numeri.items():
+        modello.objects.update_or_create(
+            piano=piano, ente=ente, comune_id=comune_id, defaults={"numero": numero}
+        )
+
+
+@transaction.atomic
+def salva_scelte(
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, valori: Mapping[str, Any]
+) -> ScelteEnte:
+    """The ente's choices h (indigenti), i (extra category) and i.b (Forze di Polizia quota)."""
+    risposta = apri_modifica(piano=piano, ente=ente)
+    scelte, _ = ScelteEnte.objects.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
+    registra_modifica(risposta=risposta, utente=utente)
+    return scelte
+
+
+@transaction.atomic
+def salva_sat(
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, numeri: Mapping[int, int]
+) -> None:
+    """Units the ente destines to servizi abitativi transitori, per comune (section j)."""
+    risposta = apri_modifica(piano=piano, ente=ente)
+    sostituisci_conteggi(modello=DestinazioneSAT, piano=piano, ente=ente, numeri=numeri)
+    registra_modifica(risposta=risposta, utente=utente)
+
+
+@transaction.atomic
+def salva_assegnazioni(
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, valori: Mapping[str, int]
+) -> AssegnazioniAnnoPrecedente:
+    """SAP units the ente assigned in the year before the plan (section k)."""
+    risposta = apri_modifica(piano=piano, ente=ente)
+    assegnazioni, _ = AssegnazioniAnnoPrecedente.objects.update_or_create(
+        piano=piano, ente=ente, defaults=dict(valori)
+    )
+    registra_modifica(risposta=risposta, utente=utente)
+    return assegnazioni
+
+
+def _dati_dichiarati(piano: PianoAnnuale, ente: EnteProprietario) -> int:
+    """Units and counts the ente declared for the plan (states, turnover, SAT)."""
+    return (
+        StatoUnita.objects.del_piano(piano).filter(unita__ente=ente).count()
+        + sum(TurnoverPrevisto.objects.filter(piano=piano, ente=ente).values_list("numero", flat=True))
+        + sum(DestinazioneSAT.objects.filter(piano=piano, ente=ente).values_list("numero", flat=True))
+    )
+
+
+@transaction.atomic
+def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
+    """Answer "nulla da dichiarare" — an answer in its own right (L.R. 16/2016 art. 6) — and lock."""
+    risposta = apri_modifica(piano=piano, ente=ente)
+    dichiarate = _dati_dichiarati(piano, ente)
+    if dichiarate:
+        raise OperazioneNonValida(
+            f"Per il piano risultano {dichiarate} unità dichiarate (stati, turn-over o SAT): "
+            "non è possibile rispondere «nulla da dichiarare». Rimuoverle oppure inviare la risposta."
+        )
+    adesso = timezone.now()
+    risposta.stato = StatoRisposta.NIENTE_DA_DICHIARARE
+    risposta.inviata_il = adesso
+    risposta.aggiornata_il = adesso
+    risposta.aggiornata_da = utente
+    risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
+
+
+@transaction.atomic
+def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
+    """Submit the ente's answer to the ufficio di piano; its data is locked from now on."""
+    risposta = apri_modifica(piano=piano, ente=ente)
+    ha_dati = (
+        _dati_dichiarati(piano, ente)
+        or ConsistenzaDichiarata.objects.filter(piano=piano, ente=ente).exists()
+        or ScelteEnte.objects.filter(piano=piano, ente=ente).exists()
+        or AssegnazioniAnnoPrecedente.objects.filter(piano=piano, ente=ente).exists()
+    )
+    if not ha_dati:
+        raise OperazioneNonValida(
+            "Non risulta alcun dato da inviare. Se l'ente non ha nulla da dichiarare, usare il "
+            "pulsante «Nulla da dichiarare»."
+        )
+    adesso = timezone.now()
+    risposta.stato = StatoRisposta.INVIATA
+    risposta.inviata_il = adesso
+    risposta.aggiornata_il = adesso
+    risposta.aggiornata_da = utente
+    risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
+
+
+@transaction.atomic
+def riapri_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
+    """The ufficio di piano reopens a sent answer, so the ente can change its data and send again."""
+    if not PianoAnnuale.objects.modificabili().filter(pk=piano.pk).exists():
+        raise ModificaNonConsentita(
+            f"Il piano {piano.anno} non è più in ricognizione: le risposte non si possono riaprire."
+        )
+    risposta = RispostaRicognizione.objects.select_for_update().filter(piano=piano, ente=ente).first()
+    if risposta is None or not risposta.ha_risposto:
+        raise OperazioneNonValida(f"{ente} non ha inviato la risposta: non c'è nulla da riaprire.")
+    # inviata_il keeps the date of the last submission.
+    risposta.stato = StatoRisposta.RIAPERTA
+    risposta.aggiornata_il = timezone.now()
+    risposta.aggiornata_da = utente
+    risposta.save(update_fields=["stato", "aggiornata_il", "aggiornata_da"])
+
+
+@dataclass(frozen=True)
+class EsitoPromemoria:
+    enti: tuple[str, ...]  # enti reminded
+    indirizzi: int  # e-mail addresses written to
+    senza_indirizzo: tuple[str, ...]  # enti without answer and without any address
+
+
+def destinatari_promemoria(ente: EnteProprietario) -> list[str]:
+    """The ente's address and its active operators' addresses, without repetitions.
+
+    Expects ``ente.operatori`` prefetched with the comune and ALER operators and their users.
+    """
+    indirizzi: dict[str, str] = {}
+    for indirizzo in [ente.email, *(o.user.email for o in ente.operatori.all())]:
+        if indirizzo:
+            indirizzi.setdefault(indirizzo.strip().lower(), indirizzo.strip())
+    return list(indirizzi.values())
+
+
+def invia_promemoria(
+    *, piano: PianoAnnuale, indirizzo_area: Callable[[EnteProprietario], str]
+) -> EsitoPromemoria:
+    """E-mail every ente of the plan's ambito that has not answered a reminder with the deadline.
+
+    ``indirizzo_area(ente)`` is the absolute address of the ente's workspace, put in the message.
+    Writes nothing to the database.
+    """
+    rispondenti = RispostaRicognizione.objects.filter(piano=piano).date().values("ente_id")
+    operatori = (
+        Operatore.objects.con_ruolo(*RUOLI_CON_ENTE).filter(user__is_active=True).select_related("user")
+    )
+    enti = (
+        EnteProprietario.objects.dell_ambito(piano.ambito_id)
+        .exclude(pk__in=rispondenti)
+        .select_related("ambito")
+        .prefetch_related(Prefetch("operatori", queryset=operatori))
+        .order_by("tipo", "denominazione")
+    )
+    messaggi, raggiunti, senza_indirizzo = [], [], []
+    for ente in enti:
+        destinatari = destinatari_promemoria(ente)
+        if not destinatari:
+            senza_indirizzo.append(ente.denominazione)
+            continue
+        contesto = {"piano": piano, "ente": ente, "indirizzo_area": indirizzo_area(ente)}
+        oggetto = " ".join(render_to_string("piano_annuale/email/promemoria_oggetto.txt", contesto).split())
+        testo = render_to_string("piano_annuale/email/promemoria.txt", contesto)
+        messaggi.append(EmailMessage(subject=oggetto, body=testo, to=destinatari))
+        raggiunti.append(ente.denominazione)
+    if messaggi:
+        get_connection().send_messages(messaggi)
+    return EsitoPromemoria(
+        enti=tuple(raggiunti),
+        indirizzi=sum(len(m.to) for m in messaggi),
+        senza_indirizzo=tuple(senza_indirizzo),
+    )

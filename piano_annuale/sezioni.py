@@ -245,6 +245,11 @@ class SezioneE:
     def totale(self) -> int:
         return self.totale_libere + self.totale_turnover
 
+    @property
+    def tabella_turnover(self) -> TabellaConteggi:
+        """The turnover counts shaped like the other per-ente tables (b, d, f, j)."""
+        return TabellaConteggi(righe=self.turnover, totale=self.totale_turnover)
+
 
 @dataclass(frozen=True)
 class RigaDisponibili:

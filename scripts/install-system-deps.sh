@@ -4,7 +4,8 @@
 #   scripts/install-system-deps.sh             librerie di WeasyPrint, font, poppler-utils
 #   scripts/install-system-deps.sh --services  in più PostgreSQL e Redis
 #   scripts/install-system-deps.sh --python    in più Python 3.11 con venv (se python3.11 manca)
-#   scripts/install-system-deps.sh --ci        tutto ciò che serve alla CI: --services, --python e make
+#   scripts/install-system-deps.sh --dev       in più Chromium, per i test nel browser (Playwright, axe-core)
+#   scripts/install-system-deps.sh --ci        tutto ciò che serve alla CI: --services, --python, --dev e make
 #
 # Idempotente: interroga dpkg e chiama `apt-get update` (una sola volta) e `apt-get install` soltanto
 # se almeno un pacchetto manca. Funziona come root; altrimenti usa sudo.
@@ -36,8 +37,11 @@ for arg in "$@"; do
         --python)
             aggiungi_python
             ;;
+        --dev)
+            PACCHETTI+=(chromium)
+            ;;
         --ci)
-            PACCHETTI+=(postgresql redis-server make)
+            PACCHETTI+=(postgresql redis-server make chromium)
             aggiungi_python
             ;;
         -h | --help)
@@ -45,7 +49,7 @@ for arg in "$@"; do
             exit 0
             ;;
         *)
-            echo "Opzione sconosciuta: $arg (usa --services, --python, --ci o --help)" >&2
+            echo "Opzione sconosciuta: $arg (usa --services, --python, --dev, --ci o --help)" >&2
             exit 2
             ;;
     esac

@@ -26,7 +26,7 @@ UTENTI_ATTESI = {"ufficio.piano", "comune.cremona", "comune.soresina", "aler.cre
 
 def esegui_demo(*argomenti: str) -> str:
     uscita = StringIO()
-    call_command("demo", *argomenti, verbosity=0, stdout=uscita)
+    call_command("demo", "--senza-pdf", *argomenti, verbosity=0, stdout=uscita)
     return uscita.getvalue()
 
 
@@ -170,11 +170,14 @@ def manage(*argomenti: str, database: str) -> subprocess.CompletedProcess[str]:
 def test_demo_runs_end_to_end_on_a_fresh_database_twice(tmp_path):
     database = tmp_path / "nuova" / "demo.sqlite3"  # its folder does not exist yet
 
-    primo = manage("demo", database=database)
-    secondo = manage("demo", database=database)
+    pdf = tmp_path / "bozza.pdf"
+    primo = manage("demo", "--pdf", str(pdf), database=database)
+    secondo = manage("demo", "--senza-pdf", database=database)
     verifica = manage("shell", "-c", VERIFICA.replace("PASSWORD", repr(PASSWORD_DEMO)), database=database)
 
     assert "http://127.0.0.1:8000" in primo.stdout
+    assert f"Bozza del piano 2025 in PDF: {pdf}" in primo.stdout
+    assert pdf.read_bytes().startswith(b"%PDF-")
     assert "http://127.0.0.1:8000" in secondo.stdout
     stato = json.loads(verifica.stdout.strip().splitlines()[-1])
     assert stato["comuni"] == 48

@@ -65,6 +65,10 @@ def test_ufficio_di_piano_sees_every_section_and_the_anomalies(client, ufficio, 
         in testo
     )
     assert "è inserita anche nel programma di ristrutturazione «LOTTO 2.2»" in testo
+    # Section e's turnover: Comune di Cremona 5 and ALER 1.
+    assert "Nessun ente ha previsto unità liberate per turn-over." not in testo
+    turnover = testo[testo.index("per turn-over") :]
+    assert '<td class="n">5</td>' in turnover and '<td class="n">6</td>' in turnover
 
 
 def test_plan_json_is_the_computed_plan(client, ufficio, piano_cremonese):

@@ -73,13 +73,31 @@ class Command(BaseCommand):
             help=f"Indirizzo dell'applicazione da stampare (predefinito: {INDIRIZZO_DEMO}).",
         )
         parser.add_argument(
+            "--pdf",
+            type=Path,
+            default=None,
+            help="Dove scrivere il PDF della bozza del piano 2025 (predefinito: var/POA-2025-bozza.pdf).",
+        )
+        parser.add_argument(
+            "--senza-pdf", action="store_true", help="Non generare il PDF della bozza (più veloce)."
+        )
+        parser.add_argument(
             "--fixture",
             dest="percorso",
             default=None,
             help="File dei dati da caricare con carica_piano (predefinito: fixtures/cremonese_2025.json).",
         )
 
-    def handle(self, *args, password: str, indirizzo: str, percorso: str | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        password: str,
+        indirizzo: str,
+        percorso: str | None,
+        pdf: Path | None,
+        senza_pdf: bool,
+        **options,
+    ) -> None:
         if not settings.DEBUG:
             raise CommandError(
                 "Il comando demo funziona solo con DEBUG attivo: gli utenti dimostrativi, con una "
@@ -99,6 +117,11 @@ class Command(BaseCommand):
 
         righe = self._crea_utenti(password)
         self._stampa_riepilogo(righe, password, indirizzo.rstrip("/"))
+        if not senza_pdf:
+            from piano_annuale.documento import scrivi_pdf_demo
+
+            percorso_pdf = scrivi_pdf_demo(pdf)
+            self.stdout.write(f"\nBozza del piano 2025 in PDF: {percorso_pdf}")
 
     def _prepara_cartella_sqlite(self) -> None:
         """The embedded SQLite file lives in var/, which a fresh clone does not have."""

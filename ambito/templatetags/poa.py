@@ -1,0 +1,114 @@
+"""The signed-in user's profile for the page frame: role, ambito, ente, and the navigation it gives.
+
+The navigation only *shows* the way; what a user may open is decided by the querysets' access rules
+(``visibili_a``, ``modificabili_da``, ``dell_ufficio_di_piano``) in every view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.urls import reverse
+
+from ambito.models import Ambito, Operatore, Ruolo
+from patrimonio.models import EnteProprietario
+from piano_annuale.models import PianoAnnuale
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class VoceMenu:
+    etichetta: str
+    url: str
+    attiva: bool
+
+
+@dataclass(frozen=True)
+class Profilo:
+    autenticato: bool
+    nome: str = ""
+    ruolo: str = ""
+    descrizione_ruolo: str = ""
+    ambito: Ambito | None = None
+    ente: EnteProprietario | None = None
+    piano_corrente: PianoAnnuale | None = None
+    menu: tuple[VoceMenu, ...] = field(default_factory=tuple)
+
+
+# url names (namespace:name) that light up each menu entry.
+SEZIONI_MENU = {
+    "home": {"piano_annuale:home", "piano_annuale:piano_detail"},
+    "ricognizione": {"piano_annuale:cruscotto", "patrimonio:"},  # the ufficio opens enti from there
+    "area": {"patrimonio:"},  # every page of the ente workspace
+}
+
+
+def _attiva(request: HttpRequest, sezione: str) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return False
+    nome = f"{match.namespace}:{match.url_name}"
+    return any(
+        nome == voce or (voce.endswith(":") and nome.startswith(voce)) for voce in SEZIONI_MENU[sezione]
+    )
+
+
+def profilo_di(request: HttpRequest) -> Profilo:
+    """The profile of the request's user, computed once per request (two queries at most)."""
+    if hasattr(request, "_profilo_poa"):
+        return request._profilo_poa
+    user = request.user
+    if not user.is_authenticated:
+        profilo = Profilo(autenticato=False)
+    else:
+        operatore = Operatore.objects.di(user).select_related("ambito", "ente").first()
+        piano = None
+        if operatore is not None:
+            piano = PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id).order_by("-anno").first()
+        menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
+        if piano and operatore.ruolo == Ruolo.UFFICIO_DI_PIANO:
+            menu.append(
+                VoceMenu(
+                    f"Ricognizione {piano.anno}",
+                    reverse("piano_annuale:cruscotto", args=[piano.pk]),
+                    _attiva(request, "ricognizione"),
+                )
+            )
+        if piano and operatore.ruolo in (Ruolo.COMUNE, Ruolo.ALER) and operatore.ente_id:
+            menu.append(
+                VoceMenu(
+                    f"Dati dell'ente {piano.anno}",
+                    reverse("patrimonio:area_ente", args=[piano.pk, operatore.ente_id]),
+                    _attiva(request, "area"),
+                )
+            )
+        if user.is_staff:
+            menu.append(VoceMenu("Amministrazione", reverse("admin:index"), False))
+        if operatore is not None:
+            descrizione = operatore.get_ruolo_display()
+        else:
+            descrizione = "Amministratore" if user.is_superuser else "Utente senza ruolo"
+        profilo = Profilo(
+            autenticato=True,
+            nome=user.get_full_name() or user.get_username(),
+            ruolo=operatore.ruolo if operatore else "",
+            descrizione_ruolo=descrizione,
+            ambito=operatore.ambito if operatore else None,
+            ente=operatore.ente if operatore else None,
+            piano_corrente=piano,
+            menu=tuple(menu),
+        )
+    request._profilo_poa = profilo
+    return profilo
+
+
+@register.simple_tag(takes_context=True)
+def profilo(context: dict[str, Any]) -> Profilo:
+    request = context.get("request")
+    if request is None:
+        return Profilo(autenticato=False)
+    return profilo_di(request)

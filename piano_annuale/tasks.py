@@ -1,0 +1,73 @@
+"""Background work of the plan: rendering its PDF (Celery; eager when no broker is configured)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from celery import shared_task
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .documento import genera_pdf, nome_file
+from .models import DocumentoPiano, StatoDocumento
+
+logger = logging.getLogger(__name__)
+
+MESSAGGIO_ERRORE = (
+    "Non è stato possibile generare il PDF del piano. Riprovare più tardi; se l'errore si ripete, "
+    "segnalarlo all'assistenza indicando il piano e l'ora della richiesta."
+)
+MESSAGGIO_DATI_CAMBIATI = (
+    "I dati del piano sono cambiati mentre il PDF veniva preparato e per i nuovi dati esiste già un "
+    "altro documento: richiedere di nuovo il PDF."
+)
+
+
+def _aggiorna(documento_id: int, **campi: object) -> None:
+    """Write progress straight away (one UPDATE): the status page reads it while the task runs."""
+    DocumentoPiano.objects.filter(pk=documento_id).update(**campi)
+
+
+@shared_task(name="piano_annuale.genera_documento", ignore_result=True)
+def genera_documento(documento_id: int) -> None:
+    """Render the PDF of a ``DocumentoPiano`` and store it, reporting progress as it goes:
+    10% plan computed, 40% HTML ready, 90% PDF written, 100% ready."""
+    documento = DocumentoPiano.objects.select_related("piano__ambito").filter(pk=documento_id).first()
+    if documento is None:  # deleted while queued
+        return
+    if documento.stato == StatoDocumento.PRONTO and documento.file:
+        return  # a duplicate delivery of the task: the file is already there
+    _aggiorna(documento_id, stato=StatoDocumento.IN_CORSO, progresso=0, errore="")
+    try:
+        generato = genera_pdf(
+            documento.piano, avanzamento=lambda percento: _aggiorna(documento_id, progresso=percento)
+        )
+        if documento.file:  # a retry: drop the file of the failed attempt
+            documento.file.delete(save=False)
+        piano = documento.piano
+        nome = nome_file(piano.ambito.nome, piano.anno, definitiva=generato.definitivo)
+        nome = nome.replace(".pdf", f"-{generato.chiave[:12]}.pdf")
+        documento.file.save(nome, ContentFile(generato.contenuto), save=False)
+        _aggiorna(documento_id, file=documento.file.name, progresso=90)
+        try:
+            # The data may have changed since the request: the key follows the data the file was
+            # made from. Another document may already hold that key (unique): then this one fails.
+            with transaction.atomic():
+                _aggiorna(
+                    documento_id,
+                    chiave=generato.chiave,
+                    definitivo=generato.definitivo,
+                    sha256=hashlib.sha256(generato.contenuto).hexdigest(),
+                    stato=StatoDocumento.PRONTO,
+                    progresso=100,
+                    completato_il=timezone.now(),
+                )
+        except IntegrityError:
+            logger.warning("PDF %s: i dati del piano sono cambiati durante la generazione", documento_id)
+            documento.file.delete(save=False)
+            _aggiorna(documento_id, file="", stato=StatoDocumento.ERRORE, errore=MESSAGGIO_DATI_CAMBIATI)
+    except Exception:
+        logger.exception("PDF %s: generazione non riuscita", documento_id)
+        _aggiorna(documento_id, stato=StatoDocumento.ERRORE, errore=MESSAGGIO_ERRORE)
