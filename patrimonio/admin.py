@@ -105,3 +105,31 @@ class TurnoverPrevistoAdmin(admin.ModelAdmin):
     search_fields = ["ente__denominazione", "comune__nome"]
     list_select_related = ["ente", "comune", "piano__ambito"]
     autocomplete_fields = ["piano", "ente", "comune"]
+
+
+# Spreadsheet uploads (issue 8): the history, read-only here; uploads go through the ente's pages.
+from .models import Caricamento  # noqa: E402
+
+
+@admin.register(Caricamento)
+class CaricamentoAdmin(admin.ModelAdmin):
+    list_display = [
+        "nome_file",
+        "ente",
+        "piano",
+        "stato",
+        "righe",
+        "aggiunte",
+        "modificate",
+        "rimosse",
+        "utente",
+        "creato_il",
+    ]
+    list_filter = ["stato", "formato", "piano__anno", "piano__ambito", "ente__tipo"]
+    search_fields = ["nome_file", "ente__denominazione", "utente__username", "esito"]
+    list_select_related = ["ente", "piano__ambito", "utente"]
+    date_hierarchy = "creato_il"
+    readonly_fields = [f.name for f in Caricamento._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

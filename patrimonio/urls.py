@@ -23,3 +23,33 @@ urlpatterns = [
     path(AREA + "invia/", views.invia, name="invia"),
     path(AREA + "riapri/", views.riapri, name="riapri"),
 ]
+
+# Spreadsheet upload, templates and exports (issue 8).
+urlpatterns += [
+    path(AREA + "caricamenti/", views.caricamenti, name="caricamenti"),
+    path(AREA + "caricamenti/<int:caricamento>/", views.caricamento, name="caricamento"),
+    path(
+        AREA + "caricamenti/<int:caricamento>/stato.json", views.caricamento_stato, name="caricamento_stato"
+    ),
+    path(
+        AREA + "caricamenti/<int:caricamento>/conferma/",
+        views.caricamento_conferma,
+        name="caricamento_conferma",
+    ),
+    path(
+        AREA + "caricamenti/<int:caricamento>/annulla/", views.caricamento_annulla, name="caricamento_annulla"
+    ),
+    path(AREA + "caricamenti/<int:caricamento>/file/", views.caricamento_file, name="caricamento_file"),
+    path(
+        AREA + "caricamenti/<int:caricamento>/errori.csv", views.caricamento_errori, name="caricamento_errori"
+    ),
+    path(AREA + "modello.<str:formato>", views.modello, name="modello"),
+    path(AREA + "unita.<str:formato>", views.unita_esporta, name="unita_esporta"),
+    path("piani/<int:piano>/esportazioni/", views.piano_esportazioni, name="piano_esportazioni"),
+    path("piani/<int:piano>/sezioni.<str:formato>", views.piano_esporta, name="piano_esporta"),
+    path(
+        "piani/<int:piano>/sezioni/<slug:sezione>.<str:formato>",
+        views.piano_esporta,
+        name="piano_esporta_sezione",
+    ),
+]
