@@ -60,8 +60,9 @@ from django.utils import timezone
 
 from ambito.models import Comune
 from piano_annuale.controlli import VINCOLI, messaggio_vincolo
-from piano_annuale.models import PianoAnnuale, RispostaRicognizione
+from piano_annuale.models import AzioneModifica, PianoAnnuale, RispostaRicognizione
 from piano_annuale.services import ModificaNonConsentita, apri_modifica, registra_modifica
+from piano_annuale.storico import VoceModifica, registra_modifiche
 
 from .models import (
     Caricamento,
@@ -1714,8 +1715,14 @@ def registra(
                 f"I dati di {ente} sono stati modificati dopo l'anteprima: ricaricare il file per vedere "
                 "le modifiche aggiornate."
             )
-        _scrivi(analisi)
+        nuove_unita, nuovi_stati = _scrivi(analisi)
         registra_modifica(risposta=risposta, utente=utente)
+        # The history of every unit and state the import wrote, in the same transaction.
+        registra_modifiche(
+            utente=utente,
+            origine=_origine(analisi, caricamento),
+            modifiche=_voci_storico(analisi, nuove_unita, nuovi_stati),
+        )
         esito = Esito(
             aggiunte=len(analisi.nuove),
             modificate=len(analisi.modifiche),
@@ -1743,7 +1750,8 @@ def registra(
     return esito
 
 
-def _scrivi(analisi: Analisi) -> None:
+def _scrivi(analisi: Analisi) -> tuple[list[UnitaAbitativa], list[StatoUnita]]:
+    """Write the analysis; return the units and the states it created (with their pks)."""
     piano, ente = analisi.piano, analisi.ente
     # 1. States the plan loses, then units that leave the registry (their IDs become free).
     if analisi.tolte_dal_piano:
@@ -1846,6 +1854,85 @@ def _scrivi(analisi: Analisi) -> None:
             TurnoverPrevisto(piano_id=piano.pk, ente_id=ente.pk, comune_id=t.comune_id, numero=t.numero)
             for t in analisi.turnover_nuovi
         )
+    return create, nuovi_stati
+
+
+def _origine(analisi: Analisi, caricamento: Caricamento | None) -> str:
+    if caricamento is not None:
+        return f"importazione n. {caricamento.pk} ({caricamento.nome_file})"
+    return f"importazione ({analisi.nome_file})"
+
+
+def _voci_storico(
+    analisi: Analisi, nuove_unita: list[UnitaAbitativa], nuovi_stati: list[StatoUnita]
+) -> list[VoceModifica]:
+    """What the import changed, as the audit history records it: registry fields on the unit,
+    the state in the plan on the unit's state row, before and after."""
+    contesto = analisi.contesto
+    riferimenti = {"piano": analisi.piano.pk, "ente": analisi.ente.pk}
+    voci: list[VoceModifica] = []
+    for unita in nuove_unita:
+        voci.append(VoceModifica.creazione(unita, **riferimenti))
+    for stato in nuovi_stati:
+        voci.append(VoceModifica.creazione(stato, **riferimenti))
+    for m in analisi.modifiche:
+        esistente = contesto.unita.get(m.pk) if contesto else None
+        if m.campi:
+            prima = {campo: getattr(esistente, campo, None) for campo in m.campi} if esistente else None
+            voci.append(
+                VoceModifica(
+                    modello=UnitaAbitativa,
+                    oggetto_id=m.pk,
+                    azione=AzioneModifica.MODIFICA,
+                    prima=prima,
+                    dopo=dict(m.campi),
+                    unita=m.pk,
+                    **riferimenti,
+                )
+            )
+        if m.stato_prima is not None and m.stato_dopo != m.stato_prima.valori():
+            nomi = ("stato", "programma", "stato_origine", "note")
+            voci.append(
+                VoceModifica(
+                    modello=StatoUnita,
+                    oggetto_id=m.stato_prima.pk,
+                    azione=AzioneModifica.MODIFICA if m.stato_dopo else AzioneModifica.ELIMINAZIONE,
+                    prima=dict(zip(nomi, m.stato_prima.valori(), strict=True)),
+                    dopo=dict(zip(nomi, m.stato_dopo, strict=True)) if m.stato_dopo else None,
+                    unita=m.pk,
+                    **riferimenti,
+                )
+            )
+    cancellate = set(analisi.cancellate)
+    for pk in analisi.rimosse:
+        stato = contesto.stati.get(pk) if contesto else None
+        if stato is not None:
+            voci.append(
+                VoceModifica(
+                    modello=StatoUnita,
+                    oggetto_id=stato.pk,
+                    azione=AzioneModifica.ELIMINAZIONE,
+                    prima={"stato": stato.stato, "programma": stato.programma},
+                    unita=None if pk in cancellate else pk,
+                    **riferimenti,
+                )
+            )
+        if pk in cancellate:
+            esistente = contesto.unita.get(pk) if contesto else None
+            voci.append(
+                VoceModifica(
+                    modello=UnitaAbitativa,
+                    oggetto_id=pk,
+                    azione=AzioneModifica.ELIMINAZIONE,
+                    prima=(
+                        {"id_regionale": esistente.id_regionale, "codice_ente": esistente.codice_ente}
+                        if esistente
+                        else None
+                    ),
+                    **riferimenti,
+                )
+            )
+    return voci
 
 
 # --------------------------------------------------------------------------------------------

@@ -284,6 +284,13 @@ class StatoUnita(models.Model):
         help_text="Il testo dello stato come riportato dalla piattaforma regionale o dall'ente.",
     )
     note = models.CharField("note", max_length=300, blank=True)
+    # A state carried over from the previous year's plan stays a proposal until the ente confirms
+    # it (or changes it): the new ricognizione asks for every unit again.
+    da_confermare = models.BooleanField(
+        "da confermare",
+        default=False,
+        help_text="Stato ripreso dal piano dell'anno precedente, che l'ente deve ancora confermare.",
+    )
 
     objects = StatoUnitaQuerySet.as_manager()
 

@@ -1,7 +1,8 @@
 """Writes of an ente's units and counts, each in one transaction.
 
 Every function first calls ``apri_modifica`` (the plan is open, the ente's answer is not sent; the
-answer row is locked) and ends with ``registra_modifica`` (who changed what, when). Who may call them
+answer row is locked) and ends with ``registra_modifica`` (who changed what, when). Each change of a
+row is also recorded in the audit (``piano_annuale.storico``: before and after). Who may call them
 is decided by the views with ``EnteProprietario.objects.modificabili_da``.
 """
 
@@ -20,6 +21,7 @@ from piano_annuale.services import (
     registra_modifica,
     sostituisci_conteggi,
 )
+from piano_annuale.storico import istantanea, traccia
 
 from .models import ConsistenzaDichiarata, EnteProprietario, StatoUnita, TurnoverPrevisto, UnitaAbitativa
 
@@ -47,21 +49,30 @@ def salva_unita(
     """Create (``unita`` None) or change a unit of ``ente`` and its state in ``piano``.
 
     ``valori_stato`` None means the unit is not available in the year: its state in this plan is
-    removed and the unit stays in the ente's registry.
+    removed and the unit stays in the ente's registry. Saving a state carried over from last year's
+    plan confirms it.
     """
     risposta = apri_modifica(piano=piano, ente=ente)
     unita = unita if unita is not None else UnitaAbitativa()
     _verifica_unita(unita, ente)
+    prima_unita = istantanea(UnitaAbitativa.objects.get(pk=unita.pk)) if unita.pk else None
     for campo, valore in valori_unita.items():
         setattr(unita, campo, valore)
     unita.ente = ente  # a form never moves a unit to another ente
     if not Comune.objects.filter(pk=unita.comune_id, ambito_id=piano.ambito_id).exists():
         raise OperazioneNonValida("Il comune dell'unità deve far parte dell'ambito del piano.")
     unita.save()
+    traccia(utente=utente, oggetto=unita, prima=prima_unita, piano=piano.pk)
+    stato = StatoUnita.objects.filter(piano=piano, unita=unita).first()
+    prima_stato = istantanea(stato) if stato else None
     if valori_stato:
-        StatoUnita.objects.update_or_create(piano=piano, unita=unita, defaults=dict(valori_stato))
-    else:
-        StatoUnita.objects.filter(piano=piano, unita=unita).delete()
+        stato, _ = StatoUnita.objects.update_or_create(
+            piano=piano, unita=unita, defaults={**valori_stato, "da_confermare": False}
+        )
+        traccia(utente=utente, oggetto=stato, prima=prima_stato, ente=ente.pk)
+    elif stato is not None:
+        StatoUnita.objects.filter(pk=stato.pk).delete()  # the instance keeps its id for the audit
+        traccia(utente=utente, oggetto=stato, prima=prima_stato, eliminato=True, ente=ente.pk)
     registra_modifica(risposta=risposta, utente=utente)
     return unita
 
@@ -77,10 +88,16 @@ def elimina_unita(
     """
     risposta = apri_modifica(piano=piano, ente=ente)
     _verifica_unita(unita, ente)
-    StatoUnita.objects.filter(piano=piano, unita=unita).delete()
+    # Deleted through querysets: the instances keep their ids, which the audit records.
+    for stato in StatoUnita.objects.filter(piano=piano, unita=unita).select_related("unita__comune"):
+        prima = istantanea(stato)
+        StatoUnita.objects.filter(pk=stato.pk).delete()
+        traccia(utente=utente, oggetto=stato, prima=prima, eliminato=True, ente=ente.pk)
     cancellata = not StatoUnita.objects.filter(unita=unita).exists()
     if cancellata:
-        unita.delete()
+        prima = istantanea(unita)
+        UnitaAbitativa.objects.filter(pk=unita.pk).delete()
+        traccia(utente=utente, oggetto=unita, prima=prima, eliminato=True, piano=piano.pk)
     registra_modifica(risposta=risposta, utente=utente)
     return cancellata
 
@@ -91,7 +108,7 @@ def salva_turnover(
 ) -> None:
     """Units the ente expects to free up by turnover, per comune (a count, section e)."""
     risposta = apri_modifica(piano=piano, ente=ente)
-    sostituisci_conteggi(modello=TurnoverPrevisto, piano=piano, ente=ente, numeri=numeri)
+    sostituisci_conteggi(modello=TurnoverPrevisto, piano=piano, ente=ente, numeri=numeri, utente=utente)
     registra_modifica(risposta=risposta, utente=utente)
 
 
@@ -101,8 +118,11 @@ def salva_consistenza(
 ) -> ConsistenzaDichiarata:
     """The consistenza of the ente's patrimonio (section a): SAP and SAS, or neither (not communicated)."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    esistente = ConsistenzaDichiarata.objects.filter(piano=piano, ente=ente).first()
+    prima = istantanea(esistente) if esistente else None
     consistenza, _ = ConsistenzaDichiarata.objects.update_or_create(
         piano=piano, ente=ente, defaults=dict(valori)
     )
+    traccia(utente=utente, oggetto=consistenza, prima=prima)
     registra_modifica(risposta=risposta, utente=utente)
     return consistenza

@@ -53,3 +53,10 @@ urlpatterns += [
         name="piano_esporta_sezione",
     ),
 ]
+
+# States carried over from last year's plan, and each unit's history (issue 6).
+urlpatterns += [
+    path(AREA + "unita/conferma-tutte/", views.unita_conferma_tutte, name="unita_conferma_tutte"),
+    path(AREA + "unita/<int:unita>/conferma/", views.unita_conferma, name="unita_conferma"),
+    path(AREA + "unita/<int:unita>/storico/", views.unita_storico, name="unita_storico"),
+]

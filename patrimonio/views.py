@@ -30,16 +30,20 @@ from django.views.decorators.http import require_POST
 from ambito.models import Comune
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.forms import AssegnazioniForm, ScelteForm
+from piano_annuale.lettere import LetteraPrefettura, lettera_dell_ente
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     DestinazioneSAT,
+    Modifica,
     PianoAnnuale,
     RispostaRicognizione,
     ScelteEnte,
+    StatoPiano,
 )
 from piano_annuale.services import (
     ModificaNonConsentita,
     OperazioneNonValida,
+    conferma_stati,
     dichiara_nulla,
     invia_risposta,
     motivo_blocco,
@@ -49,6 +53,7 @@ from piano_annuale.services import (
     salva_scelte,
 )
 from piano_annuale.sezioni import calcola_piano
+from piano_annuale.storico import righe_storico
 
 from .forms import ConsistenzaForm, ConteggiFormSet, StatoUnitaForm, UnitaForm, conteggi_iniziali
 from .models import (
@@ -160,6 +165,8 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         "consistenza": ConsistenzaDichiarata.objects.filter(**filtro).first(),
         "scelte": ScelteEnte.objects.filter(**filtro).first(),
         "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
+        "da_confermare": _da_confermare(area),
+        "lettera_prefettura": _lettera_prefettura(area),
     }
     if area.ufficio_di_piano:
         # The consistency checks name other enti's units too: only the ufficio di piano sees them.
@@ -231,7 +238,11 @@ def unita_elenco(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         UnitaAbitativa.objects.visibili_a(request.user)
         .filter(ente=area.ente)
         .annotate(nel_piano=FilteredRelation("stati", condition=Q(stati__piano=area.piano)))
-        .annotate(stato_piano=F("nel_piano__stato"), programma_piano=F("nel_piano__programma"))
+        .annotate(
+            stato_piano=F("nel_piano__stato"),
+            programma_piano=F("nel_piano__programma"),
+            da_confermare=F("nel_piano__da_confermare"),
+        )
         .select_related("comune")
         .order_by("comune__nome", "id_regionale", "codice_ente", "pk")
     )
@@ -246,6 +257,8 @@ def unita_elenco(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     stato = request.GET.get("stato", "")
     if stato == "nessuno":
         unita = unita.filter(stato_piano__isnull=True)
+    elif stato == "da_confermare":
+        unita = unita.filter(da_confermare=True)
     elif stato in STATI:
         unita = unita.filter(stato_piano=stato)
     else:
@@ -260,7 +273,13 @@ def unita_elenco(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         pagina=pagina,
         cerca=cerca,
         stato=stato,
-        scelte_stato=[("", "Tutte"), *Stato.choices, ("nessuno", "Senza stato nell'anno")],
+        scelte_stato=[
+            ("", "Tutte"),
+            *Stato.choices,
+            ("nessuno", "Senza stato nell'anno"),
+            ("da_confermare", f"Stato ripreso dal {area.piano.anno_precedente}, da confermare"),
+        ],
+        da_confermare=_da_confermare(area),
     )
 
 
@@ -692,3 +711,73 @@ def piano_esporta(request: HttpRequest, piano: int, formato: str, sezione: str =
         except KeyError:
             raise Http404("Sezione sconosciuta.") from None
     raise Http404("Formato non disponibile.")
+
+
+# --------------------------------------------------------------------------------------------
+# Year over year and the audit (issue 6): the states carried over from last year's plan are
+# confirmed unit by unit or all together; each unit's history shows every recorded change.
+# --------------------------------------------------------------------------------------------
+
+
+def _lettera_prefettura(area: Area) -> LetteraPrefettura | None:
+    """The ente's letter to the Prefettura, once the plan is approved (R.R. 4/2017 art. 7 bis c. 2)."""
+    if area.piano.stato != StatoPiano.APPROVATA:
+        return None
+    capofila = area.piano.ambito.comune_capofila
+    return lettera_dell_ente(area.piano.pk, area.ente.pk, provincia=capofila.provincia if capofila else None)
+
+
+def _da_confermare(area: Area) -> int:
+    """How many of the ente's states in the plan were carried over and await confirmation."""
+    return StatoUnita.objects.del_piano(area.piano).filter(unita__ente=area.ente, da_confermare=True).count()
+
+
+def _torna_all_elenco(request: HttpRequest, area: Area) -> HttpResponse:
+    # Back to the page of the list the user was on (its search and filter), never elsewhere.
+    ritorno = request.POST.get("ritorno", "")
+    if ritorno.startswith("?"):
+        return redirect(area.url("unita_elenco") + ritorno)
+    return redirect(area.url("unita_elenco"))
+
+
+@login_required
+@require_POST
+def unita_conferma(request: HttpRequest, piano: int, ente: int, unita: int) -> HttpResponse:
+    """Confirm one unit's state carried over from last year's plan."""
+    area = carica_area(request, piano, ente, per_modifica=True)
+    istanza = _unita_dell_ente(request, area, unita)
+    if conferma_stati(piano=area.piano, ente=area.ente, utente=request.user, unita=[istanza.pk]):
+        messages.success(request, f"Stato confermato per {istanza}.")
+    else:
+        messages.info(request, f"Lo stato di {istanza} non era da confermare.")
+    return _torna_all_elenco(request, area)
+
+
+@login_required
+@require_POST
+def unita_conferma_tutte(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    """Confirm every state carried over from last year's plan at once."""
+    area = carica_area(request, piano, ente, per_modifica=True)
+    confermati = conferma_stati(piano=area.piano, ente=area.ente, utente=request.user)
+    messages.success(
+        request,
+        f"Confermati gli stati di {confermati} unità." if confermati else "Nessuno stato da confermare.",
+    )
+    return _torna_all_elenco(request, area)
+
+
+@login_required
+def unita_storico(request: HttpRequest, piano: int, ente: int, unita: int) -> HttpResponse:
+    """Every recorded change of the unit and of its states in each plan: who, when, before → after."""
+    area = carica_area(request, piano, ente)
+    istanza = _unita_dell_ente(request, area, unita)
+    modifiche = Modifica.objects.dell_unita(istanza.pk).select_related("utente")
+    pagina = Paginator(modifiche, 100).get_page(request.GET.get("pagina"))
+    return _pagina(
+        request,
+        "unita_storico.html",
+        area,
+        unita=istanza,
+        pagina=pagina,
+        righe=righe_storico(pagina.object_list, nascosti={"unita_id"}),
+    )

@@ -37,7 +37,16 @@ from django.utils.safestring import SafeString, mark_safe
 from patrimonio.models import Stato, TipoEnte
 
 from . import grafici
-from .models import DocumentoPiano, PianoAnnuale, SezioneTesto, StatoDocumento, StatoPiano, TestoPiano
+from .iter import NoteChiusura, note_di_chiusura
+from .models import (
+    Approvazione,
+    DocumentoPiano,
+    PianoAnnuale,
+    SezioneTesto,
+    StatoDocumento,
+    StatoPiano,
+    TestoPiano,
+)
 from .sezioni import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
 from .testi_predefiniti import testo_predefinito
 
@@ -46,7 +55,7 @@ if TYPE_CHECKING:
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
-VERSIONE_MODELLO = 1
+VERSIONE_MODELLO = 2  # 2: Note di chiusura with parere, observations and approval
 VERSIONE_WEASYPRINT = version("weasyprint")  # a new renderer may lay pages out differently
 
 # Inlined into the document, never served to browsers: it lives with the PDF templates.
@@ -85,14 +94,11 @@ def definitivo(piano: PianoAnnuale) -> bool:
 
 
 def data_approvazione(piano: PianoAnnuale) -> datetime.date | None:
-    """The date the Assemblea dei Sindaci approved the plan, or None for a draft.
-
-    HOOK: the approval (date of the Assemblea, verbale) is not modelled yet; until it is, an approved
-    plan's date is the day of its last update. Replace this body when the approval model exists.
-    """
+    """The date of the Assemblea dei Sindaci's session that approved the plan; None for a draft,
+    and for a plan marked approved without a recorded approval (e.g. loaded from a file)."""
     if piano.stato != StatoPiano.APPROVATA:
         return None
-    return timezone.localtime(piano.aggiornato_il).date()
+    return Approvazione.objects.filter(piano_id=piano.pk).values_list("data_seduta", flat=True).first()
 
 
 def testi_del_piano(piano: PianoAnnuale) -> dict[str, str]:
@@ -122,9 +128,11 @@ def chiave_documento(
     *,
     definitiva: bool,
     approvato_il: datetime.date | None,
+    note: NoteChiusura | None = None,
 ) -> str:
     """SHA-256 of everything the PDF depends on: the computed plan, the narratives, the variant
-    (draft or approved, with its date), the template version and the renderer's version."""
+    (draft or approved, with its date), ALER's parere and the approval printed in the Note di
+    chiusura, the template version and the renderer's version."""
     materiale = {
         "versione_modello": VERSIONE_MODELLO,
         "weasyprint": VERSIONE_WEASYPRINT,
@@ -133,6 +141,9 @@ def chiave_documento(
         "testi": testi,
         "piano": calcolo.as_dict(),
     }
+    if note is not None and (note.parere or note.osservazioni or note.approvazione or note.pareri_precedenti):
+        # Only when there is something to print: documents without it keep their earlier key.
+        materiale["note_chiusura"] = note.as_dict()
     testo = json.dumps(materiale, cls=EncoderPiano, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(testo.encode()).hexdigest()
 
@@ -325,8 +336,10 @@ def contesto_documento(
     *,
     definitiva: bool,
     approvato_il: datetime.date | None,
+    note: NoteChiusura | None = None,
 ) -> dict[str, Any]:
-    """Everything the templates read: the computed plan and what is derived from it for printing."""
+    """Everything the templates read: the computed plan and what is derived from it for printing,
+    and the Note di chiusura's parere, observations and approval (``iter.note_di_chiusura``)."""
     info = calcolo.piano
     con_controlli = not definitiva and bool(calcolo.anomalie)
     titoli = struttura(calcolo, con_controlli=con_controlli)
@@ -384,10 +397,13 @@ def contesto_documento(
         "progetti": (
             [(titoli[f"progetto_{n}"], pr) for n, pr in enumerate(terza.progetti, start=1)] if terza else []
         ),
-        # HOOKS: ALER's parere and the Assemblea's approval are not modelled yet (another issue).
-        # When they are added to the computed plan, the note di chiusura prints them.
-        "parere_aler": getattr(calcolo, "parere_aler", None),
-        "approvazione": getattr(calcolo, "approvazione", None),
+        # ALER's parere (with its observations and the answers) and the approval: the workflow's
+        # records, read by the caller with ``note_di_chiusura`` and part of the document's key.
+        "parere_aler": note.parere if note else None,
+        "osservazioni": note.osservazioni if note else (),
+        "osservazioni_piu_versioni": note.piu_versioni if note else False,
+        "pareri_precedenti": note.pareri_precedenti if note else (),
+        "approvazione": note.approvazione if note else None,
         "titolo": TITOLO,
         "titolo_breve": f"Piano annuale dell'offerta abitativa {info.anno}",
         "descrizione": (
@@ -404,10 +420,13 @@ def html_documento(
     *,
     definitiva: bool,
     approvato_il: datetime.date | None,
+    note: NoteChiusura | None = None,
 ) -> str:
     """The document's HTML, ready for WeasyPrint (resolve its URLs against ``base_url()``)."""
     with translation.override("it"):  # dates and numbers in Italian, whatever the caller's locale
-        contesto = contesto_documento(calcolo, testi, definitiva=definitiva, approvato_il=approvato_il)
+        contesto = contesto_documento(
+            calcolo, testi, definitiva=definitiva, approvato_il=approvato_il, note=note
+        )
         return render_to_string("piano_annuale/documento/piano.html", contesto)
 
 
@@ -463,20 +482,24 @@ def genera_pdf(
     *,
     forza_bozza: bool = False,
     avanzamento: Avanzamento | None = None,
+    calcolo: PianoCalcolato | None = None,
+    note: NoteChiusura | None = None,
 ) -> PdfGenerato:
     """Compute the plan and render its PDF, synchronously.
 
     The variant follows the plan's state (approved: definitive); ``forza_bozza`` makes a draft of
-    any plan. ``avanzamento`` is told the percentage reached after each step.
+    any plan. ``avanzamento`` is told the percentage reached after each step. A caller that has
+    already computed the plan and read its Note di chiusura (a frozen version) passes them.
     """
     segnala = avanzamento or (lambda _: None)
-    calcolo = calcola_piano(piano)
+    calcolo = calcolo if calcolo is not None else calcola_piano(piano)
+    note = note if note is not None else note_di_chiusura(piano)
     testi = testi_del_piano(piano)
     definitiva = definitivo(piano) and not forza_bozza
     approvato_il = data_approvazione(piano) if definitiva else None
-    chiave = chiave_documento(calcolo, testi, definitiva=definitiva, approvato_il=approvato_il)
+    chiave = chiave_documento(calcolo, testi, definitiva=definitiva, approvato_il=approvato_il, note=note)
     segnala(10)
-    html = html_documento(calcolo, testi, definitiva=definitiva, approvato_il=approvato_il)
+    html = html_documento(calcolo, testi, definitiva=definitiva, approvato_il=approvato_il, note=note)
     segnala(40)
     allegati = None
     if definitiva:
@@ -560,7 +583,11 @@ def richiedi_pdf(*, piano: PianoAnnuale, utente: Any) -> DocumentoPiano:
     testi = testi_del_piano(piano)
     definitiva = definitivo(piano)
     chiave = chiave_documento(
-        calcolo, testi, definitiva=definitiva, approvato_il=data_approvazione(piano) if definitiva else None
+        calcolo,
+        testi,
+        definitiva=definitiva,
+        approvato_il=data_approvazione(piano) if definitiva else None,
+        note=note_di_chiusura(piano),
     )
     richiedente = utente if getattr(utente, "is_authenticated", False) else None
     with transaction.atomic():

@@ -10,21 +10,31 @@ can be loaded into an empty database or over an existing one, as many times as w
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import pathlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ambito.models import RUOLI_CON_ENTE, AggregazioneTerritoriale, Ambito, Comune, Operatore, Popolazione
+from ambito.models import (
+    RUOLI_CON_ENTE,
+    AggregazioneTerritoriale,
+    Ambito,
+    Comune,
+    Operatore,
+    Popolazione,
+    data_popolazione_default,
+)
 from patrimonio.models import (
     ConsistenzaDichiarata,
     EnteProprietario,
@@ -35,21 +45,41 @@ from patrimonio.models import (
     TurnoverPrevisto,
     UnitaAbitativa,
 )
+from piano_annuale.iter import osservazioni_in_attesa, ultima_versione_inviata
 from piano_annuale.models import (
+    PRIMO_GIORNO_POSSIBILE,
     RISPOSTE_DATE,
+    STATI_RIPORTABILI_IN_BOZZA,
+    Approvazione,
     AssegnazioniAnnoPrecedente,
+    AzioneModifica,
     DestinazioneSAT,
+    EsitoParere,
+    OsservazioneAler,
+    ParereAler,
+    PassaggioDiStato,
     PianoAnnuale,
     PianoQuerySet,
+    PresenzaAssemblea,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
+    SezionePiano,
     StatoPiano,
     StatoRisposta,
+    TestoPiano,
+    TipoVersione,
+    VersionePiano,
 )
+from piano_annuale.notifiche import notifica_nuovo_piano, notifica_passaggio
+from piano_annuale.sezioni import calcola_piano
+from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche, traccia
+from piano_annuale.versioni import congela_versione
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+
+    from piano_annuale.sezioni import Anomalia
 
 FORMATO = "poa-piano-annuale"
 VERSIONE = 1
@@ -770,19 +800,30 @@ def sostituisci_conteggi(
     piano: PianoAnnuale,
     ente: EnteProprietario,
     numeri: Mapping[int, int],
+    utente: AbstractBaseUser | None = None,
 ) -> None:
     """Make the ente's per-comune counts of ``modello`` in the plan exactly ``numeri``
-    (comune id → count ≥ 1): rows of comuni not listed are deleted."""
-    comuni_validi = set(
-        Comune.objects.dell_ambito(piano.ambito_id).filter(pk__in=numeri).values_list("pk", flat=True)
-    )
-    if comuni_validi != set(numeri):
+    (comune id → count ≥ 1): rows of comuni not listed are deleted. Every change is audited."""
+    comuni_validi = Comune.objects.dell_ambito(piano.ambito_id).filter(pk__in=numeri).in_bulk()
+    if set(comuni_validi) != set(numeri):
         raise OperazioneNonValida("Si possono indicare solo comuni dell'ambito del piano.")
+    righe = modello.objects.filter(piano=piano, ente=ente).select_related("ente", "comune")
+    esistenti = {r.comune_id: r for r in righe}
+    voci = [VoceModifica.eliminazione(r, ente=ente.pk) for c, r in esistenti.items() if c not in numeri]
     modello.objects.filter(piano=piano, ente=ente).exclude(comune_id__in=numeri).delete()
     for comune_id, numero in numeri.items():
-        modello.objects.update_or_create(
-            piano=piano, ente=ente, comune_id=comune_id, defaults={"numero": numero}
-        )
+        riga = esistenti.get(comune_id)
+        if riga is None:
+            riga = modello.objects.create(
+                piano=piano, ente=ente, comune=comuni_validi[comune_id], numero=numero
+            )
+            voci.append(VoceModifica.creazione(riga))
+        elif riga.numero != numero:
+            prima = istantanea(riga)
+            riga.numero = numero
+            riga.save(update_fields=["numero"])
+            voci.append(VoceModifica.modifica(riga, prima))
+    registra_modifiche(utente=utente, origine="", modifiche=voci)
 
 
 @transaction.atomic
@@ -791,7 +832,10 @@ def salva_scelte(
 ) -> ScelteEnte:
     """The ente's choices h (indigenti), i (extra category) and i.b (Forze di Polizia quota)."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    esistenti = ScelteEnte.objects.filter(piano=piano, ente=ente).first()
+    prima = istantanea(esistenti) if esistenti else None
     scelte, _ = ScelteEnte.objects.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
+    traccia(utente=utente, oggetto=scelte, prima=prima)
     registra_modifica(risposta=risposta, utente=utente)
     return scelte
 
@@ -802,7 +846,7 @@ def salva_sat(
 ) -> None:
     """Units the ente destines to servizi abitativi transitori, per comune (section j)."""
     risposta = apri_modifica(piano=piano, ente=ente)
-    sostituisci_conteggi(modello=DestinazioneSAT, piano=piano, ente=ente, numeri=numeri)
+    sostituisci_conteggi(modello=DestinazioneSAT, piano=piano, ente=ente, numeri=numeri, utente=utente)
     registra_modifica(risposta=risposta, utente=utente)
 
 
@@ -812,9 +856,12 @@ def salva_assegnazioni(
 ) -> AssegnazioniAnnoPrecedente:
     """SAP units the ente assigned in the year before the plan (section k)."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    esistenti = AssegnazioniAnnoPrecedente.objects.filter(piano=piano, ente=ente).first()
+    prima = istantanea(esistenti) if esistenti else None
     assegnazioni, _ = AssegnazioniAnnoPrecedente.objects.update_or_create(
         piano=piano, ente=ente, defaults=dict(valori)
     )
+    traccia(utente=utente, oggetto=assegnazioni, prima=prima)
     registra_modifica(risposta=risposta, utente=utente)
     return assegnazioni
 
@@ -838,12 +885,14 @@ def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abstr
             f"Per il piano risultano {dichiarate} unità dichiarate (stati, turn-over o SAT): "
             "non è possibile rispondere «nulla da dichiarare». Rimuoverle oppure inviare la risposta."
         )
+    prima = istantanea(risposta)
     adesso = timezone.now()
     risposta.stato = StatoRisposta.NIENTE_DA_DICHIARARE
     risposta.inviata_il = adesso
     risposta.aggiornata_il = adesso
     risposta.aggiornata_da = utente
     risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
+    traccia(utente=utente, oggetto=risposta, prima=prima)
 
 
 @transaction.atomic
@@ -861,12 +910,21 @@ def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abstr
             "Non risulta alcun dato da inviare. Se l'ente non ha nulla da dichiarare, usare il "
             "pulsante «Nulla da dichiarare»."
         )
+    # States carried over from last year's plan are proposals until the ente confirms them.
+    da_confermare = StatoUnita.objects.del_piano(piano).filter(unita__ente=ente, da_confermare=True).count()
+    if da_confermare:
+        raise OperazioneNonValida(
+            f"{da_confermare} unità hanno ancora lo stato ripreso dal piano {piano.anno_precedente} da "
+            "confermare: confermarle (o correggerle) nell'elenco delle unità prima di inviare la risposta."
+        )
+    prima = istantanea(risposta)
     adesso = timezone.now()
     risposta.stato = StatoRisposta.INVIATA
     risposta.inviata_il = adesso
     risposta.aggiornata_il = adesso
     risposta.aggiornata_da = utente
     risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
+    traccia(utente=utente, oggetto=risposta, prima=prima)
 
 
 @transaction.atomic
@@ -880,10 +938,12 @@ def riapri_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abst
     if risposta is None or not risposta.ha_risposto:
         raise OperazioneNonValida(f"{ente} non ha inviato la risposta: non c'è nulla da riaprire.")
     # inviata_il keeps the date of the last submission.
+    prima = istantanea(risposta)
     risposta.stato = StatoRisposta.RIAPERTA
     risposta.aggiornata_il = timezone.now()
     risposta.aggiornata_da = utente
     risposta.save(update_fields=["stato", "aggiornata_il", "aggiornata_da"])
+    traccia(utente=utente, oggetto=risposta, prima=prima)
 
 
 @dataclass(frozen=True)
@@ -942,3 +1002,538 @@ def invia_promemoria(
         indirizzi=sum(len(m.to) for m in messaggi),
         senza_indirizzo=tuple(senza_indirizzo),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The plan's workflow (issue 6): ricognizione → bozza → inviata ad ALER → parere espresso →
+# trasmessa all'Assemblea → approvata, and back to bozza with a reason until approved.
+#
+# Each function is one transaction that locks the plan's row first, so two users cannot move the
+# same plan at once. The views decide *who* may call them (the ufficio di piano moves the plan:
+# ``PianoAnnuale.objects.dell_ufficio_di_piano``; ALER observes and gives the parere:
+# ``iter.e_operatore_aler``); these functions decide *when*, record the move
+# (``PassaggioDiStato`` and the audit) and tell the people concerned by e-mail after the commit.
+
+
+class PianoConErrori(OperazioneNonValida):
+    """The plan's consistency checks found errors: the move that needs a coherent plan is refused."""
+
+    def __init__(self, messaggio: str, errori: tuple[Anomalia, ...]) -> None:
+        super().__init__(messaggio)
+        self.errori = errori
+
+
+# The largest signed verbale accepted: a scanned multi-page PDF, not an archive of annexes.
+DIMENSIONE_MASSIMA_VERBALE = 20 * 1024 * 1024
+
+
+def _blocca_piano(piano: PianoAnnuale) -> PianoAnnuale:
+    """The plan's row, locked until the end of the transaction and read afresh."""
+    return PianoAnnuale.objects.select_for_update().select_related("ambito").get(pk=piano.pk)
+
+
+def _richiedi_stato(piano: PianoAnnuale, *attesi: str, azione: str) -> None:
+    if piano.stato not in attesi:
+        raise OperazioneNonValida(
+            f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»: non è possibile {azione}."
+        )
+
+
+def _richiedi_coerenza(piano: PianoAnnuale, *, azione: str) -> None:
+    """Refuse the move while the computed plan has errors, listing each of them."""
+    errori = calcola_piano(piano).errori
+    if errori:
+        elenco = "\n".join(f"- {a.codice} ({a.sezione}): {a.messaggio}" for a in errori)
+        numero = "1 errore di coerenza" if len(errori) == 1 else f"{len(errori)} errori di coerenza"
+        raise PianoConErrori(
+            f"Non è possibile {azione}: il piano ha {numero}, da correggere prima.\n{elenco}", errori
+        )
+
+
+def _richiedi_risposte(piano: PianoAnnuale, *, azione: str) -> None:
+    """ALER's observations must all be answered: the answers go into the next version."""
+    senza = OsservazioneAler.objects.filter(piano=piano, risposta="").count()
+    if senza:
+        raise OperazioneNonValida(f"Non è possibile {azione}: {osservazioni_in_attesa(senza)}.")
+
+
+def _sposta(piano: PianoAnnuale, *, a: str, utente: AbstractBaseUser, motivo: str = "") -> PassaggioDiStato:
+    """Move the (locked) plan to state ``a`` and record the move in its history and in the audit."""
+    prima = istantanea(piano)
+    da = piano.stato
+    piano.stato = a
+    piano.save(update_fields=["stato", "aggiornato_il"])
+    passaggio = PassaggioDiStato.objects.create(piano=piano, da=da, a=a, utente=utente, motivo=motivo)
+    traccia(utente=utente, oggetto=piano, prima=prima, motivo=motivo)
+    return passaggio
+
+
+class _FileScritti:
+    """Files written during a transaction, deleted again if the transaction fails.
+
+    The database rolls back by itself; the storage does not.
+    """
+
+    def __init__(self) -> None:
+        self.file: list[Any] = []
+
+    def __enter__(self) -> _FileScritti:
+        return self
+
+    def __exit__(self, tipo: type[BaseException] | None, *_: object) -> None:
+        if tipo is not None:
+            for file in self.file:
+                file.delete(save=False)
+
+
+@transaction.atomic
+def chiudi_ricognizione(
+    *, piano: PianoAnnuale, utente: AbstractBaseUser, indirizzo_piano: str = ""
+) -> PassaggioDiStato:
+    """Close the ricognizione: the plan becomes a draft (its data can still be corrected)."""
+    piano = _blocca_piano(piano)
+    _richiedi_stato(piano, StatoPiano.RICOGNIZIONE, azione="chiudere la ricognizione")
+    passaggio = _sposta(piano, a=StatoPiano.BOZZA, utente=utente)
+    notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
+    return passaggio
+
+
+def invia_ad_aler(
+    *, piano: PianoAnnuale, utente: AbstractBaseUser, indirizzo_piano: str = ""
+) -> VersionePiano:
+    """Send the draft to ALER for its parere preliminare (R.R. 4/2017 art. 4 c. 4).
+
+    Refused while the plan has consistency errors or unanswered observations of an earlier round.
+    Freezes the version ALER reads (JSON and watermarked PDF) and e-mails ALER.
+    """
+    with _FileScritti() as scritti, transaction.atomic():
+        piano = _blocca_piano(piano)
+        _richiedi_stato(piano, StatoPiano.BOZZA, azione="inviarlo ad ALER")
+        _richiedi_risposte(piano, azione="inviarlo di nuovo ad ALER")
+        _richiedi_coerenza(piano, azione="inviare il piano ad ALER per il parere")
+        passaggio = _sposta(piano, a=StatoPiano.INVIATA_ALER, utente=utente)
+        versione = congela_versione(piano=piano, tipo=TipoVersione.INVIATA_ALER, utente=utente)
+        scritti.file.append(versione.pdf)
+        notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
+        return versione
+
+
+@transaction.atomic
+def riporta_in_bozza(
+    *, piano: PianoAnnuale, utente: AbstractBaseUser, motivo: str, indirizzo_piano: str = ""
+) -> PassaggioDiStato:
+    """Take the plan back to bozza, e.g. to correct data after ALER's observations. Until approved."""
+    motivo = motivo.strip()
+    if not motivo:
+        raise OperazioneNonValida("Indicare il motivo per cui il piano torna in bozza.")
+    piano = _blocca_piano(piano)
+    if piano.stato == StatoPiano.APPROVATA:
+        raise OperazioneNonValida(
+            f"Il piano {piano.anno} è stato approvato dall'Assemblea dei Sindaci: non può tornare in bozza."
+        )
+    _richiedi_stato(piano, *STATI_RIPORTABILI_IN_BOZZA, azione="riportarlo in bozza")
+    passaggio = _sposta(piano, a=StatoPiano.BOZZA, utente=utente, motivo=motivo)
+    notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
+    return passaggio
+
+
+def _versione_in_esame(piano: PianoAnnuale) -> VersionePiano:
+    versione = ultima_versione_inviata(piano)
+    if versione is None:  # a plan moved to inviata_aler outside the services (e.g. loaded from a file)
+        raise OperazioneNonValida(
+            f"Per il piano {piano.anno} non risulta alcuna versione inviata ad ALER: l'ufficio di piano "
+            "deve riportarlo in bozza e inviarlo di nuovo."
+        )
+    return versione
+
+
+@transaction.atomic
+def aggiungi_osservazione(
+    *, piano: PianoAnnuale, utente: AbstractBaseUser, sezione: str, testo: str
+) -> OsservazioneAler:
+    """ALER's observation on one part of the draft it was sent, until it gives its parere."""
+    testo = testo.strip()
+    if not testo:
+        raise OperazioneNonValida("Scrivere il testo dell'osservazione.")
+    if sezione not in SezionePiano.values:
+        raise OperazioneNonValida("Scegliere la sezione del piano a cui si riferisce l'osservazione.")
+    piano = _blocca_piano(piano)
+    _richiedi_stato(piano, StatoPiano.INVIATA_ALER, azione="aggiungere osservazioni")
+    osservazione = OsservazioneAler.objects.create(
+        piano=piano, versione=_versione_in_esame(piano), sezione=sezione, testo=testo, autore=utente
+    )
+    traccia(utente=utente, oggetto=osservazione, prima=None)
+    return osservazione
+
+
+@transaction.atomic
+def elimina_osservazione(*, osservazione: OsservazioneAler, utente: AbstractBaseUser) -> None:
+    """ALER withdraws one of its observations, while the parere is still to be given."""
+    piano = _blocca_piano(osservazione.piano)
+    _richiedi_stato(piano, StatoPiano.INVIATA_ALER, azione="ritirare osservazioni")
+    prima = istantanea(osservazione)
+    OsservazioneAler.objects.filter(pk=osservazione.pk).delete()
+    traccia(utente=utente, oggetto=osservazione, prima=prima, eliminato=True)
+
+
+@transaction.atomic
+def rispondi_osservazione(
+    *, osservazione: OsservazioneAler, utente: AbstractBaseUser, risposta: str
+) -> OsservazioneAler:
+    """The ufficio di piano's answer to an observation (it may be revised until approval)."""
+    risposta = risposta.strip()
+    if not risposta:
+        raise OperazioneNonValida("Scrivere il testo della risposta.")
+    piano = _blocca_piano(osservazione.piano)
+    if piano.stato == StatoPiano.APPROVATA:
+        raise OperazioneNonValida(
+            f"Il piano {piano.anno} è approvato: le risposte non sono più modificabili."
+        )
+    osservazione = OsservazioneAler.objects.select_for_update().get(pk=osservazione.pk)
+    prima = istantanea(osservazione)
+    osservazione.risposta = risposta
+    osservazione.risposta_di = utente
+    osservazione.risposta_il = timezone.now()
+    osservazione.save(update_fields=["risposta", "risposta_di", "risposta_il"])
+    traccia(utente=utente, oggetto=osservazione, prima=prima)
+    return osservazione
+
+
+@transaction.atomic
+def esprimi_parere(
+    *,
+    piano: PianoAnnuale,
+    utente: AbstractBaseUser,
+    esito: str,
+    testo: str,
+    data: datetime.date,
+    protocollo: str = "",
+    indirizzo_piano: str = "",
+) -> ParereAler:
+    """ALER's parere on the version it was sent; the plan moves to «parere espresso»."""
+    testo = testo.strip()
+    if esito not in EsitoParere.values:
+        raise OperazioneNonValida("Indicare l'esito del parere.")
+    if esito != EsitoParere.FAVOREVOLE and not testo:
+        raise OperazioneNonValida(
+            f"Un parere «{EsitoParere(esito).label.lower()}» va motivato: scrivere il testo del parere."
+        )
+    piano = _blocca_piano(piano)
+    _richiedi_stato(piano, StatoPiano.INVIATA_ALER, azione="esprimere il parere")
+    versione = _versione_in_esame(piano)
+    ricevuta_il = timezone.localtime(versione.creata_il).date()
+    if not ricevuta_il <= data <= timezone.localdate():
+        raise OperazioneNonValida(
+            f"La data del parere deve essere compresa tra il {ricevuta_il:%d/%m/%Y}, giorno dell'invio "
+            "della bozza ad ALER, e oggi."
+        )
+    parere = ParereAler.objects.create(
+        piano=piano,
+        versione=versione,
+        esito=esito,
+        testo=testo,
+        data=data,
+        protocollo=protocollo.strip(),
+        espresso_da=utente,
+    )
+    traccia(utente=utente, oggetto=parere, prima=None)
+    passaggio = _sposta(piano, a=StatoPiano.PARERE_ESPRESSO, utente=utente)
+    notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
+    return parere
+
+
+@transaction.atomic
+def trasmetti_all_assemblea(
+    *, piano: PianoAnnuale, utente: AbstractBaseUser, indirizzo_piano: str = ""
+) -> PassaggioDiStato:
+    """Send the plan, with ALER's parere and the answers, to the Assemblea dei Sindaci."""
+    piano = _blocca_piano(piano)
+    _richiedi_stato(piano, StatoPiano.PARERE_ESPRESSO, azione="trasmetterlo all'Assemblea dei Sindaci")
+    _richiedi_risposte(piano, azione="trasmettere il piano all'Assemblea dei Sindaci")
+    passaggio = _sposta(piano, a=StatoPiano.TRASMESSA_ASSEMBLEA, utente=utente)
+    notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
+    return passaggio
+
+
+def leggi_verbale(file: Any) -> bytes:
+    """The signed verbale's bytes, once checked to be a PDF within the size limit."""
+    nome = getattr(file, "name", "") or ""
+    if not nome.lower().endswith(".pdf"):
+        raise OperazioneNonValida("Il verbale firmato deve essere un file PDF (estensione .pdf).")
+    dimensione = getattr(file, "size", None)
+    if dimensione is not None and dimensione > DIMENSIONE_MASSIMA_VERBALE:
+        raise OperazioneNonValida(
+            f"Il verbale supera la dimensione massima di {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB."
+        )
+    file.seek(0)
+    contenuto = file.read(DIMENSIONE_MASSIMA_VERBALE + 1)
+    if len(contenuto) > DIMENSIONE_MASSIMA_VERBALE:
+        raise OperazioneNonValida(
+            f"Il verbale supera la dimensione massima di {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB."
+        )
+    if not contenuto.startswith(b"%PDF-"):
+        raise OperazioneNonValida("Il file caricato non è un PDF valido: caricare il verbale firmato in PDF.")
+    return contenuto
+
+
+@dataclass(frozen=True)
+class Presenza:
+    presente: bool
+    rappresentante: str = ""
+
+
+def approva_piano(
+    *,
+    piano: PianoAnnuale,
+    utente: AbstractBaseUser,
+    data_seduta: datetime.date,
+    numero_verbale: str,
+    verbale: Any,
+    protocollo: str = "",
+    luogo: str = "",
+    presenze: Mapping[int, Presenza] | None = None,
+    quorum: int | None = None,
+    seduta_valida: bool | None = None,
+    indirizzo_piano: str = "",
+) -> Approvazione:
+    """Record the Assemblea dei Sindaci's approval and freeze the approved plan (PDF/A-3b).
+
+    ``verbale`` is the signed verbale (an uploaded PDF). ``presenze`` maps comune ids of the ambito
+    to who was present; with ``quorum`` (the comuni the regolamento requires) the session's validity
+    is computed, otherwise ``seduta_valida`` is taken as the verbale records it. A session without
+    quorum cannot approve. Refused while the plan has consistency errors or unanswered observations.
+    """
+    numero_verbale = numero_verbale.strip()
+    if not numero_verbale:
+        raise OperazioneNonValida("Indicare il numero del verbale dell'Assemblea dei Sindaci.")
+    contenuto = leggi_verbale(verbale)
+    with _FileScritti() as scritti, transaction.atomic():
+        piano = _blocca_piano(piano)
+        _richiedi_stato(piano, StatoPiano.TRASMESSA_ASSEMBLEA, azione="registrarne l'approvazione")
+        _richiedi_risposte(piano, azione="registrare l'approvazione")
+        _richiedi_coerenza(piano, azione="registrare l'approvazione del piano")
+        trasmesso = (
+            PassaggioDiStato.objects.filter(piano=piano, a=StatoPiano.TRASMESSA_ASSEMBLEA)
+            .order_by("-eseguito_il")
+            .values_list("eseguito_il", flat=True)
+            .first()
+        )
+        dal = timezone.localtime(trasmesso).date() if trasmesso else PRIMO_GIORNO_POSSIBILE
+        if not dal <= data_seduta <= timezone.localdate():
+            raise OperazioneNonValida(
+                f"La data della seduta deve essere compresa tra il {dal:%d/%m/%Y}, giorno della trasmissione "
+                "all'Assemblea, e oggi."
+            )
+        presenze = dict(presenze or {})
+        comuni = set(Comune.objects.dell_ambito(piano.ambito_id).values_list("pk", flat=True))
+        if not set(presenze) <= comuni:
+            raise OperazioneNonValida("Le presenze si registrano solo per i comuni dell'ambito.")
+        if quorum is not None and presenze:
+            calcolata = sum(p.presente for p in presenze.values()) >= quorum
+            if seduta_valida is not None and seduta_valida != calcolata:
+                raise OperazioneNonValida(
+                    f"Con {sum(p.presente for p in presenze.values())} comuni presenti e un quorum di {quorum} "
+                    f"la seduta {'è' if calcolata else 'non è'} valida, diversamente da quanto indicato."
+                )
+            seduta_valida = calcolata
+        if seduta_valida is False:
+            raise OperazioneNonValida(
+                "La seduta non era valida (quorum non raggiunto): il piano non può risultare approvato."
+            )
+        approvazione = Approvazione(
+            piano=piano,
+            data_seduta=data_seduta,
+            numero_verbale=numero_verbale,
+            protocollo=protocollo.strip(),
+            luogo=luogo.strip(),
+            verbale_sha256=hashlib.sha256(contenuto).hexdigest(),
+            quorum=quorum,
+            seduta_valida=seduta_valida,
+            registrata_da=utente,
+        )
+        nome = (
+            f"verbale-assemblea-{piano.anno}-{re.sub(r'[^0-9A-Za-z]+', '-', numero_verbale).strip('-')}.pdf"
+        )
+        approvazione.verbale.save(nome, ContentFile(contenuto), save=False)
+        scritti.file.append(approvazione.verbale)
+        approvazione.save(force_insert=True)
+        PresenzaAssemblea.objects.bulk_create(
+            PresenzaAssemblea(
+                approvazione=approvazione,
+                comune_id=comune_id,
+                presente=p.presente,
+                rappresentante=p.rappresentante.strip()[:200],
+            )
+            for comune_id, p in presenze.items()
+        )
+        traccia(utente=utente, oggetto=approvazione, prima=None)
+        passaggio = _sposta(piano, a=StatoPiano.APPROVATA, utente=utente)
+        versione = congela_versione(piano=piano, tipo=TipoVersione.APPROVATA, utente=utente)
+        scritti.file.append(versione.pdf)
+        enti_con_lettera = [
+            r["ente"]["denominazione"] for r in versione.dati["ib"]["righe"] if r["unita"] > 0
+        ]
+        notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano, lettere=enti_con_lettera)
+        return approvazione
+
+
+# --------------------------------------------------------------------------------------------------
+# Year over year: the plan of the following year starts from this one.
+
+
+@dataclass(frozen=True)
+class EsitoNuovoPiano:
+    piano: PianoAnnuale
+    stati: int  # unit states carried over, to be confirmed
+    testi: int
+    scelte: int
+    consistenze: int
+    messaggi: int  # e-mails asking the enti to confirm
+    data_popolazione_aggiornata: bool  # False: the population of the new date is not loaded yet
+
+
+@transaction.atomic
+def crea_piano_anno_successivo(
+    *,
+    piano: PianoAnnuale,
+    utente: AbstractBaseUser,
+    indirizzo_area: Callable[[PianoAnnuale, EnteProprietario], str] | None = None,
+) -> EsitoNuovoPiano:
+    """Open the plan of year N+1 from the approved plan of year N.
+
+    Copies each unit's state of year N as the proposed state of N+1, marked «da confermare» (the
+    units themselves are the ambito's registry, shared by the plans), the narratives, the enti's
+    choices (h, i, i.b) and consistenze. Answers, turnover, SAT and assignments are the new year's
+    own and start empty. Each ente with states to confirm is asked by e-mail to confirm them.
+    """
+    piano = _blocca_piano(piano)
+    anno = piano.anno + 1
+    if piano.stato != StatoPiano.APPROVATA:
+        raise OperazioneNonValida(
+            f"Il piano {piano.anno} non è ancora approvato: il piano {anno} si apre dal piano approvato, "
+            "di cui riprende i dati."
+        )
+    if PianoAnnuale.objects.filter(ambito_id=piano.ambito_id, anno=anno).exists():
+        raise OperazioneNonValida(f"Il piano {anno} dell'{piano.ambito} esiste già.")
+    data = data_popolazione_default(anno)
+    aggiornata = Popolazione.objects.filter(comune__ambito_id=piano.ambito_id, data_riferimento=data).exists()
+    nuovo = PianoAnnuale.objects.create(
+        ambito=piano.ambito,
+        anno=anno,
+        stato=StatoPiano.RICOGNIZIONE,
+        # Until the new year's population is loaded, the plan counts last year's residents.
+        data_popolazione=data if aggiornata else piano.data_popolazione,
+    )
+    origine = f"nuovo piano {anno} dal piano {piano.anno}"
+    voci: list[VoceModifica] = [VoceModifica.creazione(nuovo)]
+
+    stati = StatoUnita.objects.bulk_create(
+        StatoUnita(
+            piano=nuovo,
+            unita_id=s.unita_id,
+            stato=s.stato,
+            programma=s.programma,
+            stato_origine=s.stato_origine,
+            note=s.note,
+            da_confermare=True,
+        )
+        for s in StatoUnita.objects.del_piano(piano).order_by("pk")
+    )
+    testi = TestoPiano.objects.bulk_create(
+        TestoPiano(piano=nuovo, sezione=t.sezione, testo=t.testo, aggiornato_da=t.aggiornato_da)
+        for t in piano.testi.all()
+    )
+    scelte = ScelteEnte.objects.bulk_create(
+        ScelteEnte(
+            piano=nuovo,
+            ente_id=s.ente_id,
+            soglia_indigenti_eccedente=s.soglia_indigenti_eccedente,
+            categoria_aggiuntiva=s.categoria_aggiuntiva,
+            motivazione_categoria=s.motivazione_categoria,
+            quota_forze_polizia=s.quota_forze_polizia,
+        )
+        for s in ScelteEnte.objects.filter(piano=piano)
+    )
+    consistenze = ConsistenzaDichiarata.objects.bulk_create(
+        ConsistenzaDichiarata(piano=nuovo, ente_id=c.ente_id, sap=c.sap, sas=c.sas, fonte=c.fonte)
+        for c in ConsistenzaDichiarata.objects.filter(piano=piano)
+    )
+    # bulk_create gives the rows their ids on SQLite and PostgreSQL: record them in the audit.
+    enti_delle_unita = dict(UnitaAbitativa.objects.filter(stati__piano=nuovo).values_list("pk", "ente_id"))
+    voci += [
+        VoceModifica(
+            modello=StatoUnita,
+            oggetto_id=s.pk,
+            azione=AzioneModifica.CREAZIONE,
+            dopo=istantanea(s),
+            descrizione=f"Stato dell'unità n. {s.unita_id} nel piano {anno}",
+            piano=nuovo.pk,
+            ente=enti_delle_unita.get(s.unita_id),
+            unita=s.unita_id,
+        )
+        for s in stati
+    ]
+    voci += [
+        VoceModifica(
+            modello=type(r),
+            oggetto_id=r.pk,
+            azione=AzioneModifica.CREAZIONE,
+            dopo=istantanea(r),
+            descrizione=f"{r._meta.verbose_name.capitalize()} – piano {anno}",
+            piano=nuovo.pk,
+            ente=getattr(r, "ente_id", None),
+        )
+        for r in [*testi, *scelte, *consistenze]
+    ]
+    registra_modifiche(utente=utente, origine=origine, modifiche=voci)
+
+    messaggi = 0
+    if indirizzo_area is not None:
+        enti = set(enti_delle_unita.values())
+        messaggi = notifica_nuovo_piano(
+            piano=nuovo,
+            precedente=piano,
+            indirizzi_area={
+                e.pk: indirizzo_area(nuovo, e) for e in EnteProprietario.objects.filter(pk__in=enti)
+            },
+        )
+    return EsitoNuovoPiano(
+        piano=nuovo,
+        stati=len(stati),
+        testi=len(testi),
+        scelte=len(scelte),
+        consistenze=len(consistenze),
+        messaggi=messaggi,
+        data_popolazione_aggiornata=aggiornata,
+    )
+
+
+@transaction.atomic
+def conferma_stati(
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: AbstractBaseUser,
+    unita: Collection[int] | None = None,
+) -> int:
+    """The ente confirms the states carried over from last year: the listed units, or all of them.
+
+    Returns how many states were confirmed. Like every write of the ente's data, refused once the
+    ente has answered or the plan has left the ricognizione.
+    """
+    risposta = apri_modifica(piano=piano, ente=ente)
+    da_confermare = StatoUnita.objects.del_piano(piano).filter(unita__ente=ente, da_confermare=True)
+    if unita is not None:
+        da_confermare = da_confermare.filter(unita_id__in=list(unita))
+    stati = list(da_confermare.select_related("unita__comune").order_by("pk"))
+    if not stati:
+        return 0
+    voci = []
+    for s in stati:
+        prima = istantanea(s)
+        s.da_confermare = False
+        voci.append(VoceModifica.modifica(s, prima, ente=ente.pk))
+    StatoUnita.objects.filter(pk__in=[s.pk for s in stati]).update(da_confermare=False)
+    registra_modifiche(utente=utente, origine="conferma dello stato", modifiche=voci)
+    registra_modifica(risposta=risposta, utente=utente)
+    return len(stati)

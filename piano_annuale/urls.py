@@ -26,3 +26,36 @@ urlpatterns += [
 
 # The plan's narratives, printed in the PDF.
 urlpatterns += [path("piani/<int:pk>/testi/", views.piano_testi, name="piano_testi")]
+
+# The workflow (issue 6): moves, ALER's parere, approval, versions, letters, history, next year.
+urlpatterns += [
+    path("piani/<int:pk>/iter/", views.iter_piano, name="iter_piano"),
+    path(
+        "piani/<int:pk>/iter/chiudi-ricognizione/", views.chiudi_ricognizione_view, name="chiudi_ricognizione"
+    ),
+    path("piani/<int:pk>/iter/invia-aler/", views.invia_aler_view, name="invia_aler"),
+    path("piani/<int:pk>/iter/trasmetti/", views.trasmetti_view, name="trasmetti"),
+    path("piani/<int:pk>/iter/bozza/", views.riporta_in_bozza_view, name="riporta_in_bozza"),
+    path("piani/<int:pk>/iter/approva/", views.approva_view, name="approva"),
+    path("piani/<int:pk>/iter/parere/", views.parere_view, name="parere"),
+    path("piani/<int:pk>/iter/osservazioni/", views.osservazione_nuova, name="osservazione_nuova"),
+    path(
+        "piani/<int:pk>/iter/osservazioni/<int:osservazione>/elimina/",
+        views.osservazione_elimina,
+        name="osservazione_elimina",
+    ),
+    path(
+        "piani/<int:pk>/iter/osservazioni/<int:osservazione>/risposta/",
+        views.osservazione_risposta,
+        name="osservazione_risposta",
+    ),
+    path("piani/<int:pk>/versioni/confronto/", views.confronto_versioni, name="confronto_versioni"),
+    path("piani/<int:pk>/versioni/<int:versione>/pdf/", views.versione_pdf, name="versione_pdf"),
+    path("piani/<int:pk>/versioni/<int:versione>/piano.json", views.versione_json, name="versione_json"),
+    path("piani/<int:pk>/verbale/", views.verbale_scarica, name="verbale"),
+    path(
+        "piani/<int:pk>/lettere-prefettura/<int:ente>/", views.lettera_prefettura, name="lettera_prefettura"
+    ),
+    path("piani/<int:pk>/storico/", views.storico_piano, name="storico_piano"),
+    path("piani/<int:pk>/nuovo-anno/", views.nuovo_anno, name="nuovo_anno"),
+]

@@ -238,3 +238,104 @@ class CaricamentoFactory(_DelPiano):
 
     nome_file = "unita.xlsx"
     file = factory.django.FileField(filename="unita.xlsx", data=b"")
+
+
+# --- the plan's workflow (issue 6) ------------------------------------------------------------
+
+import hashlib  # noqa: E402
+
+from piano_annuale.models import (  # noqa: E402
+    Approvazione,
+    AzioneModifica,
+    EsitoParere,
+    Modifica,
+    OsservazioneAler,
+    ParereAler,
+    PassaggioDiStato,
+    PresenzaAssemblea,
+    SezionePiano,
+    StatoPiano,
+    TipoVersione,
+    VersionePiano,
+)
+
+
+class PassaggioDiStatoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PassaggioDiStato
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    da = StatoPiano.BOZZA
+    a = StatoPiano.INVIATA_ALER
+    utente = factory.SubFactory(UserFactory)
+
+
+class VersionePianoFactory(factory.django.DjangoModelFactory):
+    """A frozen version's row (its PDF is only named: the constraints are about the row)."""
+
+    class Meta:
+        model = VersionePiano
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    numero = factory.Sequence(lambda n: n + 1)
+    tipo = TipoVersione.INVIATA_ALER
+    dati_json = "{}"
+    dati_sha256 = hashlib.sha256(b"{}").hexdigest()
+    pdf = "piani/versioni/versione-di-prova.pdf"
+    pdf_sha256 = "a" * 64
+    creata_da = factory.SubFactory(UserFactory)
+
+
+class OsservazioneAlerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OsservazioneAler
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    versione = factory.SubFactory(VersionePianoFactory, piano=factory.SelfAttribute("..piano"))
+    sezione = SezionePiano.A
+    testo = "Osservazione di prova."
+    autore = factory.SubFactory(UserFactory)
+
+
+class ParereAlerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ParereAler
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    versione = factory.SubFactory(VersionePianoFactory, piano=factory.SelfAttribute("..piano"))
+    esito = EsitoParere.FAVOREVOLE
+    testo = ""
+    data = datetime.date(2025, 1, 20)
+    espresso_da = factory.SubFactory(UserFactory)
+
+
+class ApprovazioneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Approvazione
+
+    piano = factory.SubFactory(PianoAnnualeFactory)
+    data_seduta = datetime.date(2025, 2, 14)
+    numero_verbale = "01/2025"
+    verbale = "piani/verbali/verbale-di-prova.pdf"
+    verbale_sha256 = "b" * 64
+    registrata_da = factory.SubFactory(UserFactory)
+
+
+class PresenzaAssembleaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PresenzaAssemblea
+
+    approvazione = factory.SubFactory(ApprovazioneFactory)
+    comune = factory.SubFactory(ComuneFactory, ambito=factory.SelfAttribute("..approvazione.piano.ambito"))
+    presente = True
+
+
+class ModificaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Modifica
+
+    modello = "patrimonio.unitaabitativa"
+    oggetto_id = 1
+    azione = AzioneModifica.MODIFICA
+    prima = factory.LazyFunction(lambda: {"indirizzo": "Via Roma 1"})
+    dopo = factory.LazyFunction(lambda: {"indirizzo": "Via Roma 2"})

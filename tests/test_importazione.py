@@ -1207,3 +1207,44 @@ def test_confirming_an_upload_closes_the_older_previews_of_the_ente(piano_cremon
     assert vecchio.stato == StatoCaricamento.ANNULLATO
     assert "Superato" in vecchio.esito
     assert not importazione.prenota_conferma(vecchio)
+
+
+def test_an_imports_rows_appear_in_the_history_with_who_and_before_after(
+    piano_cremonese, enti, aperti, utenti
+):
+    from piano_annuale.models import Modifica
+
+    ente = enti["cremona"]
+    righe = righe_del_modello(piano_cremonese, ente)
+    intestazione, dati = righe[0], righe[1:]
+    i_id, i_stato = intestazione.index("ID regionale"), intestazione.index("Stato nell'anno")
+    for r in dati:
+        if r[i_id] == ID_DI_CREMONA:
+            r[i_stato] = "carenza"
+    dati = [r for r in dati if r[i_id] != "36502011"]
+    nuova = ["Comune di Cremona", "T-NUOVA-1", "CR-NEW", "Cremona", "019036", "SAP", "", "libera", "", "", ""]
+    analisi = esegui(piano_cremonese, ente, csv_file([intestazione, *dati, nuova]), nome="cremona.csv")
+    assert analisi.valida, messaggi(analisi)
+    rimossa_pk = UnitaAbitativa.objects.get(id_regionale="36502011").pk
+    cambiata_pk = UnitaAbitativa.objects.get(id_regionale=ID_DI_CREMONA).pk
+
+    registra(analisi=analisi, utente=utenti["cremona"])
+
+    storico = Modifica.objects.filter(origine="importazione (cremona.csv)")
+    assert {m.utente for m in storico} == {utenti["cremona"]}
+    nuova_unita = UnitaAbitativa.objects.get(id_regionale="T-NUOVA-1")
+    creazioni = storico.filter(azione="creazione")
+    assert {(m.modello, m.unita_id) for m in creazioni} == {
+        ("patrimonio.unitaabitativa", nuova_unita.pk),
+        ("patrimonio.statounita", nuova_unita.pk),
+    }
+    cambio = storico.get(modello="patrimonio.statounita", azione="modifica")
+    assert (cambio.unita_id, cambio.prima["stato"], cambio.dopo["stato"]) == (
+        cambiata_pk,
+        "libera",
+        "carenza",
+    )
+    eliminazioni = storico.filter(azione="eliminazione")
+    assert {m.modello for m in eliminazioni} == {"patrimonio.statounita", "patrimonio.unitaabitativa"}
+    assert eliminazioni.get(modello="patrimonio.unitaabitativa").oggetto_id == rimossa_pk
+    assert all(m.piano_id == piano_cremonese.pk and m.ente_id == ente.pk for m in storico)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -20,6 +21,7 @@ from ambito.models import Operatore, Ruolo
 from patrimonio.models import EnteProprietario
 from piano_annuale import documento
 from piano_annuale.models import (
+    Approvazione,
     DocumentoPiano,
     PianoAnnuale,
     ScelteEnte,
@@ -75,6 +77,16 @@ def pdf_approvato(django_db_setup, django_db_blocker) -> bytes:
         piano = piano_cremonese_2025()
         piano.stato = StatoPiano.APPROVATA
         piano.save()
+        # The approval as the seed's verbale records it (the workflow's tests upload a real file).
+        Approvazione.objects.create(
+            piano=piano,
+            data_seduta=datetime.date(2025, 2, 14),
+            numero_verbale="01/2025",
+            protocollo="10.64 / 2025",
+            verbale="piani/verbali/verbale-di-prova.pdf",
+            verbale_sha256="0" * 64,
+            registrata_da=get_user_model().objects.create_user(username="approvazione-pdf"),
+        )
         generato = documento.genera_pdf(piano)
         transaction.set_rollback(True)
     assert generato.definitivo
@@ -179,7 +191,7 @@ def test_allegato_a_is_printed_on_landscape_pages(pdf_bozza):
 def test_approved_plan_has_no_watermark_and_states_the_approval(pdf_approvato):
     pagine = pagine_di(pdf_approvato)
     assert all("BOZZA" not in testo for testo in pagine)
-    assert "Approvato dall'Assemblea dei Sindaci il" in pagine[0]
+    assert "Approvato dall'Assemblea dei Sindaci il 14 febbraio 2025" in senza_spazi_multipli(pagine[0])
     assert "Esito dei controlli di coerenza" not in " ".join(pagine)
 
 

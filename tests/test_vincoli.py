@@ -600,3 +600,231 @@ def test_database_refuses_upload_progress_above_one_hundred_percent(progresso, s
 def test_database_accepts_a_complete_upload(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     assert CaricamentoFactory(progresso=100).progresso == 100
+
+
+# --- the plan's workflow (issue 6) ------------------------------------------------------------
+
+from piano_annuale.models import AzioneModifica, EsitoParere, StatoPiano, TipoVersione  # noqa: E402
+
+from .factories import (  # noqa: E402
+    ApprovazioneFactory,
+    ModificaFactory,
+    OsservazioneAlerFactory,
+    ParereAlerFactory,
+    PassaggioDiStatoFactory,
+    PresenzaAssembleaFactory,
+    VersionePianoFactory,
+)
+
+
+@pytest.mark.parametrize(
+    ("da", "a"),
+    [
+        (StatoPiano.RICOGNIZIONE, StatoPiano.INVIATA_ALER),  # skipping the draft
+        (StatoPiano.BOZZA, StatoPiano.APPROVATA),  # skipping ALER and the Assemblea
+        (StatoPiano.APPROVATA, StatoPiano.BOZZA),  # an approved plan stays approved
+        (StatoPiano.BOZZA, StatoPiano.BOZZA),
+        (StatoPiano.BOZZA, StatoPiano.RICOGNIZIONE),
+    ],
+)
+def test_database_refuses_a_move_the_workflow_does_not_allow(da, a):
+    with rifiutata("passaggio_consentito"):
+        PassaggioDiStatoFactory(da=da, a=a, motivo="prova")
+
+
+@pytest.mark.parametrize(
+    ("da", "a"),
+    [
+        (StatoPiano.RICOGNIZIONE, StatoPiano.BOZZA),
+        (StatoPiano.BOZZA, StatoPiano.INVIATA_ALER),
+        (StatoPiano.INVIATA_ALER, StatoPiano.PARERE_ESPRESSO),
+        (StatoPiano.PARERE_ESPRESSO, StatoPiano.TRASMESSA_ASSEMBLEA),
+        (StatoPiano.TRASMESSA_ASSEMBLEA, StatoPiano.APPROVATA),
+    ],
+)
+def test_database_accepts_each_forward_move(da, a):
+    assert PassaggioDiStatoFactory(da=da, a=a).pk
+
+
+@pytest.mark.parametrize("motivo", ["", "   "])
+def test_database_refuses_going_back_to_bozza_without_a_reason(motivo):
+    with rifiutata("passaggio_ritorno_in_bozza_motivato"):
+        PassaggioDiStatoFactory(da=StatoPiano.TRASMESSA_ASSEMBLEA, a=StatoPiano.BOZZA, motivo=motivo)
+
+
+def test_database_accepts_going_back_to_bozza_with_a_reason():
+    assert PassaggioDiStatoFactory(
+        da=StatoPiano.INVIATA_ALER, a=StatoPiano.BOZZA, motivo="Dati da correggere"
+    ).pk
+
+
+def test_database_refuses_two_versions_of_a_plan_with_the_same_number():
+    prima = VersionePianoFactory(numero=1)
+    with rifiutata("versione_numero_unico"):
+        VersionePianoFactory(piano=prima.piano, numero=1)
+
+
+def test_database_refuses_version_number_zero():
+    with rifiutata("versione_numero_positivo"):
+        VersionePianoFactory(numero=0)
+
+
+def test_database_refuses_a_version_of_an_unknown_kind():
+    with rifiutata("versione_tipo_valido"):
+        VersionePianoFactory(tipo="bozza")
+
+
+def test_database_refuses_two_approved_versions_of_a_plan():
+    prima = VersionePianoFactory(tipo=TipoVersione.APPROVATA)
+    with rifiutata("versione_approvata_unica"):
+        VersionePianoFactory(piano=prima.piano, tipo=TipoVersione.APPROVATA)
+
+
+def test_database_accepts_many_versions_sent_to_aler_and_one_approved():
+    prima = VersionePianoFactory()
+    VersionePianoFactory(piano=prima.piano)
+    VersionePianoFactory(piano=prima.piano, tipo=TipoVersione.APPROVATA)
+    assert PianoAnnuale.objects.get(pk=prima.piano.pk).versioni.count() == 3
+
+
+@pytest.mark.parametrize("impronta", ["", "abc", "A" * 64, "g" * 64, "a" * 63])
+def test_database_refuses_a_version_whose_json_digest_is_not_a_sha256(impronta):
+    with rifiutata("versione_sha256_dati_valido"):
+        VersionePianoFactory(dati_sha256=impronta)
+
+
+@pytest.mark.parametrize("impronta", ["", "z" * 64])
+def test_database_refuses_a_version_whose_pdf_digest_is_not_a_sha256(impronta):
+    with rifiutata("versione_sha256_pdf_valido"):
+        VersionePianoFactory(pdf_sha256=impronta)
+
+
+def test_database_refuses_a_version_without_its_pdf():
+    with rifiutata("versione_con_pdf"):
+        VersionePianoFactory(pdf="")
+
+
+@pytest.mark.parametrize("testo", ["", " \n "])
+def test_database_refuses_an_observation_without_text(testo):
+    with rifiutata("osservazione_con_testo"):
+        OsservazioneAlerFactory(testo=testo)
+
+
+def test_database_refuses_an_observation_on_an_unknown_section():
+    with rifiutata("osservazione_sezione_valida"):
+        OsservazioneAlerFactory(sezione="z")
+
+
+@pytest.mark.parametrize(
+    "risposta",
+    [
+        {"risposta": "Risposta senza autore né data."},
+        {"risposta": "", "risposta_il": timezone.now()},
+        {"risposta": "  ", "risposta_il": timezone.now(), "risposta_di": "utente"},
+    ],
+    ids=["senza autore", "data senza testo", "testo vuoto"],
+)
+def test_database_refuses_an_incomplete_answer_to_an_observation(risposta):
+    if risposta.get("risposta_di") == "utente":
+        risposta = {**risposta, "risposta_di": UserFactory()}
+    with rifiutata("osservazione_risposta_completa"):
+        OsservazioneAlerFactory(**risposta)
+
+
+def test_database_accepts_an_observation_with_its_complete_answer():
+    assert OsservazioneAlerFactory(
+        risposta="Corretto.", risposta_il=timezone.now(), risposta_di=UserFactory()
+    ).pk
+
+
+def test_database_refuses_a_parere_with_an_unknown_outcome():
+    with rifiutata("parere_esito_valido"):
+        ParereAlerFactory(esito="astenuto")
+
+
+@pytest.mark.parametrize("esito", [EsitoParere.NON_FAVOREVOLE, EsitoParere.FAVOREVOLE_CON_OSSERVAZIONI])
+def test_database_refuses_a_parere_that_is_not_favourable_without_its_reasons(esito):
+    with rifiutata("parere_motivato"):
+        ParereAlerFactory(esito=esito, testo=" ")
+
+
+def test_database_refuses_a_parere_dated_before_2018():
+    with rifiutata("parere_data_plausibile"):
+        ParereAlerFactory(data=datetime.date(2017, 12, 31))
+
+
+def test_database_refuses_two_pareri_on_one_version():
+    primo = ParereAlerFactory()
+    with rifiutata("ParereAler.versione"):
+        ParereAlerFactory(piano=primo.piano, versione=primo.versione)
+
+
+@pytest.mark.parametrize("numero", ["", "  "])
+def test_database_refuses_an_approval_without_the_verbale_number(numero):
+    with rifiutata("approvazione_numero_verbale"):
+        ApprovazioneFactory(numero_verbale=numero)
+
+
+def test_database_refuses_an_approval_without_the_signed_verbale():
+    with rifiutata("approvazione_con_verbale"):
+        ApprovazioneFactory(verbale="")
+
+
+def test_database_refuses_an_approval_whose_verbale_digest_is_not_a_sha256():
+    with rifiutata("approvazione_sha256_valido"):
+        ApprovazioneFactory(verbale_sha256="0" * 10)
+
+
+def test_database_refuses_an_approval_dated_before_2018():
+    with rifiutata("approvazione_data_plausibile"):
+        ApprovazioneFactory(data_seduta=datetime.date(2017, 6, 1))
+
+
+def test_database_refuses_a_quorum_of_zero_comuni():
+    with rifiutata("approvazione_quorum_positivo"):
+        ApprovazioneFactory(quorum=0)
+
+
+def test_database_refuses_two_approvals_of_one_plan():
+    prima = ApprovazioneFactory()
+    with rifiutata("Approvazione.piano"):
+        ApprovazioneFactory(piano=prima.piano)
+
+
+def test_database_refuses_two_presences_of_one_comune_at_one_session():
+    prima = PresenzaAssembleaFactory()
+    with rifiutata("presenza_una_per_comune"):
+        PresenzaAssembleaFactory(approvazione=prima.approvazione, comune=prima.comune, presente=False)
+
+
+def test_database_refuses_an_audit_row_with_an_unknown_action():
+    with rifiutata("modifica_azione_valida"):
+        ModificaFactory(azione="spostamento")
+
+
+@pytest.mark.parametrize(
+    ("azione", "prima", "dopo"),
+    [
+        (AzioneModifica.CREAZIONE, {"a": 1}, {"a": 2}),  # a creation has no before
+        (AzioneModifica.CREAZIONE, None, None),
+        (AzioneModifica.MODIFICA, None, {"a": 2}),  # a change has both
+        (AzioneModifica.ELIMINAZIONE, {"a": 1}, {"a": 1}),  # a deletion has no after
+    ],
+)
+def test_database_refuses_audit_values_that_contradict_the_action(azione, prima, dopo):
+    with rifiutata("modifica_valori_coerenti"):
+        ModificaFactory(azione=azione, prima=prima, dopo=dopo)
+
+
+def test_workflow_factories_build_rows_the_database_accepts():
+    for costruttore in (
+        PassaggioDiStatoFactory,
+        VersionePianoFactory,
+        OsservazioneAlerFactory,
+        ParereAlerFactory,
+        ApprovazioneFactory,
+        PresenzaAssembleaFactory,
+        ModificaFactory,
+    ):
+        riga = costruttore()
+        assert type(riga).objects.filter(pk=riga.pk).exists()

@@ -1,0 +1,148 @@
+"""Forms of the plan's workflow: going back to bozza, ALER's observations and parere, the answers,
+the approval with the signed verbale and the presences at the Assemblea dei Sindaci."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from ambito.forms import ModuloPOA
+from ambito.models import Comune
+
+from .models import EsitoParere, SezionePiano
+from .services import DIMENSIONE_MASSIMA_VERBALE, Presenza
+
+CAMPO_DATA = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MotivoForm(ModuloPOA, forms.Form):
+    motivo = forms.CharField(
+        label="Motivo",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Ad es. «correzione dei dati di Soresina dopo le osservazioni di ALER». "
+        "Il motivo è comunicato a chi segue il piano e resta nella sua storia.",
+        error_messages={"required": "Indicare il motivo per cui il piano torna in bozza."},
+    )
+
+
+class OsservazioneForm(ModuloPOA, forms.Form):
+    sezione = forms.ChoiceField(label="Sezione del piano", choices=SezionePiano.choices)
+    testo = forms.CharField(
+        label="Osservazione",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"required": "Scrivere il testo dell'osservazione."},
+    )
+
+
+class RispostaForm(ModuloPOA, forms.Form):
+    risposta = forms.CharField(
+        label="Risposta dell'ufficio di piano",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Scrivere il testo della risposta."},
+    )
+
+
+class ParereForm(ModuloPOA, forms.Form):
+    esito = forms.ChoiceField(label="Esito del parere", choices=EsitoParere.choices, widget=forms.RadioSelect)
+    data = forms.DateField(label="Data del parere", widget=CAMPO_DATA)
+    protocollo = forms.CharField(label="Protocollo", max_length=60, required=False)
+    testo = forms.CharField(
+        label="Testo del parere",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=10000,
+        help_text="Obbligatorio se il parere non è semplicemente favorevole.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["data"].initial = timezone.localdate()
+        # Radio buttons take Bootstrap Italia's own classes, not form-control.
+        self.fields["esito"].widget.attrs["class"] = "form-check-input"
+
+    def clean(self) -> dict[str, Any]:
+        dati = super().clean()
+        if (
+            dati.get("esito")
+            and dati["esito"] != EsitoParere.FAVOREVOLE
+            and not dati.get("testo", "").strip()
+        ):
+            self.add_error("testo", f"Un parere «{EsitoParere(dati['esito']).label.lower()}» va motivato.")
+        return dati
+
+
+class ApprovazioneForm(ModuloPOA, forms.Form):
+    """The approval and, optionally, the presences: one checkbox and one name per comune."""
+
+    data_seduta = forms.DateField(label="Data della seduta dell'Assemblea dei Sindaci", widget=CAMPO_DATA)
+    numero_verbale = forms.CharField(label="Numero del verbale", max_length=30, help_text="Ad es. «01/2025».")
+    protocollo = forms.CharField(
+        label="Protocollo del verbale", max_length=60, required=False, help_text="Ad es. «10.64 / 2025»."
+    )
+    luogo = forms.CharField(label="Luogo della seduta", max_length=200, required=False)
+    verbale = forms.FileField(
+        label="Verbale firmato (PDF)",
+        help_text=f"Un file PDF di al massimo {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+    quorum = forms.IntegerField(
+        label="Numero minimo di comuni presenti per la validità della seduta",
+        min_value=1,
+        required=False,
+        help_text="Secondo il regolamento dell'Assemblea. Se indicato con le presenze, la validità della "
+        "seduta è calcolata; lasciare vuoto se il regolamento usa un altro criterio (ad es. le quote).",
+    )
+    seduta_valida = forms.TypedChoiceField(
+        label="La seduta era valida?",
+        choices=[
+            ("", "Come risulta dalle presenze e dal quorum"),
+            ("si", "Sì, come da verbale"),
+            ("no", "No"),
+        ],
+        coerce=lambda v: v == "si",
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, comuni: list[Comune], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.comuni = comuni
+        for comune in comuni:
+            self.fields[f"presente_{comune.pk}"] = forms.BooleanField(
+                label=f"{comune.nome} presente", required=False
+            )
+            self.fields[f"rappresentante_{comune.pk}"] = forms.CharField(
+                label=f"Rappresentante di {comune.nome}", required=False, max_length=200
+            )
+        # Half the comuni plus one: the usual rule, offered as a starting point.
+        self.fields["quorum"].initial = len(comuni) // 2 + 1 if comuni else None
+
+    def clean_verbale(self) -> Any:
+        verbale = self.cleaned_data["verbale"]
+        if not verbale.name.lower().endswith(".pdf"):
+            raise forms.ValidationError("Il verbale firmato deve essere un file PDF (estensione .pdf).")
+        if verbale.size > DIMENSIONE_MASSIMA_VERBALE:
+            raise forms.ValidationError(
+                f"Il file supera la dimensione massima di {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB."
+            )
+        return verbale
+
+    def righe_presenze(self) -> list[tuple[Comune, forms.BoundField, forms.BoundField]]:
+        return [(c, self[f"presente_{c.pk}"], self[f"rappresentante_{c.pk}"]) for c in self.comuni]
+
+    def presenze(self) -> dict[int, Presenza] | None:
+        """Who was present, or None when no comune is marked present (presences not recorded)."""
+        if not any(self.cleaned_data.get(f"presente_{c.pk}") for c in self.comuni):
+            return None
+        return {
+            c.pk: Presenza(
+                presente=bool(self.cleaned_data.get(f"presente_{c.pk}")),
+                rappresentante=self.cleaned_data.get(f"rappresentante_{c.pk}", ""),
+            )
+            for c in self.comuni
+        }
