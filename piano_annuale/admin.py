@@ -5,14 +5,21 @@ from __future__ import annotations
 from django.contrib import admin
 
 from .models import (
+    Approvazione,
     AssegnazioniAnnoPrecedente,
     DestinazioneSAT,
     DocumentoPiano,
+    Modifica,
+    OsservazioneAler,
+    ParereAler,
+    PassaggioDiStato,
     PianoAnnuale,
+    PresenzaAssemblea,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
     TestoPiano,
+    VersionePiano,
 )
 
 # The plan's rows are filtered by the plan's year and ambito rather than by the plan itself: the
@@ -126,3 +133,90 @@ class DocumentoPianoAdmin(admin.ModelAdmin):
     autocomplete_fields = ["piano", "richiesto_da"]
     readonly_fields = ["chiave", "sha256", "creato_il", "completato_il"]
     date_hierarchy = "creato_il"
+
+
+# --------------------------------------------------------------------------------------------
+# The plan's workflow and history: written only by the services (frozen versions are also
+# protected by a database trigger), so the admin shows them and changes nothing.
+# --------------------------------------------------------------------------------------------
+
+
+class SolaLetturaAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PassaggioDiStato)
+class PassaggioDiStatoAdmin(SolaLetturaAdmin):
+    list_display = ["piano", "da", "a", "utente", "eseguito_il"]
+    list_filter = ["a", *FILTRI_DEL_PIANO]
+    search_fields = ["motivo", "piano__ambito__nome", "utente__username"]
+    list_select_related = ["piano__ambito", "utente"]
+    date_hierarchy = "eseguito_il"
+
+
+@admin.register(VersionePiano)
+class VersionePianoAdmin(SolaLetturaAdmin):
+    list_display = ["piano", "numero", "tipo", "creata_da", "creata_il"]
+    list_filter = ["tipo", *FILTRI_DEL_PIANO]
+    search_fields = ["piano__ambito__nome"]
+    list_select_related = ["piano__ambito", "creata_da"]
+    exclude = ["dati_json"]  # large: the comparison page reads it
+
+
+@admin.register(OsservazioneAler)
+class OsservazioneAlerAdmin(SolaLetturaAdmin):
+    list_display = ["piano", "sezione", "autore", "creata_il", "risposta_il"]
+    list_filter = ["sezione", *FILTRI_DEL_PIANO]
+    search_fields = ["testo", "risposta", "piano__ambito__nome"]
+    list_select_related = ["piano__ambito", "autore"]
+
+
+@admin.register(ParereAler)
+class ParereAlerAdmin(SolaLetturaAdmin):
+    list_display = ["piano", "esito", "data", "protocollo", "espresso_da"]
+    list_filter = ["esito", *FILTRI_DEL_PIANO]
+    search_fields = ["testo", "protocollo", "piano__ambito__nome"]
+    list_select_related = ["piano__ambito", "espresso_da"]
+
+
+class PresenzaAssembleaInline(admin.TabularInline):
+    model = PresenzaAssemblea
+    extra = 0
+    can_delete = False
+    readonly_fields = ["comune", "presente", "rappresentante"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Approvazione)
+class ApprovazioneAdmin(SolaLetturaAdmin):
+    list_display = ["piano", "data_seduta", "numero_verbale", "seduta_valida", "registrata_da"]
+    list_filter = ["seduta_valida", *FILTRI_DEL_PIANO]
+    search_fields = ["numero_verbale", "protocollo", "piano__ambito__nome"]
+    list_select_related = ["piano__ambito", "registrata_da"]
+    inlines = [PresenzaAssembleaInline]
+
+
+@admin.register(Modifica)
+class ModificaAdmin(SolaLetturaAdmin):
+    list_display = ["eseguita_il", "modello", "oggetto_id", "azione", "utente", "origine", "piano"]
+    list_filter = ["azione", "modello", *FILTRI_DEL_PIANO]
+    search_fields = ["descrizione", "origine", "motivo", "utente__username"]
+    list_select_related = ["utente", "piano__ambito"]
+    date_hierarchy = "eseguita_il"
+
+
+@admin.register(PresenzaAssemblea)
+class PresenzaAssembleaAdmin(SolaLetturaAdmin):
+    list_display = ["comune", "presente", "rappresentante", "approvazione"]
+    list_filter = ["presente", "approvazione__piano__anno"]
+    search_fields = ["comune__nome", "rappresentante"]
+    list_select_related = ["comune", "approvazione__piano__ambito"]
