@@ -19,6 +19,7 @@ from piano_annuale.services import (
     OperazioneNonValida,
     apri_modifica,
     registra_modifica,
+    salva_riga_dell_ente,
     sostituisci_conteggi,
 )
 from piano_annuale.storico import istantanea, traccia
@@ -118,11 +119,8 @@ def salva_consistenza(
 ) -> ConsistenzaDichiarata:
     """The consistenza of the ente's patrimonio (section a): SAP and SAS, or neither (not communicated)."""
     risposta = apri_modifica(piano=piano, ente=ente)
-    esistente = ConsistenzaDichiarata.objects.filter(piano=piano, ente=ente).first()
-    prima = istantanea(esistente) if esistente else None
-    consistenza, _ = ConsistenzaDichiarata.objects.update_or_create(
-        piano=piano, ente=ente, defaults=dict(valori)
+    consistenza = salva_riga_dell_ente(
+        modello=ConsistenzaDichiarata, piano=piano, ente=ente, utente=utente, valori=valori
     )
-    traccia(utente=utente, oggetto=consistenza, prima=prima)
     registra_modifica(risposta=risposta, utente=utente)
     return consistenza

@@ -826,16 +826,31 @@ def sostituisci_conteggi(
     registra_modifiche(utente=utente, origine="", modifiche=voci)
 
 
+def salva_riga_dell_ente(
+    *,
+    modello: type[models.Model],
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: AbstractBaseUser,
+    valori: Mapping[str, Any],
+) -> Any:
+    """Create or update the ente's one row of ``modello`` in the plan and trace the change.
+
+    The caller holds the answer open (``apri_modifica``) and records the change on it."""
+    esistente = modello.objects.filter(piano=piano, ente=ente).first()
+    prima = istantanea(esistente) if esistente else None
+    riga, _ = modello.objects.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
+    traccia(utente=utente, oggetto=riga, prima=prima)
+    return riga
+
+
 @transaction.atomic
 def salva_scelte(
     *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, valori: Mapping[str, Any]
 ) -> ScelteEnte:
     """The ente's choices h (indigenti), i (extra category) and i.b (Forze di Polizia quota)."""
     risposta = apri_modifica(piano=piano, ente=ente)
-    esistenti = ScelteEnte.objects.filter(piano=piano, ente=ente).first()
-    prima = istantanea(esistenti) if esistenti else None
-    scelte, _ = ScelteEnte.objects.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
-    traccia(utente=utente, oggetto=scelte, prima=prima)
+    scelte = salva_riga_dell_ente(modello=ScelteEnte, piano=piano, ente=ente, utente=utente, valori=valori)
     registra_modifica(risposta=risposta, utente=utente)
     return scelte
 
@@ -856,12 +871,9 @@ def salva_assegnazioni(
 ) -> AssegnazioniAnnoPrecedente:
     """SAP units the ente assigned in the year before the plan (section k)."""
     risposta = apri_modifica(piano=piano, ente=ente)
-    esistenti = AssegnazioniAnnoPrecedente.objects.filter(piano=piano, ente=ente).first()
-    prima = istantanea(esistenti) if esistenti else None
-    assegnazioni, _ = AssegnazioniAnnoPrecedente.objects.update_or_create(
-        piano=piano, ente=ente, defaults=dict(valori)
+    assegnazioni = salva_riga_dell_ente(
+        modello=AssegnazioniAnnoPrecedente, piano=piano, ente=ente, utente=utente, valori=valori
     )
-    traccia(utente=utente, oggetto=assegnazioni, prima=prima)
     registra_modifica(risposta=risposta, utente=utente)
     return assegnazioni
 
@@ -875,6 +887,18 @@ def _dati_dichiarati(piano: PianoAnnuale, ente: EnteProprietario) -> int:
     )
 
 
+def _chiudi_risposta(risposta: RispostaRicognizione, *, stato: str, utente: AbstractBaseUser) -> None:
+    """Record the ente's answer as given (sent, or nothing to declare): from now on its data is locked."""
+    prima = istantanea(risposta)
+    adesso = timezone.now()
+    risposta.stato = stato
+    risposta.inviata_il = adesso
+    risposta.aggiornata_il = adesso
+    risposta.aggiornata_da = utente
+    risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
+    traccia(utente=utente, oggetto=risposta, prima=prima)
+
+
 @transaction.atomic
 def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
     """Answer "nulla da dichiarare" — an answer in its own right (L.R. 16/2016 art. 6) — and lock."""
@@ -885,14 +909,7 @@ def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abstr
             f"Per il piano risultano {dichiarate} unità dichiarate (stati, turn-over o SAT): "
             "non è possibile rispondere «nulla da dichiarare». Rimuoverle oppure inviare la risposta."
         )
-    prima = istantanea(risposta)
-    adesso = timezone.now()
-    risposta.stato = StatoRisposta.NIENTE_DA_DICHIARARE
-    risposta.inviata_il = adesso
-    risposta.aggiornata_il = adesso
-    risposta.aggiornata_da = utente
-    risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
-    traccia(utente=utente, oggetto=risposta, prima=prima)
+    _chiudi_risposta(risposta, stato=StatoRisposta.NIENTE_DA_DICHIARARE, utente=utente)
 
 
 @transaction.atomic
@@ -917,14 +934,7 @@ def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abstr
             f"{da_confermare} unità hanno ancora lo stato ripreso dal piano {piano.anno_precedente} da "
             "confermare: confermarle (o correggerle) nell'elenco delle unità prima di inviare la risposta."
         )
-    prima = istantanea(risposta)
-    adesso = timezone.now()
-    risposta.stato = StatoRisposta.INVIATA
-    risposta.inviata_il = adesso
-    risposta.aggiornata_il = adesso
-    risposta.aggiornata_da = utente
-    risposta.save(update_fields=["stato", "inviata_il", "aggiornata_il", "aggiornata_da"])
-    traccia(utente=utente, oggetto=risposta, prima=prima)
+    _chiudi_risposta(risposta, stato=StatoRisposta.INVIATA, utente=utente)
 
 
 @transaction.atomic
