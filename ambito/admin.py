@@ -8,7 +8,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from .models import AggregazioneTerritoriale, Ambito, Comune, Operatore, Popolazione
+from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
+from patrimonio.models import Operatore
 
 
 class AggregazioneInline(admin.TabularInline):

@@ -1,17 +1,15 @@
-"""The territory: ambiti, their aggregazioni territoriali, comuni and population; the operators."""
+"""The territory: ambiti, their aggregazioni territoriali, comuni and population."""
 
 from __future__ import annotations
 
 import datetime
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    pass
 
 
 class Ambito(models.Model):
@@ -145,74 +143,6 @@ class Popolazione(models.Model):
     def __str__(self) -> str:
         return f"{self.comune} al {self.data_riferimento:%d/%m/%Y}: {self.abitanti}"
 
-
-class Ruolo(models.TextChoices):
-    UFFICIO_DI_PIANO = "ufficio_di_piano", "Ufficio di piano"
-    COMUNE = "comune", "Operatore comunale"
-    ALER = "aler", "Operatore ALER"
-    ASSEMBLEA = "assemblea", "Membro dell'Assemblea dei Sindaci"
-
-
-# Roles that act for one ente proprietario and must name it.
-RUOLI_CON_ENTE = [Ruolo.COMUNE, Ruolo.ALER]
-
-
-class OperatoreQuerySet(models.QuerySet):
-    """The building blocks of the access rules; the rules themselves are the ``visibili_a`` and
-    ``modificabili_da`` methods of the enti's, units' and plans' querysets, which combine these."""
-
-    def di(self, user: AbstractBaseUser | AnonymousUser) -> OperatoreQuerySet:
-        """The operator row of ``user`` (at most one); none for anonymous users."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(user_id=user.pk)
-
-    def con_ruolo(self, *ruoli: str) -> OperatoreQuerySet:
-        return self.filter(ruolo__in=ruoli)
-
-    def ambiti(self) -> models.QuerySet:
-        """The ambiti of these operators, as a subquery for ``ambito__in``."""
-        return self.values("ambito_id")
-
-    def enti(self) -> models.QuerySet:
-        """The enti these operators act for, as a subquery for ``pk__in``.
-
-        Only an ente of the operator's own ambito counts: a row pointing elsewhere grants nothing.
-        """
-        return self.filter(ruolo__in=RUOLI_CON_ENTE, ente__ambito_id=F("ambito_id")).values("ente_id")
-
-
-class Operatore(models.Model):
-    """A user's role in an ambito and, for comuni and ALER, the ente they act for."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatore")
-    ambito = models.ForeignKey(Ambito, on_delete=models.PROTECT, related_name="operatori")
-    ruolo = models.CharField("ruolo", max_length=20, choices=Ruolo.choices)
-    ente = models.ForeignKey(
-        "patrimonio.EnteProprietario",
-        verbose_name="ente per cui opera",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="operatori",
-    )
-
-    objects = OperatoreQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "operatore"
-        verbose_name_plural = "operatori"
-        ordering = ["ambito", "ruolo", "user__username"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(ruolo__in=RUOLI_CON_ENTE) | Q(ente__isnull=False),
-                name="operatore_ente_obbligatorio_per_comune_e_aler",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        ente = f" – {self.ente}" if self.ente_id else ""
-        return f"{self.user.get_username()} ({self.get_ruolo_display()}{ente})"
 
 
 def data_popolazione_default(anno_piano: int) -> datetime.date:

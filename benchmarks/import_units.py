@@ -70,16 +70,16 @@ from django.db import connection, transaction  # noqa: E402
 
 from ambito.models import Ambito, Comune  # noqa: E402
 from patrimonio.importazione import analizza, anteprima, registra  # noqa: E402
-from patrimonio.models import (  # noqa: E402
-    Caricamento,
-    EnteProprietario,
-    StatoUnita,
-    TipoEnte,
-    TurnoverPrevisto,
-    UnitaAbitativa,
-)
+from patrimonio.models import EnteProprietario, TipoEnte, UnitaAbitativa  # noqa: E402
 from patrimonio.resources import COLONNE_UNITA, STATI_MODELLO, UnitaResource, interpreta_stato  # noqa: E402
-from piano_annuale.models import PianoAnnuale, RispostaRicognizione, StatoPiano  # noqa: E402
+from piano_annuale.models import (  # noqa: E402  # noqa: E402
+    Caricamento,
+    PianoAnnuale,
+    RispostaRicognizione,
+    StatoPiano,
+    StatoUnita,
+    TurnoverPrevisto,
+)
 
 NOME_AMBITO = "Ambito benchmark import"
 PREFISSO_ISTAT = "098"

@@ -18,9 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from piano_annuale.calcolo import calcola_piano
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.models import PianoAnnuale, StatoPiano
-from piano_annuale.sezioni import calcola_piano
 
 from .forms import (
     AvvisoForm,

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import (
-    ConsistenzaDichiarata,
-    EnteProprietario,
-    StatoUnita,
-    TurnoverPrevisto,
-    UnitaAbitativa,
-)
+from patrimonio.models import EnteProprietario, UnitaAbitativa
+from piano_annuale.models import ConsistenzaDichiarata, StatoUnita, TurnoverPrevisto
 
 
 @admin.register(EnteProprietario)
@@ -108,7 +103,7 @@ class TurnoverPrevistoAdmin(admin.ModelAdmin):
 
 
 # Spreadsheet uploads (issue 8): the history, read-only here; uploads go through the ente's pages.
-from .models import Caricamento  # noqa: E402
+from piano_annuale.models import Caricamento  # noqa: E402
 
 
 @admin.register(Caricamento)

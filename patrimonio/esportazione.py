@@ -27,11 +27,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.text import slugify
 
-from piano_annuale.models import PianoAnnuale
-from piano_annuale.sezioni import PianoCalcolato, TabellaConteggi, UnitaElencata
+from patrimonio.models import EnteProprietario
+from piano_annuale.calcolo import PianoCalcolato, TabellaConteggi, UnitaElencata
+from piano_annuale.models import PianoAnnuale, Stato, StatoUnita, TurnoverPrevisto
 
 from .importazione import neutralizza
-from .models import EnteProprietario, Stato, StatoUnita, TurnoverPrevisto
 from .resources import (
     COLONNE_TURNOVER,
     COLONNE_UNITA,

@@ -15,10 +15,9 @@ from django import forms
 
 from ambito.forms import ModuloPOA
 from ambito.models import Comune
+from patrimonio.models import EnteProprietario, UnitaAbitativa
 from piano_annuale.controlli import VINCOLI
-from piano_annuale.models import PianoAnnuale
-
-from .models import ConsistenzaDichiarata, EnteProprietario, Stato, StatoUnita, UnitaAbitativa
+from piano_annuale.models import ConsistenzaDichiarata, PianoAnnuale, Stato, StatoUnita
 
 
 class UnitaForm(ModuloPOA, forms.ModelForm):

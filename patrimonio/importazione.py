@@ -59,21 +59,21 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from ambito.models import Comune
+from patrimonio.models import EnteProprietario, TipoServizio, UnitaAbitativa
 from piano_annuale.controlli import VINCOLI, messaggio_vincolo
-from piano_annuale.models import AzioneModifica, PianoAnnuale, RispostaRicognizione
-from piano_annuale.services import ModificaNonConsentita, apri_modifica, registra_modifica
-from piano_annuale.storico import VoceModifica, registra_modifiche
-
-from .models import (
+from piano_annuale.models import (
+    AzioneModifica,
     Caricamento,
-    EnteProprietario,
+    PianoAnnuale,
+    RispostaRicognizione,
     Stato,
     StatoCaricamento,
     StatoUnita,
-    TipoServizio,
     TurnoverPrevisto,
-    UnitaAbitativa,
 )
+from piano_annuale.services import ModificaNonConsentita, apri_modifica, registra_modifica
+from piano_annuale.storico import VoceModifica, registra_modifiche
+
 from .resources import (
     ASSEGNABILE_IN_LOTTO,
     COLONNE_TURNOVER,

@@ -24,8 +24,8 @@ from import_export.fields import Field
 from import_export.widgets import ForeignKeyWidget, IntegerWidget
 
 from ambito.models import Comune
-
-from .models import EnteProprietario, Stato, StatoUnita, TipoServizio, TurnoverPrevisto, UnitaAbitativa
+from patrimonio.models import EnteProprietario, TipoServizio, UnitaAbitativa
+from piano_annuale.models import Stato, StatoUnita, TurnoverPrevisto
 
 # --------------------------------------------------------------------------------------------
 # Normalising what people type

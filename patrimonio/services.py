@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from ambito.models import Comune
+from patrimonio.models import EnteProprietario, UnitaAbitativa
+from piano_annuale.models import ConsistenzaDichiarata, StatoUnita, TurnoverPrevisto
 from piano_annuale.services import (
     ModificaNonConsentita,
     OperazioneNonValida,
@@ -23,8 +25,6 @@ from piano_annuale.services import (
     sostituisci_conteggi,
 )
 from piano_annuale.storico import istantanea, traccia
-
-from .models import ConsistenzaDichiarata, EnteProprietario, StatoUnita, TurnoverPrevisto, UnitaAbitativa
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -18,10 +18,10 @@ from django.db import IntegrityError
 
 from ambito.models import AggregazioneTerritoriale
 from misure.models import VINCOLI_MISURE, Provenienza
-from patrimonio.models import Stato, TipoServizio
+from patrimonio.models import TipoServizio
+from piano_annuale.models import Stato
 
-from .models import StatoRisposta
-from .sezioni import (
+from .calcolo import (
     ZERO,
     Anomalia,
     DatiPiano,
@@ -32,6 +32,7 @@ from .sezioni import (
     in_euro,
     quota_arrotondata_per_eccesso,
 )
+from .models import StatoRisposta
 
 ERRORE = "errore"
 AVVISO = "avviso"

@@ -34,9 +34,11 @@ from django.utils import dateformat, timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from patrimonio.models import Stato, TipoEnte
+from patrimonio.models import TipoEnte
+from piano_annuale.models import Stato
 
 from . import grafici
+from .calcolo import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
 from .iter import NoteChiusura, note_di_chiusura
 from .models import (
     Approvazione,
@@ -47,7 +49,6 @@ from .models import (
     StatoPiano,
     TestoPiano,
 )
-from .sezioni import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
 from .testi_predefiniti import testo_predefinito
 
 if TYPE_CHECKING:

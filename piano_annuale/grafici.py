@@ -14,7 +14,7 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
-from .sezioni import PianoCalcolato
+from .calcolo import PianoCalcolato
 from .templatetags.piano import numero
 
 BLU = "#0066CC"  # the PA's primary blue (Designers Italia)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from ambito.models import Operatore, Ruolo
+from patrimonio.models import Operatore, Ruolo
 
 from .models import (
     PASSAGGI_IN_AVANTI,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
 
-    from .sezioni import Anomalia
+    from .calcolo import Anomalia
 
 
 # --------------------------------------------------------------------------------------------

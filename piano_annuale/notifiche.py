@@ -17,8 +17,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
-from ambito.models import Operatore, Ruolo
-from patrimonio.models import EnteProprietario, TipoEnte
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
 
 from .models import PassaggioDiStato, PianoAnnuale, StatoPiano
 

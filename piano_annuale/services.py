@@ -26,25 +26,16 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ambito.models import (
-    RUOLI_CON_ENTE,
-    AggregazioneTerritoriale,
-    Ambito,
-    Comune,
-    Operatore,
-    Popolazione,
-    data_popolazione_default,
-)
+from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione, data_popolazione_default
 from patrimonio.models import (
-    ConsistenzaDichiarata,
+    RUOLI_CON_ENTE,
     EnteProprietario,
-    Stato,
-    StatoUnita,
+    Operatore,
     TipoEnte,
     TipoServizio,
-    TurnoverPrevisto,
     UnitaAbitativa,
 )
+from piano_annuale.calcolo import calcola_piano
 from piano_annuale.iter import osservazioni_in_attesa, ultima_versione_inviata
 from piano_annuale.models import (
     PRIMO_GIORNO_POSSIBILE,
@@ -53,6 +44,7 @@ from piano_annuale.models import (
     Approvazione,
     AssegnazioniAnnoPrecedente,
     AzioneModifica,
+    ConsistenzaDichiarata,
     DestinazioneSAT,
     EsitoParere,
     OsservazioneAler,
@@ -65,21 +57,23 @@ from piano_annuale.models import (
     RispostaRicognizione,
     ScelteEnte,
     SezionePiano,
+    Stato,
     StatoPiano,
     StatoRisposta,
+    StatoUnita,
     TestoPiano,
     TipoVersione,
+    TurnoverPrevisto,
     VersionePiano,
 )
 from piano_annuale.notifiche import notifica_nuovo_piano, notifica_passaggio
-from piano_annuale.sezioni import calcola_piano
 from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche, traccia
 from piano_annuale.versioni import congela_versione
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
-    from piano_annuale.sezioni import Anomalia
+    from piano_annuale.calcolo import Anomalia
 
 FORMATO = "poa-piano-annuale"
 VERSIONE = 1

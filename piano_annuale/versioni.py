@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile
 from django.db.models import Max
 
+from .calcolo import EncoderPiano, PianoCalcolato, calcola_piano
 from .documento import genera_pdf, nome_file
 from .iter import NoteChiusura, note_di_chiusura
 from .models import PianoAnnuale, TipoVersione, VersionePiano
-from .sezioni import EncoderPiano, PianoCalcolato, calcola_piano
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

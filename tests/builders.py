@@ -7,23 +7,19 @@ import datetime
 from django.utils import timezone
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
-from patrimonio.models import (
-    ConsistenzaDichiarata,
-    EnteProprietario,
-    Stato,
-    StatoUnita,
-    TipoEnte,
-    TurnoverPrevisto,
-    UnitaAbitativa,
-)
+from patrimonio.models import EnteProprietario, TipoEnte, UnitaAbitativa
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
+    ConsistenzaDichiarata,
     DestinazioneSAT,
     PianoAnnuale,
     RispostaRicognizione,
     ScelteEnte,
+    Stato,
     StatoPiano,
     StatoRisposta,
+    StatoUnita,
+    TurnoverPrevisto,
 )
 
 # Units ALER owns in every comune: 5 free, 3 in carenza, 2 in a renovation lotto.

@@ -12,20 +12,12 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Operatore, Popolazione, Ruolo
-from patrimonio.models import (
-    Caricamento,
-    ConsistenzaDichiarata,
-    EnteProprietario,
-    Stato,
-    StatoUnita,
-    TipoEnte,
-    TipoServizio,
-    TurnoverPrevisto,
-    UnitaAbitativa,
-)
+from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte, TipoServizio, UnitaAbitativa
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
+    Caricamento,
+    ConsistenzaDichiarata,
     DestinazioneSAT,
     DocumentoPiano,
     PianoAnnuale,
@@ -33,8 +25,11 @@ from piano_annuale.models import (
     RispostaRicognizione,
     ScelteEnte,
     SezioneTesto,
+    Stato,
     StatoRisposta,
+    StatoUnita,
     TestoPiano,
+    TurnoverPrevisto,
 )
 
 

@@ -11,8 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from ambito.models import Ruolo
-from patrimonio.models import EnteProprietario, TipoEnte
+from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
 from piano_annuale import services
 from piano_annuale.documento import PdfGenerato
 from piano_annuale.models import EsitoParere, PianoAnnuale, StatoPiano

@@ -18,17 +18,11 @@ from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from ambito.models import RUOLI_CON_ENTE, Comune, Operatore, Popolazione, Ruolo
-from patrimonio.models import (
-    ConsistenzaDichiarata,
-    EnteProprietario,
-    StatoUnita,
-    TipoEnte,
-    TurnoverPrevisto,
-    UnitaAbitativa,
-)
+from ambito.models import Comune, Popolazione
+from patrimonio.models import RUOLI_CON_ENTE, EnteProprietario, Operatore, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
+    ConsistenzaDichiarata,
     DestinazioneSAT,
     PianoAnnuale,
     RiepilogoDichiarato,
@@ -36,9 +30,10 @@ from piano_annuale.models import (
     ScelteEnte,
     SezioneTesto,
     StatoRisposta,
+    StatoUnita,
+    TurnoverPrevisto,
 )
-
-from .factories import (
+from tests.factories import (
     AggregazioneTerritorialeFactory,
     AmbitoFactory,
     AssegnazioniAnnoPrecedenteFactory,
@@ -605,8 +600,7 @@ def test_database_accepts_a_complete_upload(settings, tmp_path):
 # --- the plan's workflow (issue 6) ------------------------------------------------------------
 
 from piano_annuale.models import AzioneModifica, EsitoParere, StatoPiano, TipoVersione  # noqa: E402
-
-from .factories import (  # noqa: E402
+from tests.factories import (  # noqa: E402
     ApprovazioneFactory,
     ModificaFactory,
     OsservazioneAlerFactory,

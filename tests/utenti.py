@@ -7,21 +7,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model
 
-from ambito.models import Ambito, Operatore
-from patrimonio.models import (
-    ConsistenzaDichiarata,
-    EnteProprietario,
-    StatoUnita,
-    TurnoverPrevisto,
-    UnitaAbitativa,
-)
+from ambito.models import Ambito
+from patrimonio.models import EnteProprietario, Operatore, UnitaAbitativa
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
+    ConsistenzaDichiarata,
     DestinazioneSAT,
     PianoAnnuale,
     RispostaRicognizione,
     ScelteEnte,
     StatoRisposta,
+    StatoUnita,
+    TurnoverPrevisto,
 )
 
 PASSWORD = "Prova-ruoli-2025"

@@ -13,8 +13,8 @@ from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 
-from ambito.models import Ambito, Operatore, Ruolo
-from patrimonio.models import EnteProprietario
+from ambito.models import Ambito
+from patrimonio.models import EnteProprietario, Operatore, Ruolo
 from piano_annuale.models import PianoAnnuale
 
 register = template.Library()

@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from ambito.models import Ambito, Operatore, Ruolo
-from patrimonio.models import EnteProprietario, TipoEnte
+from ambito.models import Ambito
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
 
 PASSWORD_DEMO = "demo2025!"
 INDIRIZZO_DEMO = "http://127.0.0.1:8000"

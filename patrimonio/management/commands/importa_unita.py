@@ -23,9 +23,9 @@ from patrimonio.importazione import (
     registra,
     riepilogo_testuale,
 )
-from patrimonio.models import EnteProprietario, StatoCaricamento
+from patrimonio.models import EnteProprietario
 from piano_annuale.controlli import messaggio_vincolo
-from piano_annuale.models import PianoAnnuale
+from piano_annuale.models import PianoAnnuale, StatoCaricamento
 from piano_annuale.services import ModificaNonConsentita
 
 

@@ -9,8 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Sum
 
 from ambito.models import Popolazione
-from patrimonio.models import Stato, StatoUnita
-from piano_annuale.models import RISPOSTE_DATE, PianoAnnuale
+from piano_annuale.models import RISPOSTE_DATE, PianoAnnuale, Stato, StatoUnita
 from piano_annuale.services import carica_piano
 
 FILE_PREDEFINITO = pathlib.Path("fixtures") / "cremonese_2025.json"

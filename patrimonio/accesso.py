@@ -1,0 +1,170 @@
+"""Who acts for which ente, and the access policy: the one place that says who reads and changes what.
+
+Every QuerySet rule (``visibili_a``, ``modificabili_da``, ``dell_ufficio_di_piano``), view, template
+tag and notification asks these functions. They are written as filters over field paths, so the
+registry's and the plan's QuerySets below and above can use them without this module importing them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    Utente = AbstractBaseUser | AnonymousUser
+
+
+class Ruolo(models.TextChoices):
+    UFFICIO_DI_PIANO = "ufficio_di_piano", "Ufficio di piano"
+    COMUNE = "comune", "Operatore comunale"
+    ALER = "aler", "Operatore ALER"
+    ASSEMBLEA = "assemblea", "Membro dell'Assemblea dei Sindaci"
+
+
+# Roles that act for one ente proprietario and must name it.
+RUOLI_CON_ENTE = [Ruolo.COMUNE, Ruolo.ALER]
+
+
+class OperatoreQuerySet(models.QuerySet):
+    """The building blocks of the access rules; the rules themselves are the ``visibili_a`` and
+    ``modificabili_da`` methods of the enti's, units' and plans' querysets, which combine these."""
+
+    def di(self, user: AbstractBaseUser | AnonymousUser) -> OperatoreQuerySet:
+        """The operator row of ``user`` (at most one); none for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user_id=user.pk)
+
+    def con_ruolo(self, *ruoli: str) -> OperatoreQuerySet:
+        return self.filter(ruolo__in=ruoli)
+
+    def ambiti(self) -> models.QuerySet:
+        """The ambiti of these operators, as a subquery for ``ambito__in``."""
+        return self.values("ambito_id")
+
+    def enti(self) -> models.QuerySet:
+        """The enti these operators act for, as a subquery for ``pk__in``.
+
+        Only an ente of the operator's own ambito counts: a row pointing elsewhere grants nothing.
+        """
+        return self.filter(ruolo__in=RUOLI_CON_ENTE, ente__ambito_id=F("ambito_id")).values("ente_id")
+
+
+class Operatore(models.Model):
+    """A user's role in an ambito and, for comuni and ALER, the ente they act for."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatore")
+    ambito = models.ForeignKey("ambito.Ambito", on_delete=models.PROTECT, related_name="operatori")
+    ruolo = models.CharField("ruolo", max_length=20, choices=Ruolo.choices)
+    ente = models.ForeignKey(
+        "patrimonio.EnteProprietario",
+        verbose_name="ente per cui opera",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="operatori",
+    )
+
+    objects = OperatoreQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "operatore"
+        verbose_name_plural = "operatori"
+        ordering = ["ambito", "ruolo", "user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(ruolo__in=RUOLI_CON_ENTE) | Q(ente__isnull=False),
+                name="operatore_ente_obbligatorio_per_comune_e_aler",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        ente = f" – {self.ente}" if self.ente_id else ""
+        return f"{self.user.get_username()} ({self.get_ruolo_display()}{ente})"
+
+
+# ---- The policy -----------------------------------------------------------------------------------
+
+# From which stage of the plan's workflow each role reads the computed plan (R.R. 4/2017 art. 4 c. 4:
+# ALER reads the draft from when it is sent for its parere; comuni and the mayors from when it is
+# sent to the Assemblea). The ufficio di piano reads every stage. Stage names are
+# ``piano_annuale.models.StatoPiano`` values, checked by a test.
+LETTURA_PIANO_DAL_PASSO: dict[str, str] = {
+    Ruolo.ALER: "inviata_aler",
+    Ruolo.COMUNE: "trasmessa_assemblea",
+    Ruolo.ASSEMBLEA: "trasmessa_assemblea",
+}
+# Roles that take part in the ricognizione of their ambito.
+RUOLI_COMPILATORI = (Ruolo.UFFICIO_DI_PIANO, Ruolo.COMUNE, Ruolo.ALER)
+
+
+def _nessuno_o_tutti(user: Utente) -> Q | None:
+    """``Q(pk__in=[])`` for anonymous users, ``Q()`` for superusers, None otherwise."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return None
+
+
+def q_ambiti_dell_ufficio(user: Utente, campo_ambito: str = "ambito") -> Q:
+    """Rows of the ambiti where ``user`` is the ufficio di piano (every ambito for superusers)."""
+    if (q := _nessuno_o_tutti(user)) is not None:
+        return q
+    return Q(
+        **{f"{campo_ambito}_id__in": Operatore.objects.di(user).con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti()}
+    )
+
+
+def q_enti_visibili(user: Utente, campo_ente: str = "") -> Q:
+    """Rows of the enti whose data ``user`` reads: the whole ambito for its ufficio di piano, their
+    own ente for a comune or ALER operator, every ente for superusers; none for the Assemblea (which
+    reads only the plans) and for anonymous users. ``campo_ente`` is the path from the row to the
+    ente ("" when the rows are the enti)."""
+    if (q := _nessuno_o_tutti(user)) is not None:
+        return q
+    prefisso = f"{campo_ente}__" if campo_ente else ""
+    operatore = Operatore.objects.di(user)
+    return Q(**{f"{prefisso}ambito_id__in": operatore.con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti()}) | Q(
+        **{f"{prefisso}pk__in" if prefisso else "pk__in": operatore.enti()}
+    )
+
+
+def q_enti_modificabili(user: Utente, campo_ente: str = "") -> Q:
+    """Rows of the enti whose data ``user`` changes: the same enti they read (the Assemblea changes
+    nothing). Whether the ente's answer and the plan are still open is the services' check."""
+    return q_enti_visibili(user, campo_ente)
+
+
+def q_piani_visibili(user: Utente, passi: list[str]) -> Q:
+    """Plans whose computed content ``user`` reads, given the workflow's stages in order."""
+    if (q := _nessuno_o_tutti(user)) is not None:
+        return q
+    operatore = Operatore.objects.di(user)
+    condizione = Q(ambito_id__in=operatore.con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti())
+    for ruolo, dal_passo in LETTURA_PIANO_DAL_PASSO.items():
+        stati = passi[passi.index(dal_passo) :]
+        condizione |= Q(ambito_id__in=operatore.con_ruolo(ruolo).ambiti(), stato__in=stati)
+    return condizione
+
+
+def q_piani_compilabili(user: Utente) -> Q:
+    """Plans whose ricognizione ``user`` takes part in, whatever their state."""
+    if (q := _nessuno_o_tutti(user)) is not None:
+        return q
+    return Q(ambito_id__in=Operatore.objects.di(user).con_ruolo(*RUOLI_COMPILATORI).ambiti())
+
+
+def e_aler_dell_ambito(user: Utente, ambito_id: int) -> bool:
+    """Whether ``user`` acts for ALER in the ambito (superusers too): who gives the parere."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return Operatore.objects.di(user).con_ruolo(Ruolo.ALER).filter(ambito_id=ambito_id).exists()

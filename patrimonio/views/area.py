@@ -1,0 +1,137 @@
+"""The ente workspace's home and its answer (nulla da dichiarare, submit, reopen); confirming
+carried-over states and a unit's history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from patrimonio.models import UnitaAbitativa
+from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
+from piano_annuale.calcolo import calcola_piano
+from piano_annuale.lettere import LetteraPrefettura, lettera_dell_ente
+from piano_annuale.models import (
+    AssegnazioniAnnoPrecedente,
+    ConsistenzaDichiarata,
+    DestinazioneSAT,
+    ScelteEnte,
+    Stato,
+    StatoPiano,
+    StatoUnita,
+    TurnoverPrevisto,
+)
+from piano_annuale.services import (
+    OperazioneNonValida,
+    dichiara_nulla,
+    invia_risposta,
+    riapri_risposta,
+)
+
+# Overview and the answer
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    area = carica_area(request, piano, ente)
+    per_stato = {
+        r["stato"]: r["numero"]
+        for r in StatoUnita.objects.del_piano(area.piano)
+        .filter(unita__ente=area.ente)
+        .values("stato")
+        .annotate(numero=Count("pk"))
+        .order_by()
+    }
+    stati = [(STATI[s], per_stato.get(s, 0)) for s in Stato.values]
+    filtro = {"piano": area.piano, "ente": area.ente}
+    contesto = {
+        "stati": stati,
+        "unita_nel_piano": sum(per_stato.values()),
+        "unita_registro": UnitaAbitativa.objects.filter(ente=area.ente).count(),
+        "turnover": TurnoverPrevisto.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
+        "sat": DestinazioneSAT.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
+        "consistenza": ConsistenzaDichiarata.objects.filter(**filtro).first(),
+        "scelte": ScelteEnte.objects.filter(**filtro).first(),
+        "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
+        "da_confermare": da_confermare(area),
+        "lettera_prefettura": _lettera_prefettura(area),
+    }
+    if area.ufficio_di_piano:
+        # The consistency checks name other enti's units too: only the ufficio di piano sees them.
+        contesto["anomalie"] = [a for a in calcola_piano(area.piano).anomalie if a.ente_id == area.ente.pk]
+    return render_area(request, "area_ente.html", area, **contesto)
+
+
+def _azione_risposta(
+    request: HttpRequest, area: Area, azione: Callable[..., None], conferma: str
+) -> HttpResponse:
+    try:
+        azione(piano=area.piano, ente=area.ente, utente=request.user)
+    except OperazioneNonValida as errore:
+        messages.error(request, str(errore))
+    else:
+        messages.success(request, conferma)
+    return redirect(area.url("area_ente"))
+
+
+@login_required
+@require_POST
+def nulla_da_dichiarare(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    area = carica_area(request, piano, ente, per_modifica=True)
+    return _azione_risposta(
+        request,
+        area,
+        dichiara_nulla,
+        f"Risposta inviata: {area.ente} non ha nulla da dichiarare per il piano {area.piano.anno}.",
+    )
+
+
+@login_required
+@require_POST
+def invia(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    area = carica_area(request, piano, ente, per_modifica=True)
+    return _azione_risposta(
+        request,
+        area,
+        invia_risposta,
+        "Risposta inviata all'ufficio di piano. I dati sono ora bloccati: per modificarli occorre "
+        "chiedere all'ufficio di piano di riaprire la risposta.",
+    )
+
+
+@login_required
+@require_POST
+def riapri(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    area = carica_area(request, piano, ente)
+    if not area.ufficio_di_piano:
+        raise PermissionDenied("Solo l'ufficio di piano può riaprire una risposta inviata.")
+    return _azione_risposta(
+        request,
+        area,
+        riapri_risposta,
+        f"Risposta di {area.ente} riaperta: l'ente può di nuovo modificare i dati e inviarli.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------
+# Year over year and the audit (issue 6): the states carried over from last year's plan are
+# confirmed unit by unit or all together; each unit's history shows every recorded change.
+# --------------------------------------------------------------------------------------------
+
+
+def _lettera_prefettura(area: Area) -> LetteraPrefettura | None:
+    """The ente's letter to the Prefettura, once the plan is approved (R.R. 4/2017 art. 7 bis c. 2)."""
+    if area.piano.stato != StatoPiano.APPROVATA:
+        return None
+    capofila = area.piano.ambito.comune_capofila
+    return lettera_dell_ente(area.piano.pk, area.ente.pk, provincia=capofila.provincia if capofila else None)

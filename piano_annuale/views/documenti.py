@@ -1,0 +1,142 @@
+"""The plan's PDF documents (request, progress, download) and its editable texts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from piano_annuale.documento import markdown_sicuro, nome_file, richiedi_pdf, salva_testi, testi_del_piano
+from piano_annuale.models import (
+    DocumentoPiano,
+    PianoAnnuale,
+    SezioneTesto,
+    StatoDocumento,
+    StatoPiano,
+    TipoVersione,
+    VersionePiano,
+)
+
+# --------------------------------------------------------------------------------------------
+# The plan as a PDF for the Assemblea dei Sindaci (rendered in the background)
+# --------------------------------------------------------------------------------------------
+
+
+def _documento_del_piano(request: HttpRequest, pk: int, documento_pk: int) -> DocumentoPiano:
+    """A PDF of a plan the user may read (the Assemblea once the plan reaches it); 404 for anyone else."""
+    return get_object_or_404(
+        DocumentoPiano.objects.select_related("piano__ambito"),
+        pk=documento_pk,
+        piano_id=pk,
+        piano__in=PianoAnnuale.objects.visibili_a(request.user),
+    )
+
+
+def _stato_documento(documento: DocumentoPiano) -> dict[str, object]:
+    pronto = documento.stato == StatoDocumento.PRONTO
+    return {
+        "stato": documento.stato,
+        "descrizione": documento.get_stato_display(),
+        "progresso": documento.progresso,
+        "errore": documento.errore,
+        "scarica": (
+            reverse("piano_annuale:documento_scarica", args=[documento.piano_id, documento.pk])
+            if pronto
+            else None
+        ),
+    }
+
+
+@login_required
+@require_POST
+def piano_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask for the plan's PDF: the existing file when the data are unchanged, else a new rendering.
+
+    Rendering only reads the plan, so whoever may read it may ask for its PDF."""
+    piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
+    approvata = VersionePiano.objects.filter(piano=piano, tipo=TipoVersione.APPROVATA).first()
+    if approvata is not None:  # the approved PDF is the frozen one, never rendered again
+        return redirect("piano_annuale:versione_pdf", pk=piano.pk, versione=approvata.pk)
+    documento = richiedi_pdf(piano=piano, utente=request.user)
+    return redirect("piano_annuale:documento_stato", pk=piano.pk, documento_pk=documento.pk)
+
+
+@login_required
+def documento_stato(request: HttpRequest, pk: int, documento_pk: int) -> HttpResponse:
+    """Progress of a PDF, then its download link."""
+    documento = _documento_del_piano(request, pk, documento_pk)
+    return render(
+        request,
+        "piano_annuale/documento/stato.html",
+        {
+            "documento": documento,
+            "piano": documento.piano,
+            "stato": _stato_documento(documento),
+            "in_attesa": documento.stato in (StatoDocumento.IN_CODA, StatoDocumento.IN_CORSO),
+            "nome_file": nome_file(
+                documento.piano.ambito.nome, documento.piano.anno, definitiva=documento.definitivo
+            ),
+        },
+    )
+
+
+@login_required
+def documento_stato_json(request: HttpRequest, pk: int, documento_pk: int) -> JsonResponse:
+    """The same progress as JSON, polled by the status page."""
+    return JsonResponse(_stato_documento(_documento_del_piano(request, pk, documento_pk)))
+
+
+@login_required
+def documento_scarica(request: HttpRequest, pk: int, documento_pk: int) -> FileResponse:
+    """The PDF file, named for the reader: «POA-2025-Ambito-…-BOZZA.pdf»."""
+    documento = _documento_del_piano(request, pk, documento_pk)
+    if documento.stato != StatoDocumento.PRONTO or not documento.file:
+        raise Http404("Il PDF non è ancora pronto.")
+    piano = documento.piano
+    return FileResponse(
+        documento.file.open("rb"),
+        as_attachment=True,
+        filename=nome_file(piano.ambito.nome, piano.anno, definitiva=documento.definitivo),
+        content_type="application/pdf",
+    )
+
+
+@login_required
+def piano_testi(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan's narratives (Markdown), edited by the ufficio di piano until the plan is approved."""
+    piano = get_object_or_404(
+        PianoAnnuale.objects.dell_ufficio_di_piano(request.user).select_related("ambito"), pk=pk
+    )
+    modificabile = piano.stato != StatoPiano.APPROVATA  # the approved plan's PDF is final
+    testi = testi_del_piano(piano)
+    if request.method == "POST":
+        if not modificabile:
+            return HttpResponseForbidden("Il piano è approvato: i testi non sono più modificabili.")
+        salva_testi(
+            piano=piano,
+            testi={sezione: request.POST.get(sezione, "") for sezione in SezioneTesto.values},
+            utente=request.user,
+        )
+        messages.success(request, "Testi del piano salvati.")
+        return redirect("piano_annuale:piano_testi", pk=piano.pk)
+    propri = set(piano.testi.exclude(testo="").values_list("sezione", flat=True))
+    sezioni = [
+        {
+            "codice": sezione,
+            "titolo": titolo,
+            "testo": testi[sezione],
+            "anteprima": markdown_sicuro(testi[sezione]),
+            "predefinito": sezione not in propri,
+        }
+        for sezione, titolo in SezioneTesto.choices
+    ]
+    return render(
+        request,
+        "piano_annuale/documento/testi.html",
+        {"piano": piano, "sezioni": sezioni, "modificabile": modificabile},
+    )
+
+

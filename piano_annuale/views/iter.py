@@ -1,0 +1,549 @@
+"""The plan's workflow pages: moves, ALER's observations and parere, approval, versions,
+letters, history and the next year's plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ambito.models import Comune
+from patrimonio.models import EnteProprietario
+from piano_annuale.calcolo import (
+    calcola_piano,
+)
+from piano_annuale.documento import nome_file
+from piano_annuale.forms_iter import ApprovazioneForm, MotivoForm, OsservazioneForm, ParereForm, RispostaForm
+from piano_annuale.iter import e_operatore_aler, note_di_chiusura, quadro_iter
+from piano_annuale.lettere import LetteraPrefettura, lettere_prefettura, pdf_lettera, versione_approvata
+from piano_annuale.models import (
+    Approvazione,
+    Modifica,
+    OsservazioneAler,
+    ParereAler,
+    PassaggioDiStato,
+    PianoAnnuale,
+    StatoPiano,
+    TipoVersione,
+    VersionePiano,
+)
+from piano_annuale.services import (
+    EsitoNuovoPiano,
+    ModificaNonConsentita,
+    OperazioneNonValida,
+    PianoConErrori,
+    aggiungi_osservazione,
+    approva_piano,
+    chiudi_ricognizione,
+    crea_piano_anno_successivo,
+    elimina_osservazione,
+    esprimi_parere,
+    invia_ad_aler,
+    riporta_in_bozza,
+    rispondi_osservazione,
+    trasmetti_all_assemblea,
+)
+from piano_annuale.storico import righe_storico
+from piano_annuale.versioni import confronta, json_versione
+
+# --------------------------------------------------------------------------------------------
+# The plan's workflow (issue 6): moves, ALER's observations and parere, approval, versions,
+# letters to the Prefettura, history, the plan of the following year.
+#
+# Who: the ufficio di piano moves the plan (``dell_ufficio_di_piano``: anyone else gets a 404,
+# ALER included); ALER's operator observes and gives the parere on a plan it may read
+# (``visibili_a`` and ``e_operatore_aler``); whoever reads the plan reads its versions. When a
+# move is possible is the services' business: their refusals are shown as messages.
+# --------------------------------------------------------------------------------------------
+
+STORICO_PER_PAGINA = 50
+
+
+def _piano_dell_ufficio(request: HttpRequest, pk: int) -> PianoAnnuale:
+    return get_object_or_404(
+        PianoAnnuale.objects.dell_ufficio_di_piano(request.user).select_related("ambito"), pk=pk
+    )
+
+
+def _piano_leggibile(request: HttpRequest, pk: int) -> PianoAnnuale:
+    return get_object_or_404(PianoAnnuale.objects.visibili_a(request.user).select_related("ambito"), pk=pk)
+
+
+def _piano_per_aler(request: HttpRequest, pk: int) -> PianoAnnuale:
+    """A plan the user reads as ALER's operator of its ambito; 404 for anyone else."""
+    piano = _piano_leggibile(request, pk)
+    if not e_operatore_aler(request.user, piano):
+        raise Http404("Solo l'operatore ALER dell'ambito esprime il parere.")
+    return piano
+
+
+def _indirizzo_piano(request: HttpRequest, piano: PianoAnnuale) -> str:
+    return request.build_absolute_uri(reverse("piano_annuale:piano_detail", args=[piano.pk]))
+
+
+def _esegui_mossa(request: HttpRequest, scrittura: Callable[[], object], conferma: str) -> bool:
+    """Run a service; its refusal (an Italian message) becomes an error message on the page."""
+    try:
+        scrittura()
+    except PianoConErrori as errore:
+        messages.error(request, str(errore).split("\n", 1)[0])
+        for anomalia in errore.errori:
+            messages.error(request, f"{anomalia.codice} ({anomalia.sezione}): {anomalia.messaggio}")
+        return False
+    except (OperazioneNonValida, ModificaNonConsentita) as errore:
+        messages.error(request, str(errore))
+        return False
+    messages.success(request, conferma)
+    return True
+
+
+def _redirect_iter(piano: PianoAnnuale) -> HttpResponse:
+    return redirect("piano_annuale:iter_piano", pk=piano.pk)
+
+
+@login_required
+def iter_piano(request: HttpRequest, pk: int) -> HttpResponse:
+    """The workflow page: steps, moves, ALER's observations and parere, approval, versions."""
+    piano = _piano_leggibile(request, pk)
+    ufficio = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
+    calcolo = calcola_piano(piano)
+    quadro = quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=ufficio)
+    osservazioni = list(
+        OsservazioneAler.objects.filter(piano=piano)
+        .select_related("versione", "autore", "risposta_di")
+        .order_by("-versione__numero", "creata_il", "pk")
+    )
+    approvazione = (
+        Approvazione.objects.filter(piano=piano).select_related("registrata_da").first()
+        if piano.stato == StatoPiano.APPROVATA
+        else None
+    )
+    presenze = list(approvazione.presenze.select_related("comune")) if approvazione else []
+    return render(
+        request,
+        "piano_annuale/iter/iter.html",
+        {
+            "piano": piano,
+            "quadro": quadro,
+            "passaggi": PassaggioDiStato.objects.filter(piano=piano).select_related("utente"),
+            "versioni": VersionePiano.objects.filter(piano=piano).select_related("creata_da"),
+            "osservazioni": [
+                (o, RispostaForm(initial={"risposta": o.risposta}, prefix=f"o{o.pk}")) for o in osservazioni
+            ],
+            "pareri": ParereAler.objects.filter(piano=piano).select_related("versione", "espresso_da"),
+            "approvazione": approvazione,
+            "presenze": presenze,
+            "presenti": sum(p.presente for p in presenze),
+            "lettere": _lettere_leggibili(request, piano) if approvazione else [],
+            "form_motivo": MotivoForm(),
+            "form_osservazione": OsservazioneForm() if quadro.aler else None,
+            "form_parere": ParereForm() if quadro.aler else None,
+            "successivo": PianoAnnuale.objects.filter(ambito_id=piano.ambito_id, anno=piano.anno + 1).first(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def chiudi_ricognizione_view(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = _piano_dell_ufficio(request, pk)
+    _esegui_mossa(
+        request,
+        lambda: chiudi_ricognizione(
+            piano=piano, utente=request.user, indirizzo_piano=_indirizzo_piano(request, piano)
+        ),
+        f"Ricognizione chiusa: il piano {piano.anno} è in bozza.",
+    )
+    return _redirect_iter(piano)
+
+
+@login_required
+@require_POST
+def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = _piano_dell_ufficio(request, pk)
+    _esegui_mossa(
+        request,
+        lambda: invia_ad_aler(
+            piano=piano, utente=request.user, indirizzo_piano=_indirizzo_piano(request, piano)
+        ),
+        f"Piano {piano.anno} inviato ad ALER per il parere: la versione inviata è stata congelata.",
+    )
+    return _redirect_iter(piano)
+
+
+@login_required
+@require_POST
+def trasmetti_view(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = _piano_dell_ufficio(request, pk)
+    _esegui_mossa(
+        request,
+        lambda: trasmetti_all_assemblea(
+            piano=piano, utente=request.user, indirizzo_piano=_indirizzo_piano(request, piano)
+        ),
+        f"Piano {piano.anno} trasmesso all'Assemblea dei Sindaci.",
+    )
+    return _redirect_iter(piano)
+
+
+@login_required
+@require_POST
+def riporta_in_bozza_view(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = _piano_dell_ufficio(request, pk)
+    form = MotivoForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Indicare il motivo per cui il piano torna in bozza.")
+        return _redirect_iter(piano)
+    _esegui_mossa(
+        request,
+        lambda: riporta_in_bozza(
+            piano=piano,
+            utente=request.user,
+            motivo=form.cleaned_data["motivo"],
+            indirizzo_piano=_indirizzo_piano(request, piano),
+        ),
+        f"Il piano {piano.anno} è tornato in bozza.",
+    )
+    return _redirect_iter(piano)
+
+
+@login_required
+def approva_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the Assemblea's approval: session, verbale (upload) and, optionally, presences."""
+    piano = _piano_dell_ufficio(request, pk)
+    if piano.stato != StatoPiano.TRASMESSA_ASSEMBLEA:
+        messages.error(
+            request,
+            f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»: l'approvazione si registra "
+            "dopo la trasmissione all'Assemblea dei Sindaci.",
+        )
+        return _redirect_iter(piano)
+    comuni = list(Comune.objects.dell_ambito(piano.ambito_id).order_by("nome"))
+    form = ApprovazioneForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        comuni=comuni,
+    )
+    if request.method == "POST" and form.is_valid():
+        dati = form.cleaned_data
+        presenze = form.presenze()
+        try:
+            approva_piano(
+                piano=piano,
+                utente=request.user,
+                data_seduta=dati["data_seduta"],
+                numero_verbale=dati["numero_verbale"],
+                protocollo=dati["protocollo"],
+                luogo=dati["luogo"],
+                verbale=dati["verbale"],
+                presenze=presenze,
+                quorum=dati["quorum"] if presenze is not None else None,
+                seduta_valida=dati["seduta_valida"],
+                indirizzo_piano=_indirizzo_piano(request, piano),
+            )
+        except PianoConErrori as errore:
+            form.add_error(None, str(errore).split("\n", 1)[0])
+            for anomalia in errore.errori:
+                form.add_error(None, f"{anomalia.codice} ({anomalia.sezione}): {anomalia.messaggio}")
+        except OperazioneNonValida as errore:
+            form.add_error(None, str(errore))
+        else:
+            messages.success(
+                request,
+                f"Approvazione registrata: il piano {piano.anno} è approvato e la versione definitiva (PDF/A) "
+                "è stata congelata.",
+            )
+            return _redirect_iter(piano)
+    return render(request, "piano_annuale/iter/approva.html", {"piano": piano, "form": form})
+
+
+@login_required
+@require_POST
+def osservazione_nuova(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = _piano_per_aler(request, pk)
+    form = OsservazioneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Osservazione non registrata: indicare la sezione e il testo.")
+        return _redirect_iter(piano)
+    _esegui_mossa(
+        request,
+        lambda: aggiungi_osservazione(
+            piano=piano,
+            utente=request.user,
+            sezione=form.cleaned_data["sezione"],
+            testo=form.cleaned_data["testo"],
+        ),
+        "Osservazione registrata.",
+    )
+    return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#osservazioni")
+
+
+@login_required
+@require_POST
+def osservazione_elimina(request: HttpRequest, pk: int, osservazione: int) -> HttpResponse:
+    piano = _piano_per_aler(request, pk)
+    oggetto = get_object_or_404(
+        OsservazioneAler.objects.select_related("piano"), pk=osservazione, piano=piano
+    )
+    _esegui_mossa(
+        request,
+        lambda: elimina_osservazione(osservazione=oggetto, utente=request.user),
+        "Osservazione ritirata.",
+    )
+    return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#osservazioni")
+
+
+@login_required
+@require_POST
+def osservazione_risposta(request: HttpRequest, pk: int, osservazione: int) -> HttpResponse:
+    piano = _piano_dell_ufficio(request, pk)
+    oggetto = get_object_or_404(
+        OsservazioneAler.objects.select_related("piano"), pk=osservazione, piano=piano
+    )
+    form = RispostaForm(request.POST, prefix=f"o{oggetto.pk}")
+    if not form.is_valid():
+        messages.error(request, "Risposta non registrata: scrivere il testo della risposta.")
+    else:
+        _esegui_mossa(
+            request,
+            lambda: rispondi_osservazione(
+                osservazione=oggetto, utente=request.user, risposta=form.cleaned_data["risposta"]
+            ),
+            "Risposta registrata: comparirà nelle note di chiusura della prossima versione del piano.",
+        )
+    return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + f"#osservazione-{oggetto.pk}")
+
+
+@login_required
+@require_POST
+def parere_view(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = _piano_per_aler(request, pk)
+    form = ParereForm(request.POST)
+    if not form.is_valid():
+        for campo, errori in form.errors.items():
+            etichetta = form.fields[campo].label if campo in form.fields else "Parere"
+            messages.error(request, f"{etichetta}: {' '.join(errori)}")
+        return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#parere")
+    dati = form.cleaned_data
+    _esegui_mossa(
+        request,
+        lambda: esprimi_parere(
+            piano=piano,
+            utente=request.user,
+            esito=dati["esito"],
+            testo=dati["testo"],
+            data=dati["data"],
+            protocollo=dati["protocollo"],
+            indirizzo_piano=_indirizzo_piano(request, piano),
+        ),
+        "Parere registrato e comunicato all'ufficio di piano.",
+    )
+    return _redirect_iter(piano)
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+
+def _versione(request: HttpRequest, pk: int, versione: int) -> VersionePiano:
+    return get_object_or_404(
+        VersionePiano.objects.visibili_a(request.user).select_related("piano__ambito"),
+        pk=versione,
+        piano_id=pk,
+    )
+
+
+@login_required
+def versione_pdf(request: HttpRequest, pk: int, versione: int) -> FileResponse:
+    v = _versione(request, pk, versione)
+    base = nome_file(v.piano.ambito.nome, v.piano.anno, definitiva=v.tipo == TipoVersione.APPROVATA)
+    return FileResponse(
+        v.pdf.open("rb"),
+        as_attachment=True,
+        filename=base.replace(".pdf", f"-versione-{v.numero}.pdf"),
+        content_type="application/pdf",
+    )
+
+
+@login_required
+def versione_json(request: HttpRequest, pk: int, versione: int) -> HttpResponse:
+    """The frozen JSON, byte for byte as hashed: ``sha256sum`` of the download gives ``dati_sha256``."""
+    v = _versione(request, pk, versione)
+    risposta = HttpResponse(v.dati_json.encode(), content_type="application/json; charset=utf-8")
+    risposta["Content-Disposition"] = f'attachment; filename="POA-{v.piano.anno}-versione-{v.numero}.json"'
+    return risposta
+
+
+CORRENTE = "corrente"
+
+
+@login_required
+def confronto_versioni(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two versions side by side (or a version and the plan as it is now): what changed, by section."""
+    piano = _piano_leggibile(request, pk)
+    versioni = list(VersionePiano.objects.filter(piano=piano).select_related("creata_da").order_by("numero"))
+    scelte = [
+        (
+            str(v.pk),
+            f"Versione {v.numero} – {v.get_tipo_display()} ({timezone.localtime(v.creata_il):%d/%m/%Y})",
+        )
+        for v in versioni
+    ]
+    scelte.append((CORRENTE, "Il piano com'è ora (dati attuali)"))
+    per_id = {str(v.pk): v for v in versioni}
+    predefinite = [s for s, _ in scelte]
+    da = request.GET.get("da") or (predefinite[-2] if len(predefinite) >= 2 else CORRENTE)
+    a = request.GET.get("a") or predefinite[-1]
+    if da not in predefinite or a not in predefinite:
+        raise Http404("Versione non trovata.")
+
+    def dati_di(scelta: str) -> dict:
+        if scelta == CORRENTE:
+            return json.loads(json_versione(calcola_piano(piano), note_di_chiusura(piano)))
+        return per_id[scelta].dati
+
+    sezioni = confronta(dati_di(da), dati_di(a)) if da != a else []
+    etichette = dict(scelte)
+    return render(
+        request,
+        "piano_annuale/iter/confronto.html",
+        {
+            "piano": piano,
+            "scelte": scelte,
+            "da": da,
+            "a": a,
+            "etichetta_da": etichette[da],
+            "etichetta_a": etichette[a],
+            "sezioni": sezioni,
+            "con_differenze": [s for s in sezioni if s.differenze],
+            "stesse": da == a,
+        },
+    )
+
+
+@login_required
+def verbale_scarica(request: HttpRequest, pk: int) -> FileResponse:
+    piano = _piano_leggibile(request, pk)
+    approvazione = get_object_or_404(Approvazione, piano=piano)
+    return FileResponse(
+        approvazione.verbale.open("rb"),
+        as_attachment=True,
+        filename=f"POA-{piano.anno}-verbale-assemblea-{approvazione.data_seduta:%Y-%m-%d}.pdf",
+        content_type="application/pdf",
+    )
+
+
+# -- letters to the Prefettura ----------------------------------------------------------------
+
+
+def _lettere_leggibili(request: HttpRequest, piano: PianoAnnuale) -> list[LetteraPrefettura]:
+    """The approved plan's letters the user may download: all for the ufficio di piano, their own
+    ente's for a comune's or ALER's operator, none for the Assemblea."""
+    versione = versione_approvata(piano.pk)
+    approvazione = Approvazione.objects.filter(piano=piano).first()
+    if versione is None or approvazione is None:
+        return []
+    capofila = piano.ambito.comune_capofila
+    enti = set(
+        EnteProprietario.objects.visibili_a(request.user)
+        .filter(ambito_id=piano.ambito_id)
+        .values_list("pk", flat=True)
+    )
+    return [
+        lettera
+        for lettera in lettere_prefettura(
+            versione, approvazione, provincia=capofila.provincia if capofila else None
+        )
+        if lettera.ente_id in enti
+    ]
+
+
+@login_required
+def lettera_prefettura(request: HttpRequest, pk: int, ente: int) -> HttpResponse:
+    """The PDF letter of one ente to the Prefettura (art. 7 bis c. 2), from the approved version."""
+    piano = _piano_leggibile(request, pk)
+    lettera = next((x for x in _lettere_leggibili(request, piano) if x.ente_id == ente), None)
+    if lettera is None:
+        raise Http404("Nessuna lettera per questo ente.")
+    risposta = HttpResponse(pdf_lettera(lettera), content_type="application/pdf")
+    risposta["Content-Disposition"] = f'attachment; filename="{lettera.nome_file}"'
+    return risposta
+
+
+# -- history and the following year -----------------------------------------------------------
+
+
+@login_required
+def storico_piano(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every recorded change of the plan's data: who, when, field by field before and after."""
+    piano = _piano_dell_ufficio(request, pk)
+    modifiche = Modifica.objects.del_piano(piano).select_related("utente")
+    tabelle = sorted(set(modifiche.values_list("modello", flat=True).order_by()))
+    tabella = request.GET.get("tabella", "")
+    if tabella in tabelle:
+        modifiche = modifiche.filter(modello=tabella)
+    else:
+        tabella = ""
+    pagina = Paginator(modifiche, STORICO_PER_PAGINA).get_page(request.GET.get("pagina"))
+    return render(
+        request,
+        "piano_annuale/iter/storico.html",
+        {
+            "piano": piano,
+            "pagina": pagina,
+            "righe": righe_storico(pagina.object_list, nascosti={"piano_id"}),
+            "tabelle": [(t, _nome_tabella(t)) for t in tabelle],
+            "tabella": tabella,
+        },
+    )
+
+
+def _nome_tabella(etichetta: str) -> str:
+    try:
+        nome = str(apps.get_model(etichetta)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return etichetta
+    return nome[:1].upper() + nome[1:]
+
+
+@login_required
+@require_POST
+def nuovo_anno(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Nuovo piano per l'anno N+1»: open next year's ricognizione from this plan."""
+    piano = _piano_dell_ufficio(request, pk)
+    esito: list[EsitoNuovoPiano] = []
+    if _esegui_mossa(
+        request,
+        lambda: esito.append(
+            crea_piano_anno_successivo(
+                piano=piano,
+                utente=request.user,
+                indirizzo_area=lambda nuovo, ente: request.build_absolute_uri(
+                    reverse("patrimonio:area_ente", args=[nuovo.pk, ente.pk])
+                ),
+            )
+        ),
+        f"Piano {piano.anno + 1} creato.",
+    ):
+        fatto = esito[0]
+        messages.info(
+            request,
+            f"Ripresi dal piano {piano.anno}: {fatto.stati} stati delle unità (da confermare da ciascun ente), "
+            f"{fatto.testi} testi, {fatto.scelte} scelte degli enti, {fatto.consistenze} consistenze. "
+            f"Inviate {fatto.messaggi} richieste di conferma agli enti.",
+        )
+        if not fatto.data_popolazione_aggiornata:
+            messages.warning(
+                request,
+                f"La popolazione al 1° gennaio {piano.anno} non è ancora registrata: il piano {piano.anno + 1} "
+                f"usa per ora quella al {fatto.piano.data_popolazione:%d/%m/%Y}.",
+            )
+        return redirect("piano_annuale:cruscotto", pk=fatto.piano.pk)
+    return _redirect_iter(piano)

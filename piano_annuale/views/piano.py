@@ -1,0 +1,106 @@
+"""The plan's home and page, and its JSON: each reads the single computed result."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from patrimonio.models import Operatore, Ruolo
+from piano_annuale.calcolo import (
+    EncoderPiano,
+    PianoCalcolato,
+    calcola_piano,
+)
+from piano_annuale.controlli import CONTROLLI
+from piano_annuale.iter import quadro_iter
+from piano_annuale.models import (
+    PianoAnnuale,
+    TipoVersione,
+    VersionePiano,
+)
+from piano_annuale.versioni import totali_sezioni
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The plans the user reaches, each with the links the access rules give: read the plan
+    (``visibili_a``), follow its ricognizione (``dell_ufficio_di_piano``), fill in their ente's data
+    (``compilabili_da`` and the ente of ``EnteProprietario.objects.visibili_a``)."""
+    utente = request.user
+    leggibili = set(PianoAnnuale.objects.visibili_a(utente).values_list("pk", flat=True))
+    compilabili = set(PianoAnnuale.objects.compilabili_da(utente).values_list("pk", flat=True))
+    gestiti = set(PianoAnnuale.objects.dell_ufficio_di_piano(utente).values_list("pk", flat=True))
+    piani = (
+        PianoAnnuale.objects.filter(pk__in=leggibili | compilabili)
+        .select_related("ambito")
+        .order_by("ambito__nome", "-anno")
+    )
+    operatore = Operatore.objects.di(utente).select_related("ente").first()
+    # A comune's or ALER's operator fills in their own ente; the ufficio di piano opens enti from
+    # the ricognizione dashboard instead.
+    ente = operatore.ente if operatore is not None and operatore.ruolo in (Ruolo.COMUNE, Ruolo.ALER) else None
+    voci = [
+        {
+            "piano": piano,
+            "leggibile": piano.pk in leggibili,
+            "ricognizione": piano.pk in gestiti,
+            "ente": ente if ente and piano.pk in compilabili and ente.ambito_id == piano.ambito_id else None,
+        }
+        for piano in piani
+    ]
+    return render(request, "piano_annuale/home.html", {"voci": voci, "operatore": operatore})
+
+
+@login_required
+def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
+    calcolo = calcola_piano(piano)
+    # Links to the object at fault only for who can open it: the ufficio di piano of the ambito.
+    correggibile = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
+    return render(
+        request,
+        "piano_annuale/piano_detail.html",
+        {
+            "piano": piano,
+            "p": calcolo,
+            "controlli": CONTROLLI,
+            "correggibile": correggibile,
+            "quadro": quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=correggibile),
+            **_anno_precedente(request, piano, calcolo),
+        },
+    )
+
+
+def _anno_precedente(request: HttpRequest, piano: PianoAnnuale, calcolo: PianoCalcolato) -> dict[str, object]:
+    """Each section's total beside last year's: from last year's approved version when there is one
+    (the numbers the Assemblea approved), else from last year's plan computed now."""
+    precedente = (
+        PianoAnnuale.objects.visibili_a(request.user)
+        .filter(ambito_id=piano.ambito_id, anno=piano.anno - 1)
+        .first()
+    )
+    if precedente is None:
+        return {"precedente": None, "totali": {}, "confronto_anni": []}
+    approvata = VersionePiano.objects.filter(piano=precedente, tipo=TipoVersione.APPROVATA).first()
+    dati_precedenti = approvata.dati if approvata else calcola_piano(precedente).as_dict()
+    confronto = totali_sezioni(calcolo.as_dict(), dati_precedenti)
+    return {
+        "precedente": precedente,
+        "precedente_approvato": approvata is not None,
+        "totali": {t.chiave: t for t in confronto},
+        "confronto_anni": confronto,
+    }
+
+
+@login_required
+def piano_json(request: HttpRequest, pk: int) -> JsonResponse:
+    """The whole computed plan as JSON."""
+    piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
+    return JsonResponse(
+        calcola_piano(piano).as_dict(),
+        encoder=EncoderPiano,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+
+

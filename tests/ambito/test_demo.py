@@ -1,0 +1,198 @@
+"""``manage.py demo``: migrate, load the Cremonese 2025 plan, one login per role; idempotent; never in production."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ambito.management.commands.demo import PASSWORD_DEMO
+from ambito.models import Comune
+from patrimonio.models import Operatore, Ruolo, TipoEnte
+from piano_annuale.models import PianoAnnuale
+
+pytestmark = pytest.mark.django_db
+
+UTENTI_ATTESI = {"ufficio.piano", "comune.cremona", "comune.soresina", "aler.cremona", "assemblea", "admin"}
+
+
+def esegui_demo(*argomenti: str) -> str:
+    uscita = StringIO()
+    call_command("demo", "--senza-pdf", *argomenti, verbosity=0, stdout=uscita)
+    return uscita.getvalue()
+
+
+@pytest.fixture
+def debug_attivo(settings):
+    """pytest-django runs the tests with DEBUG off; the demo needs it on. A fast hasher saves seconds."""
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="solo con DEBUG attivo"):
+        esegui_demo()
+    assert not get_user_model().objects.filter(username__in=UTENTI_ATTESI).exists()
+
+
+def test_demo_creates_one_login_per_role_for_the_cremonese_ambito(debug_attivo):
+    esegui_demo()
+
+    piano = PianoAnnuale.objects.get(ambito__nome__icontains="Cremonese", anno=2025)
+    operatori = {
+        operatore.user.username: operatore
+        for operatore in Operatore.objects.select_related("user", "ambito", "ente__comune")
+    }
+    assert {nome for nome in UTENTI_ATTESI if nome != "admin"} <= set(operatori)
+    assert all(operatori[nome].ambito == piano.ambito for nome in UTENTI_ATTESI - {"admin"})
+
+    assert operatori["ufficio.piano"].ruolo == Ruolo.UFFICIO_DI_PIANO
+    assert operatori["ufficio.piano"].ente is None
+    assert operatori["comune.cremona"].ruolo == Ruolo.COMUNE
+    assert operatori["comune.cremona"].ente.tipo == TipoEnte.COMUNE
+    assert operatori["comune.cremona"].ente.comune.nome == "Cremona"
+    assert operatori["comune.soresina"].ruolo == Ruolo.COMUNE
+    assert operatori["comune.soresina"].ente.comune.nome == "Soresina"
+    assert operatori["aler.cremona"].ruolo == Ruolo.ALER
+    assert operatori["aler.cremona"].ente.tipo == TipoEnte.ALER
+    assert operatori["assemblea"].ruolo == Ruolo.ASSEMBLEA
+    assert operatori["assemblea"].ente is None
+
+
+def test_demo_admin_is_a_superuser_without_operatore(debug_attivo):
+    esegui_demo()
+
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser
+    assert admin.is_staff
+    assert not Operatore.objects.filter(user=admin).exists()
+
+
+def test_demo_users_log_in_with_the_printed_password(debug_attivo):
+    uscita = esegui_demo()
+
+    assert PASSWORD_DEMO in uscita
+    for utente in get_user_model().objects.filter(username__in=UTENTI_ATTESI):
+        assert utente.check_password(PASSWORD_DEMO), utente.username
+
+
+def test_demo_prints_the_address_and_one_login_per_role(debug_attivo):
+    uscita = esegui_demo()
+
+    assert "http://127.0.0.1:8000" in uscita
+    for utente in UTENTI_ATTESI:
+        assert utente in uscita
+    for etichetta in ["Ufficio di piano", "Operatore comunale", "Operatore ALER", "Assemblea"]:
+        assert etichetta in uscita
+
+
+def test_demo_password_can_be_chosen(debug_attivo):
+    esegui_demo("--password", "un'altra-password")
+
+    ufficio = get_user_model().objects.get(username="ufficio.piano")
+    assert ufficio.check_password("un'altra-password")
+    assert not ufficio.check_password(PASSWORD_DEMO)
+
+
+def test_demo_loads_the_48_comuni_of_the_cremonese_ambito(debug_attivo):
+    esegui_demo()
+
+    piano = PianoAnnuale.objects.get(ambito__nome__icontains="Cremonese", anno=2025)
+    assert Comune.objects.filter(ambito=piano.ambito).count() == 48
+
+
+def test_demo_run_twice_leaves_the_same_users_and_data(debug_attivo):
+    esegui_demo()
+    prima = conteggi()
+    esegui_demo()
+
+    assert conteggi() == prima
+    assert get_user_model().objects.filter(username__in=UTENTI_ATTESI).count() == len(UTENTI_ATTESI)
+
+
+def conteggi() -> dict[str, int]:
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._default_manager.count()
+        for label in ["ambito", "patrimonio", "piano_annuale", "misure", "auth"]
+        for model in apps.get_app_config(label).get_models()
+    }
+
+
+# --- end to end, in a fresh interpreter on a fresh database ---------------------------------------
+
+VERIFICA = """
+import json
+from django.contrib.auth import get_user_model
+from ambito.models import Comune
+from patrimonio.models import Operatore
+utenti = {
+    u.username: {
+        "superuser": u.is_superuser,
+        "password": u.check_password(PASSWORD),
+        "ruolo": getattr(getattr(u, "operatore", None), "ruolo", None),
+        "ente": str(u.operatore.ente) if hasattr(u, "operatore") and u.operatore.ente_id else None,
+    }
+    for u in get_user_model().objects.select_related("operatore__ente")
+}
+print(json.dumps({"utenti": utenti, "comuni": Comune.objects.filter(ambito__isnull=False).count()}))
+"""
+
+
+def manage(*argomenti: str, database: str) -> subprocess.CompletedProcess[str]:
+    ambiente = {
+        nome: valore
+        for nome, valore in os.environ.items()
+        if nome not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY"}
+    }
+    ambiente.update(DATABASE_URL=f"sqlite:///{database}", DEBUG="1")
+    risultato = subprocess.run(
+        [sys.executable, "manage.py", *argomenti],
+        cwd=settings.BASE_DIR,
+        env=ambiente,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert risultato.returncode == 0, risultato.stdout[-3000:] + risultato.stderr[-3000:]
+    return risultato
+
+
+def test_demo_runs_end_to_end_on_a_fresh_database_twice(tmp_path):
+    database = tmp_path / "nuova" / "demo.sqlite3"  # its folder does not exist yet
+
+    pdf = tmp_path / "bozza.pdf"
+    primo = manage("demo", "--pdf", str(pdf), database=database)
+    secondo = manage("demo", "--senza-pdf", database=database)
+    verifica = manage("shell", "-c", VERIFICA.replace("PASSWORD", repr(PASSWORD_DEMO)), database=database)
+
+    assert "http://127.0.0.1:8000" in primo.stdout
+    assert f"Bozza del piano 2025 in PDF: {pdf}" in primo.stdout
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert "http://127.0.0.1:8000" in secondo.stdout
+    stato = json.loads(verifica.stdout.strip().splitlines()[-1])
+    assert stato["comuni"] == 48
+    utenti = stato["utenti"]
+    assert set(utenti) == UTENTI_ATTESI
+    assert all(utente["password"] for utente in utenti.values())
+    assert utenti["admin"]["superuser"]
+    assert utenti["admin"]["ruolo"] is None
+    assert utenti["ufficio.piano"]["ruolo"] == Ruolo.UFFICIO_DI_PIANO
+    assert utenti["assemblea"]["ruolo"] == Ruolo.ASSEMBLEA
+    assert utenti["comune.cremona"]["ruolo"] == Ruolo.COMUNE
+    assert not utenti["comune.cremona"]["superuser"]
+    assert "Cremona" in utenti["comune.cremona"]["ente"]
+    assert utenti["comune.soresina"]["ruolo"] == Ruolo.COMUNE
+    assert "Soresina" in utenti["comune.soresina"]["ente"]
+    assert utenti["aler.cremona"]["ruolo"] == Ruolo.ALER
+    assert "ALER" in utenti["aler.cremona"]["ente"].upper()

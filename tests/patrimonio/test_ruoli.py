@@ -1,0 +1,178 @@
+"""The access rules, in one place on the querysets: who reaches which enti, units and plans."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.urls import reverse
+
+from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
+from piano_annuale.models import PianoAnnuale, RispostaRicognizione, StatoPiano, StatoUnita
+from tests.builders import crea_ambito
+from tests.utenti import crea_operatore, hasher_veloce
+
+pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
+
+
+@pytest.fixture
+def utenti(piano_cremonese):
+    ambito = piano_cremonese.ambito
+    soresina = EnteProprietario.objects.get(comune__nome="Soresina")
+    aler = EnteProprietario.objects.get(ambito=ambito, tipo=TipoEnte.ALER)
+    return {
+        "ufficio": crea_operatore("ufficio", ambito, Ruolo.UFFICIO_DI_PIANO),
+        "comune": crea_operatore("soresina", ambito, Ruolo.COMUNE, soresina),
+        "aler": crea_operatore("aler", ambito, Ruolo.ALER, aler),
+        "assemblea": crea_operatore("sindaco", ambito, Ruolo.ASSEMBLEA),
+        "amministratore": get_user_model().objects.create_superuser("admin", "admin@prova.invalid", "x"),
+        "senza_ruolo": get_user_model().objects.create_user("nessuno", password="x"),
+        "anonimo": AnonymousUser(),
+    }
+
+
+@pytest.fixture
+def altro_piano(db) -> PianoAnnuale:
+    return crea_ambito(nome="Altro ambito", comuni=3, prefisso_istat="095")
+
+
+def test_ufficio_di_piano_reaches_every_ente_of_its_ambito_and_none_of_another(
+    utenti, piano_cremonese, altro_piano
+):
+    visibili = EnteProprietario.objects.visibili_a(utenti["ufficio"])
+    assert set(visibili) == set(EnteProprietario.objects.dell_ambito(piano_cremonese.ambito))
+    assert not visibili.filter(ambito=altro_piano.ambito).exists()
+    assert set(EnteProprietario.objects.modificabili_da(utenti["ufficio"])) == set(visibili)
+    assert set(EnteProprietario.objects.dell_ufficio_di_piano(utenti["ufficio"])) == set(visibili)
+
+
+def test_comune_and_aler_operators_reach_only_their_own_ente(utenti):
+    soresina = EnteProprietario.objects.get(comune__nome="Soresina")
+    aler = EnteProprietario.objects.get(tipo=TipoEnte.ALER, ambito=soresina.ambito)
+    assert list(EnteProprietario.objects.visibili_a(utenti["comune"])) == [soresina]
+    assert list(EnteProprietario.objects.modificabili_da(utenti["comune"])) == [soresina]
+    assert list(EnteProprietario.objects.visibili_a(utenti["aler"])) == [aler]
+    assert not EnteProprietario.objects.dell_ufficio_di_piano(utenti["comune"]).exists()
+    assert not EnteProprietario.objects.dell_ufficio_di_piano(utenti["aler"]).exists()
+
+
+@pytest.mark.parametrize("ruolo", ["assemblea", "senza_ruolo", "anonimo"])
+def test_assemblea_users_without_role_and_anonymous_reach_no_ente_data(utenti, ruolo):
+    user = utenti[ruolo]
+    assert not EnteProprietario.objects.visibili_a(user).exists()
+    assert not EnteProprietario.objects.modificabili_da(user).exists()
+    assert not UnitaAbitativa.objects.visibili_a(user).exists()
+    assert not RispostaRicognizione.objects.visibili_a(user).exists()
+
+
+def test_superuser_reaches_everything(utenti, altro_piano):
+    admin = utenti["amministratore"]
+    assert EnteProprietario.objects.visibili_a(admin).count() == EnteProprietario.objects.count()
+    assert UnitaAbitativa.objects.modificabili_da(admin).count() == UnitaAbitativa.objects.count()
+    assert PianoAnnuale.objects.visibili_a(admin).count() == PianoAnnuale.objects.count()
+
+
+def test_units_and_answers_follow_the_ente_rule(utenti, piano_cremonese):
+    soresina = EnteProprietario.objects.get(comune__nome="Soresina")
+    unita = UnitaAbitativa.objects.visibili_a(utenti["comune"])
+    assert unita.count() == UnitaAbitativa.objects.filter(ente=soresina).count() > 0
+    assert set(unita.values_list("ente_id", flat=True)) == {soresina.pk}
+    stati = StatoUnita.objects.visibili_a(utenti["comune"])
+    assert set(stati.values_list("unita__ente_id", flat=True)) == {soresina.pk}
+    assert set(
+        RispostaRicognizione.objects.visibili_a(utenti["aler"]).values_list("ente__tipo", flat=True)
+    ) == {TipoEnte.ALER}
+    assert UnitaAbitativa.objects.visibili_a(utenti["ufficio"]).count() == (
+        UnitaAbitativa.objects.dell_ambito(piano_cremonese.ambito).count()
+    )
+
+
+def test_an_operator_row_pointing_to_an_ente_of_another_ambito_grants_nothing(piano_cremonese, altro_piano):
+    estraneo = EnteProprietario.objects.filter(ambito=altro_piano.ambito, tipo=TipoEnte.COMUNE).first()
+    user = crea_operatore("confuso", piano_cremonese.ambito, Ruolo.COMUNE, estraneo)
+    assert not EnteProprietario.objects.visibili_a(user).exists()
+
+
+# Which plan states each role reads (R.R. 4/2017 art. 4: draft → ALER → Assemblea → approved).
+LETTURA = {
+    "ufficio": set(StatoPiano.values),
+    "aler": {"inviata_aler", "parere_espresso", "trasmessa_assemblea", "approvata"},
+    "comune": {"trasmessa_assemblea", "approvata"},
+    "assemblea": {"trasmessa_assemblea", "approvata"},
+    "senza_ruolo": set(),
+    "anonimo": set(),
+}
+
+
+@pytest.mark.parametrize("stato", StatoPiano.values)
+@pytest.mark.parametrize("ruolo", list(LETTURA))
+def test_each_role_reads_the_plan_only_in_its_states(utenti, piano_cremonese, ruolo, stato):
+    PianoAnnuale.objects.filter(pk=piano_cremonese.pk).update(stato=stato)
+    legge = PianoAnnuale.objects.visibili_a(utenti[ruolo]).filter(pk=piano_cremonese.pk).exists()
+    assert legge == (stato in LETTURA[ruolo])
+
+
+@pytest.mark.parametrize("ruolo", ["ufficio", "comune", "aler", "assemblea"])
+def test_the_plan_page_and_json_follow_the_plan_rule(client, utenti, piano_cremonese, ruolo):
+    client.force_login(utenti[ruolo])
+    for stato in (StatoPiano.BOZZA, StatoPiano.INVIATA_ALER, StatoPiano.APPROVATA):
+        PianoAnnuale.objects.filter(pk=piano_cremonese.pk).update(stato=stato)
+        atteso = 200 if stato in LETTURA[ruolo] else 404
+        for nome in ("piano_detail", "piano_json"):
+            risposta = client.get(reverse(f"piano_annuale:{nome}", args=[piano_cremonese.pk]))
+            assert risposta.status_code == atteso, (nome, stato)
+            if atteso == 404:
+                assert "3.984" not in risposta.content.decode()
+
+
+def test_nobody_reads_the_plan_of_another_ambito(client, utenti, altro_piano):
+    PianoAnnuale.objects.filter(pk=altro_piano.pk).update(stato=StatoPiano.APPROVATA)
+    for ruolo in ("ufficio", "comune", "aler", "assemblea"):
+        client.force_login(utenti[ruolo])
+        assert client.get(reverse("piano_annuale:piano_detail", args=[altro_piano.pk])).status_code == 404
+
+
+def test_comuni_and_aler_fill_in_the_plans_of_their_ambito_the_assemblea_does_not(utenti, piano_cremonese):
+    for ruolo in ("ufficio", "comune", "aler"):
+        assert list(PianoAnnuale.objects.compilabili_da(utenti[ruolo])) == [piano_cremonese]
+    for ruolo in ("assemblea", "senza_ruolo", "anonimo"):
+        assert not PianoAnnuale.objects.compilabili_da(utenti[ruolo]).exists()
+
+
+def test_home_and_menu_offer_each_role_its_own_pages(client, utenti, piano_cremonese):
+    soresina = EnteProprietario.objects.get(comune__nome="Soresina")
+    area = f'href="{reverse("patrimonio:area_ente", args=[piano_cremonese.pk, soresina.pk])}"'
+    cruscotto = f'href="{reverse("piano_annuale:cruscotto", args=[piano_cremonese.pk])}"'
+    piano = f'href="{reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])}"'
+
+    client.force_login(utenti["ufficio"])
+    testo = client.get(reverse("piano_annuale:home")).content.decode()
+    assert cruscotto in testo and piano in testo and area not in testo
+
+    client.force_login(utenti["comune"])
+    testo = client.get(reverse("piano_annuale:home")).content.decode()
+    assert area in testo and "Dati dell&#x27;ente 2025" in testo
+    assert cruscotto not in testo and piano not in testo  # the draft is not theirs to read yet
+
+    client.force_login(utenti["assemblea"])
+    testo = client.get(reverse("piano_annuale:home")).content.decode()
+    assert cruscotto not in testo and piano not in testo and "non dà accesso ad alcun piano" in testo
+    PianoAnnuale.objects.filter(pk=piano_cremonese.pk).update(stato=StatoPiano.TRASMESSA_ASSEMBLEA)
+    assert piano in client.get(reverse("piano_annuale:home")).content.decode()
+
+
+def test_only_the_ufficio_di_piano_gets_links_from_anomalies_to_the_objects_at_fault(
+    client, utenti, piano_cremonese
+):
+    PianoAnnuale.objects.filter(pk=piano_cremonese.pk).update(stato=StatoPiano.TRASMESSA_ASSEMBLEA)
+    aler = EnteProprietario.objects.get(tipo=TipoEnte.ALER, ambito=piano_cremonese.ambito)
+    area_aler = reverse("patrimonio:area_ente", args=[piano_cremonese.pk, aler.pk])
+
+    client.force_login(utenti["ufficio"])
+    assert (
+        area_aler
+        in client.get(reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])).content.decode()
+    )
+    client.force_login(utenti["assemblea"])
+    testo = client.get(reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])).content.decode()
+    assert "LOTTO 2.2" in testo and area_aler not in testo

@@ -1,0 +1,118 @@
+"""The ufficio di piano's plan page and the plan as JSON: content, access, cost."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from patrimonio.models import EnteProprietario, Operatore, Ruolo
+from tests.builders import crea_ambito
+
+
+def operatore(username: str, ambito, ruolo: str, ente=None):
+    user = get_user_model().objects.create_user(username=username, password="x")
+    Operatore.objects.create(user=user, ambito=ambito, ruolo=ruolo, ente=ente)
+    return user
+
+
+@pytest.fixture
+def ufficio(piano_cremonese):
+    return operatore("ufficio", piano_cremonese.ambito, Ruolo.UFFICIO_DI_PIANO)
+
+
+def test_anonymous_visitor_is_sent_to_login(client, piano_cremonese):
+    url = reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])
+    risposta = client.get(url)
+    assert risposta.status_code == 302
+    assert risposta["Location"].startswith(reverse("login"))
+
+
+def test_ufficio_di_piano_sees_every_section_and_the_anomalies(client, ufficio, piano_cremonese):
+    client.force_login(ufficio)
+    risposta = client.get(reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk]))
+    assert risposta.status_code == 200
+    testo = risposta.content.decode()
+    for titolo in [
+        "Dati anagrafici",
+        "a) Consistenza del patrimonio",
+        "b) Unità SAP in carenza manutentiva",
+        "c) Unità SAP in piani e programmi",
+        "d) Unità SAP di nuova edificazione",
+        "e) Unità SAP già libere",
+        "f) Unità conferite da soggetti privati",
+        "g) Unità SAP assegnabili nell'anno",
+        "h) Soglia per i nuclei indigenti",
+        "i) Categorie aggiuntive",
+        "i.b) Quota per le Forze di Polizia",
+        "j) Unità per i servizi abitativi transitori",
+        "k) Unità SAP assegnate nell'anno precedente",
+        "Allegato A",
+        "Allegato B",
+        "TAB 1",
+        "TAB 2",
+    ]:
+        assert titolo in testo, titolo
+    assert "156.636" in testo
+    assert "3.984" in testo
+    assert "80,6%" in testo
+    assert '<td class="n">195</td>' in testo
+    assert (
+        "Nessun ente proprietario ha comunicato la disponibilità di unità abitative di nuova edificazione."
+        in testo
+    )
+    assert "è inserita anche nel programma di ristrutturazione «LOTTO 2.2»" in testo
+    # Section e's turnover: Comune di Cremona 5 and ALER 1.
+    assert "Nessun ente ha previsto unità liberate per turn-over." not in testo
+    turnover = testo[testo.index("per turn-over") :]
+    assert '<td class="n">5</td>' in turnover and '<td class="n">6</td>' in turnover
+
+
+def test_plan_json_is_the_computed_plan(client, ufficio, piano_cremonese):
+    client.force_login(ufficio)
+    risposta = client.get(reverse("piano_annuale:piano_json", args=[piano_cremonese.pk]))
+    assert risposta.status_code == 200
+    dati = risposta.json()
+    assert dati["a"]["totale"] == 3_984
+    assert dati["g"]["totale"]["totale"] == 195
+    assert dati["anomalie"][0]["codice"] == "U01"
+
+
+@pytest.mark.parametrize("nome", ["piano_detail", "piano_json"])
+def test_comune_operator_cannot_open_the_ufficio_di_piano_page(client, piano_cremonese, nome):
+    ente = EnteProprietario.objects.get(comune__nome="Soresina")
+    client.force_login(operatore("soresina", piano_cremonese.ambito, Ruolo.COMUNE, ente))
+    risposta = client.get(reverse(f"piano_annuale:{nome}", args=[piano_cremonese.pk]))
+    assert risposta.status_code == 404
+    assert "3.984" not in risposta.content.decode()
+
+
+@pytest.mark.parametrize("nome", ["piano_detail", "piano_json"])
+def test_ufficio_di_piano_of_another_ambito_cannot_open_the_plan(client, piano_cremonese, nome):
+    altro = crea_ambito(nome="Altro ambito", comuni=2, prefisso_istat="095")
+    client.force_login(operatore("altro", altro.ambito, Ruolo.UFFICIO_DI_PIANO))
+    assert client.get(reverse(f"piano_annuale:{nome}", args=[piano_cremonese.pk])).status_code == 404
+    assert client.get(reverse(f"piano_annuale:{nome}", args=[altro.pk])).status_code == 200
+
+
+def test_home_lists_only_the_plans_of_the_users_ambito(client, ufficio, piano_cremonese):
+    crea_ambito(nome="Altro ambito", comuni=2, prefisso_istat="095")
+    client.force_login(ufficio)
+    testo = client.get(reverse("piano_annuale:home")).content.decode()
+    assert "Ambito Sociale Territoriale Cremonese" in testo
+    assert "Altro ambito" not in testo
+
+
+def test_plan_page_costs_the_same_queries_for_a_much_larger_ambito(client, ufficio, piano_cremonese):
+    grande = crea_ambito(nome="Ambito grande", comuni=480, prefisso_istat="094")
+    operatore_grande = operatore("grande", grande.ambito, Ruolo.UFFICIO_DI_PIANO)
+
+    def conta(user, piano) -> int:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as contesto:
+            assert client.get(reverse("piano_annuale:piano_detail", args=[piano.pk])).status_code == 200
+        return len(contesto.captured_queries)
+
+    assert conta(ufficio, piano_cremonese) == conta(operatore_grande, grande)
