@@ -13,6 +13,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms.renderers import DjangoTemplates
 
+from piano_annuale.controlli import VINCOLI  # the catalogue of constraint messages
+
 
 class RendererPOA(DjangoTemplates):
     form_template_name = "ambito/forms/modulo.html"
@@ -21,17 +23,17 @@ class RendererPOA(DjangoTemplates):
 
 def testo_vincolo(messaggio: str) -> str:
     """The Italian message for a database constraint named in a validation message, if known."""
-    from piano_annuale.controlli import VINCOLI  # the catalogue of constraint messages
-
     for nome, testo in VINCOLI.items():
         if nome in messaggio:
             return testo
     return messaggio
 
 
-class ModuloPOA:
-    """Mixin for Form and ModelForm: Bootstrap Italia classes on the widgets, and constraint
-    violations found by model validation shown with the catalogue's Italian message."""
+class ModuloPOA(forms.BaseForm):
+    """Mixin for Form and ModelForm (listed first among the bases): Bootstrap Italia classes on the
+    widgets, and constraint violations found by model validation shown with the catalogue's Italian
+    message. It derives from ``BaseForm`` so that ``fields``, ``error_class`` and ``renderer`` are
+    known to the type checker; ``Form``/``ModelForm`` later in the bases keep their metaclass."""
 
     default_renderer = RendererPOA()
 

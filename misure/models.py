@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 
-if TYPE_CHECKING:
-    from piano_annuale.models import PianoAnnuale
+from piano_annuale.models import PianoAnnuale
 
 ZERO = Decimal("0.00")
 # SQLite keeps decimals as floating point: a sum compared in the database is exact to half a cent.

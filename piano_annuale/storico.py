@@ -23,6 +23,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 
+from patrimonio.models import UnitaAbitativa
+
 from .models import AzioneModifica, Modifica, PianoAnnuale
 
 if TYPE_CHECKING:
@@ -138,8 +140,6 @@ class VoceModifica:
 
 def riferimenti_di(oggetto: models.Model) -> dict[str, int | None]:
     """The plan, ente and unit a row belongs to, as far as its own columns say."""
-    from patrimonio.models import UnitaAbitativa
-
     return {
         "piano": oggetto.pk if isinstance(oggetto, PianoAnnuale) else getattr(oggetto, "piano_id", None),
         "ente": getattr(oggetto, "ente_id", None),

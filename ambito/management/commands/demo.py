@@ -20,6 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from ambito.models import Ambito
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
+from piano_annuale.documento import scrivi_pdf_demo
 
 PASSWORD_DEMO = "demo2025!"
 INDIRIZZO_DEMO = "http://127.0.0.1:8000"
@@ -118,8 +119,6 @@ class Command(BaseCommand):
         righe = self._crea_utenti(password)
         self._stampa_riepilogo(righe, password, indirizzo.rstrip("/"))
         if not senza_pdf:
-            from piano_annuale.documento import scrivi_pdf_demo
-
             percorso_pdf = scrivi_pdf_demo(pdf)
             self.stdout.write(f"\nBozza del piano 2025 in PDF: {percorso_pdf}")
 
