@@ -64,7 +64,7 @@ class AggregazioneTerritoriale(models.Model):
 
 
 class ComuneQuerySet(models.QuerySet):
-    def dell_ambito(self, ambito: Ambito) -> ComuneQuerySet:
+    def dell_ambito(self, ambito: Ambito | int) -> ComuneQuerySet:
         return self.filter(ambito=ambito)
 
     def con_popolazione(self, data: datetime.date) -> ComuneQuerySet:
@@ -142,7 +142,6 @@ class Popolazione(models.Model):
 
     def __str__(self) -> str:
         return f"{self.comune} al {self.data_riferimento:%d/%m/%Y}: {self.abitanti}"
-
 
 
 def data_popolazione_default(anno_piano: int) -> datetime.date:

@@ -33,12 +33,20 @@ from .models import (
 )
 
 
+def campo_scelta(form: forms.BaseForm, nome: str) -> forms.ModelChoiceField:
+    """The form's field ``nome``, a choice among model rows (foreign key or many-to-many)."""
+    campo = form.fields[nome]
+    assert isinstance(campo, forms.ModelChoiceField)
+    return campo
+
+
 class CampoImporto(forms.DecimalField):
     """An amount in euro written the Italian way: «188.331,50», «€ 2.000», «9135,28»."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "class": "importo"})
 
-    def to_python(self, value: Any) -> Decimal | None:
+    # DecimalField's own stub overrides IntegerField.to_python the same way (ignored there too).
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
         try:
@@ -95,7 +103,8 @@ class ConDelibera(forms.ModelForm):
         # The model's FK is set at save time (a new DGR is created only then); keep it out of the
         # instance the model validation sees.
         chiave = self.cleaned_data.pop("delibera", None) if hasattr(self, "cleaned_data") else None
-        super()._post_clean()
+        # BaseModelForm._post_clean is Django's private hook, absent from django-stubs.
+        super()._post_clean()  # type: ignore[misc]
         if hasattr(self, "cleaned_data"):
             self.cleaned_data["delibera"] = chiave
 
@@ -134,7 +143,9 @@ class MisuraPianoForm(forms.ModelForm):
         self.instance.piano = piano
         # A measure appears once per plan: offer those not yet in it (and the current one).
         gia_presenti = MisuraPiano.objects.filter(piano=piano).exclude(pk=self.instance.pk)
-        self.fields["misura"].queryset = Misura.objects.exclude(pk__in=gia_presenti.values("misura_id"))
+        campo_scelta(self, "misura").queryset = Misura.objects.exclude(
+            pk__in=gia_presenti.values("misura_id")
+        )
 
     def validate_unique(self) -> None:
         # «piano» is not a field of the form, so Django would skip the (piano, misura) constraint.
@@ -153,7 +164,8 @@ class QuotaErogataForm(ConDelibera):
         widgets = {"residuo_di": forms.CheckboxSelectMultiple, "ordine": forms.NumberInput(attrs={"size": 3})}
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         residuo_di = dati.get("residuo_di")
         if dati.get("provenienza") == "residuo" and not residuo_di:
             self.add_error("residuo_di", "Indicare di quali misure si usano i residui.")
@@ -206,10 +218,10 @@ class QuotaSolidarietaForm(forms.ModelForm):
     def __init__(self, *args: Any, piano: PianoAnnuale, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.piano = piano
-        self.fields["ente"].queryset = EnteProprietario.objects.dell_ambito(piano.ambito).order_by(
+        campo_scelta(self, "ente").queryset = EnteProprietario.objects.dell_ambito(piano.ambito).order_by(
             "tipo", "denominazione"
         )
-        self.fields["aggregazione_indicata"].queryset = AggregazioneTerritoriale.objects.filter(
+        campo_scelta(self, "aggregazione_indicata").queryset = AggregazioneTerritoriale.objects.filter(
             ambito=piano.ambito
         )
         # Empty means zero; a new row starts empty, so an untouched extra row stays unchanged.
@@ -221,7 +233,8 @@ class QuotaSolidarietaForm(forms.ModelForm):
         self.fields["totale"].help_text = "Vuoto: riparto più residuo."
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         for campo in ("riparto", "residuo"):
             if dati.get(campo) is None and campo not in self.errors:
                 dati[campo] = Decimal("0.00")
@@ -279,7 +292,7 @@ class AvvisoForm(ConDelibera):
     def __init__(self, *args: Any, piano: PianoAnnuale, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.piano = piano
-        self.fields["comuni_aderenti"].queryset = Comune.objects.dell_ambito(piano.ambito)
+        campo_scelta(self, "comuni_aderenti").queryset = Comune.objects.dell_ambito(piano.ambito)
 
     def validate_unique(self) -> None:
         super().validate_unique()
@@ -296,6 +309,7 @@ class DelPianoFormSet(forms.BaseModelFormSet):
 
     def __init__(self, *args: Any, piano: PianoAnnuale, **kwargs: Any) -> None:
         self.piano = piano
+        assert self.model is not None  # set by modelformset_factory
         kwargs.setdefault("queryset", self.model.objects.filter(piano=piano).order_by("ordine", "pk"))
         super().__init__(*args, **kwargs)
 
@@ -303,7 +317,7 @@ class DelPianoFormSet(forms.BaseModelFormSet):
         # Called for every form, the empty one included.
         super().add_fields(form, index)
         form.instance.piano = self.piano
-        form.fields[self.campo_ente].queryset = EnteProprietario.objects.dell_ambito(
+        campo_scelta(form, self.campo_ente).queryset = EnteProprietario.objects.dell_ambito(
             self.piano.ambito
         ).order_by("tipo", "denominazione")
 

@@ -10,6 +10,7 @@ that breaks one (e.g. a total that is not riparto + residuo) is refused with its
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from .models import Misura, MisuraPiano, QuotaSolidarieta
 class ImportoWidget(widgets.DecimalWidget):
     """An amount in euro, Italian or plain, to the cent."""
 
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Decimal | None:
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Decimal | None:
         if self.is_empty(value):
             return None
         return leggi_importo(value)
@@ -57,10 +58,10 @@ class PianoWidget(widgets.ForeignKeyWidget):
     def __init__(self) -> None:
         super().__init__(PianoAnnuale, field="anno")
 
-    def get_queryset(self, value: Any, row: dict, *args: Any, **kwargs: Any) -> Any:
+    def get_queryset(self, value: Any, row: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return PianoAnnuale.objects.filter(ambito__nome=(row or {}).get("ambito"))
 
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Any:
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         try:
             return super().clean(value, row, **kwargs)
         except PianoAnnuale.DoesNotExist:
@@ -77,10 +78,10 @@ class DellAmbitoWidget(widgets.ForeignKeyWidget):
         super().__init__(model, field=field)
         self.descrizione = descrizione
 
-    def get_queryset(self, value: Any, row: dict, *args: Any, **kwargs: Any) -> Any:
+    def get_queryset(self, value: Any, row: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self.model.objects.filter(ambito__nome=(row or {}).get("ambito"))
 
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Any:
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         try:
             return super().clean(value, row, **kwargs)
         except self.model.DoesNotExist:
@@ -93,7 +94,7 @@ class MisuraWidget(widgets.ForeignKeyWidget):
     def __init__(self) -> None:
         super().__init__(Misura, field="codice")
 
-    def clean(self, value: Any, row: dict | None = None, **kwargs: Any) -> Any:
+    def clean(self, value: Any, row: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         try:
             return super().clean(value, row, **kwargs)
         except Misura.DoesNotExist:

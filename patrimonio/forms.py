@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
+from django.forms.formsets import DELETION_FIELD_NAME
 
 from ambito.forms import ModuloPOA
 from ambito.models import Comune
@@ -40,10 +41,12 @@ class UnitaForm(ModuloPOA, forms.ModelForm):
     def __init__(self, *args: Any, ente: EnteProprietario, piano: PianoAnnuale, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ente = ente
-        self.fields["comune"].queryset = Comune.objects.dell_ambito(piano.ambito_id).order_by("nome")
-        self.fields["comune"].empty_label = "— scegliere il comune —"
-        self.fields["comune"].error_messages["invalid_choice"] = "Scegliere un comune dell'ambito."
-        self.fields["comune"].error_messages["required"] = "Indicare il comune in cui si trova l'unità."
+        comune = self.fields["comune"]
+        assert isinstance(comune, forms.ModelChoiceField)  # the model's foreign key
+        comune.queryset = Comune.objects.dell_ambito(piano.ambito_id).order_by("nome")
+        comune.empty_label = "— scegliere il comune —"
+        comune.error_messages["invalid_choice"] = "Scegliere un comune dell'ambito."
+        comune.error_messages["required"] = "Indicare il comune in cui si trova l'unità."
         if ente.is_comune and not self.instance.pk and not self.initial.get("comune"):
             self.initial["comune"] = ente.comune_id  # a comune's units are mostly in the comune
 
@@ -90,7 +93,8 @@ class StatoUnitaForm(ModuloPOA, forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         stato, programma = dati.get("stato"), (dati.get("programma") or "").strip()
         if programma and stato != Stato.RISTRUTTURAZIONE:
             # The plan would count the unit in two sections (check U01).
@@ -133,7 +137,8 @@ class ConsistenzaForm(ModuloPOA, forms.ModelForm):
             self.fields[nome].error_messages["min_value"] = "Il numero non può essere negativo."
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         sap, sas = dati.get("sap"), dati.get("sas")
         if "sap" in dati and "sas" in dati and (sap is None) != (sas is None):
             messaggio = VINCOLI["consistenza_sap_sas_entrambi_o_nessuno"]
@@ -163,11 +168,14 @@ class RigaConteggioForm(ModuloPOA, forms.Form):
     def __init__(self, *args: Any, comuni: Sequence[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Plain choices computed once for the whole formset: no query per row.
-        self.fields["comune"].choices = [("", "— scegliere il comune —"), *comuni]
+        comune = self.fields["comune"]
+        assert isinstance(comune, forms.TypedChoiceField)
+        comune.choices = [("", "— scegliere il comune —"), *comuni]
         self.fields["numero"].widget.attrs["min"] = 1
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         if self.errors or dati.get("DELETE"):
             return dati
         comune, numero = dati.get("comune"), dati.get("numero")
@@ -176,6 +184,12 @@ class RigaConteggioForm(ModuloPOA, forms.Form):
         if numero is not None and not comune:
             self.add_error("comune", "Scegliere il comune a cui si riferisce il numero.")
         return dati
+
+
+def da_eliminare(form: forms.BaseForm) -> bool:
+    """Whether the user ticked «Elimina» on a formset row (what Django's private
+    ``BaseFormSet._should_delete_form`` reads)."""
+    return bool(form.cleaned_data.get(DELETION_FIELD_NAME, False))
 
 
 class BaseConteggiFormSet(forms.BaseFormSet):
@@ -192,7 +206,7 @@ class BaseConteggiFormSet(forms.BaseFormSet):
         nomi = dict(self.comuni)
         visti: set[int] = set()
         for form in self.forms:
-            if not hasattr(form, "cleaned_data") or self._should_delete_form(form):
+            if not hasattr(form, "cleaned_data") or da_eliminare(form):
                 continue
             comune = form.cleaned_data.get("comune")
             if not comune:
@@ -206,7 +220,7 @@ class BaseConteggiFormSet(forms.BaseFormSet):
         return {
             form.cleaned_data["comune"]: form.cleaned_data["numero"]
             for form in self.forms
-            if form.cleaned_data.get("comune") and not self._should_delete_form(form)
+            if form.cleaned_data.get("comune") and not da_eliminare(form)
         }
 
 

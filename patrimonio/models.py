@@ -20,11 +20,9 @@ from patrimonio.accesso import (
 __all__ = ["RUOLI_CON_ENTE", "Operatore", "Ruolo"]
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
-
-    Utente = AbstractBaseUser | AnonymousUser
+    Utente = User | AnonymousUser
 
 
 class TipoEnte(models.TextChoices):

@@ -356,21 +356,21 @@ class UnitaResource(resources.ModelResource):
 
     def __init__(self, *, ente: EnteProprietario, piano: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.ente = ente
+        self.ente_proprietario = ente  # not ``self.ente``: that is the column declared above
         self.piano = piano
 
     def get_queryset(self) -> QuerySet[UnitaAbitativa]:
-        return UnitaAbitativa.objects.filter(ente=self.ente)
+        return UnitaAbitativa.objects.filter(ente=self.ente_proprietario)
 
     def dehydrate_ente(self, unita: UnitaAbitativa) -> str:
-        return self.ente.denominazione
+        return self.ente_proprietario.denominazione
 
     def dehydrate_stato(self, unita: UnitaAbitativa) -> str:
         stato = getattr(unita, "stato_piano", None)
         return STATI_MODELLO.get(stato, "") if stato else ""
 
     def before_save_instance(self, instance: UnitaAbitativa, row: Any, **kwargs: Any) -> None:
-        instance.ente = self.ente  # a row never chooses its ente
+        instance.ente = self.ente_proprietario  # a row never chooses its ente
 
     def after_save_instance(self, instance: UnitaAbitativa, row: Any, **kwargs: Any) -> None:
         if self.piano is None or kwargs.get("dry_run"):

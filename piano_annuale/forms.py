@@ -80,7 +80,8 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
                 del self.fields[nome]
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         if "categoria_aggiuntiva" not in self.fields:
             return dati
         categoria = (dati.get("categoria_aggiuntiva") or "").strip()
@@ -118,7 +119,8 @@ class AssegnazioniForm(ModuloPOA, forms.ModelForm):
             campo.error_messages["required"] = "Indicare il numero (0 se nessuna)."
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         totale = dati.get("totale")
         if totale is not None:
             if (dati.get("mobilita") or 0) > totale:

@@ -49,7 +49,9 @@ class RispostaForm(ModuloPOA, forms.Form):
 
 class ParereForm(ModuloPOA, forms.Form):
     esito = forms.ChoiceField(label="Esito del parere", choices=EsitoParere.choices, widget=forms.RadioSelect)
-    data = forms.DateField(label="Data del parere", widget=CAMPO_DATA)
+    # The form metaclass moves declared fields to base_fields: BaseForm.data (the bound data) is
+    # not shadowed, though the type checker sees a class attribute named like it.
+    data = forms.DateField(label="Data del parere", widget=CAMPO_DATA)  # type: ignore[assignment]
     protocollo = forms.CharField(label="Protocollo", max_length=60, required=False)
     testo = forms.CharField(
         label="Testo del parere",
@@ -66,7 +68,8 @@ class ParereForm(ModuloPOA, forms.Form):
         self.fields["esito"].widget.attrs["class"] = "form-check-input"
 
     def clean(self) -> dict[str, Any]:
-        dati = super().clean()
+        super().clean()
+        dati = self.cleaned_data  # what BaseForm.clean returns, never None
         if (
             dati.get("esito")
             and dati["esito"] != EsitoParere.FAVOREVOLE

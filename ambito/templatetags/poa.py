@@ -59,8 +59,9 @@ def _attiva(request: HttpRequest, sezione: str) -> bool:
 
 def profilo_di(request: HttpRequest) -> Profilo:
     """The profile of the request's user, computed once per request (two queries at most)."""
-    if hasattr(request, "_profilo_poa"):
-        return request._profilo_poa
+    memo = getattr(request, "_profilo_poa", None)
+    if isinstance(memo, Profilo):
+        return memo
     user = request.user
     if not user.is_authenticated:
         profilo = Profilo(autenticato=False)
@@ -70,7 +71,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
         if operatore is not None:
             piano = PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id).order_by("-anno").first()
         menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
-        if piano and operatore.ruolo == Ruolo.UFFICIO_DI_PIANO:
+        if piano and operatore and operatore.ruolo == Ruolo.UFFICIO_DI_PIANO:
             menu.append(
                 VoceMenu(
                     f"Ricognizione {piano.anno}",
@@ -78,7 +79,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
                     _attiva(request, "ricognizione"),
                 )
             )
-        if piano and operatore.ruolo in (Ruolo.COMUNE, Ruolo.ALER) and operatore.ente_id:
+        if piano and operatore and operatore.ruolo in (Ruolo.COMUNE, Ruolo.ALER) and operatore.ente_id:
             menu.append(
                 VoceMenu(
                     f"Dati dell'ente {piano.anno}",
@@ -102,7 +103,8 @@ def profilo_di(request: HttpRequest) -> Profilo:
             piano_corrente=piano,
             menu=tuple(menu),
         )
-    request._profilo_poa = profilo
+    # A per-request memo on the request object, an attribute HttpRequest does not declare.
+    request._profilo_poa = profilo  # type: ignore[attr-defined]
     return profilo
 
 
