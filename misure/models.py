@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Q
 
 from piano_annuale.models import PianoAnnuale
 
@@ -116,30 +116,10 @@ def riferimenti(delibere: list[str]) -> str:
 
 
 class MisuraPianoQuerySet(models.QuerySet):
+    """Rows only: the sums of a measure's lines are fields of the computed plan (``MisuraCalcolata``)."""
+
     def del_piano(self, piano: PianoAnnuale) -> MisuraPianoQuerySet:
         return self.filter(piano=piano)
-
-    def con_somme(self) -> MisuraPianoQuerySet:
-        """Annotate the sums of the «di cui» lines and of the residual's uses.
-
-        Subqueries, not joins: two reverse relations joined together would multiply each other's rows.
-        Each is None when there is no line to add up (unknown, not zero).
-        """
-
-        def somma(modello: type[models.Model], campo: str) -> Subquery:
-            return Subquery(
-                modello.objects.filter(misura_piano=OuterRef("pk"))
-                .order_by()
-                .values("misura_piano")
-                .annotate(s=Sum(campo))
-                .values("s")[:1]
-            )
-
-        return self.annotate(
-            somma_di_cui=somma(QuotaErogata, "importo"),
-            domande_di_cui=somma(QuotaErogata, "domande_approvate"),
-            somma_utilizzi=somma(UtilizzoResiduo, "importo"),
-        )
 
 
 class MisuraPiano(models.Model):
@@ -373,37 +353,11 @@ class RipartoSolidarieta(models.Model):
 
 
 class QuotaSolidarietaQuerySet(models.QuerySet):
+    """Rows only: their sums and the summary (3 / 18 / 27) are computed once, with the plan
+    (``piano_annuale.calcolo.contributo_solidarieta``), where a row outside the ambito is not counted."""
+
     def del_piano(self, piano: PianoAnnuale) -> QuotaSolidarietaQuerySet:
         return self.filter(piano=piano)
-
-    def con_riparto(self) -> QuotaSolidarietaQuerySet:
-        """Enti that received a new allocation."""
-        return self.filter(riparto__gt=0)
-
-    def solo_residuo(self) -> QuotaSolidarietaQuerySet:
-        """Enti without a new allocation that still have residuals of earlier years."""
-        return self.filter(riparto=0, residuo__gt=0)
-
-    def senza_contributo(self) -> QuotaSolidarietaQuerySet:
-        return self.filter(riparto=0, residuo=0)
-
-    def comunali(self) -> QuotaSolidarietaQuerySet:
-        return self.filter(ente__comune__isnull=False)
-
-    def totali(self) -> dict[str, Decimal]:
-        """Sum of riparto, residuo and totale (zero when there are no rows)."""
-        somme = self.aggregate(riparto=Sum("riparto"), residuo=Sum("residuo"), totale=Sum("totale"))
-        # SQLite sums decimals as floats: back to the cent.
-        return {chiave: (valore or ZERO).quantize(ZERO) for chiave, valore in somme.items()}
-
-    def per_aggregazione(self) -> models.QuerySet:
-        """Sums per aggregazione territoriale of the ente's comune (None for ALER and operatori)."""
-        return (
-            self.order_by()
-            .values(numero=F("ente__comune__aggregazione__numero"))
-            .annotate(riparto=Sum("riparto"), residuo=Sum("residuo"), totale=Sum("totale"))
-            .order_by("numero")
-        )
 
 
 class QuotaSolidarieta(models.Model):

@@ -32,7 +32,7 @@ from .forms import (
     RipartoSolidarietaForm,
     UtilizziResiduoFormSet,
 )
-from .models import Avviso, MisuraPiano, QuotaSolidarieta, RipartoSolidarieta
+from .models import Avviso, MisuraPiano, RipartoSolidarieta
 
 # The draft goes to ALER with its Parte seconda: from then on it changes only through a new draft.
 STATI_MODIFICABILI = (StatoPiano.RICOGNIZIONE, StatoPiano.BOZZA)
@@ -75,7 +75,7 @@ def _salva(request: HttpRequest, scrivi: Any) -> bool:
 @login_required
 def panoramica(request: HttpRequest, piano_pk: int) -> HttpResponse:
     """Parte seconda and terza of a plan as they will be printed, the checks that concern them, and
-    the links to change each part."""
+    the links to change each part. Every figure comes from the computed plan, as in the PDF."""
     piano = _piano(request, piano_pk)
     calcolo = calcola_piano(piano)
     anomalie = [a for a in calcolo.anomalie if a.codice.startswith("M")]
@@ -88,8 +88,6 @@ def panoramica(request: HttpRequest, piano_pk: int) -> HttpResponse:
             ps=calcolo.parte_seconda,
             pt=calcolo.parte_terza,
             anomalie=anomalie,
-            misure=MisuraPiano.objects.del_piano(piano).con_somme().select_related("misura"),
-            totali_solidarieta=QuotaSolidarieta.objects.del_piano(piano).totali(),
         ),
     )
 

@@ -14,12 +14,7 @@ from django.views.decorators.http import require_POST
 
 from ambito.models import AggregazioneTerritoriale
 from patrimonio.models import EnteProprietario
-from piano_annuale.calcolo import (
-    RigaDisponibili,
-    calcola_piano,
-    chiave_nome,
-    percentuale,
-)
+from piano_annuale.calcolo import RigaDisponibili, calcola_piano, chiave_nome
 from piano_annuale.models import (
     RISPOSTE_DATE,
     PianoAnnuale,
@@ -56,6 +51,8 @@ def cruscotto(request: HttpRequest, pk: int) -> HttpResponse:
     """One row per ente: its answer, last change, units per category and anomalies.
 
     Reads the computed plan and three small queries: a fixed number whatever the size of the ambito.
+    Rates and units are the computed plan's (ricognizione, section g): nothing is added up here but
+    how many of the rows shown have answered.
     """
     piano = get_object_or_404(
         PianoAnnuale.objects.dell_ufficio_di_piano(request.user).select_related("ambito"), pk=pk
@@ -113,7 +110,6 @@ def cruscotto(request: HttpRequest, pk: int) -> HttpResponse:
             "p": calcolo,
             "righe": righe,
             "hanno_risposto": hanno_risposto,
-            "tasso": percentuale(hanno_risposto, len(righe), 1),
             "per_stato": Counter(r.stato for r in righe),
             "aggregazioni": aggregazioni,
             "filtro_aggregazione": filtro_aggregazione,
@@ -158,5 +154,3 @@ def promemoria(request: HttpRequest, pk: int) -> HttpResponse:
             + ".",
         )
     return redirect("piano_annuale:cruscotto", pk=piano.pk)
-
-

@@ -212,32 +212,18 @@ def test_solidarity_totals_per_aggregazione_are_computed_with_the_comunes_own_ag
     assert cs.totale.assegnazione == cs.totale.riparto and cs.righe[0].assegnazione == cs.righe[0].riparto
 
 
-def test_the_queryset_sums_per_aggregazione_agree_with_the_computation(p, piano_cremonese):
-    in_sql = {
-        r["numero"]: (r["riparto"], r["residuo"], r["totale"])
-        for r in QuotaSolidarieta.objects.del_piano(piano_cremonese).per_aggregazione()
-    }
-    calcolati = {
-        g.numero: (g.totale.riparto, g.totale.residuo, g.totale.totale)
-        for g in p.parte_seconda.contributo_solidarieta.gruppi
-    }
-    assert in_sql == calcolati
-    assert QuotaSolidarieta.objects.del_piano(piano_cremonese).totali() == {
-        "riparto": D("1649013.75"),
-        "residuo": D("129126.45"),
-        "totale": D("1778140.20"),
-    }
-    qs = QuotaSolidarieta.objects.del_piano(piano_cremonese).comunali()
-    assert (qs.con_riparto().count(), qs.solo_residuo().count(), qs.senza_contributo().count()) == (3, 18, 27)
-
-
-def test_the_seeds_own_grouping_kept_on_the_rows_gives_other_subtotals(piano_cremonese):
+def test_the_seeds_own_grouping_kept_on_the_rows_gives_other_subtotals(p, piano_cremonese):
     # As the seed prints it, «AT CENTRO» holds Soresina (2.863,44) and «AT CENTRO NORD» San Bassano.
-    righe = QuotaSolidarieta.objects.del_piano(piano_cremonese)
-    centro = righe.filter(aggregazione_indicata__numero=1).totali()
-    centro_nord = righe.filter(aggregazione_indicata__numero=2).totali()
-    assert (centro["riparto"], centro["totale"]) == (D("2863.44"), D("34632.71"))
-    assert (centro_nord["riparto"], centro_nord["totale"]) == (D("0.00"), D("15631.45"))
+    def come_indicato(numero: int) -> tuple[Decimal, Decimal]:
+        righe = QuotaSolidarieta.objects.filter(piano=piano_cremonese, aggregazione_indicata__numero=numero)
+        return (sum((r.riparto for r in righe), D("0")), sum((r.totale for r in righe), D("0")))
+
+    assert come_indicato(1) == (D("2863.44"), D("34632.71"))
+    assert come_indicato(2) == (D("0.00"), D("15631.45"))
+    # The plan groups each comune in its own aggregazione instead.
+    gruppi = {g.numero: g.totale for g in p.parte_seconda.contributo_solidarieta.gruppi}
+    assert (gruppi[1].riparto, gruppi[1].totale) == (D("0.00"), D("31769.27"))
+    assert (gruppi[2].riparto, gruppi[2].totale) == (D("2863.44"), D("18494.89"))
 
 
 def test_the_summary_is_computed_3_18_27_not_the_seeds_4_18_26(p):
@@ -829,6 +815,39 @@ def test_the_ufficio_di_piano_sees_parts_two_and_three_with_italian_amounts(clie
         "M07",
     ]:
         assert atteso in testo, atteso
+
+
+def test_the_overview_prints_the_computed_totals_even_with_a_row_outside_the_ambito(
+    client, ufficio, piano_cremonese
+):
+    altro = Ambito.objects.create(nome="Altro ambito")
+    estraneo = EnteProprietario.objects.create(ambito=altro, tipo=TipoEnte.ALER, denominazione="ALER Milano")
+    QuotaSolidarieta.objects.create(piano=piano_cremonese, ente=estraneo, riparto=D("10"), totale=D("10"))
+    totale = calcola_piano(piano_cremonese).parte_seconda.contributo_solidarieta.totale
+    assert (totale.riparto, totale.residuo, totale.totale) == (
+        D("1649013.75"),
+        D("129126.45"),
+        D("1778140.20"),
+    )
+
+    client.force_login(ufficio)
+    testo = client.get(reverse("misure:panoramica", args=[piano_cremonese.pk])).content.decode()
+    riga = testo[testo.index('id="totale-solidarieta"') :].split("</p>")[0]
+    assert "totale disponibile € 1.778.140,20 (riparto € 1.649.013,75, residui € 129.126,45)" in riga
+    # A sum over the stored rows would count ALER Milano's € 10.
+    assert "1.778.150,20" not in testo and "1.649.023,75" not in testo
+
+
+def test_the_overview_lists_each_measure_with_the_sums_of_the_computed_plan(client, ufficio, piano_cremonese):
+    client.force_login(ufficio)
+    risposta = client.get(reverse("misure:panoramica", args=[piano_cremonese.pk]))
+    unica = next(m for m in risposta.context["ps"].misure if m.codice == "misura-unica")
+    assert (unica.somma_di_cui, unica.domande_di_cui) == (D("471839.55"), 262)
+    testo = risposta.content.decode()
+    riga = testo[testo.index(reverse("misure:misura", args=[piano_cremonese.pk, unica.id])) :].split("</tr>")[
+        0
+    ]
+    assert "Misura unica per l&#x27;affitto" in riga and "€ 471.839,55" in riga
 
 
 def test_the_plan_page_shows_parts_two_and_three(client, ufficio, piano_cremonese):
