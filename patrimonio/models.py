@@ -32,7 +32,7 @@ class TipoEnte(models.TextChoices):
 
 
 class EnteQuerySet(models.QuerySet):
-    def dell_ambito(self, ambito: Ambito) -> EnteQuerySet:
+    def dell_ambito(self, ambito: Ambito | int) -> EnteQuerySet:
         return self.filter(ambito=ambito)
 
     def comunali(self) -> EnteQuerySet:
@@ -138,7 +138,7 @@ class TipoServizio(models.TextChoices):
 
 
 class UnitaQuerySet(DatiEnteQuerySet):
-    def dell_ambito(self, ambito: Ambito) -> UnitaQuerySet:
+    def dell_ambito(self, ambito: Ambito | int) -> UnitaQuerySet:
         """Units owned by the enti of an ambito (wherever they stand)."""
         return self.filter(ente__ambito=ambito)
 
