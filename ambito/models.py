@@ -97,6 +97,11 @@ class Comune(models.Model):
 
     objects = ComuneQuerySet.as_manager()
 
+    # Present only on rows read with ``ComuneQuerySet.con_popolazione`` (query annotations, not
+    # columns): declared for the type checker.
+    abitanti: int | None
+    famiglie: int | None
+
     class Meta:
         verbose_name = "comune"
         verbose_name_plural = "comuni"
