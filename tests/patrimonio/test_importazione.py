@@ -23,7 +23,7 @@ from patrimonio.esportazione import modello_ente
 from patrimonio.importazione import DatiCambiati, analizza, registra
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from patrimonio.resources import COLONNE_UNITA
-from patrimonio.services import salva_unita
+from piano_annuale.services.ente import salva_unita
 from piano_annuale.models import (
     Caricamento,
     PianoAnnuale,
@@ -1111,7 +1111,7 @@ def test_an_unexpected_failure_ends_in_the_uploads_state(piano_cremonese, enti, 
     caricamento = importazione.crea_caricamento(
         piano=piano_cremonese, ente=enti["soresina"], utente=None, nome_file="u.csv", contenuto=soresina_con()
     )
-    with mock.patch("patrimonio.importazione.analizza", side_effect=RuntimeError("guasto")):
+    with mock.patch("patrimonio.importazione.job.analizza", side_effect=RuntimeError("guasto")):
         importazione.analizza_caricamento(caricamento.pk)
     caricamento.refresh_from_db()
     assert caricamento.stato == StatoCaricamento.FALLITO

@@ -1,0 +1,183 @@
+"""The preview, as stored with the upload and shown on its page, and as plain text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patrimonio.models import TipoServizio
+from piano_annuale.models import Stato
+
+from ..resources import SEZIONE_DELLO_STATO, STATI_MODELLO
+from .errori import neutralizza
+from .limiti import FORMATI, VERSIONE_ANTEPRIMA, limite
+from .righe import Analisi, Modifica, RigaUnita
+from .tracciati import DESCRIZIONE_LAYOUT
+
+ETICHETTE_STATO = {s: f"{SEZIONE_DELLO_STATO[s]}) {Stato(s).label}" for s in STATI_MODELLO}
+ETICHETTE_CAMPI = {
+    "id_regionale": "ID regionale",
+    "codice_ente": "Codice dell'ente",
+    "comune_id": "Comune",
+    "tipo": "Servizio",
+    "indirizzo": "Indirizzo",
+    "stato": "Stato nell'anno",
+    "programma": "Programma / lotto",
+    "stato_origine": "Stato come dichiarato",
+    "note": "Note",
+}
+
+
+def _etichetta_stato(stato: str | None) -> str:
+    return ETICHETTE_STATO.get(stato, "") if stato else "—"
+
+
+def anteprima(analisi: Analisi) -> dict[str, Any]:
+    """The preview as JSON-ready data: counts exact, lists cut at ``ELEMENTI_IN_ANTEPRIMA``.
+
+    Every text that comes from the file is neutralised, as in any echo of the upload.
+    """
+    c = analisi.contesto
+    quanti = limite("ELEMENTI_IN_ANTEPRIMA")
+    n = neutralizza
+
+    def comune(pk: int | None) -> str:
+        return c.comuni[pk].nome if c is not None and pk in c.comuni else ""
+
+    def riga(r: RigaUnita) -> dict[str, Any]:
+        return {
+            "foglio": r.foglio,
+            "riga": r.riga,
+            "id_regionale": n(r.id_regionale or ""),
+            "codice_ente": n(r.codice_ente or ""),
+            "comune": comune(r.comune_id),
+            "servizio": r.tipo or TipoServizio.SAP,
+            "stato": _etichetta_stato(r.stato),
+            "programma": n(r.programma or ""),
+        }
+
+    def modifica(m: Modifica) -> dict[str, Any]:
+        u = c.unita[m.pk]
+        cambi = []
+        for campo, valore in m.campi.items():
+            prima = getattr(u, campo)
+            if campo == "comune_id":
+                prima, valore = comune(prima), comune(valore)
+            cambi.append(
+                {"campo": ETICHETTE_CAMPI[campo], "prima": n(prima or "—"), "dopo": n(valore or "—")}
+            )
+        prima_stato = m.stato_prima.valori() if m.stato_prima else (None, "", "", "")
+        dopo_stato = m.stato_dopo or (None, "", "", "")
+        for indice, campo in enumerate(("stato", "programma", "stato_origine", "note")):
+            a, b = prima_stato[indice], dopo_stato[indice]
+            if a != b and (a or b):
+                if campo == "stato":
+                    a, b = _etichetta_stato(a), _etichetta_stato(b)
+                cambi.append({"campo": ETICHETTE_CAMPI[campo], "prima": n(a or "—"), "dopo": n(b or "—")})
+        return {
+            "foglio": m.riga.foglio,
+            "riga": m.riga.riga,
+            "id_regionale": n(u.id_regionale or ""),
+            "codice_ente": n(u.codice_ente or ""),
+            "comune": comune(u.comune_id),
+            "cambi": cambi,
+        }
+
+    def rimossa(pk: int) -> dict[str, Any]:
+        u = c.unita[pk]
+        s = c.stati.get(pk)
+        return {
+            "id_regionale": n(u.id_regionale or ""),
+            "codice_ente": n(u.codice_ente or ""),
+            "comune": comune(u.comune_id),
+            "stato": _etichetta_stato(s.stato if s else None),
+            "dal_registro": pk in cancellate,
+        }
+
+    cancellate = set(analisi.cancellate)
+    sezioni = [
+        {
+            "codice": SEZIONE_DELLO_STATO[s],
+            "etichetta": ETICHETTE_STATO[s],
+            "prima": analisi.sezioni_prima.get(s, 0),
+            "dopo": analisi.sezioni_dopo.get(s, 0),
+        }
+        for s in STATI_MODELLO
+    ]
+    sezioni.insert(
+        4,
+        {
+            "codice": "e",
+            "etichetta": "e) Alloggi previsti per turn-over (numero)",
+            "prima": analisi.sezioni_prima.get("turnover", 0),
+            "dopo": analisi.sezioni_dopo.get("turnover", 0),
+        },
+    )
+    for voce in sezioni:
+        voce["differenza"] = voce["dopo"] - voce["prima"]
+    turnover = (
+        [{"comune": comune(t.comune_id), "prima": 0, "dopo": t.numero} for t in analisi.turnover_nuovi]
+        + [
+            {"comune": comune(t.comune_id), "prima": prima, "dopo": t.numero}
+            for _, t, prima in analisi.turnover_modificati
+        ]
+        + [
+            {"comune": comune(comune_id), "prima": prima, "dopo": 0}
+            for _, comune_id, prima in analisi.turnover_tolti
+        ]
+    )
+    rimosse = analisi.rimosse
+    return {
+        "versione": VERSIONE_ANTEPRIMA,
+        "impronta": analisi.impronta if analisi.valida else "",
+        "formato": analisi.formato,
+        "layout": [DESCRIZIONE_LAYOUT[lay] for lay in analisi.layout],
+        "righe": analisi.righe,
+        "conteggi": {
+            "aggiunte": len(analisi.nuove),
+            "modificate": len(analisi.modifiche),
+            "rimosse": len(rimosse),
+            "cancellate": len(cancellate),
+            "invariate": analisi.invariate,
+            "errori": len(analisi.errori),
+            "turnover": len(turnover),
+        },
+        "ci_sono_modifiche": analisi.ci_sono_modifiche,
+        "sezioni": sezioni if analisi.valida else [],
+        "aggiunte": [riga(r) for r in analisi.nuove[:quanti]],
+        "modificate": [modifica(m) for m in analisi.modifiche[:quanti]],
+        "rimosse": [rimossa(pk) for pk in rimosse[:quanti]] if c is not None else [],
+        "turnover": turnover[:quanti],
+        "turnover_presente": analisi.turnover_presente,
+        "avvisi": analisi.avvisi[:quanti],
+        "limite": quanti,
+    }
+
+
+def riepilogo_testuale(analisi: Analisi) -> str:
+    """The preview as plain text (management command, logs)."""
+    dati = anteprima(analisi)
+    righe = [f"File: {analisi.nome_file} ({FORMATI.get(analisi.formato, analisi.formato or '?')})"]
+    if dati["layout"]:
+        righe.append("Formato riconosciuto: " + "; ".join(dati["layout"]))
+    righe.append(f"Righe lette: {analisi.righe}")
+    if analisi.errori:
+        righe.append(f"ERRORI ({len(analisi.errori)}): nessun dato può essere registrato.")
+        for e in analisi.errori[: limite("ERRORI_IN_ANTEPRIMA")]:
+            dove = f"{e.foglio} " if e.foglio else ""
+            dove += f"riga {e.riga}" if e.riga else "file"
+            colonna = f", colonna {e.colonna}" if e.colonna else ""
+            valore = f", valore «{neutralizza(e.valore)}»" if e.valore else ""
+            righe.append(f"  - {dove}{colonna}{valore}: {e.messaggio}")
+        return "\n".join(righe)
+    k = dati["conteggi"]
+    righe.append(
+        f"Unità aggiunte: {k['aggiunte']}, modificate: {k['modificate']}, tolte: {k['rimosse']} "
+        f"(di cui cancellate dal registro: {k['cancellate']}), invariate: {k['invariate']}."
+    )
+    righe.append("Sezioni (unità SAP):  prima → dopo")
+    for s in dati["sezioni"]:
+        righe.append(f"  {s['etichetta']}: {s['prima']} → {s['dopo']}")
+    for voce in dati["turnover"]:
+        righe.append(f"  Turn-over {voce['comune']}: {voce['prima']} → {voce['dopo']}")
+    righe.extend(f"Avviso: {a}" for a in analisi.avvisi)
+    return "\n".join(righe)

@@ -1,0 +1,220 @@
+"""The upload's life: one ``Caricamento`` per file keeps the original, its preview and its outcome.
+Large files are analysed and committed by the Celery tasks of ``patrimonio.tasks``, which call
+``analizza_caricamento`` and ``conferma_caricamento``; these never raise: whatever goes wrong ends
+in the upload's state and message."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError
+from django.utils import timezone
+
+from patrimonio.models import EnteProprietario
+from piano_annuale.controlli.vincoli import messaggio_vincolo
+from piano_annuale.models import Caricamento, PianoAnnuale, StatoCaricamento
+from piano_annuale.services.errori import ModificaNonConsentita
+
+from .analisi import analizza
+from .anteprima import anteprima
+from .errori import DatiCambiati
+from .lettura import conta_righe, verifica_file
+from .limiti import Avanzamento, limite
+from .righe import Analisi
+from .scrittura import aggiorna_conteggi, registra
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+MESSAGGIO_ERRORE_INTERNO = (
+    "Non è stato possibile completare l'operazione per un errore interno: nessun dato è stato "
+    "registrato. Riprovare; se l'errore si ripete, segnalarlo all'assistenza indicando il file e l'ora."
+)
+
+
+def crea_caricamento(
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: AbstractBaseUser | None,
+    nome_file: str,
+    contenuto: bytes,
+) -> Caricamento:
+    """Keep the uploaded file and open its history entry. Raises ``FileNonValido`` for a file
+    refused before reading (format by name, size): such a file is not stored."""
+    nome = PurePath(nome_file).name or "caricamento"
+    formato = verifica_file(nome_file=nome, dimensione=len(contenuto))
+    caricamento = Caricamento(
+        piano=piano,
+        ente=ente,
+        utente=utente,
+        nome_file=nome[:255],
+        formato=formato,
+        stato=StatoCaricamento.IN_LETTURA,
+    )
+    caricamento.file.save(nome, ContentFile(contenuto), save=False)
+    caricamento.save()
+    return caricamento
+
+
+def contenuto_di(upload: UploadedFile) -> bytes:
+    """The uploaded bytes, refusing before reading anything past the size limit."""
+    verifica_file(nome_file=upload.name or "", dimensione=upload.size or 0)
+    return upload.read()
+
+
+def in_background(contenuto: bytes, nome_file: str) -> bool:
+    """Whether the file is large enough for the Celery task (and the progress bar)."""
+    return conta_righe(contenuto, nome_file) > limite("RIGHE_IN_BACKGROUND")
+
+
+def _progresso(pk: int, da: int, a: int) -> Avanzamento:
+    """A progress callback that writes (one UPDATE, outside any transaction) only when it moves."""
+    ultimo = [-1]
+
+    def avanza(percento: int) -> None:
+        valore = da + (a - da) * max(0, min(100, percento)) // 100
+        if valore != ultimo[0]:
+            ultimo[0] = valore
+            Caricamento.objects.filter(pk=pk).update(progresso=valore)
+
+    return avanza
+
+
+def _leggi_contenuto(caricamento: Caricamento) -> bytes:
+    with caricamento.file.open("rb") as f:
+        return f.read()
+
+
+def _salva_anteprima(caricamento: Caricamento, analisi: Analisi, *, premessa: str = "") -> None:
+    aggiorna_conteggi(caricamento, analisi)
+    caricamento.errori = [e.as_dict() for e in analisi.errori[: limite("ERRORI_IN_ANTEPRIMA")]]
+    caricamento.anteprima = anteprima(analisi)
+    caricamento.progresso = 100
+    if analisi.errori:
+        caricamento.stato = StatoCaricamento.CON_ERRORI
+        esito = (
+            f"Il file contiene {len(analisi.errori)} errori: nessun dato è stato registrato. Correggere "
+            "il file e caricarlo di nuovo."
+        )
+    elif not analisi.ci_sono_modifiche:
+        caricamento.stato = StatoCaricamento.ANTEPRIMA
+        esito = "Il file non cambia nulla: i dati dell'ente sono già quelli del file."
+    else:
+        caricamento.stato = StatoCaricamento.ANTEPRIMA
+        esito = "Anteprima pronta: controllare le modifiche e confermarle per registrarle."
+    caricamento.esito = f"{premessa} {esito}".strip()
+    caricamento.save()
+
+
+def _carica(caricamento_id: int) -> Caricamento:
+    return Caricamento.objects.select_related("piano__ambito", "ente__comune", "utente").get(
+        pk=caricamento_id
+    )
+
+
+def analizza_caricamento(caricamento_id: int, *, contenuto: bytes | None = None) -> Caricamento:
+    """Read and validate an upload and store its preview (or its errors). Writes no ente data."""
+    caricamento = _carica(caricamento_id)
+    try:
+        analisi = analizza(
+            contenuto=contenuto if contenuto is not None else _leggi_contenuto(caricamento),
+            nome_file=caricamento.nome_file,
+            piano=caricamento.piano,
+            ente=caricamento.ente,
+            avanzamento=_progresso(caricamento.pk, 0, 99),
+        )
+        _salva_anteprima(caricamento, analisi)
+    except Exception:
+        logger.exception("Caricamento %s: analisi non riuscita", caricamento_id)
+        Caricamento.objects.filter(pk=caricamento_id).update(
+            stato=StatoCaricamento.FALLITO, esito=MESSAGGIO_ERRORE_INTERNO, completato_il=timezone.now()
+        )
+        caricamento.refresh_from_db()
+    return caricamento
+
+
+def prenota_conferma(caricamento: Caricamento) -> bool:
+    """Move a preview to «in registrazione» exactly once (a double click confirms once)."""
+    if not caricamento.anteprima.get("impronta"):
+        return False
+    return (
+        Caricamento.objects.filter(pk=caricamento.pk, stato=StatoCaricamento.ANTEPRIMA).update(
+            stato=StatoCaricamento.IN_SCRITTURA, progresso=0
+        )
+        == 1
+    )
+
+
+def conferma_caricamento(caricamento_id: int, *, utente_id: int | None) -> Caricamento:
+    """Write a confirmed upload: read the file again, check its changes are exactly the previewed
+    ones, and write them in one transaction; otherwise show the new preview or say why not."""
+    caricamento = _carica(caricamento_id)
+    if caricamento.stato != StatoCaricamento.IN_SCRITTURA:
+        return caricamento
+    utente = get_user_model().objects.filter(pk=utente_id).first() if utente_id else None
+    attesa = caricamento.anteprima.get("impronta", "")
+    try:
+        analisi = analizza(
+            contenuto=_leggi_contenuto(caricamento),
+            nome_file=caricamento.nome_file,
+            piano=caricamento.piano,
+            ente=caricamento.ente,
+            avanzamento=_progresso(caricamento.pk, 0, 60),
+        )
+        if analisi.errori or analisi.impronta != attesa:
+            _salva_anteprima(caricamento, analisi, premessa=_DATI_CAMBIATI)
+            return caricamento
+        Caricamento.objects.filter(pk=caricamento.pk).update(progresso=60)
+        registra(analisi=analisi, utente=utente, caricamento=caricamento)
+    except DatiCambiati:
+        return _rianalizza(caricamento)
+    except ModificaNonConsentita as errore:
+        _fallito(caricamento, f"{errore} Nessun dato è stato registrato.")
+    except IntegrityError as errore:
+        _fallito(caricamento, f"{messaggio_vincolo(errore)} Nessun dato è stato registrato.")
+    except Exception:
+        logger.exception("Caricamento %s: registrazione non riuscita", caricamento_id)
+        _fallito(caricamento, MESSAGGIO_ERRORE_INTERNO)
+    caricamento.refresh_from_db()
+    return caricamento
+
+
+_DATI_CAMBIATI = (
+    "I dati dell'ente sono cambiati dopo l'anteprima, quindi nulla è stato registrato: questa è "
+    "l'anteprima aggiornata."
+)
+
+
+def _rianalizza(caricamento: Caricamento) -> Caricamento:
+    analisi = analizza(
+        contenuto=_leggi_contenuto(caricamento),
+        nome_file=caricamento.nome_file,
+        piano=caricamento.piano,
+        ente=caricamento.ente,
+    )
+    _salva_anteprima(caricamento, analisi, premessa=_DATI_CAMBIATI)
+    return caricamento
+
+
+def _fallito(caricamento: Caricamento, esito: str) -> None:
+    Caricamento.objects.filter(pk=caricamento.pk).update(
+        stato=StatoCaricamento.FALLITO, esito=esito, progresso=100, completato_il=timezone.now()
+    )
+
+
+def annulla_caricamento(caricamento: Caricamento) -> bool:
+    """Drop a preview that was not confirmed (the file stays in the history)."""
+    return (
+        Caricamento.objects.filter(
+            pk=caricamento.pk, stato__in=[StatoCaricamento.ANTEPRIMA, StatoCaricamento.CON_ERRORI]
+        ).update(stato=StatoCaricamento.ANNULLATO, completato_il=timezone.now())
+        == 1
+    )

@@ -1,0 +1,285 @@
+"""Writing a valid analysis in one transaction: only the rows that change, each kind of change with
+a fixed number of statements whatever the number of rows, and its history rows in bulk."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from patrimonio.models import TipoServizio, UnitaAbitativa
+from piano_annuale.models import Caricamento, StatoCaricamento, StatoUnita, TurnoverPrevisto
+from piano_annuale.services.ente import apri_modifica, registra_modifica
+from piano_annuale.services.errori import ModificaNonConsentita
+from piano_annuale.storico import registra_modifiche
+
+from .contesto import tra
+from .errori import DatiCambiati
+from .righe import Analisi
+from .storico import Scritte, origine_di, voci_storico
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class Esito:
+    """What a confirmed upload did, counted."""
+
+    aggiunte: int
+    modificate: int
+    rimosse: int
+    invariate: int
+    turnover: int
+
+    def descrizione(self) -> str:
+        parti = [
+            f"{self.aggiunte} unità aggiunte",
+            f"{self.modificate} modificate",
+            f"{self.rimosse} tolte",
+            f"{self.invariate} invariate",
+        ]
+        if self.turnover:
+            parti.append(f"{self.turnover} comuni del turn-over aggiornati")
+        return "Caricamento registrato: " + ", ".join(parti) + "."
+
+
+class ImportazioneNonValida(ValueError):
+    """``registra`` was given an analysis that still has errors."""
+
+
+def registra(
+    *,
+    analisi: Analisi,
+    utente: AbstractBaseUser | None,
+    caricamento: Caricamento | None = None,
+) -> Esito:
+    """Write what ``analisi`` found, in one transaction; only rows that change are written, and the
+    history of each of them.
+
+    Raises ``ImportazioneNonValida`` if errors remain, ``ModificaNonConsentita`` if the ente's data
+    are locked (answer sent, plan past the ricognizione), ``DatiCambiati`` if they changed since the
+    analysis, and lets ``IntegrityError`` through (another ente took an ID meanwhile): nothing is
+    written in any of these cases.
+    """
+    if analisi.errori:
+        raise ImportazioneNonValida("Il file contiene errori: nessun dato è stato registrato.")
+    piano, ente = analisi.piano, analisi.ente
+    with transaction.atomic():
+        risposta = apri_modifica(piano=piano, ente=ente)
+        quando = risposta.aggiornata_il.isoformat() if risposta.aggiornata_il else ""
+        if quando != analisi.timbro:
+            raise DatiCambiati(
+                f"I dati di {ente} sono stati modificati dopo l'anteprima: ricaricare il file per vedere "
+                "le modifiche aggiornate."
+            )
+        scritte = _scrivi(analisi)
+        registra_modifica(risposta=risposta, utente=utente)
+        # The history of every row the import wrote, in the same transaction, with one insert.
+        registra_modifiche(
+            utente=utente,
+            origine=origine_di(analisi, caricamento),
+            modifiche=voci_storico(analisi, scritte),
+        )
+        esito = Esito(
+            aggiunte=len(analisi.nuove),
+            modificate=len(analisi.modifiche),
+            rimosse=len(analisi.rimosse),
+            invariate=analisi.invariate,
+            turnover=len(analisi.turnover_nuovi)
+            + len(analisi.turnover_modificati)
+            + len(analisi.turnover_tolti),
+        )
+        if caricamento is not None:
+            _chiudi(caricamento, analisi, esito)
+    return esito
+
+
+def _chiudi(caricamento: Caricamento, analisi: Analisi, esito: Esito) -> None:
+    """The upload is confirmed; older previews of the same ente describe data that no longer exist."""
+    aggiorna_conteggi(caricamento, analisi)
+    caricamento.stato = StatoCaricamento.CONFERMATO
+    caricamento.progresso = 100
+    caricamento.esito = esito.descrizione()
+    caricamento.completato_il = timezone.now()
+    caricamento.save()
+    Caricamento.objects.filter(
+        piano=analisi.piano, ente=analisi.ente, stato=StatoCaricamento.ANTEPRIMA
+    ).exclude(pk=caricamento.pk).update(
+        stato=StatoCaricamento.ANNULLATO,
+        esito="Superato da un caricamento confermato in seguito: nulla è stato registrato.",
+        completato_il=timezone.now(),
+    )
+
+
+def aggiorna_conteggi(caricamento: Caricamento, analisi: Analisi) -> None:
+    caricamento.righe = analisi.righe
+    caricamento.aggiunte = len(analisi.nuove)
+    caricamento.modificate = len(analisi.modifiche)
+    caricamento.rimosse = len(analisi.rimosse)
+    caricamento.invariate = analisi.invariate
+
+
+def _scrivi(analisi: Analisi) -> Scritte:
+    """Write the analysis; return the rows it inserted (with their pks).
+
+    Each step is a fixed number of statements whatever the number of rows (ids go as one
+    parameter, see ``tra``), except that the bulk inserts and ``bulk_update`` go in batches."""
+    _togli(analisi)
+    _aggiorna_unita(analisi)
+    scritte = Scritte(unita=_crea_unita(analisi))
+    scritte.stati = _scrivi_stati(analisi, scritte.unita)
+    scritte.turnover = _scrivi_turnover(analisi)
+    return scritte
+
+
+def _togli(analisi: Analisi) -> None:
+    """States the plan loses, then units that leave the registry (their IDs become free)."""
+    if analisi.tolte_dal_piano:
+        StatoUnita.objects.filter(piano=analisi.piano, unita_id__in=tra(analisi.tolte_dal_piano)).delete()
+    if analisi.cancellate:
+        # Their states in any plan first (the analysis found none elsewhere; a state added since
+        # goes with its unit, as «Elimina» does), so that one plain DELETE removes the units: the
+        # collector of ``delete()`` would read them back and delete them 100 at a time.
+        StatoUnita.objects.filter(unita_id__in=tra(analisi.cancellate)).delete()
+        # Only this ente's units, whatever the analysis says.
+        UnitaAbitativa.objects.filter(ente=analisi.ente, pk__in=tra(analisi.cancellate))._raw_delete(
+            connection.alias
+        )
+
+
+def _aggiorna_unita(analisi: Analisi) -> None:
+    """Changed units. IDs and codici that move between units are cleared first, so a swap never
+    meets the unique constraints half-way."""
+    liberare_id = [m.pk for m in analisi.modifiche if "id_regionale" in m.campi]
+    liberare_codice = [m.pk for m in analisi.modifiche if "codice_ente" in m.campi]
+    unita_dell_ente = UnitaAbitativa.objects.filter(ente=analisi.ente)  # m.pk is always one of the ente's
+    if liberare_id:
+        unita_dell_ente.filter(pk__in=tra(liberare_id)).update(id_regionale=None)
+    if liberare_codice:
+        unita_dell_ente.filter(pk__in=tra(liberare_codice)).update(codice_ente="")
+    aggiorna_righe(
+        unita_dell_ente,
+        UnitaAbitativa,
+        [
+            (m.pk, {("comune" if c == "comune_id" else c): v for c, v in m.campi.items()})
+            for m in analisi.modifiche
+            if m.campi
+        ],
+    )
+
+
+def _crea_unita(analisi: Analisi) -> list[UnitaAbitativa]:
+    if not analisi.nuove:
+        return []
+    ente_id = analisi.ente.pk
+    return UnitaAbitativa.objects.bulk_create(
+        [
+            UnitaAbitativa(
+                ente_id=ente_id,
+                comune_id=r.comune_id,
+                id_regionale=r.id_regionale,
+                codice_ente=r.codice_ente or "",
+                tipo=r.tipo or TipoServizio.SAP,
+                indirizzo=r.indirizzo or "",
+            )
+            for r in analisi.nuove
+        ],
+        batch_size=2000,
+    )
+
+
+def _scrivi_stati(analisi: Analisi, nuove_unita: list[UnitaAbitativa]) -> list[StatoUnita]:
+    """States of the new units (the pks come back from their insert) and of the changed ones;
+    return the states inserted."""
+    piano_id = analisi.piano.pk
+    nuovi_stati = [
+        StatoUnita(
+            piano_id=piano_id,
+            unita_id=u.pk,
+            stato=r.stato,
+            programma=r.programma or "",
+            stato_origine=r.stato_origine or "",
+            note=r.note or "",
+        )
+        for u, r in zip(nuove_unita, analisi.nuove, strict=True)
+        if r.stato
+    ]
+    stati_cambiati: list[tuple[int, dict[str, Any]]] = []
+    stati_da_togliere: list[int] = []
+    for m in analisi.modifiche:
+        prima, dopo = m.stato_prima, m.stato_dopo
+        if prima is None and dopo is not None:
+            stato, programma, origine, note = dopo
+            nuovi_stati.append(
+                StatoUnita(
+                    piano_id=piano_id,
+                    unita_id=m.pk,
+                    stato=stato,
+                    programma=programma,
+                    stato_origine=origine,
+                    note=note,
+                )
+            )
+        elif prima is not None and dopo is None:
+            stati_da_togliere.append(prima.pk)
+        elif prima is not None and dopo is not None and prima.valori() != dopo:
+            nomi = ("stato", "programma", "stato_origine", "note")
+            stati_cambiati.append(
+                (prima.pk, {n: v for n, v, a in zip(nomi, dopo, prima.valori(), strict=True) if v != a})
+            )
+    stati_del_piano = StatoUnita.objects.filter(piano=analisi.piano, unita__ente=analisi.ente)
+    if stati_da_togliere:
+        stati_del_piano.filter(pk__in=tra(stati_da_togliere)).delete()
+    aggiorna_righe(stati_del_piano, StatoUnita, stati_cambiati)
+    if nuovi_stati:
+        StatoUnita.objects.bulk_create(nuovi_stati, batch_size=2000)
+    return nuovi_stati
+
+
+def _scrivi_turnover(analisi: Analisi) -> list[TurnoverPrevisto]:
+    """The turnover sheet replaces the ente's counts; return the counts inserted."""
+    piano, ente = analisi.piano, analisi.ente
+    if analisi.turnover_tolti:
+        TurnoverPrevisto.objects.filter(
+            piano=piano, ente=ente, pk__in=tra([pk for pk, _, _ in analisi.turnover_tolti])
+        ).delete()
+    aggiorna_righe(
+        TurnoverPrevisto.objects.filter(piano=piano, ente=ente),
+        TurnoverPrevisto,
+        [(pk, {"numero": t.numero}) for pk, t, _ in analisi.turnover_modificati],
+    )
+    if not analisi.turnover_nuovi:
+        return []
+    return TurnoverPrevisto.objects.bulk_create(
+        [
+            TurnoverPrevisto(piano_id=piano.pk, ente_id=ente.pk, comune_id=t.comune_id, numero=t.numero)
+            for t in analisi.turnover_nuovi
+        ]
+    )
+
+
+def aggiorna_righe(righe: QuerySet, modello: type[Model], cambi: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write changed rows only, in as few statements as possible: rows that take the same new values
+    (e.g. 300 units that become «libera») share one ``UPDATE … WHERE pk IN``; the rest go through one
+    ``bulk_update`` per set of changed columns. ``righe`` confines every statement to the ente's rows."""
+    per_valori: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
+    for pk, valori in cambi:
+        per_valori[tuple(sorted(valori.items()))].append(pk)
+    singoli: dict[tuple[str, ...], list[Model]] = defaultdict(list)
+    for valori, pks in per_valori.items():
+        if len(pks) > 1:
+            righe.filter(pk__in=tra(pks)).update(**dict(valori))
+        else:
+            singoli[tuple(c for c, _ in valori)].append(modello(pk=pks[0], **dict(valori)))
+    for campi, oggetti in singoli.items():
+        # The ente's rows only, as the grouped updates: bulk_update itself filters by pk alone.
+        if righe.filter(pk__in=tra([o.pk for o in oggetti])).count() != len(oggetti):
+            raise ModificaNonConsentita(
+                "Il caricamento riguarda righe di un altro ente: nulla è stato registrato."
+            )
+        righe.model.objects.bulk_update(oggetti, list(campi), batch_size=500)

@@ -1,0 +1,540 @@
+"""Validation of every row: each sheet's header is recognised, then each row becomes a valid
+``RigaUnita`` / ``RigaTurnover`` or one ``Errore`` per problem (sheet, row, column, value, message).
+All rows are checked; nothing is written."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from ..resources import (
+    ASSEGNABILE_IN_LOTTO,
+    COLONNE_UNITA,
+    NOME_FOGLIO_ISTRUZIONI,
+    STATI_MODELLO,
+    interpreta_servizio,
+    interpreta_stato,
+    normalizza,
+)
+from .celle import intero, testo
+from .contesto import Contesto
+from .errori import Errore, FileNonValido
+from .lettura import Foglio
+from .limiti import Avanzamento
+from .righe import RISTRUTTURAZIONE, Analisi, RigaTurnover, RigaUnita
+from .tracciati import (
+    LAYOUT_MODELLO,
+    LAYOUT_TURNOVER,
+    RIGHE_CERCA_INTESTAZIONE,
+    Intestazione,
+    trova_intestazione,
+)
+
+_ID_REGIONALE = re.compile(r"^[0-9A-Za-z./-]+$")
+_ISTAT = re.compile(r"^\d{1,6}$")
+LUNGHEZZE = {"id_regionale": 20, "codice_ente": 40, "indirizzo": 200, "programma": 120, "note": 300}
+_TOTALE = re.compile(r"\btotale\b", re.IGNORECASE)
+
+
+class Lettore:
+    """Turns every sheet's rows into valid ``RigaUnita`` / ``RigaTurnover`` or ``Errore``."""
+
+    def __init__(self, analisi: Analisi, contesto: Contesto, avanzamento: Avanzamento) -> None:
+        self.analisi = analisi
+        self.contesto = contesto
+        self.avanzamento = avanzamento
+        self.errori = analisi.errori
+        self.unita: list[RigaUnita] = []
+        self.turnover: list[RigaTurnover] = []
+        # Comuni the ambito does not know, looked up elsewhere once at the end: (name or code) → rows.
+        self.comuni_ignoti: dict[tuple[str, str], list[Errore]] = defaultdict(list)
+        # Memos of what the rows repeat thousands of times (only successes are remembered).
+        self.righe_lette = 0  # data rows, valid or not
+        self._enti_noti: dict[str, bool] = {}
+        self._comuni_noti: dict[tuple[str, str], int] = {}
+
+    def _dell_ente(self, scritto: str) -> bool:
+        noto = self._enti_noti.get(scritto)
+        if noto is None:
+            noto = self._enti_noti[scritto] = normalizza(scritto) in self.contesto.chiavi_ente
+        return noto
+
+    # -- sheets
+
+    def leggi(self, fogli: list[Foglio]) -> None:
+        trovati = False
+        prime_righe: list[tuple[str, list[str]]] = []
+        for foglio in fogli:
+            if normalizza(foglio.nome) == normalizza(NOME_FOGLIO_ISTRUZIONI):
+                continue  # the template's own explanations
+            trovati |= self._foglio(foglio, prime_righe)
+        if not trovati:
+            descrizione = "; ".join(
+                (f"foglio «{n}»: " if n else "prima riga: ") + ", ".join(f"«{x}»" for x in v[:8])
+                for n, v in prime_righe[:3]
+            )
+            attese = ", ".join(f"«{c.intestazione}»" for c in COLONNE_UNITA if c.obbligatoria)
+            raise FileNonValido(
+                "Le intestazioni delle colonne non sono state riconosciute"
+                + (f" ({descrizione})" if descrizione else " (il file non contiene dati)")
+                + f". Servono almeno le colonne {attese}: scaricare il modello da questa pagina e "
+                "copiarvi i dati, senza cambiare la prima riga."
+            )
+        self.analisi.righe = self.righe_lette
+        if not self.unita and not any(e.riga is not None for e in self.errori):
+            raise FileNonValido(
+                "Il file non contiene unità abitative: sotto le intestazioni non ci sono righe. Se "
+                "l'ente non ha nulla da dichiarare, usare «Nulla da dichiarare» nella pagina dell'ente."
+            )
+        self._comuni_fuori_ambito()
+        self.analisi.nuove = self.unita  # matched and split by Confronto
+        self.analisi.turnover_nuovi = self.turnover
+
+    def _foglio(self, foglio: Foglio, prime_righe: list[tuple[str, list[str]]]) -> bool:
+        intestazione: Intestazione | None = None
+        trovata = False
+        for indice, valori in enumerate(foglio.righe):
+            numero = indice + 1
+            if intestazione is None:
+                if indice >= RIGHE_CERCA_INTESTAZIONE:
+                    break
+                intestazione = trova_intestazione(
+                    numero, valori, foglio.prima_colonna, foglio.nome, self.errori
+                )
+                if intestazione is None:
+                    if (
+                        any(testo(v) for v in valori)
+                        and len(prime_righe) < 3
+                        and not prime_righe_di(prime_righe, foglio.nome)
+                    ):
+                        prime_righe.append((foglio.nome, [testo(v) for v in valori if testo(v)]))
+                    continue
+                trovata = True
+                self._nota_intestazione(intestazione, foglio.nome)
+                continue
+            if intestazione.layout == LAYOUT_TURNOVER:
+                self._riga_turnover(foglio.nome, numero, valori, intestazione)
+            else:
+                nuova = self._riga_unita(foglio.nome, numero, valori, intestazione, foglio.prima_colonna)
+                if nuova is not None:  # the header of a second table in the same sheet
+                    intestazione = nuova
+                    self._nota_intestazione(nuova, foglio.nome)
+            if numero % 5000 == 0:
+                self.avanzamento(min(59, 10 + numero * 50 // max(1, foglio.altezza)))
+        return trovata
+
+    def _nota_intestazione(self, intestazione: Intestazione, foglio: str) -> None:
+        if intestazione.layout not in self.analisi.layout:
+            self.analisi.layout.append(intestazione.layout)
+        for colonna in intestazione.ignorate:
+            self.analisi.avvisi.append(
+                f"Foglio «{foglio}»: la colonna «{colonna}» non è riconosciuta ed è stata ignorata."
+            )
+
+    # -- one unit row
+
+    def _riga_unita(
+        self, foglio: str, numero: int, valori: list[Any], intestazione: Intestazione, prima_colonna: int
+    ) -> Intestazione | None:
+        col = intestazione.colonne
+        nomi = intestazione.nomi
+        n = len(valori)
+
+        def cella(chiave: str) -> Any:
+            i = col.get(chiave)
+            return valori[i] if i is not None and i < n else ""
+
+        id_regionale = testo(cella("id_regionale"))
+        codice = testo(cella("codice_ente")) if "codice_ente" in col else None
+        stato_testo = testo(cella("stato"))
+        if not id_regionale and not codice:
+            # Not a unit: an empty row, a subtotal («LOTTO 2.2 Totale»), or a second table's header.
+            scritti = [testo(v) for v in valori]
+            if not any(scritti):
+                return None
+            if any(_TOTALE.search(s) for s in scritti if s):
+                return None
+            nuova = trova_intestazione(numero, valori, prima_colonna, foglio, self.errori)
+            if nuova is not None:
+                return nuova
+        self.righe_lette += 1
+        errori_prima = len(self.errori)
+        errore = self.errori.append
+
+        # The ente: a row may only be of the ente the upload is for.
+        if "ente" in col:
+            ente_testo = testo(cella("ente"))
+            if ente_testo and not self._dell_ente(ente_testo):
+                errore(
+                    Errore(
+                        numero,
+                        nomi["ente"],
+                        ente_testo,
+                        f"La riga è di «{ente_testo}»: da qui si possono caricare solo le unità di "
+                        f"«{self.contesto.ente.denominazione}». Le unità di altri enti non vengono toccate.",
+                        foglio,
+                    )
+                )
+
+        riferimento: int | None = None
+        if "pk" in col:
+            grezzo = cella("pk")
+            if testo(grezzo):
+                numero_rif, problema = intero(grezzo)
+                if problema or numero_rif is None or numero_rif <= 0:
+                    errore(
+                        Errore(
+                            numero,
+                            nomi["pk"],
+                            testo(grezzo),
+                            "L'ID interno deve essere il numero scritto dal modello: non modificarlo, "
+                            "e lasciarlo vuoto per le unità nuove.",
+                            foglio,
+                        )
+                    )
+                elif numero_rif not in self.contesto.unita:
+                    errore(
+                        Errore(
+                            numero,
+                            nomi["pk"],
+                            str(numero_rif),
+                            f"L'ID interno {numero_rif} non è di un'unità di «{self.contesto.ente.denominazione}»: "
+                            "non si possono modificare le unità di altri enti. Lasciare vuoto l'ID "
+                            "interno per le unità nuove.",
+                            foglio,
+                        )
+                    )
+                else:
+                    riferimento = numero_rif
+
+        if id_regionale:
+            if len(id_regionale) > LUNGHEZZE["id_regionale"]:
+                errore(
+                    Errore(
+                        numero,
+                        nomi["id_regionale"],
+                        id_regionale,
+                        "L'ID regionale è lungo al massimo 20 caratteri.",
+                        foglio,
+                    )
+                )
+            elif not _ID_REGIONALE.match(id_regionale):
+                errore(
+                    Errore(
+                        numero,
+                        nomi["id_regionale"],
+                        id_regionale,
+                        "L'ID regionale può contenere solo lettere, cifre, punto, barra e trattino "
+                        "(senza spazi). Lasciarlo vuoto se non è stato comunicato.",
+                        foglio,
+                    )
+                )
+        if codice and len(codice) > LUNGHEZZE["codice_ente"]:
+            errore(
+                Errore(
+                    numero,
+                    nomi["codice_ente"],
+                    codice,
+                    "Il codice dell'ente è lungo al massimo 40 caratteri.",
+                    foglio,
+                )
+            )
+
+        comune_id = self._comune(foglio, numero, cella, col, nomi)
+
+        tipo: str | None = None
+        if "tipo" in col:
+            tipo_testo = testo(cella("tipo"))
+            if tipo_testo:
+                tipo = interpreta_servizio(tipo_testo)
+                if tipo is None:
+                    errore(
+                        Errore(
+                            numero,
+                            nomi["tipo"],
+                            tipo_testo,
+                            "Servizio non valido: indicare SAP (servizi abitativi pubblici) o SAS "
+                            "(servizi abitativi sociali).",
+                            foglio,
+                        )
+                    )
+
+        indirizzo = self._testo_libero(foglio, numero, cella, col, nomi, "indirizzo", "L'indirizzo")
+        programma = self._testo_libero(foglio, numero, cella, col, nomi, "programma", "Il programma o lotto")
+        note = self._testo_libero(foglio, numero, cella, col, nomi, "note", "Le note")
+
+        stato: str | None = None
+        origine: str | None = None
+        if stato_testo:
+            stato, dalla_piattaforma = interpreta_stato(stato_testo)
+            if stato is None:
+                ammessi = ", ".join(STATI_MODELLO.values())
+                errore(
+                    Errore(
+                        numero,
+                        nomi["stato"],
+                        stato_testo,
+                        f"Stato non riconosciuto. Valori ammessi: {ammessi}; oppure i testi della "
+                        "piattaforma regionale («LIBERO», «SFITTO PER CARENZE MANUTENTIVE (Assegnabile "
+                        "in AM)», «1001 - ASSEGNABILE» con il lotto, «1006 - …» o «1007 - IN "
+                        "MANUTENZIONE M.S.»). Lasciare vuoto se l'unità non è assegnabile nell'anno.",
+                        foglio,
+                    )
+                )
+            else:
+                if dalla_piattaforma:
+                    origine = stato_testo[:120]
+                if stato == ASSEGNABILE_IN_LOTTO:
+                    if programma:
+                        stato = RISTRUTTURAZIONE
+                    else:
+                        stato = None
+                        errore(
+                            Errore(
+                                numero,
+                                nomi["stato"],
+                                stato_testo,
+                                "«1001 - ASSEGNABILE» indica un'unità di un lotto di ristrutturazione: "
+                                "indicare il lotto nella colonna «Programma / lotto» (o «LOTTO»), "
+                                "oppure lo stato dell'unità.",
+                                foglio,
+                            )
+                        )
+        elif intestazione.layout != LAYOUT_MODELLO:
+            errore(
+                Errore(
+                    numero,
+                    nomi["stato"],
+                    "",
+                    "Manca lo stato dell'unità: gli elenchi della piattaforma riportano solo unità "
+                    "assegnabili.",
+                    foglio,
+                )
+            )
+        if programma and stato is not None and stato != RISTRUTTURAZIONE:
+            errore(
+                Errore(
+                    numero,
+                    nomi["programma"],
+                    programma,
+                    "Il programma o lotto si indica solo per le unità in ristrutturazione: "
+                    "un'unità è contata in una sola sezione del piano.",
+                    foglio,
+                )
+            )
+        if note and not stato_testo:
+            errore(
+                Errore(
+                    numero,
+                    nomi["note"],
+                    note,
+                    "Le note si riferiscono allo stato nell'anno: indicare prima lo stato.",
+                    foglio,
+                )
+            )
+        if stato is not None and "programma" not in col and stato != RISTRUTTURAZIONE:
+            programma = ""  # a list without lotti: its free and carenza units are in no programme
+        if len(self.errori) == errori_prima and comune_id is not None:
+            self.unita.append(
+                RigaUnita(
+                    foglio=foglio,
+                    riga=numero,
+                    layout=intestazione.layout,
+                    id_regionale=id_regionale or None,
+                    codice_ente=codice,
+                    comune_id=comune_id,
+                    tipo=tipo,
+                    indirizzo=indirizzo,
+                    stato=stato,
+                    programma=programma,
+                    stato_origine=origine,
+                    note=note,
+                    riferimento=riferimento,
+                )
+            )
+        return None
+
+    def _testo_libero(
+        self,
+        foglio: str,
+        numero: int,
+        cella: Callable[[str], Any],
+        col: dict[str, int],
+        nomi: dict[str, str],
+        chiave: str,
+        cosa: str,
+    ) -> str | None:
+        if chiave not in col:
+            return None
+        valore = testo(cella(chiave))
+        if len(valore) > LUNGHEZZE[chiave]:
+            self.errori.append(
+                Errore(
+                    numero,
+                    nomi[chiave],
+                    valore[:60] + "…",
+                    f"{cosa} è lungo al massimo {LUNGHEZZE[chiave]} caratteri.",
+                    foglio,
+                )
+            )
+        return valore
+
+    def _comune(
+        self,
+        foglio: str,
+        numero: int,
+        cella: Callable[[str], Any],
+        col: dict[str, int],
+        nomi: dict[str, str],
+    ) -> int | None:
+        """The comune of a row, by name and/or ISTAT code, which must agree and be of the ambito."""
+        nome = testo(cella("comune")) if "comune" in col else ""
+        codice = testo(cella("codice_istat")) if "codice_istat" in col else ""
+        noto = self._comuni_noti.get((nome, codice))
+        if noto is not None:
+            return noto
+        trovato = self._trova_comune(foglio, numero, nome, codice, nomi)
+        if trovato is not None:
+            self._comuni_noti[(nome, codice)] = trovato
+        return trovato
+
+    def _trova_comune(
+        self, foglio: str, numero: int, nome: str, codice: str, nomi: dict[str, str]
+    ) -> int | None:
+        per_codice = per_nome = None
+        if codice:
+            if _ISTAT.match(codice):
+                codice = codice.zfill(6)  # a spreadsheet turns «019036» into the number 19036
+                per_codice = self.contesto.comuni_per_istat.get(codice)
+            if per_codice is None:
+                errore = Errore(
+                    numero,
+                    nomi["codice_istat"],
+                    codice,
+                    f"Il codice ISTAT {codice} non è di un comune dell'ambito «{self.contesto.piano.ambito}».",
+                    foglio,
+                )
+                self.errori.append(errore)
+                if _ISTAT.match(codice):
+                    self.comuni_ignoti[("codice", codice)].append(errore)
+                return None
+        if nome:
+            chiave = normalizza(nome)
+            per_nome = self.contesto.comuni_per_nome.get(chiave)
+            if per_nome is None and chiave.startswith("comune di "):  # «COMUNE DI CREMONA»
+                per_nome = self.contesto.comuni_per_nome.get(chiave[len("comune di ") :])
+            if per_nome is None:
+                errore = Errore(
+                    numero,
+                    nomi["comune"],
+                    nome,
+                    f"Comune «{nome}» sconosciuto: indicare il nome di un comune dell'ambito "
+                    f"«{self.contesto.piano.ambito}» come nell'elenco ISTAT, oppure il codice ISTAT.",
+                    foglio,
+                )
+                self.errori.append(errore)
+                self.comuni_ignoti[("nome", chiave)].append(errore)
+                return None
+        if per_nome and per_codice and per_nome.pk != per_codice.pk:
+            self.errori.append(
+                Errore(
+                    numero,
+                    nomi["codice_istat"],
+                    codice,
+                    f"Il codice ISTAT {codice} è del comune di {per_codice.nome}, non di «{nome}».",
+                    foglio,
+                )
+            )
+            return None
+        trovato = per_nome or per_codice
+        if trovato is None:
+            self.errori.append(
+                Errore(
+                    numero,
+                    nomi.get("comune") or nomi.get("codice_istat", "Comune"),
+                    "",
+                    "Indicare il comune in cui si trova l'unità.",
+                    foglio,
+                )
+            )
+            return None
+        return trovato.pk
+
+    def _comuni_fuori_ambito(self) -> None:
+        """Say «not in the ambito» instead of «unknown» for comuni that exist elsewhere (one query)."""
+        if not self.comuni_ignoti:
+            return
+        nomi = {v for k, v in self.comuni_ignoti if k == "nome"}
+        codici = {v for k, v in self.comuni_ignoti if k == "codice"}
+        altrove = self.contesto.comuni_fuori_ambito(nomi, codici)
+        ambito = self.contesto.piano.ambito
+        for (_, valore), errori in self.comuni_ignoti.items():
+            if valore in altrove:
+                for e in errori:
+                    e.messaggio = (
+                        f"Il comune di {altrove[valore]} non fa parte dell'ambito «{ambito}»: si possono "
+                        "indicare solo unità che si trovano nei comuni dell'ambito."
+                    )
+
+    # -- one turnover row
+
+    def _riga_turnover(self, foglio: str, numero: int, valori: list[Any], intestazione: Intestazione) -> None:
+        col, nomi, n = intestazione.colonne, intestazione.nomi, len(valori)
+
+        def cella(chiave: str) -> Any:
+            i = col.get(chiave)
+            return valori[i] if i is not None and i < n else ""
+
+        scritti = [testo(v) for v in valori]
+        if not any(scritti) or (any(_TOTALE.search(s) for s in scritti if s)):
+            return
+        self.righe_lette += 1
+        errori_prima = len(self.errori)
+        comune_id = self._comune(foglio, numero, cella, col, nomi)
+        grezzo = cella("numero")
+        quanti: int | None = None
+        if not testo(grezzo):
+            self.errori.append(
+                Errore(numero, nomi["numero"], "", "Indicare il numero di alloggi (0 se nessuno).", foglio)
+            )
+        else:
+            quanti, problema = intero(grezzo)
+            if problema == "decimale":
+                self.errori.append(
+                    Errore(
+                        numero,
+                        nomi["numero"],
+                        testo(grezzo),
+                        "Il numero di alloggi deve essere un numero intero.",
+                        foglio,
+                    )
+                )
+            elif problema:
+                self.errori.append(
+                    Errore(
+                        numero,
+                        nomi["numero"],
+                        testo(grezzo),
+                        "Il valore non è un numero: indicare un numero intero di alloggi (0 se nessuno).",
+                        foglio,
+                    )
+                )
+            elif quanti is not None and quanti < 0:
+                self.errori.append(
+                    Errore(
+                        numero,
+                        nomi["numero"],
+                        testo(grezzo),
+                        "Il numero di alloggi non può essere negativo.",
+                        foglio,
+                    )
+                )
+        self.analisi.turnover_presente = True
+        if len(self.errori) == errori_prima and comune_id is not None and quanti is not None:
+            self.turnover.append(RigaTurnover(foglio, numero, comune_id, quanti))
+
+
+def prime_righe_di(prime_righe: list[tuple[str, list[str]]], foglio: str) -> bool:
+    return any(nome == foglio for nome, _ in prime_righe)
