@@ -10,7 +10,7 @@ immutable ``PianoCalcolato``; every rendering reads that result. The package, by
 - ``parte_seconda``: misure, avvisi, contributo di solidarietà, riqualificazione, Parte terza;
 - ``allegati``: Allegato A, Allegato B, the Sintesi (TAB 1 and TAB 2);
 - ``piano``: ``calcola_piano``, the assembly, which runs the checks (``piano_annuale.controlli``);
-- ``serializzazione``: ``piano_da_json``, the result types rebuilt from their JSON;
+- ``serializzazione``: ``piano_da_json`` (and ``da_json`` for one part), the result types rebuilt from their JSON;
 - ``helpers``: name order, percentages, euro amounts, Italian lists.
 
 The public names are re-exported here: ``from piano_annuale.calcolo import calcola_piano``.

@@ -16,16 +16,24 @@ import types
 import typing
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from .tipi import PianoCalcolato
+
+T = TypeVar("T")
 
 
 def piano_da_json(dati: dict[str, Any] | str) -> PianoCalcolato:
     """The ``PianoCalcolato`` whose JSON is ``dati`` (the parsed document, or its text)."""
     if isinstance(dati, str):
         dati = json.loads(dati)
-    return _da_json(PianoCalcolato, dati)
+    return da_json(PianoCalcolato, dati)
+
+
+def da_json(tipo: type[T], dati: Any) -> T:
+    """Any result type (a section, a row) from its JSON, parsed."""
+    risultato: T = _da_json(tipo, dati)
+    return risultato
 
 
 @cache
