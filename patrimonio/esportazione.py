@@ -1,11 +1,11 @@
-"""Spreadsheets this service writes: each ente's template and unit list, and the plan's sections.
+"""Spreadsheets this service writes for an ente, and the writers every spreadsheet uses.
 
 - ``modello_ente``: the template an ente fills in (xlsx, ods, csv), prefilled with its units and
   their states and with its turnover; the xlsx adds a sheet that explains every column and its
   allowed values, a drop-down list for the state and the service, and hides the internal id.
 - ``unita_ente``: the ente's units with their state in the plan, in the same columns.
-- ``tabelle_del_piano`` / ``piano_xlsx`` / ``tabella_csv``: every section and every unit list of the
-  computed plan, read from ``calcola_piano`` (never recomputed here).
+- ``scrivi_xlsx`` / ``scrivi_csv`` / ``scrivi_ods``: the writers, also used for the plan's tables
+  (``piano_annuale.rendering.esportazione``).
 
 Every text cell starting with ``=``, ``+``, ``-`` or ``@`` is written with a leading ``'`` so that no
 spreadsheet program runs it as a formula (``neutralizza``). CSV files use ``;`` and UTF-8 with BOM,
@@ -22,13 +22,18 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import openpyxl
+import tablib
 from django.utils.text import slugify
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from patrimonio.models import EnteProprietario
-from piano_annuale.calcolo import PianoCalcolato, TabellaConteggi, UnitaElencata
 from piano_annuale.models import PianoAnnuale, Stato, StatoUnita, TurnoverPrevisto
 
 from .importazione import neutralizza
@@ -44,9 +49,6 @@ from .resources import (
     UnitaResource,
     unita_con_stato,
 )
-
-if TYPE_CHECKING:
-    import tablib
 
 FORMATI_MODELLO = ("xlsx", "ods", "csv")
 FORMATI_ESPORTAZIONE = ("xlsx", "csv")
@@ -76,6 +78,7 @@ class Tabella:
     titolo: str
     intestazioni: tuple[str, ...]
     righe: tuple[tuple[Any, ...], ...]
+    voce: str = ""  # the part of the plan it belongs to (``piano_annuale.catalogo``), if any
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,8 +135,6 @@ def _nome_foglio(titolo: str, usati: set[str]) -> str:
 
 
 def _stili() -> dict[str, Any]:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     return {
         "intestazione": (Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="0066CC")),
         "titolo": Font(bold=True, size=14),
@@ -142,8 +143,6 @@ def _stili() -> dict[str, Any]:
 
 
 def _riga_intestazione(foglio: Any, intestazioni: Sequence[str]) -> list[Any]:
-    from openpyxl.cell import WriteOnlyCell
-
     font, riempimento = _stili()["intestazione"]
     celle = []
     for testo in intestazioni:
@@ -154,8 +153,6 @@ def _riga_intestazione(foglio: Any, intestazioni: Sequence[str]) -> list[Any]:
 
 
 def _larghezze(foglio: Any, intestazioni: Sequence[str], righe: Sequence[Sequence[Any]]) -> None:
-    from openpyxl.utils import get_column_letter
-
     campione = righe[:200]
     for indice, intestazione in enumerate(intestazioni):
         lunghezza = max(
@@ -166,8 +163,6 @@ def _larghezze(foglio: Any, intestazioni: Sequence[str], righe: Sequence[Sequenc
 
 def scrivi_xlsx(tabelle: Sequence[Tabella]) -> bytes:
     """One sheet per table (write-only workbook: memory stays flat for 100,000 rows)."""
-    import openpyxl
-
     cartella = openpyxl.Workbook(write_only=True)
     usati: set[str] = set()
     for tabella in tabelle:
@@ -267,11 +262,6 @@ def _istruzioni(*, piano: PianoAnnuale, ente: EnteProprietario, piano_stati: Pia
 def _xlsx_modello(
     unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]] | None
 ) -> bytes:
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     stili = _stili()
     cartella = openpyxl.Workbook(write_only=True)
     intestazioni = list(unita.headers)
@@ -458,316 +448,3 @@ def unita_ente(*, piano: PianoAnnuale, ente: EnteProprietario, formato: str) -> 
         .order_by("comune__nome")
     )
     return FileEsportato(_xlsx_modello(unita, turnover, None), _nome(ente, piano, "unita", formato), formato)
-
-
-# --------------------------------------------------------------------------------------------
-# The plan's sections, from the computed plan
-# --------------------------------------------------------------------------------------------
-
-ETICHETTE_STATO = {s.value: s.label for s in Stato}
-
-
-def _ente(riga: Any) -> str:
-    return riga.ente.denominazione if riga.ente else "Totale"
-
-
-def _conteggi(codice: str, titolo: str, tabella: TabellaConteggi) -> Tabella:
-    righe = [(r.ente.denominazione, r.comune, r.numero) for r in tabella.righe]
-    righe.append(("Totale", "", tabella.totale))
-    return Tabella(codice, titolo, ("Ente proprietario", "Comune", "Numero di U.I."), tuple(righe))
-
-
-def _elenco(codice: str, titolo: str, unita: Iterable[UnitaElencata], *, con_lotto: bool = False) -> Tabella:
-    intestazioni = ["Ente proprietario", "Tipologia dell'ente", "ID regionale", "Codice dell'ente", "Comune"]
-    if con_lotto:
-        intestazioni.append("Programma / lotto")
-    intestazioni += ["Stato nell'anno", "Stato come dichiarato"]
-    righe = []
-    for u in unita:
-        riga = [
-            u.ente.denominazione,
-            u.ente.tipo.upper(),
-            u.id_regionale or "non comunicato",
-            u.codice_ente,
-            u.comune,
-        ]
-        if con_lotto:
-            riga.append(u.programma)
-        riga += [ETICHETTE_STATO.get(u.stato, u.stato), u.stato_origine]
-        righe.append(tuple(riga))
-    return Tabella(codice, titolo, tuple(intestazioni), tuple(righe))
-
-
-def tabelle_del_piano(calcolo: PianoCalcolato) -> list[Tabella]:
-    """Every section and unit list of the computed plan, as tables, in the document's order."""
-    p = calcolo
-    anno = p.piano.anno
-    tabelle = [
-        Tabella(
-            "popolazione",
-            "Popolazione dei comuni",
-            ("Posizione", "Comune", "Codice ISTAT", "Abitanti", "Famiglie"),
-            tuple(
-                (r.posizione, r.comune, r.codice_istat, r.abitanti, r.famiglie)
-                for r in p.demografia.classifica
-            ),
-        ),
-        Tabella(
-            "a",
-            "a) Consistenza del patrimonio",
-            ("Ente proprietario", "Totale U.I.", "U.I. SAP", "U.I. SAS"),
-            tuple((r.ente.denominazione, r.totale, r.sap, r.sas) for r in p.a.righe)
-            + (("Totale", p.a.totale, p.a.sap, p.a.sas),),
-        ),
-        _conteggi("b", "b) Carenza manutentiva", p.b),
-        Tabella(
-            "c",
-            "c) Ristrutturazione",
-            ("Ente proprietario", "Comune", "Programma / lotto", "Numero di U.I."),
-            tuple((r.ente.denominazione, r.comune, r.programma or "Senza lotto", r.numero) for r in p.c.righe)
-            + (("Totale", "", "", p.c.totale),),
-        ),
-        _conteggi("d", "d) Nuova edificazione", p.d),
-        _elenco("e_libere", "e) Unità già libere", p.e.libere),
-        _conteggi(
-            "e_turnover",
-            "e) Turn-over previsto",
-            TabellaConteggi(righe=p.e.turnover, totale=p.e.totale_turnover),
-        ),
-        _conteggi("f", "f) Conferite da privati", p.f),
-        Tabella(
-            "g",
-            "g) Unità disponibili nell'anno",
-            (
-                "Ente proprietario",
-                "Comune",
-                "Già libere",
-                "Turn-over",
-                "Libere e turn-over",
-                "Ristrutturazione",
-                "Nuova edificazione",
-                "Carenza manutentiva",
-                "Conferite da privati",
-                "Totale",
-            ),
-            tuple(
-                (
-                    _ente(r),
-                    r.comune or ("" if r.ente else ""),
-                    r.libere,
-                    r.turnover,
-                    r.liberi,
-                    r.ristrutturazione,
-                    r.nuova_edificazione,
-                    r.carenza,
-                    r.conferite,
-                    r.totale,
-                )
-                for r in (*p.g.righe, p.g.totale)
-            ),
-        ),
-        Tabella(
-            "g_enti",
-            "g) Disponibili per ente",
-            (
-                "Ente proprietario",
-                "Libere e turn-over",
-                "Ristrutturazione",
-                "Nuova edificazione",
-                "Carenza manutentiva",
-                "Conferite da privati",
-                "Totale",
-            ),
-            tuple(
-                (
-                    _ente(r),
-                    r.liberi,
-                    r.ristrutturazione,
-                    r.nuova_edificazione,
-                    r.carenza,
-                    r.conferite,
-                    r.totale,
-                )
-                for r in (*p.g.per_ente, p.g.totale)
-            ),
-        ),
-        Tabella(
-            "h",
-            "h) Soglia indigenti oltre il 20%",
-            ("Ente proprietario", "Eccedenza (punti %)", "Soglia complessiva (%)"),
-            tuple((r.ente.denominazione, r.eccedenza, r.soglia_complessiva) for r in p.h),
-        ),
-        Tabella(
-            "i",
-            "i) Categoria aggiuntiva",
-            ("Ente proprietario", "Categoria", "Motivazione"),
-            tuple((r.ente.denominazione, r.categoria, r.motivazione) for r in p.i),
-        ),
-        Tabella(
-            "ib",
-            "i.b) Forze di Polizia",
-            ("Ente proprietario", "Quota (%)", "U.I. disponibili", "U.I. destinate"),
-            tuple((r.ente.denominazione, r.percentuale, r.disponibili, r.unita) for r in p.ib.righe)
-            + (("Totale", "", "", p.ib.totale_unita),),
-        ),
-        _conteggi("j", "j) Servizi abitativi transitori", p.j),
-        Tabella(
-            "k",
-            f"k) Assegnazioni {anno - 1}",
-            ("Ente proprietario", "U.I. assegnate", "di cui per mobilità", "di cui in deroga"),
-            tuple((r.ente.denominazione, r.totale, r.mobilita, r.in_deroga) for r in p.k.righe)
-            + (("Totale", p.k.totale, p.k.mobilita, p.k.in_deroga),),
-        ),
-        Tabella(
-            "allegato_a",
-            "Allegato A",
-            (
-                "Ente proprietario",
-                "U.I. SAS",
-                "U.I. SAP",
-                "U.I. disponibili nell'anno",
-                "Libere e turn-over",
-                "Carenza manutentiva",
-                "Nuova edificazione o ristrutturazione",
-                "Servizi abitativi transitori",
-                f"Assegnate nel {anno - 1}",
-                "Conferite da privati",
-                "Categoria aggiuntiva",
-                "Soglia indigenti oltre il 20%",
-                "% Forze di Polizia",
-            ),
-            tuple(
-                (
-                    r.ente.denominazione,
-                    r.sas,
-                    r.sap,
-                    r.disponibili,
-                    r.libere_turnover,
-                    r.carenza,
-                    r.nuove_ristrutturate,
-                    r.transitori,
-                    r.assegnate_anno_precedente,
-                    r.conferite,
-                    r.categoria,
-                    r.soglia_indigenti,
-                    r.forze_polizia,
-                )
-                for r in p.allegato_a
-            ),
-        ),
-        _elenco("allegato_b_unita", "Allegato B – libere e carenza", p.allegato_b.unita),
-        _elenco(
-            "allegato_b_lotti",
-            "Allegato B – lotti",
-            (u for lotto in p.allegato_b.lotti for u in lotto.unita),
-            con_lotto=True,
-        ),
-        Tabella(
-            "sintesi_disponibili",
-            "Sintesi TAB 1 – disponibili",
-            (
-                "Gruppo",
-                "Numero di comuni",
-                "Liberi e turn-over",
-                "Ristrutturazione",
-                "Carenza manutentiva",
-                "Conferite",
-                "Totale",
-            ),
-            tuple(
-                (r.gruppo, r.numero_comuni, r.liberi, r.ristrutturazione, r.carenza, r.conferite, r.totale)
-                for r in p.sintesi.disponibili
-            )
-            + tuple(
-                (f"{q.gruppo} (%)", "", q.liberi, q.ristrutturazione, q.carenza, q.conferite, q.totale)
-                for q in p.sintesi.quote_disponibili
-            ),
-        ),
-        Tabella(
-            "sintesi_patrimonio",
-            "Sintesi TAB 2 – patrimonio",
-            ("Gruppo", "Numero di comuni", "U.I. SAP", "U.I. SAS", "Totale"),
-            tuple((r.gruppo, r.numero_comuni, r.sap, r.sas, r.totale) for r in p.sintesi.patrimonio)
-            + tuple((f"{q.gruppo} (%)", "", q.sap, q.sas, q.totale) for q in p.sintesi.quote_patrimonio),
-        ),
-    ]
-    if p.parte_seconda is not None:
-        tabelle.append(
-            Tabella(
-                "misure",
-                "Parte seconda – misure",
-                (
-                    "Lettera",
-                    "Misura",
-                    "Riferimenti",
-                    "Risorse impegnate (€)",
-                    "Risorse erogate (€)",
-                    "Risorse residue (€)",
-                    "Domande pervenute",
-                    "Domande approvate",
-                    "Domande respinte",
-                ),
-                tuple(
-                    (
-                        m.lettera,
-                        m.titolo,
-                        m.riferimenti,
-                        m.risorse_impegnate,
-                        m.risorse_erogate,
-                        m.risorse_residue,
-                        m.domande_pervenute,
-                        m.domande_approvate,
-                        m.domande_respinte,
-                    )
-                    for m in p.parte_seconda.misure
-                ),
-            )
-        )
-        contributo = p.parte_seconda.contributo_solidarieta
-        if contributo is not None:
-            righe = [
-                (gruppo.denominazione, r.comune, r.riparto, r.residuo, r.totale)
-                for gruppo in contributo.gruppi
-                for r in gruppo.righe
-            ]
-            righe.append(
-                ("Totale", "", contributo.totale.riparto, contributo.totale.residuo, contributo.totale.totale)
-            )
-            tabelle.append(
-                Tabella(
-                    "contributo_solidarieta",
-                    "Contributo di solidarietà",
-                    ("Aggregazione", "Comune", "Riparto (€)", "Residuo (€)", "Totale (€)"),
-                    tuple(righe),
-                )
-            )
-    tabelle.append(
-        Tabella(
-            "anomalie",
-            "Controlli di coerenza",
-            ("Codice", "Gravità", "Sezione", "Messaggio"),
-            tuple((a.codice, a.gravita, a.sezione, a.messaggio) for a in p.anomalie),
-        )
-    )
-    return tabelle
-
-
-def _nome_piano(calcolo: PianoCalcolato, cosa: str, formato: str) -> str:
-    return f"POA-{calcolo.piano.anno}-{slugify(calcolo.piano.ambito)[:60]}-{cosa}.{formato}"
-
-
-def piano_xlsx(calcolo: PianoCalcolato) -> FileEsportato:
-    """Every table of the plan, one sheet each."""
-    return FileEsportato(
-        scrivi_xlsx(tabelle_del_piano(calcolo)), _nome_piano(calcolo, "sezioni", "xlsx"), "xlsx"
-    )
-
-
-def tabella_csv(calcolo: PianoCalcolato, codice: str) -> FileEsportato:
-    """One table of the plan as CSV. Raises ``KeyError`` for an unknown code."""
-    tabella = {t.codice: t for t in tabelle_del_piano(calcolo)}[codice]
-    return FileEsportato(
-        scrivi_csv(tabella.intestazioni, tabella.righe),
-        _nome_piano(calcolo, codice.replace("_", "-"), "csv"),
-        "csv",
-    )

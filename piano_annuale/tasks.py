@@ -1,17 +1,24 @@
-"""Background work of the plan: rendering its PDF (Celery; eager when no broker is configured)."""
+"""Background work of the plan: rendering its PDF (Celery; eager when no broker is configured).
+
+``richiedi_pdf`` keys each document by a hash of everything its file depends on
+(``rendering.pdf.chiave_documento``), so the same data renders once: a later request with the same
+key gets the same ``DocumentoPiano`` back. It lives here, above the renderer, because it queues
+``genera_documento``: the renderer never imports this module.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .documento import genera_pdf, nome_file
-from .models import DocumentoPiano, StatoDocumento
+from piano_annuale.models import DocumentoPiano, PianoAnnuale, StatoDocumento
+from piano_annuale.rendering.pdf import chiave_attuale, da_generare, genera_pdf, nome_file
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +78,29 @@ def genera_documento(documento_id: int) -> None:
     except Exception:
         logger.exception("PDF %s: generazione non riuscita", documento_id)
         _aggiorna(documento_id, stato=StatoDocumento.ERRORE, errore=MESSAGGIO_ERRORE)
+
+
+def richiedi_pdf(*, piano: PianoAnnuale, utente: Any) -> DocumentoPiano:
+    """The PDF document of ``piano`` for its current data: reused when one with the same key exists,
+    otherwise created and queued for ``genera_documento`` (after the transaction commits)."""
+    chiave, definitiva = chiave_attuale(piano)
+    richiedente = utente if getattr(utente, "is_authenticated", False) else None
+    with transaction.atomic():
+        documento, creato = DocumentoPiano.objects.select_for_update().get_or_create(
+            chiave=chiave,
+            defaults={"piano": piano, "definitivo": definitiva, "richiesto_da": richiedente},
+        )
+        if not creato:
+            if not da_generare(documento):
+                return documento
+            # A new request for a failed or lost rendering: start again from the queue.
+            documento.stato = StatoDocumento.IN_CODA
+            documento.progresso = 0
+            documento.errore = ""
+            documento.richiesto_da = richiedente
+            documento.creato_il = timezone.now()
+            documento.completato_il = None
+            documento.save()
+        documento_id = documento.pk
+        transaction.on_commit(lambda: genera_documento.delay(documento_id))
+    return documento

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
 from piano_annuale import services
-from piano_annuale.documento import PdfGenerato
+from piano_annuale.rendering.pdf import PdfGenerato
 from piano_annuale.models import EsitoParere, PianoAnnuale, StatoPiano
 from tests.builders import crea_ambito
 from tests.utenti import crea_operatore
@@ -95,7 +95,7 @@ def fixture_pdf_veloce(monkeypatch):
         contenuto = f"%PDF-1.7 finto {piano.pk} {piano.stato} {timezone.now().isoformat()}".encode()
         return PdfGenerato(contenuto=contenuto, chiave="0" * 64, definitivo=definitivo)
 
-    monkeypatch.setattr("piano_annuale.versioni.genera_pdf", genera)
+    monkeypatch.setattr("piano_annuale.rendering.versioni.genera_pdf", genera)
     return genera
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
 from piano_annuale.calcolo import calcola_piano
-from piano_annuale.lettere import LetteraPrefettura, lettera_dell_ente
+from piano_annuale.rendering.lettere import LetteraPrefettura, lettera_dell_ente
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,

@@ -21,6 +21,8 @@ from piano_annuale.models import (
     PianoAnnuale,
     StatoCaricamento,
 )
+from piano_annuale.rendering import esportazione as esportazione_piano
+from piano_annuale.rendering.tabelle import tabelle_del_piano
 
 CARICAMENTI_IN_STORIA = 50
 STATI_IN_CORSO = (StatoCaricamento.IN_LETTURA, StatoCaricamento.IN_SCRITTURA)
@@ -210,7 +212,7 @@ def _piano_dell_ufficio(request: HttpRequest, piano: int) -> PianoAnnuale:
 def piano_esportazioni(request: HttpRequest, piano: int) -> HttpResponse:
     """The plan's sections and unit lists to download (ufficio di piano)."""
     oggetto = _piano_dell_ufficio(request, piano)
-    tabelle = esportazione.tabelle_del_piano(calcola_piano(oggetto))
+    tabelle = tabelle_del_piano(calcola_piano(oggetto))
     return render(
         request, "patrimonio/caricamenti/esportazioni_piano.html", {"piano": oggetto, "tabelle": tabelle}
     )
@@ -222,10 +224,10 @@ def piano_esporta(request: HttpRequest, piano: int, formato: str, sezione: str =
     oggetto = _piano_dell_ufficio(request, piano)
     calcolo = calcola_piano(oggetto)
     if formato == "xlsx" and not sezione:
-        return _scarica(esportazione.piano_xlsx(calcolo))
+        return _scarica(esportazione_piano.piano_xlsx(calcolo))
     if formato == "csv" and sezione:
         try:
-            return _scarica(esportazione.tabella_csv(calcolo, sezione))
+            return _scarica(esportazione_piano.tabella_csv(calcolo, sezione))
         except KeyError:
             raise Http404("Sezione sconosciuta.") from None
     raise Http404("Formato non disponibile.")

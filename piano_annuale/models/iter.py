@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from piano_annuale import catalogo
 from piano_annuale.models.piano import PianoAnnuale, StatoPiano
 
 if TYPE_CHECKING:
@@ -162,29 +163,31 @@ class VersionePiano(models.Model):
 
 
 class SezionePiano(models.TextChoices):
-    """The parts of the plan an observation of ALER may be about."""
+    """The parts of the plan an observation of ALER may be about: the plan as a whole and each part
+    the catalogue marks ``osservabile``, with the catalogue's labels (a test checks the two agree;
+    the members are spelt out so that type checkers know them)."""
 
-    GENERALE = "generale", "Il piano nel suo complesso"
-    PREMESSA = "premessa", "Premessa e quadro normativo"
-    CONTESTO = "contesto", "Analisi del contesto e dati anagrafici"
-    RICOGNIZIONE = "ricognizione", "Esito della ricognizione"
-    A = "a", "a) Consistenza del patrimonio"
-    B = "b", "b) Unità in carenza manutentiva"
-    C = "c", "c) Unità in ristrutturazione"
-    D = "d", "d) Unità di nuova edificazione"
-    E = "e", "e) Unità già libere e turn-over"
-    F = "f", "f) Unità conferite da privati"
-    G = "g", "g) Unità assegnabili nell'anno"
-    H = "h", "h) Soglia per i nuclei indigenti"
-    I = "i", "i) Categorie aggiuntive"  # noqa: E741 - the letter of the section
-    IB = "ib", "i.b) Forze di Polizia"
-    J = "j", "j) Servizi abitativi transitori"
-    K = "k", "k) Assegnazioni dell'anno precedente"
-    PARTE_SECONDA = "parte_seconda", "Parte seconda – misure"
-    PARTE_TERZA = "parte_terza", "Parte terza – altre progettualità"
-    ALLEGATO_A = "allegato_a", "Allegato A – report per ente"
-    ALLEGATO_B = "allegato_b", "Allegato B – unità ALER"
-    SINTESI = "sintesi", "Sintesi per l'Assemblea"
+    GENERALE = catalogo.GENERALE
+    PREMESSA = "premessa", catalogo.voce("premessa").nome
+    CONTESTO = "contesto", catalogo.voce("contesto").nome
+    RICOGNIZIONE = "ricognizione", catalogo.voce("ricognizione").nome
+    A = "a", catalogo.voce("a").nome
+    B = "b", catalogo.voce("b").nome
+    C = "c", catalogo.voce("c").nome
+    D = "d", catalogo.voce("d").nome
+    E = "e", catalogo.voce("e").nome
+    F = "f", catalogo.voce("f").nome
+    G = "g", catalogo.voce("g").nome
+    H = "h", catalogo.voce("h").nome
+    I = "i", catalogo.voce("i").nome  # noqa: E741 - the letter of the section
+    IB = "ib", catalogo.voce("ib").nome
+    J = "j", catalogo.voce("j").nome
+    K = "k", catalogo.voce("k").nome
+    PARTE_SECONDA = "parte_seconda", catalogo.voce("parte_seconda").nome
+    PARTE_TERZA = "parte_terza", catalogo.voce("parte_terza").nome
+    ALLEGATO_A = "allegato_a", catalogo.voce("allegato_a").nome
+    ALLEGATO_B = "allegato_b", catalogo.voce("allegato_b").nome
+    SINTESI = "sintesi", catalogo.voce("sintesi").nome
 
 
 class OsservazioneAler(models.Model):

@@ -8,20 +8,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from piano_annuale import catalogo
 from piano_annuale.models.piano import PianoAnnuale
 
 if TYPE_CHECKING:
     pass
 
 class SezioneTesto(models.TextChoices):
-    """The narrative parts of the plan, in the order the document prints them."""
+    """The narrative parts of the plan, in the order the document prints them; the titles of the
+    chapters they open come from the catalogue."""
 
-    PREMESSA = "premessa", "Premessa"
-    NORMATIVA = "normativa", "Il sistema regionale dei servizi abitativi (quadro normativo)"
-    CONTESTO = "contesto", "Analisi del contesto"
+    PREMESSA = "premessa", catalogo.voce("premessa").titolo
+    NORMATIVA = "normativa", f"{catalogo.voce('normativa').titolo} (quadro normativo)"
+    CONTESTO = "contesto", catalogo.voce("contesto").titolo
     PARTE_SECONDA = "parte_seconda", "Introduzione alla parte seconda (misure)"
     PARTE_TERZA = "parte_terza", "Introduzione alla parte terza (altre progettualità)"
-    NOTE_CHIUSURA = "note_chiusura", "Note di chiusura"
+    NOTE_CHIUSURA = "note_chiusura", catalogo.voce("note").titolo
 
 
 class TestoPiano(models.Model):

@@ -14,8 +14,8 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
-from .calcolo import PianoCalcolato
-from .templatetags.piano import numero
+from piano_annuale.calcolo import PianoCalcolato
+from piano_annuale.templatetags.piano import numero
 
 BLU = "#0066CC"  # the PA's primary blue (Designers Italia)
 ARANCIO = "#D1711A"  # a warm counterpart that stays distinct in greyscale print

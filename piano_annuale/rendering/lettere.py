@@ -17,8 +17,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
-from .documento import CSS_PDF, data_italiana, pdf_da_html
-from .models import Approvazione, TipoVersione, VersionePiano
+from piano_annuale.models import Approvazione, TipoVersione, VersionePiano
+from piano_annuale.rendering.pdf import CSS_PDF, data_italiana, pdf_da_html
 
 # The Prefetture (Uffici territoriali del Governo) of Lombardy, by the province's abbreviation.
 PREFETTURE = {

@@ -1,58 +1,49 @@
-"""The plan as a PDF for the Assemblea dei Sindaci (WeasyPrint), and its cached documents.
+"""The plan as a PDF for the Assemblea dei Sindaci (WeasyPrint).
 
 The document reads only the computed plan (``PianoCalcolato``), the plan's narratives and its
 header; it never queries or recomputes a figure. A draft carries a «BOZZA» watermark on every page;
-an approved plan is a PDF/A-3b with the computed plan attached as JSON and CSV.
+an approved plan is a PDF/A-3b with the computed plan attached as JSON and CSV. Its outline (the
+numbered headings and the index) follows ``piano_annuale.catalogo``.
 
-``richiedi_pdf`` keys each document by a hash of everything its file depends on, so the same data
-renders once: a later request with the same key gets the same ``DocumentoPiano`` back.
+``chiave_documento`` hashes everything the file depends on: ``piano_annuale.tasks.richiedi_pdf``
+uses it so the same data renders once.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
-import io
 import json
-import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import markdown
-import nh3
+import weasyprint
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from patrimonio.models import TipoEnte
-from piano_annuale.models import Stato
-
-from . import grafici
-from .calcolo import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
-from .iter import NoteChiusura, note_di_chiusura
-from .models import (
+from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
+from piano_annuale.catalogo import CATALOGO, Voce
+from piano_annuale.iter import NoteChiusura, note_di_chiusura
+from piano_annuale.models import (
     Approvazione,
     DocumentoPiano,
     PianoAnnuale,
-    SezioneTesto,
+    Stato,
     StatoDocumento,
     StatoPiano,
-    TestoPiano,
 )
-from .testi_predefiniti import testo_predefinito
-
-if TYPE_CHECKING:
-    import weasyprint
+from piano_annuale.rendering import grafici
+from piano_annuale.rendering.esportazione import piano_csv
+from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
@@ -60,13 +51,9 @@ VERSIONE_MODELLO = 2  # 2: Note di chiusura with parere, observations and approv
 VERSIONE_WEASYPRINT = version("weasyprint")  # a new renderer may lay pages out differently
 
 # Inlined into the document, never served to browsers: it lives with the PDF templates.
-CSS_PDF = Path(__file__).resolve().parent / "templates" / "piano_annuale" / "documento" / "pdf.css"
+CSS_PDF = Path(__file__).resolve().parent.parent / "templates" / "piano_annuale" / "documento" / "pdf.css"
 # The stylesheet's relative font URLs resolve against the project's static folder.
 CARTELLA_STATICI = Path(settings.BASE_DIR) / "static"
-
-# WeasyPrint logs every rendering step at INFO (even on import): noise in the worker's and the
-# commands' output. It is imported only where a PDF is made, which also keeps web processes light.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # A document still queued or running after this long is considered lost (worker restarted).
 ATTESA_MASSIMA = datetime.timedelta(minutes=15)
@@ -75,14 +62,6 @@ ATTESA_MASSIMA = datetime.timedelta(minutes=15)
 STATI_UNITA = {Stato.LIBERA: "e) libera", Stato.CARENZA_MANUTENTIVA: "b) carenza"}
 
 TITOLO = "Piano annuale dell'offerta dei servizi abitativi pubblici e sociali"
-
-# Markdown of the narratives: what the ufficio di piano may use; everything else is stripped.
-ETICHETTE_AMMESSE = {
-    "p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "blockquote",
-    "h1", "h2", "h3", "h4", "a", "code", "hr",
-    "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
-
 
 # --------------------------------------------------------------------------------------------
 # What the document depends on
@@ -100,27 +79,6 @@ def data_approvazione(piano: PianoAnnuale) -> datetime.date | None:
     if piano.stato != StatoPiano.APPROVATA:
         return None
     return Approvazione.objects.filter(piano_id=piano.pk).values_list("data_seduta", flat=True).first()
-
-
-def testi_del_piano(piano: PianoAnnuale) -> dict[str, str]:
-    """Markdown of every narrative section: the plan's own text, else the project's default."""
-    propri = {t.sezione: t.testo for t in piano.testi.all() if t.testo.strip()}
-    return {sezione: propri.get(sezione) or testo_predefinito(sezione) for sezione in SezioneTesto.values}
-
-
-def salva_testi(*, piano: PianoAnnuale, testi: dict[str, str], utente: Any) -> None:
-    """Store the narratives the ufficio di piano wrote. A section left empty, or equal to the
-    project's default, goes back to the default: only texts actually written are kept."""
-    attuali = testi_del_piano(piano)
-    with transaction.atomic():
-        for sezione in SezioneTesto.values:
-            testo = testi.get(sezione, "").replace("\r\n", "\n").strip()
-            if not testo or testo == testo_predefinito(sezione).strip():
-                TestoPiano.objects.filter(piano=piano, sezione=sezione).delete()
-            elif testo != attuali[sezione].strip():
-                TestoPiano.objects.update_or_create(
-                    piano=piano, sezione=sezione, defaults={"testo": testo, "aggiornato_da": utente}
-                )
 
 
 def chiave_documento(
@@ -197,92 +155,44 @@ class Titolo:
 
 # Parte seconda is printed when any of these lists of ``ParteSeconda`` holds something.
 ELENCHI_PARTE_SECONDA = ("misure", "avvisi", "contributo_solidarieta", "riqualificazione")
+# Chapters of Parte seconda printed only when it holds something (the document then says so once).
+SOLO_CON_PARTE_SECONDA = ("avvisi", "solidarieta", "riqualificazione")
 
-SEZIONI_SERVIZI = (
-    ("a", "a)", "Consistenza del patrimonio abitativo pubblico e sociale"),
-    ("b", "b)", "Unità SAP in carenza manutentiva assegnabili nello stato di fatto"),
-    ("c", "c)", "Unità SAP in piani e programmi di ristrutturazione, recupero e riqualificazione"),
-    ("d", "d)", "Unità SAP di nuova edificazione"),
-    ("e", "e)", "Unità SAP già libere e che si libereranno per turn-over"),
-    ("f", "f)", "Unità conferite da soggetti privati e destinate ai SAP"),
-    ("g", "g)", "Unità SAP assegnabili nell'anno"),
-    ("h", "h)", "Soglia per i nuclei in condizione di indigenza eccedente il 20%"),
-    ("i", "i)", "Categorie aggiuntive di particolare rilevanza sociale"),
-    ("ib", "i.b)", "Quota per le Forze di Polizia e il Corpo nazionale dei Vigili del Fuoco"),
-    ("j", "j)", "Unità destinate ai servizi abitativi transitori"),
-    ("k", "k)", "Unità SAP assegnate nell'anno precedente"),
-)
+
+def _titolo(v: Voce, capitolo: int, paragrafo: int) -> Titolo:
+    if v.livello == 1:
+        return Titolo(v.chiave, 1, "", v.titolo, v.etichetta)
+    if v.livello == 2:
+        return Titolo(v.chiave, 2, str(capitolo), v.titolo)
+    return Titolo(v.chiave, 3, v.lettera or f"{capitolo}.{paragrafo}", v.titolo)
 
 
 def struttura(p: PianoCalcolato, *, con_controlli: bool) -> dict[str, Titolo]:
-    """Every heading of the document in order, numbered once here for the text and the index.
-
-    Parte seconda and terza add a heading per measure and per project when the computed plan has them.
-    """
-    voci: list[Titolo] = []
-    capitolo = 0
-
-    def parte(id_: str, etichetta: str, testo: str) -> None:
-        voci.append(Titolo(id_, 1, "", testo, etichetta))
-
-    def cap(id_: str, testo: str) -> None:
-        nonlocal capitolo
-        capitolo += 1
-        voci.append(Titolo(id_, 2, str(capitolo), testo))
-
-    def par(id_: str, numero: str, testo: str) -> None:
-        voci.append(Titolo(id_, 3, numero, testo))
-
-    cap("premessa", "Premessa")
-    cap("normativa", "Il sistema regionale dei servizi abitativi")
-    parte("parte_prima", "Parte prima", "Ricognizione dell'offerta abitativa pubblica e sociale")
-    cap("contesto", "Analisi del contesto")
-    cap("anagrafe", "Dati anagrafici")
-    par("popolazione", f"{capitolo}.1", "Popolazione residente per comune")
-    par("aggregazioni", f"{capitolo}.2", "Popolazione per aggregazione territoriale")
-    par("densita", f"{capitolo}.3", "Superficie e densità abitativa")
-    par("senza_sap", f"{capitolo}.4", "Comuni senza alloggi SAP di proprietà")
-    cap("ricognizione", "Esito della ricognizione")
-    cap("servizi", "Dati dei servizi abitativi")
-    for id_, lettera, testo in SEZIONI_SERVIZI:
-        par(id_, lettera, testo)
-
-    parte("parte_seconda", "Parte seconda", "Il supporto all'abitare")
-    cap("misure", "Misure per l'accesso e il mantenimento dell'abitazione")
+    """Every heading of the document in the catalogue's order, numbered once here for the text and
+    the index. Parte seconda and terza add a heading per measure and per project when the computed
+    plan has them; the controls close a draft that has anomalies (``con_controlli``)."""
     seconda = _parte_presente(p, "parte_seconda", ELENCHI_PARTE_SECONDA)
-    if seconda is not None:
-        for m in seconda.misure:
-            titolo = f"{m.titolo} ({m.riferimenti})" if m.riferimenti else m.titolo
-            par(f"misura_{m.id}", f"{m.lettera})", titolo)
-        cap("avvisi", "Avvisi pubblici")
-        cap("solidarieta", "Riparto del contributo regionale di solidarietà")
-        cap("riqualificazione", "Accesso ai fondi per la riqualificazione dei contesti abitativi pubblici")
-
-    parte("parte_terza", "Parte terza", "Altre progettualità di sostegno all'abitare")
-    cap("progettualita", "Progettualità attive nell'Ambito")
     terza = _parte_presente(p, "parte_terza", ("progetti",))
-    if terza is not None:
-        for n, progetto in enumerate(terza.progetti, start=1):
-            par(f"progetto_{n}", f"{capitolo}.{n}", progetto.titolo)
-
-    voci.append(Titolo("note", 1, "", "Note di chiusura"))
-    parte("allegato_a", "Allegato A", "Report per ente proprietario")
-    parte("allegato_b", "Allegato B", "Dettaglio delle unità di proprietà ALER (sezioni b, c, e)")
-    parte("sintesi", "Sintesi", "Tabelle di sintesi per l'Assemblea dei Sindaci")
-    if con_controlli:
-        parte("controlli", "Bozza", "Esito dei controlli di coerenza")
+    voci: list[Titolo] = []
+    capitolo = paragrafo = 0
+    for v in CATALOGO:
+        if (v.chiave == "controlli" and not con_controlli) or (
+            v.chiave in SOLO_CON_PARTE_SECONDA and seconda is None
+        ):
+            continue
+        if v.livello == 2:
+            capitolo, paragrafo = capitolo + 1, 0
+        elif v.livello == 3:
+            paragrafo += 1
+        voci.append(_titolo(v, capitolo, paragrafo))
+        if v.chiave == "misure" and seconda is not None:
+            for m in seconda.misure:
+                titolo = f"{m.titolo} ({m.riferimenti})" if m.riferimenti else m.titolo
+                voci.append(Titolo(f"misura_{m.id}", 3, f"{m.lettera})", titolo))
+        if v.chiave == "progettualita" and terza is not None:
+            for n, progetto in enumerate(terza.progetti, start=1):
+                voci.append(Titolo(f"progetto_{n}", 3, f"{capitolo}.{n}", progetto.titolo))
     return {v.id: v for v in voci}
-
-
-# --------------------------------------------------------------------------------------------
-# Narratives
-# --------------------------------------------------------------------------------------------
-
-
-def markdown_sicuro(testo: str) -> SafeString:
-    """Markdown to HTML, sanitised: the text comes from users and goes into an official document."""
-    html = markdown.markdown(testo, extensions=["sane_lists", "tables"], output_format="html")
-    return mark_safe(nh3.clean(html, tags=ETICHETTE_AMMESSE, attributes={"a": {"href"}}))  # noqa: S308
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,8 +348,6 @@ def base_url() -> str:
 
 def allegati_dati(calcolo: PianoCalcolato, nome_base: str) -> list[weasyprint.Attachment]:
     """The computed plan as JSON and CSV, embedded in the approved PDF/A-3b."""
-    import weasyprint
-
     json_ = calcolo.as_json(indent=2).encode()
     csv_ = piano_csv(calcolo).encode("utf-8-sig")  # BOM: spreadsheets then read UTF-8 correctly
     return [
@@ -460,8 +368,6 @@ def allegati_dati(calcolo: PianoCalcolato, nome_base: str) -> list[weasyprint.At
 
 def pdf_da_html(html: str, *, definitiva: bool, allegati: list[weasyprint.Attachment] | None = None) -> bytes:
     """Lay out the HTML with WeasyPrint: a plain PDF for drafts, PDF/A-3b with attachments when approved."""
-    import weasyprint
-
     documento = weasyprint.HTML(string=html, base_url=base_url())
     if definitiva:
         return documento.write_pdf(pdf_variant="pdf/a-3b", attachments=allegati or [])
@@ -511,52 +417,6 @@ def genera_pdf(
 
 
 # --------------------------------------------------------------------------------------------
-# The computed plan as CSV
-# --------------------------------------------------------------------------------------------
-
-
-def _valore_csv(valore: Any) -> str:
-    if valore is None:
-        return ""
-    if isinstance(valore, bool):
-        return "sì" if valore else "no"
-    if isinstance(valore, Decimal):
-        return str(valore).replace(".", ",")  # Italian spreadsheets read a decimal comma
-    if isinstance(valore, datetime.date):
-        return valore.isoformat()
-    return str(valore)
-
-
-def _righe_csv(valore: Any, sezione: str, ente: str, comune: str, voce: list[str]) -> Iterator[list[str]]:
-    if isinstance(valore, dict):
-        if isinstance(valore.get("ente"), dict):
-            ente = valore["ente"]["denominazione"]
-        if isinstance(valore.get("comune"), str) and "ente" in valore:
-            comune = valore["comune"]
-        for chiave, figlio in valore.items():
-            if chiave == "ente" and isinstance(figlio, dict):
-                continue
-            if chiave == "comune" and "ente" in valore:
-                continue
-            yield from _righe_csv(figlio, sezione, ente, comune, [*voce, chiave])
-    elif isinstance(valore, list | tuple):
-        for n, figlio in enumerate(valore, start=1):
-            yield from _righe_csv(figlio, sezione, ente, comune, [*voce, str(n)])
-    else:
-        yield [sezione, ente, comune, ".".join(voce), _valore_csv(valore)]
-
-
-def piano_csv(calcolo: PianoCalcolato) -> str:
-    """Every value of the computed plan, one per row: sezione; ente; comune; voce; valore."""
-    uscita = io.StringIO()
-    scrittore = csv.writer(uscita, delimiter=";", lineterminator="\r\n")
-    scrittore.writerow(["sezione", "ente", "comune", "voce", "valore"])
-    for sezione, valore in calcolo.as_dict().items():
-        scrittore.writerows(_righe_csv(valore, sezione, "", "", []))
-    return uscita.getvalue()
-
-
-# --------------------------------------------------------------------------------------------
 # Cached documents
 # --------------------------------------------------------------------------------------------
 
@@ -575,41 +435,18 @@ def da_generare(documento: DocumentoPiano) -> bool:
     return documento.creato_il < timezone.now() - ATTESA_MASSIMA
 
 
-def richiedi_pdf(*, piano: PianoAnnuale, utente: Any) -> DocumentoPiano:
-    """The PDF document of ``piano`` for its current data: reused when one with the same key exists,
-    otherwise created and queued for the background task (after the transaction commits)."""
-    from .tasks import genera_documento  # the task module imports this one
-
+def chiave_attuale(piano: PianoAnnuale) -> tuple[str, bool]:
+    """The key of the PDF ``piano`` would have now, and whether it would be the definitive one."""
     calcolo = calcola_piano(piano)
-    testi = testi_del_piano(piano)
     definitiva = definitivo(piano)
     chiave = chiave_documento(
         calcolo,
-        testi,
+        testi_del_piano(piano),
         definitiva=definitiva,
         approvato_il=data_approvazione(piano) if definitiva else None,
         note=note_di_chiusura(piano),
     )
-    richiedente = utente if getattr(utente, "is_authenticated", False) else None
-    with transaction.atomic():
-        documento, creato = DocumentoPiano.objects.select_for_update().get_or_create(
-            chiave=chiave,
-            defaults={"piano": piano, "definitivo": definitiva, "richiesto_da": richiedente},
-        )
-        if not creato:
-            if not da_generare(documento):
-                return documento
-            # A new request for a failed or lost rendering: start again from the queue.
-            documento.stato = StatoDocumento.IN_CODA
-            documento.progresso = 0
-            documento.errore = ""
-            documento.richiesto_da = richiedente
-            documento.creato_il = timezone.now()
-            documento.completato_il = None
-            documento.save()
-        documento_id = documento.pk
-        transaction.on_commit(lambda: genera_documento.delay(documento_id))
-    return documento
+    return chiave, definitiva
 
 
 # --------------------------------------------------------------------------------------------

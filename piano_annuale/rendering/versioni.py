@@ -7,6 +7,7 @@ the row (see the migration's trigger).
 
 ``confronta`` walks two such JSON documents and lists, section by section, every value that
 changed, with the labels the plan prints; ``totali_sezioni`` gives the one total of each section.
+Sections, their order, labels and totals come from ``piano_annuale.catalogo``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile
 from django.db.models import Max
 
-from .calcolo import EncoderPiano, PianoCalcolato, calcola_piano
-from .documento import genera_pdf, nome_file
-from .iter import NoteChiusura, note_di_chiusura
-from .models import PianoAnnuale, TipoVersione, VersionePiano
+from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, calcola_piano
+from piano_annuale.catalogo import CATALOGO, leggi_totale, sezioni_dei_dati
+from piano_annuale.iter import NoteChiusura, note_di_chiusura
+from piano_annuale.models import PianoAnnuale, TipoVersione, VersionePiano
+from piano_annuale.rendering.pdf import genera_pdf, nome_file
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -76,29 +78,8 @@ def congela_versione(*, piano: PianoAnnuale, tipo: str, utente: AbstractBaseUser
 # Labels: the plan's words for its sections and values
 # --------------------------------------------------------------------------------------------
 
-SEZIONI = {
-    "demografia": "Dati anagrafici",
-    "ricognizione": "Esito della ricognizione",
-    "a": "a) Consistenza del patrimonio",
-    "b": "b) Unità in carenza manutentiva",
-    "c": "c) Unità in ristrutturazione",
-    "d": "d) Unità di nuova edificazione",
-    "e": "e) Unità già libere e turn-over",
-    "f": "f) Unità conferite da privati",
-    "g": "g) Unità assegnabili nell'anno",
-    "h": "h) Soglia per i nuclei indigenti",
-    "i": "i) Categorie aggiuntive",
-    "ib": "i.b) Forze di Polizia",
-    "j": "j) Servizi abitativi transitori",
-    "k": "k) Assegnazioni dell'anno precedente",
-    "allegato_a": "Allegato A – report per ente",
-    "allegato_b": "Allegato B – unità ALER",
-    "sintesi": "Sintesi per l'Assemblea",
-    "parte_seconda": "Parte seconda – misure",
-    "parte_terza": "Parte terza – altre progettualità",
-    "anomalie": "Controlli di coerenza",
-    "note_chiusura": "Note di chiusura",
-}
+# Each key of the computed plan (and of a version's JSON) with its label, in the plan's order.
+SEZIONI = {chiave: v.nome for chiave, v in sezioni_dei_dati().items()}
 # The computation's version and the plan's header (its state) change with every move.
 SEZIONI_IGNORATE = {"versione", "piano"}
 
@@ -390,21 +371,8 @@ def confronta(prima: dict[str, Any], dopo: dict[str, Any]) -> list[SezioneConfro
 # One total per section, for the plan page's comparison with the previous year
 # --------------------------------------------------------------------------------------------
 
-TOTALI = [
-    ("demografia", "Popolazione residente", ("demografia", "totale_abitanti")),
-    ("a", "a) Consistenza del patrimonio (alloggi)", ("a", "totale")),
-    ("b", "b) Unità in carenza manutentiva", ("b", "totale")),
-    ("c", "c) Unità in ristrutturazione", ("c", "totale")),
-    ("d", "d) Unità di nuova edificazione", ("d", "totale")),
-    ("e", "e) Unità già libere e turn-over", None),
-    ("f", "f) Unità conferite da privati", ("f", "totale")),
-    ("g", "g) Unità assegnabili nell'anno", ("g", "totale", "totale")),
-    ("h", "h) Comuni con soglia indigenti oltre il 20%", ("h",)),
-    ("i", "i) Comuni con categorie aggiuntive", ("i",)),
-    ("ib", "i.b) Unità per le Forze di Polizia", ("ib", "totale_unita")),
-    ("j", "j) Unità per servizi abitativi transitori", ("j", "totale")),
-    ("k", "k) Unità assegnate nell'anno precedente", ("k", "totale")),
-]
+# The parts with a total, in the plan's order.
+TOTALI = [v for v in CATALOGO if v.totale]
 
 
 @dataclass(frozen=True)
@@ -421,30 +389,14 @@ class TotaleSezione:
         return self.attuale - self.precedente
 
 
-def _leggi(dati: dict[str, Any], percorso: tuple[str, ...]) -> int | None:
-    valore: Any = dati
-    for chiave in percorso:
-        if not isinstance(valore, dict):
-            return None
-        valore = valore.get(chiave)
-    if isinstance(valore, list | tuple):  # a version's JSON has lists, ``as_dict`` tuples
-        return len(valore)
-    return valore if isinstance(valore, int) and not isinstance(valore, bool) else None
-
-
 def totali(dati: dict[str, Any]) -> dict[str, int | None]:
     """The total of each section of a computed plan (as ``as_dict`` or a version's JSON gives it)."""
-    risultato: dict[str, int | None] = {}
-    for chiave, _, percorso in TOTALI:
-        if percorso is None:  # e) free units and those freed by turnover
-            libere, turnover = _leggi(dati, ("e", "totale_libere")), _leggi(dati, ("e", "totale_turnover"))
-            risultato[chiave] = None if libere is None or turnover is None else libere + turnover
-        else:
-            risultato[chiave] = _leggi(dati, percorso)
-    return risultato
+    return {v.chiave: leggi_totale(v, dati) for v in TOTALI}
 
 
 def totali_sezioni(attuale: dict[str, Any], precedente: dict[str, Any]) -> list[TotaleSezione]:
     """Each section's total this year beside the previous year's."""
     ora, prima = totali(attuale), totali(precedente)
-    return [TotaleSezione(chiave, etichetta, prima[chiave], ora[chiave]) for chiave, etichetta, _ in TOTALI]
+    return [
+        TotaleSezione(v.chiave, f"{v.nome} ({v.totale_di})", prima[v.chiave], ora[v.chiave]) for v in TOTALI
+    ]

@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from piano_annuale.documento import markdown_sicuro, nome_file, richiedi_pdf, salva_testi, testi_del_piano
 from piano_annuale.models import (
     DocumentoPiano,
     PianoAnnuale,
@@ -19,6 +18,9 @@ from piano_annuale.models import (
     TipoVersione,
     VersionePiano,
 )
+from piano_annuale.rendering.pdf import nome_file
+from piano_annuale.rendering.testi import markdown_sicuro, salva_testi, testi_del_piano
+from piano_annuale.tasks import richiedi_pdf
 
 # --------------------------------------------------------------------------------------------
 # The plan as a PDF for the Assemblea dei Sindaci (rendered in the background)

@@ -21,10 +21,10 @@ from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     calcola_piano,
 )
-from piano_annuale.documento import nome_file
+from piano_annuale.rendering.pdf import nome_file
 from piano_annuale.forms_iter import ApprovazioneForm, MotivoForm, OsservazioneForm, ParereForm, RispostaForm
 from piano_annuale.iter import e_operatore_aler, note_di_chiusura, quadro_iter
-from piano_annuale.lettere import LetteraPrefettura, lettere_prefettura, pdf_lettera, versione_approvata
+from piano_annuale.rendering.lettere import LetteraPrefettura, lettere_prefettura, pdf_lettera, versione_approvata
 from piano_annuale.models import (
     Approvazione,
     Modifica,
@@ -53,7 +53,7 @@ from piano_annuale.services import (
     trasmetti_all_assemblea,
 )
 from piano_annuale.storico import righe_storico
-from piano_annuale.versioni import confronta, json_versione
+from piano_annuale.rendering.versioni import confronta, json_versione
 
 # --------------------------------------------------------------------------------------------
 # The plan's workflow (issue 6): moves, ALER's observations and parere, approval, versions,

@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from patrimonio.models import Operatore, Ruolo
+from patrimonio.accesso import operatore_di
 from piano_annuale.calcolo import (
     EncoderPiano,
     PianoCalcolato,
     calcola_piano,
 )
+from piano_annuale.catalogo import VOCI
 from piano_annuale.controlli import CONTROLLI
 from piano_annuale.iter import quadro_iter
 from piano_annuale.models import (
@@ -19,7 +20,7 @@ from piano_annuale.models import (
     TipoVersione,
     VersionePiano,
 )
-from piano_annuale.versioni import totali_sezioni
+from piano_annuale.rendering.versioni import totali_sezioni
 
 
 @login_required
@@ -36,10 +37,10 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("ambito")
         .order_by("ambito__nome", "-anno")
     )
-    operatore = Operatore.objects.di(utente).select_related("ente").first()
+    operatore = operatore_di(utente)
     # A comune's or ALER's operator fills in their own ente; the ufficio di piano opens enti from
     # the ricognizione dashboard instead.
-    ente = operatore.ente if operatore is not None and operatore.ruolo in (Ruolo.COMUNE, Ruolo.ALER) else None
+    ente = operatore.ente if operatore is not None and operatore.ente_rappresentato_id else None
     voci = [
         {
             "piano": piano,
@@ -50,6 +51,21 @@ def home(request: HttpRequest) -> HttpResponse:
         for piano in piani
     ]
     return render(request, "piano_annuale/home.html", {"voci": voci, "operatore": operatore})
+
+
+# The parts the page prints, in its order: the checks first (what to fix), then the plan as the
+# catalogue orders it. Parte seconda and terza are the misure app's templates.
+PARTI_DELLA_PAGINA = (
+    "controlli",
+    "anagrafe",
+    "ricognizione",
+    *("a", "b", "c", "d", "e", "f", "g", "h", "i", "ib", "j", "k"),
+    "parte_seconda",
+    "parte_terza",
+    "allegato_a",
+    "allegato_b",
+    "sintesi",
+)
 
 
 @login_required
@@ -64,6 +80,8 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "piano": piano,
             "p": calcolo,
+            "c": VOCI,
+            "indice": [VOCI[chiave] for chiave in PARTI_DELLA_PAGINA],
             "controlli": CONTROLLI,
             "correggibile": correggibile,
             "quadro": quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=correggibile),
@@ -102,5 +120,3 @@ def piano_json(request: HttpRequest, pk: int) -> JsonResponse:
         encoder=EncoderPiano,
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )
-
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -17,7 +18,10 @@ from patrimonio.importazione import neutralizza
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from patrimonio.resources import COLONNE_UNITA
 from piano_annuale.calcolo import RigaConteggio, TabellaConteggi, calcola_piano
+from piano_annuale.catalogo import CATALOGO, Natura
 from piano_annuale.models import PianoAnnuale, Stato, StatoPiano, StatoUnita, TurnoverPrevisto
+from piano_annuale.rendering.esportazione import piano_xlsx, tabella_csv
+from piano_annuale.rendering.tabelle import TABELLE, tabelle_del_piano
 from tests.utenti import crea_operatore, hasher_veloce
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
@@ -197,24 +201,95 @@ def test_template_and_unit_export_neutralise_formulas(piano_cremonese, enti):
 # --------------------------------------------------------------------------------------------
 
 
-def test_every_section_and_unit_list_of_the_computed_plan_is_exported(piano_cremonese):
-    calcolo = calcola_piano(piano_cremonese)
-    tabelle = {t.codice: t for t in esportazione.tabelle_del_piano(calcolo)}
-    attese = {
-        "popolazione", "a", "b", "c", "d", "e_libere", "e_turnover", "f", "g", "g_enti", "h", "i", "ib", "j", "k",
-        "allegato_a", "allegato_b_unita", "allegato_b_lotti", "sintesi_disponibili", "sintesi_patrimonio", "anomalie",
-    }  # fmt: skip
-    assert attese <= set(tabelle)
-    assert tabelle["b"].righe[-1] == ("Totale", "", calcolo.b.totale)
-    assert tabelle["g"].righe[-1][-1] == calcolo.g.totale.totale
-    assert len(tabelle["e_libere"].righe) == len(calcolo.e.libere)
-    assert len(tabelle["allegato_b_unita"].righe) == len(calcolo.allegato_b.unita)
-    assert len(tabelle["allegato_b_lotti"].righe) == calcolo.allegato_b.totale_lotti
-    assert len(tabelle["allegato_a"].righe) == len(calcolo.allegato_a)
-    fogli = leggi_xlsx(esportazione.piano_xlsx(calcolo).contenuto)
-    assert len(fogli) == len(tabelle)
-    assert fogli["b) Carenza manutentiva"][-1] == ["Totale", "", calcolo.b.totale]
+def test_every_part_of_the_catalogue_with_figures_has_its_tables_and_no_table_is_orphan(piano_cremonese):
+    tabelle = tabelle_del_piano(calcola_piano(piano_cremonese))
+    con_dati = {v.chiave for v in CATALOGO if v.natura == Natura.DATI}
+    assert {t.voce for t in tabelle} == con_dati
+    assert set(TABELLE) == con_dati
+    # The seven parts the exports once missed are among them.
+    assert {"ricognizione", "densita", "aggregazioni", "senza_sap", "avvisi", "riqualificazione"} <= con_dati
+    assert "progettualita" in con_dati  # Parte terza
+    assert len({t.codice for t in tabelle}) == len(tabelle)
+
+
+def test_the_exported_tables_carry_the_golden_figures_of_the_cremonese_plan(piano_cremonese):
+    tabelle = {t.codice: t for t in tabelle_del_piano(calcola_piano(piano_cremonese))}
+    assert tabelle["popolazione"].righe[-1][3] == 156_636
+    totali_at = [r[3] for r in tabelle["aggregazioni"].righe if r[2] == "Totale"]
+    assert totali_at == [13_251, 16_207, 10_834, 13_320, 15_214, 16_716, 71_094]
+    assert tabelle["aggregazioni"].righe[-1] == ("Totale Ambito", "", "", 156_636)
+    assert tabelle["densita"].righe == ()  # the seed gives no surfaces
+    assert tabelle["senza_sap"].righe[-2:] == (
+        ("Totale", 23_549),
+        ("Quota della popolazione dell'Ambito (%)", Decimal("15.0")),
+    )
+    ricognizione = dict(tabelle["ricognizione"].righe)
+    assert (ricognizione["Comuni che hanno risposto"], ricognizione["Comuni dell'Ambito"]) == (29, 48)
+    assert ricognizione["Tasso di risposta dei proprietari (%)"] == Decimal("80.6")
+    assert ricognizione["Comuni che non hanno risposto"] == 19
+    assert tabelle["a"].righe[-1] == ("Totale", 3_984, 3_850, 134)
+    assert len(tabelle["a"].righe) == 34  # 32 comuni, ALER and the total
+    assert tabelle["b"].righe[-1] == ("Totale", "", 45)
+    assert tabelle["c"].righe[-1] == ("Totale", "", "", 106)
+    assert tabelle["d"].righe == (("Totale", "", 0),)
+    assert tabelle["e_turnover"].righe == (
+        ("Comune di Cremona", "Cremona", 5),
+        ("ALER Brescia-Cremona-Mantova", "Cremona", 1),
+        ("Totale", "", 6),
+    )
+    assert len(tabelle["e_libere"].righe) == 38  # 20 of the comuni, 18 of ALER
+    assert tabelle["g"].righe[-1][0] == "Totale" and tabelle["g"].righe[-1][-1] == 195
+    assert tabelle["g_enti"].righe[-1][-1] == 195
+    assert tabelle["ib"].righe[-1] == ("Totale", "", "", 7)
+    assert tabelle["j"].righe[-1] == ("Totale", "", 17)
+    assert tabelle["k"].righe[-1] == ("Totale", 185, 13, 0)
+    assert len(tabelle["allegato_a"].righe) == 30
+    assert len(tabelle["allegato_b_unita"].righe) == 57  # 18 free and 39 in carenza
+    assert tabelle["allegato_b_unita"].righe[0][2:4] == ("3155513", "BS151842")
+    assert len(tabelle["allegato_b_lotti"].righe) == 73
+    assert [m[:2] for m in tabelle["misure"].righe] == [
+        ("a", "Fondo morosità incolpevole"),
+        ("b", "Misura unica per l'affitto"),
+        ("c", "Misura complementare"),
+        (
+            "d",
+            "Sostegno abitativo per l'integrazione del canone di locazione a favore di coniugi separati o divorziati",
+        ),
+        ("e", "Contributo regionale di solidarietà"),
+    ]
+    assert tabelle["misure"].righe[0][3] == Decimal("188331.50")
+    assert tabelle["contributo_solidarieta"].righe[-1] == (
+        "Totale",
+        "",
+        Decimal("1649013.75"),
+        Decimal("129126.45"),
+        Decimal("1778140.20"),
+    )
+    assert [r[0] for r in tabelle["riqualificazione"].righe][0] == "Città di Cremona"
+    assert [r[0] for r in tabelle["progettualita"].righe] == [
+        "Servizio di Tutor Condominiale",
+        "Rigenerazione urbana «Giovani in Centro»",
+        "Servizio di Housing Sociale",
+        "Alloggi di housing sociale destinati ad anziani autosufficienti",
+        "Alloggi di housing sociale destinati alla fragilità psichica",
+        "Alloggi a canone calmierato",
+    ]
+
+
+def test_the_workbook_has_one_sheet_per_table_named_from_the_catalogue(piano_cremonese):
+    fogli = leggi_xlsx(piano_xlsx(calcola_piano(piano_cremonese)).contenuto)
+    assert list(fogli)[:6] == [
+        "Popolazione per comune",
+        "Popolazione per aggregazione",
+        "Superficie e densità",
+        "Comuni senza SAP",
+        "Esito della ricognizione",
+        "Esito della ricognizione – enti",
+    ]
+    assert fogli["b) Carenza manutentiva"][-1] == ["Totale", "", 45]
+    assert fogli["a) Consistenza del patrimonio"][-1] == ["Totale", 3984, 3850, 134]
     assert fogli["Allegato B – libere e carenza"][1][2:4] == ["3155513", "BS151842"]
+    assert len(fogli) == 31
 
 
 def test_exports_read_the_computed_plan_and_never_recompute_it(piano_cremonese):
@@ -224,7 +299,7 @@ def test_exports_read_the_computed_plan_and_never_recompute_it(piano_cremonese):
     finto = dataclasses.replace(
         calcolo, b=TabellaConteggi(righe=(RigaConteggio(ente, "Atlantide", 99),), totale=99)
     )
-    righe = leggi_csv(esportazione.tabella_csv(finto, "b").contenuto)
+    righe = leggi_csv(tabella_csv(finto, "b").contenuto)
     assert righe == [
         ["Ente proprietario", "Comune", "Numero di U.I."],
         [ente.denominazione, "Atlantide", "99"],
@@ -239,19 +314,19 @@ def test_plan_exports_neutralise_formulas(piano_cremonese, enti):
     stato.programma = "=cmd|' /C calc'!A0"
     stato.save()
     calcolo = calcola_piano(piano_cremonese)
-    righe = leggi_csv(esportazione.tabella_csv(calcolo, "c").contenuto)
+    righe = leggi_csv(tabella_csv(calcolo, "c").contenuto)
     assert next(r[:3] for r in righe if "cmd" in r[2]) == [
         "Comune di Cremona",
         "Cremona",
         "'=cmd|' /C calc'!A0",
     ]
-    fogli = leggi_xlsx(esportazione.piano_xlsx(calcolo).contenuto)
+    fogli = leggi_xlsx(piano_xlsx(calcolo).contenuto)
     assert any(r[2] == "'=cmd|' /C calc'!A0" for r in fogli["c) Ristrutturazione"])
 
 
 def test_csv_uses_decimal_commas(piano_cremonese):
     assert (
-        esportazione.scrivi_csv(["a", "b"], [[1, __import__("decimal").Decimal("12.50")]]).decode("utf-8-sig")
+        esportazione.scrivi_csv(["a", "b"], [[1, Decimal("12.50")]]).decode("utf-8-sig")
         == "a;b\r\n1;12,50\r\n"
     )
 

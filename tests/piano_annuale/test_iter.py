@@ -29,7 +29,7 @@ from piano_annuale.models import (
     TipoVersione,
     VersionePiano,
 )
-from piano_annuale.versioni import congela_versione
+from piano_annuale.rendering.versioni import congela_versione
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a, verbale  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, hasher_veloce
 

@@ -37,20 +37,24 @@ def test_ufficio_di_piano_sees_every_section_and_the_anomalies(client, ufficio, 
     testo = risposta.content.decode()
     for titolo in [
         "Dati anagrafici",
-        "a) Consistenza del patrimonio",
-        "b) Unità SAP in carenza manutentiva",
-        "c) Unità SAP in piani e programmi",
+        "Popolazione residente per comune",
+        "Comuni senza alloggi SAP di proprietà",
+        "Esito della ricognizione",
+        "a) Consistenza del patrimonio abitativo pubblico e sociale",
+        "b) Unità SAP in carenza manutentiva assegnabili nello stato di fatto",
+        "c) Unità SAP in piani e programmi di ristrutturazione, recupero e riqualificazione",
         "d) Unità SAP di nuova edificazione",
-        "e) Unità SAP già libere",
-        "f) Unità conferite da soggetti privati",
-        "g) Unità SAP assegnabili nell'anno",
-        "h) Soglia per i nuclei indigenti",
-        "i) Categorie aggiuntive",
-        "i.b) Quota per le Forze di Polizia",
-        "j) Unità per i servizi abitativi transitori",
-        "k) Unità SAP assegnate nell'anno precedente",
-        "Allegato A",
-        "Allegato B",
+        "e) Unità SAP già libere e che si libereranno per turn-over",
+        "f) Unità conferite da soggetti privati e destinate ai SAP",
+        "g) Unità SAP assegnabili nell&#x27;anno",
+        "h) Soglia per i nuclei in condizione di indigenza eccedente il 20%",
+        "i) Categorie aggiuntive di particolare rilevanza sociale",
+        "i.b) Quota per le Forze di Polizia e il Corpo nazionale dei Vigili del Fuoco",
+        "j) Unità destinate ai servizi abitativi transitori",
+        "k) Unità SAP assegnate nell&#x27;anno precedente",
+        "Allegato A – Report per ente proprietario",
+        "Allegato B – Dettaglio delle unità di proprietà ALER (sezioni b, c, e)",
+        "Sintesi – Tabelle di sintesi per l&#x27;Assemblea dei Sindaci",
         "TAB 1",
         "TAB 2",
     ]:
@@ -68,6 +72,44 @@ def test_ufficio_di_piano_sees_every_section_and_the_anomalies(client, ufficio, 
     assert "Nessun ente ha previsto unità liberate per turn-over." not in testo
     turnover = testo[testo.index("per turn-over") :]
     assert '<td class="n">5</td>' in turnover and '<td class="n">6</td>' in turnover
+
+
+def test_the_table_of_contents_links_each_part_of_the_plan_in_order(client, ufficio, piano_cremonese):
+    client.force_login(ufficio)
+    testo = client.get(reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])).content.decode()
+    indice = testo[
+        testo.index('id="indice-titolo"') : testo.index("</nav>", testo.index('id="indice-titolo"'))
+    ]
+    voci = [
+        ("controlli", "Controlli di coerenza"),
+        ("anagrafe", "Dati anagrafici"),
+        ("ricognizione", "Esito della ricognizione"),
+        ("a", "a) Consistenza del patrimonio"),
+        ("b", "b) Carenza manutentiva"),
+        ("c", "c) Ristrutturazione"),
+        ("d", "d) Nuova edificazione"),
+        ("e", "e) Già libere e turn-over"),
+        ("f", "f) Conferite da privati"),
+        ("g", "g) Assegnabili nell&#x27;anno"),
+        ("h", "h) Soglia indigenti"),
+        ("i", "i) Categorie aggiuntive"),
+        ("ib", "i.b) Forze di Polizia"),
+        ("j", "j) Servizi abitativi transitori"),
+        ("k", "k) Assegnazioni anno precedente"),
+        ("parte-seconda", "Parte seconda – misure"),
+        ("parte-terza", "Parte terza – progettualità"),
+        ("allegato-a", "Allegato A – report per ente"),
+        ("allegato-b", "Allegato B – unità ALER"),
+        ("sintesi", "Sintesi per l&#x27;Assemblea"),
+        ("catalogo", "Catalogo dei controlli"),
+    ]
+    posizione = 0
+    for ancora, voce in voci:
+        collegamento = f'<a href="#{ancora}">{voce}</a>'
+        trovato = indice.find(collegamento, posizione)
+        assert trovato >= 0, collegamento
+        posizione = trovato
+        assert f'id="{ancora}"' in testo, ancora  # the link leads somewhere
 
 
 def test_plan_json_is_the_computed_plan(client, ufficio, piano_cremonese):

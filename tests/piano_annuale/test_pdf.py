@@ -18,7 +18,6 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from patrimonio.models import EnteProprietario, Operatore, Ruolo
-from piano_annuale import documento
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.models import (
     Approvazione,
@@ -30,6 +29,9 @@ from piano_annuale.models import (
     StatoPiano,
 )
 from piano_annuale.models import TestoPiano as Narrativa  # not «Test…»: pytest would collect it
+from piano_annuale.rendering.pdf import CSS_PDF, chiave_documento, genera_pdf, html_documento, struttura
+from piano_annuale.rendering.testi import testi_del_piano
+from piano_annuale.tasks import richiedi_pdf
 from piano_annuale.testi_predefiniti import TESTI_PREDEFINITI
 from tests.builders import crea_ambito
 
@@ -67,7 +69,7 @@ def operatore(username: str, ambito, ruolo: str, ente=None):
 @pytest.fixture(scope="module")
 def pdf_bozza(django_db_setup, django_db_blocker) -> bytes:
     with django_db_blocker.unblock():
-        return documento.genera_pdf(piano_cremonese_2025()).contenuto
+        return genera_pdf(piano_cremonese_2025()).contenuto
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,7 @@ def pdf_approvato(django_db_setup, django_db_blocker) -> bytes:
             verbale_sha256="0" * 64,
             registrata_da=get_user_model().objects.create_user(username="approvazione-pdf"),
         )
-        generato = documento.genera_pdf(piano)
+        generato = genera_pdf(piano)
         transaction.set_rollback(True)
     assert generato.definitivo
     return generato.contenuto
@@ -108,15 +110,79 @@ def ufficio(piano_cremonese):
 # --------------------------------------------------------------------------------------------
 
 
-def test_draft_pdf_has_every_section_title_in_the_order_of_the_plan(pdf_bozza, piano_cremonese):
+# Every heading of the Cremonese 2025 draft, in order: parts, chapters, sections a–k, the five
+# measures with their DGR and the six projects (tests/misure/test_misure.py), annexes, checks.
+TITOLI_BOZZA_CREMONESE_2025 = [
+    "Premessa",
+    "Il sistema regionale dei servizi abitativi",
+    "Ricognizione dell'offerta abitativa pubblica e sociale",
+    "Analisi del contesto",
+    "Dati anagrafici",
+    "Popolazione residente per comune",
+    "Popolazione per aggregazione territoriale",
+    "Superficie e densità abitativa",
+    "Comuni senza alloggi SAP di proprietà",
+    "Esito della ricognizione",
+    "Dati dei servizi abitativi",
+    "Consistenza del patrimonio abitativo pubblico e sociale",
+    "Unità SAP in carenza manutentiva assegnabili nello stato di fatto",
+    "Unità SAP in piani e programmi di ristrutturazione, recupero e riqualificazione",
+    "Unità SAP di nuova edificazione",
+    "Unità SAP già libere e che si libereranno per turn-over",
+    "Unità conferite da soggetti privati e destinate ai SAP",
+    "Unità SAP assegnabili nell'anno",
+    "Soglia per i nuclei in condizione di indigenza eccedente il 20%",
+    "Categorie aggiuntive di particolare rilevanza sociale",
+    "Quota per le Forze di Polizia e il Corpo nazionale dei Vigili del Fuoco",
+    "Unità destinate ai servizi abitativi transitori",
+    "Unità SAP assegnate nell'anno precedente",
+    "Il supporto all'abitare",
+    "Misure per l'accesso e il mantenimento dell'abitazione",
+    "Fondo morosità incolpevole (DGR 6970/2022 e DGR 1001/2023)",
+    "Misura unica per l'affitto (DGR 6970/2022 e DGR 1001/2023)",
+    "Misura complementare (DGR 6970/2022)",
+    "Sostegno abitativo per l'integrazione del canone di locazione a favore di coniugi separati o "
+    "divorziati (DGR 7356/2022 e DGR 3649/2023)",
+    "Contributo regionale di solidarietà (DGR 2563/2024)",
+    "Avvisi pubblici",
+    "Riparto del contributo regionale di solidarietà",
+    "Accesso ai fondi per la riqualificazione dei contesti abitativi pubblici",
+    "Altre progettualità di sostegno all'abitare",
+    "Progettualità attive nell'Ambito",
+    "Servizio di Tutor Condominiale",
+    "Rigenerazione urbana «Giovani in Centro»",
+    "Servizio di Housing Sociale",
+    "Alloggi di housing sociale destinati ad anziani autosufficienti",
+    "Alloggi di housing sociale destinati alla fragilità psichica",
+    "Alloggi a canone calmierato",
+    "Note di chiusura",
+    "Report per ente proprietario",
+    "Dettaglio delle unità di proprietà ALER (sezioni b, c, e)",
+    "Tabelle di sintesi per l'Assemblea dei Sindaci",
+    "Esito dei controlli di coerenza",
+]
+
+
+def test_the_outline_of_the_cremonese_draft_has_every_heading_in_order(piano_cremonese):
+    titoli = struttura(calcola_piano(piano_cremonese), con_controlli=True)
+    assert [t.testo for t in titoli.values()] == TITOLI_BOZZA_CREMONESE_2025
+    numeri = {id_: t.numero for id_, t in titoli.items()}
+    assert (numeri["premessa"], numeri["anagrafe"], numeri["popolazione"], numeri["senza_sap"]) == (
+        "1",
+        "4",
+        "4.1",
+        "4.4",
+    )
+    assert (numeri["b"], numeri["ib"], numeri["progetto_6"]) == ("b)", "i.b)", "11.6")
+
+
+def test_draft_pdf_prints_every_heading_in_the_order_of_the_plan(pdf_bozza):
     testo = dopo_l_indice(pagine_di(pdf_bozza))
-    titoli = documento.struttura(calcola_piano(piano_cremonese), con_controlli=True).values()
-    assert len(titoli) > 40  # parts, chapters, sections a–k, measures and projects
     posizione = 0
-    for titolo in titoli:
-        trovato = testo.find(titolo.testo, posizione)
-        assert trovato >= 0, f"«{titolo.testo}» manca o non è nell'ordine atteso"
-        posizione = trovato + len(titolo.testo)
+    for titolo in TITOLI_BOZZA_CREMONESE_2025:
+        trovato = testo.find(titolo, posizione)
+        assert trovato >= 0, f"«{titolo}» manca o non è nell'ordine atteso"
+        posizione = trovato + len(titolo)
 
 
 def test_draft_pdf_prints_the_key_numbers_of_the_computed_plan(pdf_bozza, piano_cremonese):
@@ -239,10 +305,8 @@ def test_the_plans_own_narrative_replaces_the_default_and_is_sanitised(piano_cre
         sezione=SezioneTesto.PREMESSA,
         testo="Premessa **propria** dell'ambito.\n\n<script>alert(1)</script>\n\n[link](javascript:alert(1))",
     )
-    testi = documento.testi_del_piano(piano_cremonese)
-    html = documento.html_documento(
-        calcola_piano(piano_cremonese), testi, definitiva=False, approvato_il=None
-    )
+    testi = testi_del_piano(piano_cremonese)
+    html = html_documento(calcola_piano(piano_cremonese), testi, definitiva=False, approvato_il=None)
     assert "Premessa <strong>propria</strong> dell'ambito." in html
     assert "<script>alert" not in html
     assert "javascript:" not in html
@@ -253,9 +317,7 @@ def test_the_plans_own_narrative_replaces_the_default_and_is_sanitised(piano_cre
 def test_a_plan_with_nothing_declared_prints_sentences_instead_of_empty_tables(db):
     piano = crea_ambito(nome="Ambito vuoto", comuni=2, prefisso_istat="097")
     calcolo = calcola_piano(piano)
-    html = documento.html_documento(
-        calcolo, documento.testi_del_piano(piano), definitiva=False, approvato_il=None
-    )
+    html = html_documento(calcolo, testi_del_piano(piano), definitiva=False, approvato_il=None)
     assert (
         "Nessun Ente Proprietario ha comunicato la disponibilità di unità abitative di nuova edificazione."
         in html
@@ -266,7 +328,7 @@ def test_a_plan_with_nothing_declared_prints_sentences_instead_of_empty_tables(d
 
 
 def test_pdf_stylesheet_avoids_flexbox_and_grid():
-    css = documento.CSS_PDF.read_text()
+    css = CSS_PDF.read_text()
     assert not re.search(r"display:\s*(inline-)?(flex|grid)", css)
 
 
@@ -277,9 +339,9 @@ def test_pdf_stylesheet_avoids_flexbox_and_grid():
 
 def test_same_data_give_the_same_key_and_any_change_gives_a_new_one(piano_cremonese):
     def chiave() -> str:
-        return documento.chiave_documento(
+        return chiave_documento(
             calcola_piano(piano_cremonese),
-            documento.testi_del_piano(piano_cremonese),
+            testi_del_piano(piano_cremonese),
             definitiva=False,
             approvato_il=None,
         )
@@ -298,9 +360,9 @@ def test_same_data_give_the_same_key_and_any_change_gives_a_new_one(piano_cremon
 def test_a_second_request_with_unchanged_data_reuses_the_ready_document(
     piano_cremonese, ufficio, media, django_capture_on_commit_callbacks
 ):
-    chiave = documento.chiave_documento(
+    chiave = chiave_documento(
         calcola_piano(piano_cremonese),
-        documento.testi_del_piano(piano_cremonese),
+        testi_del_piano(piano_cremonese),
         definitiva=False,
         approvato_il=None,
     )
@@ -311,7 +373,7 @@ def test_a_second_request_with_unchanged_data_reuses_the_ready_document(
         mock.patch("piano_annuale.tasks.genera_documento.delay") as accoda,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        riusato = documento.richiedi_pdf(piano=piano_cremonese, utente=ufficio)
+        riusato = richiedi_pdf(piano=piano_cremonese, utente=ufficio)
 
     assert riusato.pk == pronto.pk
     accoda.assert_not_called()
@@ -325,12 +387,12 @@ def test_a_change_to_the_data_queues_a_new_document(
         mock.patch("piano_annuale.tasks.genera_documento.delay") as accoda,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        primo = documento.richiedi_pdf(piano=piano_cremonese, utente=ufficio)
-        stesso = documento.richiedi_pdf(piano=piano_cremonese, utente=ufficio)
+        primo = richiedi_pdf(piano=piano_cremonese, utente=ufficio)
+        stesso = richiedi_pdf(piano=piano_cremonese, utente=ufficio)
         Narrativa.objects.create(
             piano=piano_cremonese, sezione=SezioneTesto.PREMESSA, testo="Altra premessa."
         )
-        nuovo = documento.richiedi_pdf(piano=piano_cremonese, utente=ufficio)
+        nuovo = richiedi_pdf(piano=piano_cremonese, utente=ufficio)
 
     assert stesso.pk == primo.pk  # still queued: not queued twice
     assert nuovo.pk != primo.pk and nuovo.chiave != primo.chiave
@@ -345,7 +407,7 @@ def test_a_failed_rendering_says_why_in_italian_and_a_new_request_retries(
         mock.patch("piano_annuale.tasks.genera_pdf", side_effect=RuntimeError("guasto")),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        fallito = documento.richiedi_pdf(piano=piano_cremonese, utente=ufficio)
+        fallito = richiedi_pdf(piano=piano_cremonese, utente=ufficio)
     fallito.refresh_from_db()
     assert fallito.stato == StatoDocumento.ERRORE
     assert fallito.errore.startswith("Non è stato possibile generare il PDF del piano.")
@@ -354,7 +416,7 @@ def test_a_failed_rendering_says_why_in_italian_and_a_new_request_retries(
         mock.patch("piano_annuale.tasks.genera_documento.delay") as accoda,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        di_nuovo = documento.richiedi_pdf(piano=piano_cremonese, utente=ufficio)
+        di_nuovo = richiedi_pdf(piano=piano_cremonese, utente=ufficio)
     assert di_nuovo.pk == fallito.pk
     accoda.assert_called_once_with(fallito.pk)
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from patrimonio.models import UnitaAbitativa
-from patrimonio.services import elimina_unita, salva_unita
-from piano_annuale import services
+from piano_annuale.services.ente import elimina_unita, salva_unita
+from piano_annuale.services import iter as services
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.models import PianoAnnuale, Stato, StatoPiano, StatoUnita, TipoVersione, VersionePiano
-from piano_annuale.versioni import confronta, totali
+from piano_annuale.rendering.versioni import confronta, totali
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401 - fixtures
 from tests.utenti import hasher_veloce, riapri_per_il_test
 
@@ -256,14 +256,14 @@ def test_comparison_lists_the_numbers_that_changed_section_by_section(client, a,
     b = {(d.voce, d.prima, d.dopo) for d in sezioni["b"].differenze}
     assert ("totale", str(prima.dati["b"]["totale"]), str(dopo.dati["b"]["totale"])) in b
     assert any(d.voce.startswith(a.ente_comune.denominazione) for d in sezioni["b"].differenze)
-    assert sezioni["e"].differenze and sezioni["b"].titolo == "b) Unità in carenza manutentiva"
+    assert sezioni["e"].differenze and sezioni["b"].titolo == "b) Carenza manutentiva"
     assert not sezioni["a"].differenze  # the consistenza did not change
     assert "piano" not in sezioni  # the header (state) is not a number of the plan
 
     client.force_login(a.ufficio)
     pagina = client.get(url("confronto_versioni", a.piano), {"da": prima.pk, "a": dopo.pk}).content.decode()
-    assert "b) Unità in carenza manutentiva" in pagina
-    assert "e) Unità già libere e turn-over" in pagina
+    assert "b) Carenza manutentiva" in pagina
+    assert "e) Già libere e turn-over" in pagina
     assert "a) Consistenza del patrimonio <span" in pagina and "invariata" in pagina
 
 

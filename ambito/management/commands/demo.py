@@ -20,7 +20,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from ambito.models import Ambito
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
-from piano_annuale.documento import scrivi_pdf_demo
+from piano_annuale.rendering.pdf import scrivi_pdf_demo
 
 PASSWORD_DEMO = "demo2025!"
 INDIRIZZO_DEMO = "http://127.0.0.1:8000"

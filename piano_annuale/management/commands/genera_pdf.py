@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from piano_annuale.documento import genera_pdf, nome_file, scrivi_pdf_demo
 from piano_annuale.models import PianoAnnuale
+from piano_annuale.rendering.pdf import genera_pdf, nome_file, scrivi_pdf_demo
 
 
 class Command(BaseCommand):
