@@ -36,7 +36,7 @@ def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAl
 
     One row per ente that answered the ricognizione, computed from the same facts as sections a–k.
     """
-    disponibili = {r.ente.id: r for r in g.per_ente}
+    disponibili = g.per_ente_id()
     sat: dict[int, int] = defaultdict(int)
     for r in j.righe:
         sat[r.ente.id] += r.numero
@@ -86,7 +86,11 @@ def allegato_b(dati: DatiPiano) -> AllegatoB:
     return AllegatoB(unita=unita, lotti=lotti, totale_lotti=sum(lotto.totale for lotto in lotti))
 
 
-GRUPPI = ((TipoEnte.COMUNE, "COMUNI"), (TipoEnte.ALER, "ALER"), (TipoEnte.OPERATORE, "OPERATORI ACCREDITATI"))
+GRUPPI: tuple[tuple[str, str], ...] = (
+    (TipoEnte.COMUNE, "COMUNI"),
+    (TipoEnte.ALER, "ALER"),
+    (TipoEnte.OPERATORE, "OPERATORI ACCREDITATI"),
+)
 
 
 def sintesi(dati: DatiPiano, a: SezioneA, g: SezioneG) -> Sintesi:
@@ -114,7 +118,7 @@ def _sintesi_disponibili(
     """TAB 1: section g per group of enti, the AMBITO row, and each group's share of it."""
     disponibili = []
     for tipo, nome in gruppi:
-        righe = [r for r in g.righe if r.ente.tipo == tipo]
+        righe = [r for r in g.righe if r.ente is not None and r.ente.tipo == tipo]
         disponibili.append(
             RigaSintesiDisponibili(
                 gruppo=nome,

@@ -193,7 +193,7 @@ class DatiPiano:
 
     def ente_di_comune(self) -> dict[int, Ente]:
         """comune id → the comune's own ente."""
-        return {e.comune_id: e for e in self.enti.values() if e.is_comune}
+        return {e.comune_id: e for e in self.enti.values() if e.is_comune and e.comune_id is not None}
 
     def nomi_comuni(self) -> dict[int, str]:
         """comune id → name, for every comune a unit, a count or a choice refers to."""

@@ -138,19 +138,22 @@ def ricognizione(dati: DatiPiano) -> Ricognizione:
         comune_id for ente_id, comune_id in dati.registro_coppie if not dati.enti[ente_id].is_comune
     }
 
-    zero, solo_aler, proprietari_mancanti, altri = [], [], [], []
+    zero: list[str] = []
+    solo_aler: list[str] = []
+    proprietari_mancanti: list[str] = []
+    altri: list[str] = []
     for ente in sorted(enti_comunali, key=ordina_enti):
         if dati.ha_risposto(ente.id):
             continue
         consistenza = dati.consistenze.get(ente.id)
         if dati.possiede_patrimonio(ente.id):
-            proprietari_mancanti.append(ente.comune)
+            proprietari_mancanti.append(ente.comune or ente.denominazione)
         elif ente.comune_id in comuni_con_unita_altrui:
-            solo_aler.append(ente.comune)
+            solo_aler.append(ente.comune or ente.denominazione)
         elif consistenza is not None and consistenza.totale == 0:
-            zero.append(ente.comune)
+            zero.append(ente.comune or ente.denominazione)
         else:
-            altri.append(ente.comune)
+            altri.append(ente.comune or ente.denominazione)
 
     stato_risposta = dict(StatoRisposta.choices)
     altri_enti = tuple(
@@ -195,12 +198,13 @@ def sezione_a(dati: DatiPiano) -> SezioneA:
         ente = dati.enti.get(ente_id)
         if ente is None:
             continue
-        if not consistenza.comunicata:
+        totale, sap, sas = consistenza.totale, consistenza.sap, consistenza.sas
+        if totale is None or sap is None or sas is None:  # not communicated
             non_comunicata.append(ente)
-        elif consistenza.totale == 0:
+        elif totale == 0:
             zero.append(ente)
         else:
-            righe.append(RigaConsistenza(ente, consistenza.totale, consistenza.sap, consistenza.sas))
+            righe.append(RigaConsistenza(ente, totale, sap, sas))
     righe.sort(key=lambda r: ordina_enti(r.ente))
     return SezioneA(
         righe=tuple(righe),
@@ -334,10 +338,8 @@ def sezione_g(dati: DatiPiano) -> SezioneG:
     )
     righe = tuple(r for r in righe if r.totale)
     enti = tuple(
-        sorted(
-            (riga_disponibili(dati.enti[e], None, valori) for e, valori in per_ente.items()),
-            key=lambda r: ordina_enti(r.ente),
-        )
+        riga_disponibili(dati.enti[e], None, per_ente[e])
+        for e in sorted(per_ente, key=lambda e: ordina_enti(dati.enti[e]))
     )
     return SezioneG(righe=righe, per_ente=enti, totale=riga_disponibili(None, None, totale))
 
@@ -364,7 +366,7 @@ def sezione_i(dati: DatiPiano) -> tuple[RigaCategoria, ...]:
 
 def sezione_ib(dati: DatiPiano, g: SezioneG) -> SezioneIB:
     """i.b) Forze di Polizia quota per ente and the units it yields, rounded up (R.R. 4/2017 art. 7 bis)."""
-    disponibili = {r.ente.id: r.totale for r in g.per_ente}
+    disponibili = {ente_id: r.totale for ente_id, r in g.per_ente_id().items()}
     righe = []
     for s in dati.scelte.values():
         if s.quota_forze_polizia and s.ente_id in dati.enti:

@@ -152,7 +152,7 @@ def contributo_solidarieta(dati: DatiPiano) -> TabellaSolidarieta | None:
         ente = dati.enti.get(q.ente_id)
         if ente is None:
             continue  # an ente of another ambito: reported by check M12, never counted
-        comune = comuni.get(ente.comune_id) if ente.is_comune else None
+        comune = comuni.get(ente.comune_id) if ente.is_comune and ente.comune_id is not None else None
         if not ente.is_comune:
             chiave = (0, ordina_enti(ente)[0], tipi.get(ente.tipo, ente.tipo))
         elif comune is not None and comune.aggregazione is not None:

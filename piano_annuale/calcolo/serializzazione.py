@@ -57,7 +57,7 @@ def _da_json(tipo: Any, valore: Any) -> Any:
         if len(argomenti) == 2 and argomenti[1] is Ellipsis:
             return tuple(_da_json(argomenti[0], v) for v in valore)
         return tuple(_da_json(t, v) for t, v in zip(argomenti, valore, strict=True))
-    if dataclasses.is_dataclass(tipo):
+    if isinstance(tipo, type) and dataclasses.is_dataclass(tipo):
         return tipo(**{nome: _da_json(t, valore[nome]) for nome, t in _campi(tipo) if nome in valore})
     if tipo is Decimal:
         return Decimal(valore)

@@ -119,7 +119,7 @@ def unita_oltre_consistenza(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterato
             continue
         for tipo, dichiarate in ((TipoServizio.SAP, consistenza.sap), (TipoServizio.SAS, consistenza.sas)):
             elencate = dati.registro_per_tipo.get((ente_id, tipo), 0)
-            if elencate > dichiarate:
+            if dichiarate is not None and elencate > dichiarate:
                 yield Anomalia(
                     "C01",
                     ERRORE,
@@ -222,7 +222,7 @@ def riepilogo_diverso_dalle_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> I
 
 
 def sat_oltre_disponibili(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
-    disponibili = {(r.ente.id, r.comune): r.totale for r in calcolo.g.righe}
+    disponibili = {(r.ente.id, r.comune): r.totale for r in calcolo.g.righe if r.ente is not None}
     for r in calcolo.j.righe:
         base = disponibili.get((r.ente.id, r.comune), 0)
         if r.numero > base:
@@ -238,7 +238,7 @@ def sat_oltre_disponibili(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[
 
 
 def sat_oltre_dieci_per_cento(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
-    disponibili = {r.ente.id: r.totale for r in calcolo.g.per_ente}
+    disponibili = {ente_id: r.totale for ente_id, r in calcolo.g.per_ente_id().items()}
     sat: dict[int, int] = defaultdict(int)
     for r in calcolo.j.righe:
         sat[r.ente.id] += r.numero

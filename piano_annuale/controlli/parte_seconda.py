@@ -53,15 +53,15 @@ def domande_diverse_dalle_fonti(dati: DatiPiano, calcolo: PianoCalcolato) -> Ite
 
 def residuo_diverso_da_impegnato_meno_erogato(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
     for m in _misure(calcolo):
-        impegnate, erogate = m.risorse_impegnate, m.erogato_su_impegno
-        if None in (m.risorse_residue, impegnate, erogate):
+        residue, impegnate, erogate = m.risorse_residue, m.risorse_impegnate, m.erogato_su_impegno
+        if residue is None or impegnate is None or erogate is None:
             continue
         atteso = impegnate - erogate
-        if m.risorse_residue != atteso:
+        if residue != atteso:
             yield Anomalia(
                 "M03",
                 ERRORE,
-                f"{m.titolo}: le risorse residue ({in_euro(m.risorse_residue)}) non corrispondono alle risorse "
+                f"{m.titolo}: le risorse residue ({in_euro(residue)}) non corrispondono alle risorse "
                 f"impegnate ({in_euro(impegnate)}) meno quelle erogate a valere sull'impegno "
                 f"({in_euro(erogate)}), cioè {in_euro(atteso) if atteso >= 0 else '− ' + in_euro(-atteso)}.",
                 PARTE_SECONDA,
@@ -220,7 +220,7 @@ def aggregazione_del_riparto_diversa(dati: DatiPiano, calcolo: PianoCalcolato) -
         indicata = q.aggregazione_indicata
         if ente is None or indicata is None:
             continue
-        comune = comuni.get(ente.comune_id) if ente.is_comune else None
+        comune = comuni.get(ente.comune_id) if ente.is_comune and ente.comune_id is not None else None
         if comune is None:
             yield Anomalia(
                 "M11",

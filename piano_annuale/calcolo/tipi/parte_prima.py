@@ -218,6 +218,10 @@ class SezioneG:
     per_ente: tuple[RigaDisponibili, ...]
     totale: RigaDisponibili
 
+    def per_ente_id(self) -> dict[int, RigaDisponibili]:
+        """Each ente's row of ``per_ente``, by the ente's id."""
+        return {r.ente.id: r for r in self.per_ente if r.ente is not None}
+
 
 @dataclass(frozen=True)
 class RigaSoglia:
@@ -358,8 +362,8 @@ class Anomalia:
 
 def ordina_enti(ente: Ente) -> tuple[int, str]:
     """Comuni first, then ALER, then operatori accreditati; alphabetically within each."""
-    rango = {TipoEnte.COMUNE: 0, TipoEnte.ALER: 1, TipoEnte.OPERATORE: 2}.get(ente.tipo, 3)
-    return rango, chiave_nome(ente.comune or ente.denominazione)
+    rango: dict[str, int] = {TipoEnte.COMUNE: 0, TipoEnte.ALER: 1, TipoEnte.OPERATORE: 2}
+    return rango.get(ente.tipo, 3), chiave_nome(ente.comune or ente.denominazione)
 
 
 def ordina_righe(righe: Iterable[Any]) -> tuple[Any, ...]:
