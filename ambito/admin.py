@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
 from patrimonio.models import Operatore
+from piano_annuale.admin_storico import ConStorico
 
 
 class AggregazioneInline(admin.TabularInline):
@@ -19,7 +20,7 @@ class AggregazioneInline(admin.TabularInline):
 
 
 @admin.register(Ambito)
-class AmbitoAdmin(admin.ModelAdmin):
+class AmbitoAdmin(ConStorico):
     list_display = ["nome", "comune_capofila", "ente_strumentale", "numero_comuni"]
     search_fields = ["nome", "ente_strumentale"]
     list_select_related = ["comune_capofila"]
@@ -36,7 +37,7 @@ class AmbitoAdmin(admin.ModelAdmin):
 
 
 @admin.register(AggregazioneTerritoriale)
-class AggregazioneTerritorialeAdmin(admin.ModelAdmin):
+class AggregazioneTerritorialeAdmin(ConStorico):
     list_display = ["__str__", "ambito", "numero", "denominazione", "numero_comuni"]
     list_display_links = ["__str__"]
     list_filter = ["ambito"]
@@ -60,7 +61,7 @@ class PopolazioneInline(admin.TabularInline):
 
 
 @admin.register(Comune)
-class ComuneAdmin(admin.ModelAdmin):
+class ComuneAdmin(ConStorico):
     list_display = ["nome", "codice_istat", "provincia", "ambito", "aggregazione", "superficie_kmq"]
     list_filter = ["ambito", "aggregazione", "provincia"]
     search_fields = ["nome", "codice_istat"]
@@ -70,7 +71,7 @@ class ComuneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Popolazione)
-class PopolazioneAdmin(admin.ModelAdmin):
+class PopolazioneAdmin(ConStorico):
     list_display = ["comune", "data_riferimento", "abitanti", "famiglie", "fonte"]
     list_filter = ["data_riferimento", "fonte", "comune__ambito"]
     search_fields = ["comune__nome", "comune__codice_istat"]
@@ -83,7 +84,7 @@ class PopolazioneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Operatore)
-class OperatoreAdmin(admin.ModelAdmin):
+class OperatoreAdmin(ConStorico):
     list_display = ["user", "nome_completo", "ruolo", "ambito", "ente"]
     list_filter = ["ruolo", "ambito"]
     search_fields = [
@@ -118,7 +119,7 @@ class OperatoreInline(admin.StackedInline):
 User = get_user_model()
 
 
-class UtenteAdmin(UserAdmin):
+class UtenteAdmin(ConStorico, UserAdmin):
     inlines = [*UserAdmin.inlines, OperatoreInline]
     list_display = [*UserAdmin.list_display, "ruolo"]
     list_filter = [*UserAdmin.list_filter, "operatore__ruolo"]

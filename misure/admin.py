@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 
+from piano_annuale.admin_storico import ConStorico, RisorsaConStorico
+
 from .formati import scrivi_importo
 from .models import (
     Avviso,
@@ -27,19 +29,27 @@ from .models import (
 from .resources import MisuraPianoResource, QuotaSolidarietaResource
 
 
+class MisuraPianoRisorsa(RisorsaConStorico, MisuraPianoResource):
+    """The measures' yearly figures imported in the admin, recorded in the history."""
+
+
+class QuotaSolidarietaRisorsa(RisorsaConStorico, QuotaSolidarietaResource):
+    """The solidarity split imported in the admin, recorded in the history."""
+
+
 def euro(valore: Decimal | None) -> str:
     return f"€ {scrivi_importo(valore)}" if valore is not None else "—"
 
 
 @admin.register(Delibera)
-class DeliberaAdmin(admin.ModelAdmin):
+class DeliberaAdmin(ConStorico):
     list_display = ["__str__", "numero", "anno", "oggetto"]
     list_filter = ["anno"]
     search_fields = ["numero", "=anno", "oggetto"]
 
 
 @admin.register(Misura)
-class MisuraAdmin(admin.ModelAdmin):
+class MisuraAdmin(ConStorico):
     list_display = ["nome", "codice", "ordine", "riferimenti"]
     list_editable = ["ordine"]
     list_filter = [("delibere", admin.RelatedOnlyFieldListFilter)]
@@ -70,8 +80,8 @@ class UtilizzoResiduoInline(admin.TabularInline):
 
 
 @admin.register(MisuraPiano)
-class MisuraPianoAdmin(ImportExportModelAdmin):
-    resource_classes = [MisuraPianoResource]
+class MisuraPianoAdmin(ConStorico, ImportExportModelAdmin):
+    resource_classes = [MisuraPianoRisorsa]
     list_display = [
         "misura",
         "piano",
@@ -103,7 +113,7 @@ class MisuraPianoAdmin(ImportExportModelAdmin):
 
 
 @admin.register(QuotaErogata)
-class QuotaErogataAdmin(admin.ModelAdmin):
+class QuotaErogataAdmin(ConStorico):
     list_display = ["voce", "misura_piano", "provenienza", "delibera", "importo_euro", "domande_approvate"]
     list_filter = ["provenienza", "misura_piano__piano__anno", "misura_piano__misura"]
     search_fields = ["voce", "misura_piano__misura__nome"]
@@ -117,7 +127,7 @@ class QuotaErogataAdmin(admin.ModelAdmin):
 
 
 @admin.register(UtilizzoResiduo)
-class UtilizzoResiduoAdmin(admin.ModelAdmin):
+class UtilizzoResiduoAdmin(ConStorico):
     list_display = ["voce", "misura_piano", "misura_destinataria", "importo_euro"]
     list_filter = ["misura_piano__piano__anno", "misura_destinataria"]
     search_fields = ["voce", "misura_piano__misura__nome"]
@@ -129,7 +139,7 @@ class UtilizzoResiduoAdmin(admin.ModelAdmin):
 
 
 @admin.register(Avviso)
-class AvvisoAdmin(admin.ModelAdmin):
+class AvvisoAdmin(ConStorico):
     list_display = ["titolo", "numero", "data", "delibera", "piano", "numero_comuni"]
     list_filter = ["piano__anno", "piano__ambito", "misure"]
     search_fields = ["titolo", "numero", "note"]
@@ -144,7 +154,7 @@ class AvvisoAdmin(admin.ModelAdmin):
 
 
 @admin.register(RipartoSolidarieta)
-class RipartoSolidarietaAdmin(admin.ModelAdmin):
+class RipartoSolidarietaAdmin(ConStorico):
     list_display = [
         "piano",
         "anno_riparto",
@@ -160,8 +170,8 @@ class RipartoSolidarietaAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuotaSolidarieta)
-class QuotaSolidarietaAdmin(ImportExportModelAdmin):
-    resource_classes = [QuotaSolidarietaResource]
+class QuotaSolidarietaAdmin(ConStorico, ImportExportModelAdmin):
+    resource_classes = [QuotaSolidarietaRisorsa]
     list_display = [
         "ente",
         "aggregazione_del_comune",
@@ -200,7 +210,7 @@ class QuotaSolidarietaAdmin(ImportExportModelAdmin):
 
 
 @admin.register(InterventoRiqualificazione)
-class InterventoRiqualificazioneAdmin(admin.ModelAdmin):
+class InterventoRiqualificazioneAdmin(ConStorico):
     list_display = ["titolo", "contesto", "ente", "finanziamento", "importo_euro", "alloggi", "piano"]
     list_filter = ["piano__anno", "piano__ambito", "contesto"]
     search_fields = ["titolo", "descrizione", "finanziamento", "ente__denominazione"]
@@ -213,7 +223,7 @@ class InterventoRiqualificazioneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Progettualita)
-class ProgettualitaAdmin(admin.ModelAdmin):
+class ProgettualitaAdmin(ConStorico):
     list_display = ["titolo", "promotore", "periodo", "costo_euro", "piano"]
     list_filter = ["piano__anno", "piano__ambito"]
     search_fields = ["titolo", "descrizione", "partner", "finanziamento"]

@@ -17,13 +17,14 @@ import datetime
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
 from ambito.models import AggregazioneTerritoriale, Comune
 from patrimonio.models import EnteProprietario
 from piano_annuale.models import PianoAnnuale
+from piano_annuale.storico import Scrittura
 
 from .models import (
     Avviso,
@@ -40,6 +41,9 @@ from .models import (
     leggi_chiave_delibera,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 Dati = dict[str, Any]
 
 ELENCHI = ("delibere", "catalogo", "dati_annuali", "avvisi", "riqualificazione", "progettualita")
@@ -52,13 +56,16 @@ class MisureNonValide(ValueError):
     """The ``"misure"`` section cannot be loaded; the Italian message lists every problem."""
 
 
-def carica_misure(*, piano: PianoAnnuale, dati: Dati | None) -> None:
+def carica_misure(
+    *, piano: PianoAnnuale, dati: Dati | None, utente: User | None = None, origine: str = "file del piano"
+) -> None:
     """Load Parte seconda and terza of ``piano`` from ``dati`` (the file's ``piano.misure``).
 
     The section is the truth for the plan's rows: measures' figures, avvisi, solidarity split,
     renovation funds and projects it no longer lists are deleted; a missing section means none.
     The catalogue (measures and DGR) is shared by every plan: created or updated, never deleted.
-    Raises ``MisureNonValide`` (a ``ValueError``) before writing anything of its own.
+    Raises ``MisureNonValide`` (a ``ValueError``) before writing anything of its own. What the
+    file changes is recorded in the history, in bulk, as done by ``utente`` from ``origine``.
     """
     dati = {} if dati is None else dati
     controlli = _Controlli(piano)
@@ -66,8 +73,26 @@ def carica_misure(*, piano: PianoAnnuale, dati: Dati | None) -> None:
     if controlli.errori:
         elenco = "\n".join(f"- {e}" for e in controlli.errori)
         raise MisureNonValide(f"La parte «misure» del file del piano non è valida:\n{elenco}")
-    with transaction.atomic():
+    with transaction.atomic(), Scrittura(utente=utente, origine=origine, piano=piano.pk) as scrittura:
+        for righe in righe_del_piano(piano):
+            scrittura.osserva(righe)
         _Caricamento(piano, dati, controlli).esegui()
+
+
+def righe_del_piano(piano: PianoAnnuale) -> list[models.QuerySet]:
+    """Every row the ``"misure"`` section may write: the plan's own and the shared catalogue."""
+    return [
+        Delibera.objects.all(),
+        Misura.objects.all(),
+        MisuraPiano.objects.filter(piano=piano),
+        QuotaErogata.objects.filter(misura_piano__piano=piano),
+        UtilizzoResiduo.objects.filter(misura_piano__piano=piano),
+        Avviso.objects.filter(piano=piano),
+        RipartoSolidarieta.objects.filter(piano=piano),
+        QuotaSolidarieta.objects.filter(piano=piano),
+        InterventoRiqualificazione.objects.filter(piano=piano),
+        Progettualita.objects.filter(piano=piano),
+    ]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_POST
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.models import PianoAnnuale, StatoPiano
+from piano_annuale.storico import Scrittura
 
 from .forms import (
     AvvisoForm,
@@ -32,7 +34,15 @@ from .forms import (
     RipartoSolidarietaForm,
     UtilizziResiduoFormSet,
 )
-from .models import Avviso, MisuraPiano, RipartoSolidarieta
+from .models import (
+    Avviso,
+    Delibera,
+    MisuraPiano,
+    QuotaErogata,
+    QuotaSolidarieta,
+    RipartoSolidarieta,
+    UtilizzoResiduo,
+)
 
 # The draft goes to ALER with its Parte seconda: from then on it changes only through a new draft.
 STATI_MODIFICABILI = (StatoPiano.RICOGNIZIONE, StatoPiano.BOZZA)
@@ -61,15 +71,29 @@ def _contesto(piano: PianoAnnuale, **altro: Any) -> dict[str, Any]:
     return {"piano": piano, "modificabile": modificabile(piano), **altro}
 
 
-def _salva(request: HttpRequest, scrivi: Any) -> bool:
-    """Run ``scrivi`` in one transaction; a row the database refuses becomes an Italian message."""
+def _scrittura(request: HttpRequest, piano: PianoAnnuale) -> Scrittura:
+    """The history of a change made on these pages: by the user, in this plan (origin: a form)."""
+    return Scrittura(utente=request.user, origine="", piano=piano.pk)
+
+
+def _salva(request: HttpRequest, piano: PianoAnnuale, scrivi: Any, *osservate: QuerySet) -> bool:
+    """Run ``scrivi`` in one transaction, with what it changes in ``osservate`` (every row it may
+    touch) recorded in the history; a row the database refuses becomes an Italian message."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _scrittura(request, piano) as scrittura:
+            for righe in osservate:
+                scrittura.osserva(righe)
             scrivi()
     except IntegrityError as errore:
         messages.error(request, f"I dati non sono stati salvati: {messaggio_vincolo(errore)}")
         return False
     return True
+
+
+def _elimina(request: HttpRequest, piano: PianoAnnuale, istanza: MisuraPiano | Avviso) -> None:
+    """Delete a row of the plan, and what goes with it, recording all of it in the history."""
+    with transaction.atomic(), _scrittura(request, piano) as scrittura:
+        scrittura.elimina([istanza])
 
 
 @login_required
@@ -111,7 +135,13 @@ def misura(request: HttpRequest, piano_pk: int, pk: int | None = None) -> HttpRe
             quote.save()
             utilizzi.save()
 
-        if _salva(request, scrivi):
+        osservate = (
+            MisuraPiano.objects.filter(piano=piano),
+            QuotaErogata.objects.filter(misura_piano__piano=piano),
+            UtilizzoResiduo.objects.filter(misura_piano__piano=piano),
+            Delibera.objects.all(),  # a DGR typed for the first time is added to the list
+        )
+        if _salva(request, piano, scrivi, *osservate):
             messages.success(request, f"«{form.instance.misura}» salvata.")
             return redirect("misure:panoramica", piano_pk=piano.pk)
     return render(
@@ -127,7 +157,7 @@ def elimina_misura(request: HttpRequest, piano_pk: int, pk: int) -> HttpResponse
     piano = _piano(request, piano_pk)
     _verifica_modificabile(piano)
     istanza = get_object_or_404(MisuraPiano.objects.select_related("misura"), piano=piano, pk=pk)
-    istanza.delete()
+    _elimina(request, piano, istanza)
     messages.success(request, f"«{istanza.misura}» tolta dal piano.")
     return redirect("misure:panoramica", piano_pk=piano.pk)
 
@@ -150,7 +180,12 @@ def solidarieta(request: HttpRequest, piano_pk: int) -> HttpResponse:
             form.save()
             righe.save()
 
-        if _salva(request, scrivi):
+        osservate = (
+            RipartoSolidarieta.objects.filter(piano=piano),
+            QuotaSolidarieta.objects.filter(piano=piano),
+            Delibera.objects.all(),
+        )
+        if _salva(request, piano, scrivi, *osservate):
             messages.success(request, "Contributo regionale di solidarietà salvato.")
             return redirect("misure:panoramica", piano_pk=piano.pk)
     return render(request, "misure/solidarieta_form.html", _contesto(piano, form=form, righe=righe))
@@ -164,7 +199,8 @@ def avviso(request: HttpRequest, piano_pk: int, pk: int | None = None) -> HttpRe
     if dati is not None:
         _verifica_modificabile(piano)
     form = AvvisoForm(dati, instance=istanza, piano=piano)
-    if dati is not None and form.is_valid() and _salva(request, form.save):
+    osservate = (Avviso.objects.filter(piano=piano), Delibera.objects.all())
+    if dati is not None and form.is_valid() and _salva(request, piano, form.save, *osservate):
         messages.success(request, f"Avviso «{form.instance.titolo}» salvato.")
         return redirect("misure:panoramica", piano_pk=piano.pk)
     return render(request, "misure/avviso_form.html", _contesto(piano, form=form, istanza=istanza))
@@ -176,7 +212,7 @@ def elimina_avviso(request: HttpRequest, piano_pk: int, pk: int) -> HttpResponse
     piano = _piano(request, piano_pk)
     _verifica_modificabile(piano)
     istanza = get_object_or_404(Avviso, piano=piano, pk=pk)
-    istanza.delete()
+    _elimina(request, piano, istanza)
     messages.success(request, f"Avviso «{istanza.titolo}» eliminato.")
     return redirect("misure:panoramica", piano_pk=piano.pk)
 
@@ -204,7 +240,8 @@ def elenco(request: HttpRequest, piano_pk: int, nome: str) -> HttpResponse:
     if dati is not None:
         _verifica_modificabile(piano)
     formset = fabbrica(dati, piano=piano, prefix=nome)
-    if dati is not None and formset.is_valid() and _salva(request, formset.save):
+    osservate = formset.model.objects.filter(piano=piano)
+    if dati is not None and formset.is_valid() and _salva(request, piano, formset.save, osservate):
         messages.success(request, f"{titolo}: modifiche salvate.")
         return redirect("misure:panoramica", piano_pk=piano.pk)
     return render(

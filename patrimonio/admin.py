@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 
 from patrimonio.models import EnteProprietario, UnitaAbitativa
+from piano_annuale.admin_storico import ConStorico
 from piano_annuale.models import ConsistenzaDichiarata, StatoUnita, TurnoverPrevisto
 
 
 @admin.register(EnteProprietario)
-class EnteProprietarioAdmin(admin.ModelAdmin):
+class EnteProprietarioAdmin(ConStorico):
     list_display = ["denominazione", "tipo", "comune", "uog", "gestore", "ambito", "email"]
     list_filter = ["tipo", "ambito", ("gestore", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["denominazione", "comune__nome", "comune__codice_istat", "uog", "email"]
@@ -30,7 +31,7 @@ class StatoUnitaInline(admin.TabularInline):
 
 
 @admin.register(UnitaAbitativa)
-class UnitaAbitativaAdmin(admin.ModelAdmin):
+class UnitaAbitativaAdmin(ConStorico):
     list_display = ["id_regionale_o_assente", "codice_ente", "tipo", "ente", "comune", "indirizzo"]
     list_display_links = ["id_regionale_o_assente", "codice_ente"]
     list_filter = [
@@ -61,7 +62,7 @@ class UnitaAbitativaAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatoUnita)
-class StatoUnitaAdmin(admin.ModelAdmin):
+class StatoUnitaAdmin(ConStorico):
     list_display = ["unita", "ente", "stato", "programma", "stato_origine", "piano"]
     list_filter = ["stato", "piano__anno", "piano__ambito", "unita__ente__tipo"]
     search_fields = [
@@ -81,7 +82,7 @@ class StatoUnitaAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsistenzaDichiarata)
-class ConsistenzaDichiarataAdmin(admin.ModelAdmin):
+class ConsistenzaDichiarataAdmin(ConStorico):
     list_display = ["ente", "sap", "sas", "totale", "fonte", "piano"]
     list_filter = ["piano__anno", "piano__ambito", "ente__tipo", "fonte"]
     search_fields = ["ente__denominazione", "fonte"]
@@ -94,7 +95,7 @@ class ConsistenzaDichiarataAdmin(admin.ModelAdmin):
 
 
 @admin.register(TurnoverPrevisto)
-class TurnoverPrevistoAdmin(admin.ModelAdmin):
+class TurnoverPrevistoAdmin(ConStorico):
     list_display = ["ente", "comune", "numero", "piano"]
     list_filter = ["piano__anno", "piano__ambito", "ente__tipo"]
     search_fields = ["ente__denominazione", "comune__nome"]
@@ -107,7 +108,7 @@ from piano_annuale.models import Caricamento  # noqa: E402
 
 
 @admin.register(Caricamento)
-class CaricamentoAdmin(admin.ModelAdmin):
+class CaricamentoAdmin(ConStorico):
     list_display = [
         "nome_file",
         "ente",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from .admin_storico import ConStorico
 from .models import (
     Approvazione,
     AssegnazioniAnnoPrecedente,
@@ -28,7 +29,7 @@ FILTRI_DEL_PIANO = ["piano__anno", "piano__ambito"]
 
 
 @admin.register(PianoAnnuale)
-class PianoAnnualeAdmin(admin.ModelAdmin):
+class PianoAnnualeAdmin(ConStorico):
     list_display = [
         "__str__",
         "ambito",
@@ -51,7 +52,7 @@ class PianoAnnualeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RispostaRicognizione)
-class RispostaRicognizioneAdmin(admin.ModelAdmin):
+class RispostaRicognizioneAdmin(ConStorico):
     list_display = ["ente", "stato", "inviata_il", "aggiornata_il", "aggiornata_da", "piano"]
     list_filter = ["stato", *FILTRI_DEL_PIANO, "ente__tipo"]
     search_fields = ["ente__denominazione", "ente__comune__nome"]
@@ -60,7 +61,7 @@ class RispostaRicognizioneAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScelteEnte)
-class ScelteEnteAdmin(admin.ModelAdmin):
+class ScelteEnteAdmin(ConStorico):
     list_display = [
         "ente",
         "soglia_indigenti_eccedente",
@@ -79,7 +80,7 @@ class ScelteEnteAdmin(admin.ModelAdmin):
 
 
 @admin.register(DestinazioneSAT)
-class DestinazioneSATAdmin(admin.ModelAdmin):
+class DestinazioneSATAdmin(ConStorico):
     list_display = ["ente", "comune", "numero", "piano"]
     list_filter = [*FILTRI_DEL_PIANO, "ente__tipo"]
     search_fields = ["ente__denominazione", "comune__nome"]
@@ -88,7 +89,7 @@ class DestinazioneSATAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssegnazioniAnnoPrecedente)
-class AssegnazioniAnnoPrecedenteAdmin(admin.ModelAdmin):
+class AssegnazioniAnnoPrecedenteAdmin(ConStorico):
     list_display = ["ente", "totale", "mobilita", "in_deroga", "piano"]
     list_filter = [*FILTRI_DEL_PIANO, "ente__tipo"]
     search_fields = ["ente__denominazione"]
@@ -97,7 +98,7 @@ class AssegnazioniAnnoPrecedenteAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiepilogoDichiarato)
-class RiepilogoDichiaratoAdmin(admin.ModelAdmin):
+class RiepilogoDichiaratoAdmin(ConStorico):
     list_display = [
         "ente",
         "disponibili",
@@ -115,7 +116,7 @@ class RiepilogoDichiaratoAdmin(admin.ModelAdmin):
 
 
 @admin.register(TestoPiano)
-class TestoPianoAdmin(admin.ModelAdmin):
+class TestoPianoAdmin(ConStorico):
     list_display = ["sezione", "piano", "aggiornato_il", "aggiornato_da"]
     list_filter = ["sezione", *FILTRI_DEL_PIANO]
     search_fields = ["testo", "piano__ambito__nome"]
@@ -125,7 +126,7 @@ class TestoPianoAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentoPiano)
-class DocumentoPianoAdmin(admin.ModelAdmin):
+class DocumentoPianoAdmin(ConStorico):
     list_display = ["piano", "stato", "progresso", "definitivo", "creato_il", "completato_il", "richiesto_da"]
     list_filter = ["stato", "definitivo", *FILTRI_DEL_PIANO]
     search_fields = ["=chiave", "=sha256", "piano__ambito__nome"]
@@ -141,7 +142,7 @@ class DocumentoPianoAdmin(admin.ModelAdmin):
 # --------------------------------------------------------------------------------------------
 
 
-class SolaLetturaAdmin(admin.ModelAdmin):
+class SolaLetturaAdmin(ConStorico):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

@@ -19,8 +19,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models, router
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from patrimonio.models import UnitaAbitativa
@@ -28,7 +30,7 @@ from patrimonio.models import UnitaAbitativa
 from .models import AzioneModifica, Modifica, PianoAnnuale
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 Valori = dict[str, Any]
 
@@ -118,9 +120,7 @@ class VoceModifica:
             **dedotti,
         )
 
-    def riga(
-        self, *, utente: AbstractBaseUser | None, origine: str, motivo: str, quando: datetime.datetime
-    ) -> Modifica:
+    def riga(self, *, utente: User | None, origine: str, motivo: str, quando: datetime.datetime) -> Modifica:
         return Modifica(
             modello=etichetta_modello(self.modello),
             oggetto_id=self.oggetto_id,
@@ -149,7 +149,7 @@ def riferimenti_di(oggetto: models.Model) -> dict[str, int | None]:
 
 def registra_modifiche(
     *,
-    utente: AbstractBaseUser | None,
+    utente: User | None,
     origine: str,
     modifiche: Iterable[VoceModifica],
     motivo: str = "",
@@ -168,7 +168,7 @@ def registra_modifiche(
 
 def traccia(
     *,
-    utente: AbstractBaseUser | None,
+    utente: User | None,
     oggetto: models.Model,
     prima: Valori | None,
     eliminato: bool = False,
@@ -194,6 +194,212 @@ def traccia(
     riga = voce.riga(utente=utente, origine=origine, motivo=motivo, quando=timezone.now())
     riga.save(force_insert=True)
     return riga
+
+
+# --------------------------------------------------------------------------------------------
+# Recording a write by reading its rows before and after
+# --------------------------------------------------------------------------------------------
+
+# The domain tables: every change of their rows belongs in the history.
+APP_TRACCIATE = ("ambito", "patrimonio", "piano_annuale", "misure")
+
+Chiave = tuple[str, Any]  # («misure.avviso», pk)
+Letti = dict[Chiave, tuple[models.Model, Valori]]
+
+
+def tracciato(modello: type[models.Model]) -> bool:
+    """Whether changes of ``modello`` are recorded: the tables of the four apps, except the history
+    itself and the hidden tables of many-to-many relations (the owner's row lists those ids)."""
+    opts = modello._meta
+    return opts.app_label in APP_TRACCIATE and not opts.auto_created and modello is not Modifica
+
+
+def istantanea_intera(oggetto: models.Model) -> Valori:
+    """Every column of a saved row, bookkeeping ones included, and the sorted ids of its
+    many-to-many relations (from the prefetch cache when there is one): what a deletion keeps."""
+    valori: Valori = {
+        campo.attname: _valore_json(getattr(oggetto, campo.attname))
+        for campo in oggetto._meta.concrete_fields
+        if not campo.primary_key
+    }
+    for campo in oggetto._meta.many_to_many:
+        valori[campo.name] = sorted(o.pk for o in getattr(oggetto, campo.name).all())
+    return valori
+
+
+def _senza_contabilita(valori: Valori) -> Valori:
+    """The values without the bookkeeping columns, which change on every save."""
+    return {
+        k: v
+        for k, v in valori.items()
+        if k not in CAMPI_IGNORATI and k.removesuffix("_id") not in CAMPI_IGNORATI
+    }
+
+
+def _descrizione(oggetto: models.Model) -> str:
+    """The row's name; for a row whose related rows are gone too, its table and id."""
+    try:
+        return str(oggetto)[:300]
+    except ObjectDoesNotExist:
+        return f"{oggetto._meta.verbose_name} n. {oggetto.pk}"[:300]
+
+
+class Scrittura:
+    """One write of domain rows, recorded as the difference between its rows before and after.
+
+    Before writing, name the rows the write may touch: ``osserva`` a QuerySet (read now and again at
+    the end: rows that appear in it were created, rows that vanish were deleted) or
+    ``osserva_oggetti`` (rows, saved or not yet, read by primary key). ``elimina`` deletes rows with
+    whatever their deletion cascades to or empties (``SET_NULL``), all observed first. ``registra``
+    (or leaving the ``with`` block without an error) reads the rows again and records every
+    difference with one ``bulk_create``: a creation with its values, a change with before and after,
+    a deletion with the whole row. Cost: one query per observed set (and per many-to-many field)
+    before and after, and one insert. Use it inside the write's transaction.
+    """
+
+    def __init__(
+        self,
+        *,
+        utente: User | AnonymousUser | None,
+        origine: str,
+        motivo: str = "",
+        **riferimenti: int | None,
+    ) -> None:
+        self.utente = None if utente is None or isinstance(utente, AnonymousUser) else utente
+        self.origine = origine
+        self.motivo = motivo
+        self.riferimenti = riferimenti  # e.g. piano=…, for rows whose own columns do not say it
+        self._prima: Letti = {}
+        self._descrizioni: dict[Chiave, str] = {}
+        self._insiemi: list[models.QuerySet] = []
+        self._oggetti: list[tuple[models.Model, Any]] = []  # (row, its primary key when observed)
+        self._chiavi: list[tuple[type[models.Model], Any]] = []
+
+    def __enter__(self) -> Scrittura:
+        return self
+
+    def __exit__(self, tipo: type[BaseException] | None, *_: Any) -> None:
+        if tipo is None:
+            self.registra()
+
+    def osserva(self, righe: models.QuerySet) -> None:
+        if tracciato(righe.model):
+            self._insiemi.append(righe.all())
+            self._ricorda(self._leggi(righe.all()))
+
+    def osserva_oggetti(self, oggetti: Iterable[models.Model]) -> None:
+        nuovi = [(o, o.pk) for o in oggetti if tracciato(type(o))]
+        self._oggetti.extend(nuovi)
+        self._ricorda(self._per_chiave((type(o), pk) for o, pk in nuovi))
+
+    def osserva_eliminazione(self, oggetti: models.QuerySet | Iterable[models.Model]) -> Collector:
+        """Observe the rows that deleting ``oggetti`` removes or changes; return Django's collector,
+        ready to ``delete()`` them (``ProtectedError`` if a protected row refers to them)."""
+        if isinstance(oggetti, models.QuerySet):
+            modello: type[models.Model] | None = oggetti.model
+            pks = list(oggetti.values_list("pk", flat=True))
+            oggetti = oggetti.model._base_manager.filter(pk__in=pks).order_by()
+        else:
+            oggetti = [o for o in oggetti if o.pk is not None]
+            modello = type(oggetti[0]) if oggetti else None
+        collector = Collector(using=router.db_for_write(modello or Modifica), origin=oggetti)
+        if modello is None:
+            return collector
+        collector.collect(oggetti)
+        chiavi = [(m, o.pk) for m, istanze in collector.data.items() for o in istanze]
+        for insieme in collector.fast_deletes:
+            chiavi += [(insieme.model, pk) for pk in insieme.values_list("pk", flat=True)]
+        for (campo, _valore), elenchi in collector.field_updates.items():
+            for righe in elenchi:
+                ids = (
+                    righe.values_list("pk", flat=True)
+                    if isinstance(righe, models.QuerySet)
+                    else [r.pk for r in righe]
+                )
+                chiavi += [(campo.model, pk) for pk in ids]
+        chiavi = [(m, pk) for m, pk in chiavi if tracciato(m)]
+        self._chiavi.extend(chiavi)
+        letti = self._per_chiave(chiavi)
+        self._ricorda(letti)
+        # Named now: once deleted, a row's name may need rows deleted with it.
+        self._descrizioni.update({chiave: _descrizione(o) for chiave, (o, _) in letti.items()})
+        return collector
+
+    def elimina(self, oggetti: models.QuerySet | Iterable[models.Model]) -> int:
+        """Delete ``oggetti`` as ``QuerySet.delete()`` would; return how many rows went."""
+        collector = self.osserva_eliminazione(oggetti)
+        if not collector.data and not collector.fast_deletes:
+            return 0
+        eliminate, _ = collector.delete()
+        return eliminate
+
+    def registra(self) -> int:
+        """Record every difference since the rows were observed; return how many history rows."""
+        dopo: Letti = {}
+        for righe in self._insiemi:
+            dopo.update(self._leggi(righe.all()))
+        dopo.update(self._per_chiave([*self._chiavi, *((type(o), pk or o.pk) for o, pk in self._oggetti)]))
+        # A row that left every observed set but still exists was changed, not deleted.
+        dopo.update(self._per_chiave((type(o), k[1]) for k, (o, _) in self._prima.items() if k not in dopo))
+        voci = []
+        for chiave in dict.fromkeys([*self._prima, *dopo]):
+            if chiave not in dopo:
+                oggetto, prima = self._prima[chiave]
+                voci.append(self._voce(chiave, oggetto, AzioneModifica.ELIMINAZIONE, prima, None))
+                continue
+            oggetto, valori = dopo[chiave]
+            if chiave not in self._prima:
+                voci.append(
+                    self._voce(chiave, oggetto, AzioneModifica.CREAZIONE, None, _senza_contabilita(valori))
+                )
+                continue
+            prima, valori = _senza_contabilita(self._prima[chiave][1]), _senza_contabilita(valori)
+            if prima != valori:
+                voci.append(self._voce(chiave, oggetto, AzioneModifica.MODIFICA, prima, valori))
+        self._prima, self._descrizioni, self._insiemi, self._oggetti, self._chiavi = {}, {}, [], [], []
+        return registra_modifiche(
+            utente=self.utente, origine=self.origine, modifiche=voci, motivo=self.motivo
+        )
+
+    def _voce(
+        self, chiave: Chiave, oggetto: models.Model, azione: str, prima: Valori | None, dopo: Valori | None
+    ) -> VoceModifica:
+        riferimenti = riferimenti_di(oggetto)
+        for nome, valore in self.riferimenti.items():
+            if riferimenti.get(nome) is None:
+                riferimenti[nome] = valore
+        descrizione = self._descrizioni.get(chiave) or _descrizione(oggetto)
+        return VoceModifica(
+            modello=type(oggetto),
+            oggetto_id=oggetto.pk,
+            azione=azione,
+            prima=prima,
+            dopo=dopo,
+            descrizione=descrizione,
+            **riferimenti,
+        )
+
+    def _ricorda(self, letti: Letti) -> None:
+        for chiave, valori in letti.items():
+            self._prima.setdefault(chiave, valori)
+
+    @staticmethod
+    def _leggi(righe: models.QuerySet) -> Letti:
+        molti = [campo.name for campo in righe.model._meta.many_to_many]
+        if molti:
+            righe = righe.prefetch_related(*molti)
+        return {(righe.model._meta.label_lower, o.pk): (o, istantanea_intera(o)) for o in righe}
+
+    def _per_chiave(self, chiavi: Iterable[tuple[type[models.Model], Any]]) -> Letti:
+        """The rows with these primary keys, read with one query per table."""
+        per_modello: dict[type[models.Model], set[Any]] = defaultdict(set)
+        for modello, pk in chiavi:
+            if pk is not None:
+                per_modello[modello._meta.concrete_model].add(pk)
+        letti: Letti = {}
+        for modello, pks in per_modello.items():
+            letti.update(self._leggi(modello._base_manager.filter(pk__in=pks)))
+        return letti
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,9 +442,10 @@ def _campo(modello: type[models.Model] | None, nome: str) -> models.Field | None
         if nome in (campo.attname, campo.name):
             return campo
     try:
-        return modello._meta.get_field(nome)
+        trovato = modello._meta.get_field(nome)
     except FieldDoesNotExist:
         return None
+    return trovato if isinstance(trovato, models.Field) else None  # a reverse relation stores nothing
 
 
 class _Nomi:
@@ -251,8 +458,11 @@ class _Nomi:
             for valori in (m.prima or {}, m.dopo or {}):
                 for nome, valore in valori.items():
                     campo = _campo(modello, nome)
-                    if campo is not None and campo.is_relation and valore is not None:
-                        richiesti[campo.related_model].add(valore)
+                    if campo is not None and campo.related_model is not None and valore is not None:
+                        # A many-to-many relation holds a list of ids.
+                        richiesti[campo.related_model].update(
+                            valore if isinstance(valore, list) else [valore]
+                        )
         self.nomi: dict[type[models.Model], dict[Any, str]] = {
             modello: {o.pk: str(o) for o in modello._default_manager.filter(pk__in=ids)}
             for modello, ids in richiesti.items()
@@ -264,8 +474,11 @@ class _Nomi:
         if isinstance(valore, bool):
             return "sì" if valore else "no"
         if campo is not None:
-            if campo.is_relation:
-                return self.nomi.get(campo.related_model, {}).get(valore, f"n. {valore}")
+            if campo.related_model is not None:
+                nomi = self.nomi.get(campo.related_model, {})
+                if isinstance(valore, list):
+                    return ", ".join(nomi.get(v, f"n. {v}") for v in valore) or "—"
+                return nomi.get(valore, f"n. {valore}")
             if campo.choices:
                 return str(dict(campo.flatchoices).get(valore, valore))
             if isinstance(campo, models.DateTimeField) and isinstance(valore, str):
