@@ -58,9 +58,11 @@ from piano_annuale.models import (
     ScelteEnte,
     SezioneTesto,
     StatoUnita,
-    TestoPiano as Narrativa,  # a name pytest does not take for a test class
     TurnoverPrevisto,
     VersionePiano,
+)
+from piano_annuale.models import (
+    TestoPiano as Narrativa,  # a name pytest does not take for a test class
 )
 from piano_annuale.rendering.testi import salva_testi
 from tests import factories as f
