@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
@@ -110,6 +111,24 @@ def rifiutata(*attesi: str) -> Iterator[None]:
     )
 
 
+def vincolo_nel_database(model: type[models.Model], nome: str, **valori: object) -> None:
+    """The CHECK constraint ``nome`` is in ``model``'s table, and the database finds ``valori`` break it.
+
+    For rules that a ``PositiveIntegerField``'s own (unnamed) column check enforces too: that check
+    fires first on SQLite and PostgreSQL, so the IntegrityError cannot name ``nome``, and a test that
+    only saw the refusal would stay green with ``nome`` removed from the model or the migrations.
+    """
+    with connection.cursor() as cursore:
+        nel_database = connection.introspection.get_constraints(cursore, model._meta.db_table)
+    assert nel_database.get(nome, {}).get("check"), (
+        f"La tabella {model._meta.db_table} non ha il vincolo {nome}"
+    )
+    _, vincolo = vincoli_dichiarati()[nome]
+    # CheckConstraint.validate() has the database evaluate the declared condition on these values.
+    with pytest.raises(ValidationError, match=nome):
+        vincolo.validate(model, model(**valori))
+
+
 def test_every_constraint_declared_in_the_models_has_a_test():
     sorgente = inspect.getsource(sys.modules[__name__])
     senza_test = [nome for nome in vincoli_dichiarati() if sorgente.count(f'"{nome}"') < 1]
@@ -188,11 +207,13 @@ def test_database_accepts_populations_of_a_comune_at_two_dates():
 
 
 def test_database_refuses_negative_abitanti():
+    vincolo_nel_database(Popolazione, "popolazione_abitanti_non_negativi", abitanti=-1)
     with rifiutata("popolazione_abitanti_non_negativi", "Popolazione.abitanti"):
         PopolazioneFactory(abitanti=-1)
 
 
 def test_database_refuses_negative_famiglie():
+    vincolo_nel_database(Popolazione, "popolazione_famiglie_non_negative", abitanti=10, famiglie=-1)
     with rifiutata("popolazione_famiglie_non_negative", "Popolazione.famiglie"):
         PopolazioneFactory(famiglie=-1)
 
@@ -334,6 +355,7 @@ def test_database_accepts_consistenza_not_communicated():
 
 @pytest.mark.parametrize(("sap", "sas"), [(-1, 0), (0, -1)])
 def test_database_refuses_negative_consistenza(sap, sas):
+    vincolo_nel_database(ConsistenzaDichiarata, "consistenza_non_negativa", sap=sap, sas=sas)
     with rifiutata("consistenza_non_negativa", "ConsistenzaDichiarata.sap", "ConsistenzaDichiarata.sas"):
         ConsistenzaDichiarataFactory(sap=sap, sas=sas)
 
@@ -344,6 +366,7 @@ def test_database_refuses_turnover_of_zero_units():
 
 
 def test_database_refuses_negative_turnover():
+    vincolo_nel_database(TurnoverPrevisto, "turnover_positivo", numero=-1)
     with rifiutata("turnover_positivo", "TurnoverPrevisto.numero"):
         TurnoverPrevistoFactory(numero=-1)
 

@@ -43,8 +43,12 @@ def crea_operatore(
     ente: EnteProprietario | None = None,
     *,
     email: str = "",
+    nome: str = "",
+    cognome: str = "",
 ) -> AbstractBaseUser:
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD, email=email)
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=email, first_name=nome, last_name=cognome
+    )
     Operatore.objects.create(user=user, ambito=ambito, ruolo=ruolo, ente=ente)
     return user
 

@@ -9,25 +9,42 @@ import sys
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.core.management.color import no_style
+from django.db import connection
 
 from ambito.management.commands.demo import PASSWORD_DEMO
 from ambito.models import Comune
-from patrimonio.models import Operatore, Ruolo, TipoEnte
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
 from piano_annuale.models import PianoAnnuale
 
 pytestmark = pytest.mark.django_db
 
 UTENTI_ATTESI = {"ufficio.piano", "comune.cremona", "comune.soresina", "aler.cremona", "assemblea", "admin"}
+APP_DEL_DOMINIO = ["ambito", "patrimonio", "piano_annuale", "misure"]
 
 
 def esegui_demo(*argomenti: str) -> str:
     uscita = StringIO()
     call_command("demo", "--senza-pdf", *argomenti, verbosity=0, stdout=uscita)
     return uscita.getvalue()
+
+
+@pytest.fixture
+def database_vuoto() -> None:
+    """No domain data, as on a fresh database: the session loaded the Cremonese plan for every test.
+
+    The tables are emptied inside the test's transaction, so the session's data is back afterwards.
+    """
+    tabelle = [
+        model._meta.db_table for label in APP_DEL_DOMINIO for model in apps.get_app_config(label).get_models()
+    ]
+    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tabelle, allow_cascade=True))
+    assert not Comune.objects.exists()
 
 
 @pytest.fixture
@@ -103,28 +120,29 @@ def test_demo_password_can_be_chosen(debug_attivo):
     assert not ufficio.check_password(PASSWORD_DEMO)
 
 
-def test_demo_loads_the_48_comuni_of_the_cremonese_ambito(debug_attivo):
+def test_demo_loads_the_cremonese_plan_and_its_48_comuni_into_an_empty_database(debug_attivo, database_vuoto):
     esegui_demo()
 
     piano = PianoAnnuale.objects.get(ambito__nome__icontains="Cremonese", anno=2025)
     assert Comune.objects.filter(ambito=piano.ambito).count() == 48
+    assert EnteProprietario.objects.filter(ambito=piano.ambito).count() == 49  # 48 comuni and ALER
+    assert PianoAnnuale.objects.count() == 1
 
 
-def test_demo_run_twice_leaves_the_same_users_and_data(debug_attivo):
+def test_demo_run_twice_leaves_the_same_users_and_data(debug_attivo, database_vuoto):
     esegui_demo()
     prima = conteggi()
     esegui_demo()
 
     assert conteggi() == prima
+    assert prima["ambito.Comune"] == 48
     assert get_user_model().objects.filter(username__in=UTENTI_ATTESI).count() == len(UTENTI_ATTESI)
 
 
 def conteggi() -> dict[str, int]:
-    from django.apps import apps
-
     return {
         model._meta.label: model._default_manager.count()
-        for label in ["ambito", "patrimonio", "piano_annuale", "misure", "auth"]
+        for label in [*APP_DEL_DOMINIO, "auth"]
         for model in apps.get_app_config(label).get_models()
     }
 

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
 from piano_annuale.models import PianoAnnuale, RispostaRicognizione, StatoPiano, StatoRisposta
@@ -29,11 +30,23 @@ def cruscotto(piano: PianoAnnuale) -> str:
     return reverse("piano_annuale:cruscotto", args=[piano.pk])
 
 
+def riga_di(testo: str, denominazione: str) -> str:
+    """The dashboard's table row of one ente, as HTML."""
+    righe = [riga for riga in testo.split("<tr") if f">{denominazione}</a>" in riga]
+    assert len(righe) == 1, f"{len(righe)} righe per {denominazione}"
+    return righe[0].split("</tr>")[0]
+
+
 def test_dashboard_has_a_row_per_ente_with_state_last_change_units_and_anomalies(
     client, ufficio, piano_cremonese
 ):
     cremona = EnteProprietario.objects.get(comune__nome="Cremona")
-    RispostaRicognizione.objects.filter(piano=piano_cremonese, ente=cremona).update(aggiornata_da=ufficio)
+    autore = crea_operatore(
+        "cremona", piano_cremonese.ambito, Ruolo.COMUNE, cremona, nome="Ottavia", cognome="Zanardelli"
+    )
+    RispostaRicognizione.objects.filter(piano=piano_cremonese, ente=cremona).update(
+        aggiornata_da=autore, aggiornata_il=timezone.make_aware(datetime.datetime(2025, 1, 28, 9, 30))
+    )
     client.force_login(ufficio)
     risposta = client.get(cruscotto(piano_cremonese))
     assert risposta.status_code == 200
@@ -50,7 +63,10 @@ def test_dashboard_has_a_row_per_ente_with_state_last_change_units_and_anomalies
     assert "29 su 48" in testo  # comuni that answered, as the plan counts them
     assert "60,4%" in testo
     assert reverse("patrimonio:area_ente", args=[piano_cremonese.pk, cremona.pk]) in testo
-    assert "ufficio" in testo  # who changed Cremona's answer last
+    # Who changed Cremona's answer last, and when, in Cremona's row (and nowhere else).
+    assert "28/01/2025 09:30" in riga_di(testo, "Comune di Cremona")
+    assert "Ottavia Zanardelli" in riga_di(testo, "Comune di Cremona")
+    assert testo.count("Ottavia Zanardelli") == 1
 
 
 def test_dashboard_shows_in_progress_and_reopened_answers(client, ufficio, piano_cremonese):
