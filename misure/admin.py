@@ -80,7 +80,9 @@ class UtilizzoResiduoInline(admin.TabularInline):
 
 
 @admin.register(MisuraPiano)
-class MisuraPianoAdmin(ConStorico, ImportExportModelAdmin):
+# The import-export stubs type ``model`` and ``change_list_template`` unlike django-stubs: mypy
+# sees the clash only when a second ModelAdmin (the history mixin) is a base as well.
+class MisuraPianoAdmin(ImportExportModelAdmin, ConStorico):  # type: ignore[misc]
     resource_classes = [MisuraPianoRisorsa]
     list_display = [
         "misura",
@@ -170,7 +172,7 @@ class RipartoSolidarietaAdmin(ConStorico):
 
 
 @admin.register(QuotaSolidarieta)
-class QuotaSolidarietaAdmin(ConStorico, ImportExportModelAdmin):
+class QuotaSolidarietaAdmin(ImportExportModelAdmin, ConStorico):  # type: ignore[misc]  # as MisuraPianoAdmin
     resource_classes = [QuotaSolidarietaRisorsa]
     list_display = [
         "ente",

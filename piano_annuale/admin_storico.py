@@ -74,12 +74,13 @@ class RisorsaConStorico(resources.ModelResource):
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         super().before_import(dataset, **kwargs)
-        nome = self._meta.model._meta.verbose_name_plural
+        modello = self._meta.model
+        nome = modello if isinstance(modello, str) else modello._meta.verbose_name_plural
         self._scrittura = Scrittura(utente=kwargs.get("user"), origine=f"{ORIGINE}: importazione di {nome}")
         self._scrittura.osserva(self.get_queryset())
 
     def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
         super().after_import(dataset, result, **kwargs)
         # A trial run, or one with errors, is rolled back: nothing to record.
-        if not self._is_dry_run(kwargs) and not result.has_errors() and not result.has_validation_errors():
+        if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
             self._scrittura.registra()

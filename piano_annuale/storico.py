@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
@@ -295,26 +295,30 @@ class Scrittura:
     def osserva_eliminazione(self, oggetti: models.QuerySet | Iterable[models.Model]) -> Collector:
         """Observe the rows that deleting ``oggetti`` removes or changes; return Django's collector,
         ready to ``delete()`` them (``ProtectedError`` if a protected row refers to them)."""
+        righe: list[models.Model] | models.QuerySet[models.Model]
         if isinstance(oggetti, models.QuerySet):
             modello: type[models.Model] | None = oggetti.model
             pks = list(oggetti.values_list("pk", flat=True))
-            oggetti = oggetti.model._base_manager.filter(pk__in=pks).order_by()
+            righe = oggetti.model._base_manager.filter(pk__in=pks).order_by()
         else:
-            oggetti = [o for o in oggetti if o.pk is not None]
-            modello = type(oggetti[0]) if oggetti else None
-        collector = Collector(using=router.db_for_write(modello or Modifica), origin=oggetti)
+            righe = [o for o in oggetti if o.pk is not None]
+            modello = type(righe[0]) if righe else None
+        # The origin of the deletion, as Django's delete() gives it to the signals.
+        origine = righe if isinstance(righe, models.QuerySet) else (righe[0] if righe else None)
+        collector = Collector(using=router.db_for_write(modello or Modifica), origin=origine)
         if modello is None:
             return collector
-        collector.collect(oggetti)
+        collector.collect(righe)
         chiavi = [(m, o.pk) for m, istanze in collector.data.items() for o in istanze]
         for insieme in collector.fast_deletes:
             chiavi += [(insieme.model, pk) for pk in insieme.values_list("pk", flat=True)]
         for (campo, _valore), elenchi in collector.field_updates.items():
-            for righe in elenchi:
+            # Each entry is a QuerySet or a list of instances (typed as a single instance in the stubs).
+            for svuotate in cast(list[Iterable[models.Model]], elenchi):
                 ids = (
-                    righe.values_list("pk", flat=True)
-                    if isinstance(righe, models.QuerySet)
-                    else [r.pk for r in righe]
+                    svuotate.values_list("pk", flat=True)
+                    if isinstance(svuotate, models.QuerySet)
+                    else [r.pk for r in svuotate]
                 )
                 chiavi += [(campo.model, pk) for pk in ids]
         chiavi = [(m, pk) for m, pk in chiavi if tracciato(m)]
@@ -395,7 +399,7 @@ class Scrittura:
         per_modello: dict[type[models.Model], set[Any]] = defaultdict(set)
         for modello, pk in chiavi:
             if pk is not None:
-                per_modello[modello._meta.concrete_model].add(pk)
+                per_modello[modello._meta.concrete_model or modello].add(pk)
         letti: Letti = {}
         for modello, pks in per_modello.items():
             letti.update(self._leggi(modello._base_manager.filter(pk__in=pks)))
