@@ -4,6 +4,9 @@ The service functions record each change they make with ``traccia``; writers of 
 (the spreadsheet import, the new plan of the following year) describe their changes as
 ``VoceModifica`` and record them with one ``registra_modifiche`` call (``bulk_create``). Recording
 is explicit because the demo runs on SQLite, where trigger-based history libraries do not work.
+Writes made through generic machinery (the Django admin, the misure pages, the narratives, the
+misure loader) use ``Scrittura``: it reads the rows a write may touch before and after it and
+records every difference in bulk, deletions with the whole row and what they cascade to.
 
 The history pages read the rows back with ``righe_storico``, which turns stored ids and codes into
 what the user knows (comune names, state labels) with one query per referenced table.
