@@ -31,10 +31,10 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from piano_annuale.rendering import pdf as documento  # noqa: E402
 from piano_annuale.calcolo import calcola_piano  # noqa: E402
 from piano_annuale.models import PianoAnnuale  # noqa: E402
-from piano_annuale.services import carica_piano  # noqa: E402
+from piano_annuale.rendering import pdf as documento  # noqa: E402
+from piano_annuale.services.carica import carica_piano  # noqa: E402
 
 OBIETTIVO_RAPPORTO = 1.2
 OBIETTIVO_SECONDI = 5.0

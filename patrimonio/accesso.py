@@ -7,17 +7,19 @@ registry's and the plan's QuerySets below and above can use them without this mo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import F, Q
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
 
-    Utente = AbstractBaseUser | AnonymousUser
+    Utente = User | AnonymousUser
 
 
 class Ruolo(models.TextChoices):
@@ -35,7 +37,7 @@ class OperatoreQuerySet(models.QuerySet):
     """The building blocks of the access rules; the rules themselves are the ``visibili_a`` and
     ``modificabili_da`` methods of the enti's, units' and plans' querysets, which combine these."""
 
-    def di(self, user: AbstractBaseUser | AnonymousUser) -> OperatoreQuerySet:
+    def di(self, user: User | AnonymousUser) -> OperatoreQuerySet:
         """The operator row of ``user`` (at most one); none for anonymous users."""
         if not user.is_authenticated:
             return self.none()
@@ -87,6 +89,16 @@ class Operatore(models.Model):
     def __str__(self) -> str:
         ente = f" – {self.ente}" if self.ente_id else ""
         return f"{self.user.get_username()} ({self.get_ruolo_display()}{ente})"
+
+    @property
+    def segue_la_ricognizione(self) -> bool:
+        """Whether the operator follows the whole ambito's ricognizione (the ufficio di piano)."""
+        return self.ruolo == Ruolo.UFFICIO_DI_PIANO
+
+    @property
+    def ente_rappresentato_id(self) -> int | None:
+        """The ente whose data the operator fills in (comuni and ALER), None for the other roles."""
+        return self.ente_id if self.ruolo in RUOLI_CON_ENTE else None
 
 
 # ---- The policy -----------------------------------------------------------------------------------
@@ -161,10 +173,60 @@ def q_piani_compilabili(user: Utente) -> Q:
     return Q(ambito_id__in=Operatore.objects.di(user).con_ruolo(*RUOLI_COMPILATORI).ambiti())
 
 
-def e_aler_dell_ambito(user: Utente, ambito_id: int) -> bool:
-    """Whether ``user`` acts for ALER in the ambito (superusers too): who gives the parere."""
+def ruoli_nell_ambito(user: Utente, ambito_id: int) -> frozenset[str]:
+    """The roles ``user`` holds in the ambito: every role for superusers, none for anonymous users."""
     if not user.is_authenticated:
-        return False
+        return frozenset()
     if user.is_superuser:
-        return True
-    return Operatore.objects.di(user).con_ruolo(Ruolo.ALER).filter(ambito_id=ambito_id).exists()
+        return frozenset(Ruolo.values)
+    return frozenset(Operatore.objects.di(user).filter(ambito_id=ambito_id).values_list("ruolo", flat=True))
+
+
+def ha_ruolo(user: Utente, ambito_id: int, ruolo: str) -> bool:
+    """Whether ``user`` holds ``ruolo`` in the ambito (superusers hold every role)."""
+    return ruolo in ruoli_nell_ambito(user, ambito_id)
+
+
+def operatore_di(user: Utente) -> Operatore | None:
+    """The user's membership (ambito, role, ente), with its ambito and ente; None without one."""
+    return Operatore.objects.di(user).select_related("ambito", "ente").first()
+
+
+def descrizione_profilo(user: Utente, operatore: Operatore | None) -> str:
+    """How the page frame names the user's role."""
+    if operatore is not None:
+        return operatore.get_ruolo_display()
+    return "Amministratore" if user.is_superuser else "Utente senza ruolo"
+
+
+def usa_l_amministrazione(user: Utente) -> bool:
+    """Whether the user may open the Django admin (the platform administrator only)."""
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def operatori_attivi(ruoli: Iterable[str], ambito_id: int | None = None) -> OperatoreQuerySet:
+    """The active operators with one of ``ruoli`` (of the ambito, when given): who e-mails reach."""
+    operatori = Operatore.objects.con_ruolo(*ruoli).filter(user__is_active=True)
+    return operatori if ambito_id is None else operatori.filter(ambito_id=ambito_id)
+
+
+# When a role is told of something, these enti's own office address is written to as well (ALER's
+# protocol office beside its operators). Values of ``patrimonio.models.TipoEnte``.
+UFFICI_NOTIFICATI: dict[str, str] = {Ruolo.ALER: "aler"}
+
+
+def q_enti_notificati(ruoli: Iterable[str]) -> Q:
+    """The enti whose office address is written to when ``ruoli`` are told (none: an empty filter)."""
+    return Q(tipo__in=[UFFICI_NOTIFICATI[r] for r in ruoli if r in UFFICI_NOTIFICATI])
+
+
+def utente_di(request: HttpRequest) -> User:
+    """The signed-in user acting in ``request``, the one a write is recorded under.
+
+    Views that write are behind ``login_required``; an anonymous request reaching one is refused
+    (403) rather than written as nobody's.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("Accesso riservato agli utenti autenticati.")
+    return user

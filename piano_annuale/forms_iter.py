@@ -12,7 +12,7 @@ from ambito.forms import ModuloPOA
 from ambito.models import Comune
 
 from .models import EsitoParere, SezionePiano
-from .services import DIMENSIONE_MASSIMA_VERBALE, Presenza
+from piano_annuale.services.iter import DIMENSIONE_MASSIMA_VERBALE, Presenza
 
 CAMPO_DATA = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

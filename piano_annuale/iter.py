@@ -3,7 +3,8 @@
 ``note_di_chiusura`` is what the Note di chiusura print (ALER's parere with its observations and
 the ufficio di piano's answers, the Assemblea's approval); it is also frozen with each version.
 ``quadro_iter`` is the workflow panel: the steps, the moves the user may make now, and why a move
-is not possible yet. The moves themselves are the functions of ``services``.
+is not possible yet, drawn from the workflow's table (``transizioni``). The moves themselves are
+the functions of ``services.iter``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from patrimonio.models import Operatore, Ruolo
+from patrimonio.accesso import ha_ruolo, ruoli_nell_ambito
 
+from .calcolo import Anomalia
 from .models import (
-    PASSAGGI_IN_AVANTI,
-    STATI_RIPORTABILI_IN_BOZZA,
     Approvazione,
     OsservazioneAler,
     ParereAler,
@@ -30,12 +31,10 @@ from .models import (
     TipoVersione,
     VersionePiano,
 )
+from .transizioni import ESPRIMI_PARERE, FASI, ORDINE, RIPORTA_IN_BOZZA, TRANSIZIONI, Transizione, uscenti
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
-
-    from .calcolo import Anomalia
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,15 +176,6 @@ def note_di_chiusura(piano: PianoAnnuale) -> NoteChiusura:
 # The workflow panel
 # --------------------------------------------------------------------------------------------
 
-PASSI = [
-    (StatoPiano.RICOGNIZIONE, "Ricognizione"),
-    (StatoPiano.BOZZA, "Bozza"),
-    (StatoPiano.INVIATA_ALER, "Parere ALER richiesto"),
-    (StatoPiano.PARERE_ESPRESSO, "Parere espresso"),
-    (StatoPiano.TRASMESSA_ASSEMBLEA, "All'Assemblea"),
-    (StatoPiano.APPROVATA, "Approvato"),
-]
-
 
 @dataclass(frozen=True)
 class Passo:
@@ -196,10 +186,13 @@ class Passo:
 
 @dataclass(frozen=True)
 class Azione:
-    """A move the user may make now (``motivo_blocco`` empty) or will be able to make later."""
+    """A move of the table the user may make now (``motivo_blocco`` empty) or once it is unblocked."""
 
-    codice: str  # chiudi_ricognizione, invia_aler, trasmetti, approva
+    codice: str  # the table's code: chiudi_ricognizione, invia_aler, esprimi_parere, trasmetti, approva
     etichetta: str
+    url: str  # the page that makes the move (``pagina``), or where its button posts
+    pagina: bool
+    spiegazione: str = ""
     motivo_blocco: str = ""
 
 
@@ -207,9 +200,9 @@ class Azione:
 class QuadroIter:
     piano: PianoAnnuale
     passi: tuple[Passo, ...]
-    ufficio_di_piano: bool  # may move the plan
-    aler: bool  # may write observations and give the parere
-    prossima: Azione | None  # the forward move of the ufficio di piano, if any
+    ufficio_di_piano: bool  # follows the plan (answers, history, next year)
+    aler: bool  # may write observations and give the parere now
+    prossima: Azione | None  # the forward move the user may make from the current state, if any
     riportabile_in_bozza: bool
     ultimi_passaggi: tuple[PassaggioDiStato, ...]
     osservazioni_senza_risposta: int
@@ -223,14 +216,6 @@ class QuadroIter:
         return self.piano.stato == StatoPiano.APPROVATA
 
 
-ETICHETTE_AZIONI = {
-    StatoPiano.RICOGNIZIONE: ("chiudi_ricognizione", "Chiudi la ricognizione e passa alla bozza"),
-    StatoPiano.BOZZA: ("invia_aler", "Invia ad ALER per il parere"),
-    StatoPiano.PARERE_ESPRESSO: ("trasmetti", "Trasmetti all'Assemblea dei Sindaci"),
-    StatoPiano.TRASMESSA_ASSEMBLEA: ("approva", "Registra l'approvazione dell'Assemblea"),
-}
-
-
 def osservazioni_in_attesa(numero: int) -> str:
     """«3 osservazioni di ALER attendono …», in the singular for one."""
     if numero == 1:
@@ -238,51 +223,58 @@ def osservazioni_in_attesa(numero: int) -> str:
     return f"{numero} osservazioni di ALER attendono ancora la risposta dell'ufficio di piano"
 
 
-def e_operatore_aler(user: AbstractBaseUser | AnonymousUser, piano: PianoAnnuale) -> bool:
-    """Whether ``user`` acts for ALER in the plan's ambito (superusers too)."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return Operatore.objects.di(user).con_ruolo(Ruolo.ALER).filter(ambito_id=piano.ambito_id).exists()
+def _motivo_blocco(mossa: Transizione, errori: tuple[Anomalia, ...], senza_risposta: int) -> str:
+    """Why the move cannot be made yet, by the table's conditions; empty when it can."""
+    if mossa.coerenza and errori:
+        return f"Il piano ha {len(errori)} errori di coerenza: vanno corretti prima di {mossa.azione}."
+    if mossa.risposte and senza_risposta:
+        return f"{osservazioni_in_attesa(senza_risposta)}."
+    return ""
+
+
+def _azione(piano: PianoAnnuale, mossa: Transizione, motivo_blocco: str) -> Azione:
+    nome, _, ancora = mossa.vista.partition("#")
+    return Azione(
+        codice=mossa.codice,
+        etichetta=mossa.etichetta,
+        url=reverse(nome, args=[piano.pk]) + (f"#{ancora}" if ancora else ""),
+        pagina=mossa.pagina,
+        spiegazione=mossa.spiegazione,
+        motivo_blocco=motivo_blocco,
+    )
 
 
 def quadro_iter(
     piano: PianoAnnuale,
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     *,
     errori: tuple[Anomalia, ...],
     ufficio_di_piano: bool,
 ) -> QuadroIter:
     """The panel of the workflow for ``user``, in a fixed number of queries.
 
-    ``errori`` are the blocking anomalies of the computed plan the caller already has.
+    The steps and the moves come from the workflow's table (``transizioni``), the user's roles in
+    the ambito from the access policy; ``errori`` are the blocking anomalies of the computed plan
+    the caller already has, ``ufficio_di_piano`` whether the user follows the plan (the caller asked
+    ``PianoAnnuale.objects.dell_ufficio_di_piano``).
     """
-    indice = [s for s, _ in PASSI].index(piano.stato)
+    indice = ORDINE.index(piano.stato)
     passi = tuple(
-        Passo(stato, etichetta, "fatto" if n < indice else "corrente" if n == indice else "da_fare")
-        for n, (stato, etichetta) in enumerate(PASSI)
+        Passo(f.stato, f.etichetta, "fatto" if n < indice else "corrente" if n == indice else "da_fare")
+        for n, f in enumerate(FASI)
     )
     inviata = ultima_versione_inviata(piano)
     senza_risposta = OsservazioneAler.objects.filter(piano_id=piano.pk, risposta="").count()
-    prossima = None
-    if ufficio_di_piano and piano.stato in ETICHETTE_AZIONI:
-        codice, etichetta = ETICHETTE_AZIONI[piano.stato]
-        motivo = ""
-        if codice in ("invia_aler", "approva") and errori:
-            motivo = f"Il piano ha {len(errori)} errori di coerenza: vanno corretti prima di " + (
-                "inviarlo ad ALER." if codice == "invia_aler" else "registrarne l'approvazione."
-            )
-        elif codice in ("invia_aler", "trasmetti", "approva") and senza_risposta:
-            motivo = f"{osservazioni_in_attesa(senza_risposta)}."
-        prossima = Azione(codice, etichetta, motivo)
+    ruoli = ruoli_nell_ambito(user, piano.ambito_id)
+    mosse = [t for t in uscenti(piano.stato) if t.ruolo in ruoli]
+    avanti = next((t for t in mosse if not t.ritorno), None)
     return QuadroIter(
         piano=piano,
         passi=passi,
         ufficio_di_piano=ufficio_di_piano,
-        aler=piano.stato == StatoPiano.INVIATA_ALER and e_operatore_aler(user, piano),
-        prossima=prossima,
-        riportabile_in_bozza=ufficio_di_piano and piano.stato in STATI_RIPORTABILI_IN_BOZZA,
+        aler=any(t.codice == ESPRIMI_PARERE for t in mosse),
+        prossima=_azione(piano, avanti, _motivo_blocco(avanti, errori, senza_risposta)) if avanti else None,
+        riportabile_in_bozza=any(t.codice == RIPORTA_IN_BOZZA for t in mosse),
         ultimi_passaggi=tuple(
             PassaggioDiStato.objects.filter(piano_id=piano.pk)
             .select_related("utente")
@@ -296,5 +288,6 @@ def quadro_iter(
     )
 
 
-def stato_successivo(stato: str) -> str | None:
-    return PASSAGGI_IN_AVANTI.get(stato)
+def puo_esprimere_il_parere(user: User | AnonymousUser, piano: PianoAnnuale) -> bool:
+    """Whether ``user`` holds, in the plan's ambito, the role that writes ALER's observations and parere."""
+    return any(ha_ruolo(user, piano.ambito_id, t.ruolo) for t in TRANSIZIONI if t.codice == ESPRIMI_PARERE)

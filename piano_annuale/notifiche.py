@@ -1,75 +1,70 @@
 """E-mails of the plan's workflow: each move tells the people concerned.
 
-Who is concerned depends on the move: ALER when the draft is sent for its parere (or taken back),
-the ufficio di piano when the parere arrives, the mayors, the comuni and ALER when the plan reaches
-the Assemblea and when it is approved. Each address gets its own message (no list of the others'
-addresses), sent once the transaction that made the move has committed.
+Who is concerned depends on the move, as the workflow's table says (``transizioni``: ALER when the
+draft is sent for its parere or taken back, the ufficio di piano when the parere arrives, every role
+when the plan reaches the Assemblea and when it is approved); who holds those roles, and which
+offices are written to beside them, is the access policy's answer (``patrimonio.accesso``). Each
+address gets its own message (no list of the others' addresses), sent once the transaction that made
+the move has committed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
 
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
-from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
+from patrimonio.accesso import RUOLI_CON_ENTE, operatori_attivi, q_enti_notificati
+from patrimonio.models import EnteProprietario
 
-from .models import PassaggioDiStato, PianoAnnuale, StatoPiano
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+from .models import PassaggioDiStato, PianoAnnuale
+from .transizioni import transizione_tra
 
 logger = logging.getLogger(__name__)
 
-TUTTI = (Ruolo.UFFICIO_DI_PIANO, Ruolo.ALER, Ruolo.COMUNE, Ruolo.ASSEMBLEA)
-# Who is told of a move to each state.
-RUOLI_PER_STATO: dict[str, tuple[str, ...]] = {
-    StatoPiano.BOZZA: (Ruolo.UFFICIO_DI_PIANO,),
-    StatoPiano.INVIATA_ALER: (Ruolo.ALER, Ruolo.UFFICIO_DI_PIANO),
-    StatoPiano.PARERE_ESPRESSO: (Ruolo.UFFICIO_DI_PIANO, Ruolo.ALER),
-    StatoPiano.TRASMESSA_ASSEMBLEA: TUTTI,
-    StatoPiano.APPROVATA: TUTTI,
-}
-
 
 def ruoli_interessati(passaggio: PassaggioDiStato) -> tuple[str, ...]:
-    """The roles a move concerns. Going back to bozza concerns whoever had the plan in hand."""
-    if passaggio.e_ritorno:
-        return (
-            TUTTI
-            if passaggio.da == StatoPiano.TRASMESSA_ASSEMBLEA
-            else RUOLI_PER_STATO[StatoPiano.INVIATA_ALER]
-        )
-    return RUOLI_PER_STATO[passaggio.a]
+    """The roles a move concerns, as the workflow's table says (``transizioni``)."""
+    transizione = transizione_tra(passaggio.da, passaggio.a)
+    return transizione.notificati if transizione is not None else ()
 
 
 def indirizzi(piano: PianoAnnuale, ruoli: Iterable[str]) -> list[str]:
-    """E-mail addresses of the ambito's active operators with one of ``ruoli``, and of ALER's office
-    when ALER is concerned; each address once, in a stable order."""
+    """E-mail addresses of the ambito's active operators with one of ``ruoli``, and of the offices the
+    access policy adds for them (ALER's); each address once, in a stable order."""
     ruoli = tuple(ruoli)
     trovati: dict[str, str] = {}
     operatori = (
-        Operatore.objects.filter(ambito_id=piano.ambito_id, ruolo__in=ruoli, user__is_active=True)
+        operatori_attivi(ruoli, piano.ambito_id)
         .exclude(user__email="")
         .order_by("ruolo", "user__email")
         .values_list("user__email", flat=True)
     )
     enti = (
         EnteProprietario.objects.dell_ambito(piano.ambito_id)
-        .filter(tipo=TipoEnte.ALER)
+        .filter(q_enti_notificati(ruoli))
         .exclude(email="")
         .values_list("email", flat=True)
-        if Ruolo.ALER in ruoli
-        else []
     )
     for indirizzo in [*operatori, *enti]:
         trovati.setdefault(indirizzo.strip().lower(), indirizzo.strip())
     return list(trovati.values())
+
+
+def indirizzi_dell_ente(ente: EnteProprietario) -> list[str]:
+    """The ente's address and its active operators' addresses, without repetitions.
+
+    Expects ``ente.operatori`` prefetched with the active operators (``operatori_attivi``) and users.
+    """
+    indirizzi: dict[str, str] = {}
+    for indirizzo in [ente.email, *(o.user.email for o in ente.operatori.all())]:
+        if indirizzo:
+            indirizzi.setdefault(indirizzo.strip().lower(), indirizzo.strip())
+    return list(indirizzi.values())
 
 
 def _messaggi(oggetto: str, testo: str, destinatari: Sequence[str]) -> list[EmailMessage]:
@@ -120,13 +115,7 @@ def notifica_nuovo_piano(
 
     ``indirizzi_area`` maps each ente's id to the absolute address of its workspace in the new plan.
     """
-    from .services import destinatari_promemoria  # services imports this module
-
-    operatori = (
-        Operatore.objects.con_ruolo(Ruolo.COMUNE, Ruolo.ALER)
-        .filter(user__is_active=True)
-        .select_related("user")
-    )
+    operatori = operatori_attivi(RUOLI_CON_ENTE).select_related("user")
     enti = (
         EnteProprietario.objects.dell_ambito(piano.ambito_id)
         .filter(pk__in=indirizzi_area)
@@ -145,6 +134,6 @@ def notifica_nuovo_piano(
             render_to_string("piano_annuale/iter/email/nuovo_piano_oggetto.txt", contesto).split()
         )
         testo = render_to_string("piano_annuale/iter/email/nuovo_piano.txt", contesto)
-        messaggi += _messaggi(oggetto, testo, destinatari_promemoria(ente))
+        messaggi += _messaggi(oggetto, testo, indirizzi_dell_ente(ente))
     _invia(messaggi)
     return len(messaggi)

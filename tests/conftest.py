@@ -13,7 +13,7 @@ FIXTURE_CREMONESE = settings.BASE_DIR / "fixtures" / "cremonese_2025.json"
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004
     """Load the Cremonese 2025 data once; each test runs in a transaction rolled back afterwards."""
-    from piano_annuale.services import carica_piano
+    from piano_annuale.services.carica import carica_piano
 
     with django_db_blocker.unblock():
         carica_piano(percorso=FIXTURE_CREMONESE)

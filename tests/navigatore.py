@@ -95,7 +95,7 @@ def ripristina_dati_della_sessione(django_db_blocker) -> Iterator[None]:
     yield
     from django.conf import settings
 
-    from piano_annuale.services import carica_piano
+    from piano_annuale.services.carica import carica_piano
 
     with django_db_blocker.unblock():
         carica_piano(percorso=settings.BASE_DIR / "fixtures" / "cremonese_2025.json")

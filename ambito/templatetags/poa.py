@@ -1,7 +1,8 @@
 """The signed-in user's profile for the page frame: role, ambito, ente, and the navigation it gives.
 
-The navigation only *shows* the way; what a user may open is decided by the querysets' access rules
-(``visibili_a``, ``modificabili_da``, ``dell_ufficio_di_piano``) in every view.
+The profile and the navigation ask the access policy (``patrimonio.accesso``) who the user is and
+what their role gives; the navigation only *shows* the way: what a user may open is decided by the
+querysets' access rules (``visibili_a``, ``modificabili_da``, ``dell_ufficio_di_piano``) in every view.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from ambito.models import Ambito
-from patrimonio.models import EnteProprietario, Operatore, Ruolo
+from patrimonio.accesso import descrizione_profilo, operatore_di, usa_l_amministrazione
+from patrimonio.models import EnteProprietario
 from piano_annuale.models import PianoAnnuale
 
 register = template.Library()
@@ -66,12 +68,12 @@ def profilo_di(request: HttpRequest) -> Profilo:
     if not user.is_authenticated:
         profilo = Profilo(autenticato=False)
     else:
-        operatore = Operatore.objects.di(user).select_related("ambito", "ente").first()
+        operatore = operatore_di(user)
         piano = None
         if operatore is not None:
             piano = PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id).order_by("-anno").first()
         menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
-        if piano and operatore and operatore.ruolo == Ruolo.UFFICIO_DI_PIANO:
+        if piano and operatore.segue_la_ricognizione:
             menu.append(
                 VoceMenu(
                     f"Ricognizione {piano.anno}",
@@ -79,20 +81,17 @@ def profilo_di(request: HttpRequest) -> Profilo:
                     _attiva(request, "ricognizione"),
                 )
             )
-        if piano and operatore and operatore.ruolo in (Ruolo.COMUNE, Ruolo.ALER) and operatore.ente_id:
+        if piano and operatore.ente_rappresentato_id:
             menu.append(
                 VoceMenu(
                     f"Dati dell'ente {piano.anno}",
-                    reverse("patrimonio:area_ente", args=[piano.pk, operatore.ente_id]),
+                    reverse("patrimonio:area_ente", args=[piano.pk, operatore.ente_rappresentato_id]),
                     _attiva(request, "area"),
                 )
             )
-        if user.is_staff:
+        if usa_l_amministrazione(user):
             menu.append(VoceMenu("Amministrazione", reverse("admin:index"), False))
-        if operatore is not None:
-            descrizione = operatore.get_ruolo_display()
-        else:
-            descrizione = "Amministratore" if user.is_superuser else "Utente senza ruolo"
+        descrizione = descrizione_profilo(user, operatore)
         profilo = Profilo(
             autenticato=True,
             nome=user.get_full_name() or user.get_username(),

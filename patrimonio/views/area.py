@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
 from piano_annuale.calcolo import calcola_piano
-from piano_annuale.rendering.lettere import LetteraPrefettura, lettera_dell_ente
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
@@ -27,12 +26,9 @@ from piano_annuale.models import (
     StatoUnita,
     TurnoverPrevisto,
 )
-from piano_annuale.services import (
-    OperazioneNonValida,
-    dichiara_nulla,
-    invia_risposta,
-    riapri_risposta,
-)
+from piano_annuale.rendering.lettere import LetteraPrefettura, lettera_dell_ente
+from piano_annuale.services.ente import dichiara_nulla, invia_risposta, riapri_risposta
+from piano_annuale.services.errori import OperazioneNonValida
 
 # Overview and the answer
 # --------------------------------------------------------------------------------------------

@@ -31,11 +31,8 @@ from piano_annuale.models import (
     Stato,
     StatoUnita,
 )
-from piano_annuale.services import (
-    ModificaNonConsentita,
-    OperazioneNonValida,
-    motivo_blocco,
-)
+from piano_annuale.services.ente import motivo_blocco
+from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
 
 UNITA_PER_PAGINA = 25
 STATI = dict(Stato.choices)

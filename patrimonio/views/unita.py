@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from patrimonio.forms import StatoUnitaForm, UnitaForm
 from patrimonio.models import UnitaAbitativa
-from patrimonio.services import elimina_unita, salva_unita
+from piano_annuale.services.ente import elimina_unita, salva_unita
 from patrimonio.views.base import (
     STATI,
     UNITA_PER_PAGINA,
@@ -27,9 +27,7 @@ from piano_annuale.models import (
     Stato,
     StatoUnita,
 )
-from piano_annuale.services import (
-    conferma_stati,
-)
+from piano_annuale.services.ente import conferma_stati
 from piano_annuale.storico import righe_storico
 
 # Units

@@ -4,8 +4,10 @@ the Assemblea's approval and presences."""
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
+import operator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -15,31 +17,17 @@ from django.utils import timezone
 
 from piano_annuale import catalogo
 from piano_annuale.models.piano import PianoAnnuale, StatoPiano
+from piano_annuale.transizioni import TRANSIZIONI, transizione_tra
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 # ==================================================================================================
 # The plan's workflow (issue 6): state moves, ALER's observations and parere, the Assemblea's
-# approval, the frozen versions and the audit of every change. The rules about *when* a move is
-# allowed live in ``services``; the rules about one row are the constraints below.
+# approval, the frozen versions and the audit of every change. Which moves exist, who makes them and
+# when is the workflow's table (``piano_annuale.transizioni``): the services enforce it, and the
+# constraints below, generated from it, keep the database to it.
 
-# The one forward move from each state. The ufficio di piano makes them all, except
-# inviata_aler → parere_espresso, which follows from ALER giving its parere.
-PASSAGGI_IN_AVANTI: dict[str, str] = {
-    StatoPiano.RICOGNIZIONE: StatoPiano.BOZZA,
-    StatoPiano.BOZZA: StatoPiano.INVIATA_ALER,
-    StatoPiano.INVIATA_ALER: StatoPiano.PARERE_ESPRESSO,
-    StatoPiano.PARERE_ESPRESSO: StatoPiano.TRASMESSA_ASSEMBLEA,
-    StatoPiano.TRASMESSA_ASSEMBLEA: StatoPiano.APPROVATA,
-}
-# Until it is approved, a plan that left the ufficio di piano can go back to bozza, with a reason.
-STATI_RIPORTABILI_IN_BOZZA = (
-    StatoPiano.INVIATA_ALER,
-    StatoPiano.PARERE_ESPRESSO,
-    StatoPiano.TRASMESSA_ASSEMBLEA,
-)
 # No plan predates R.R. 4/2017: dates before 2018 are typing mistakes.
 PRIMO_GIORNO_POSSIBILE = datetime.date(2018, 1, 1)
 # A SHA-256 digest as stored: 64 lowercase hexadecimal digits.
@@ -48,10 +36,21 @@ REGEX_SHA256 = r"^[0-9a-f]{64}$"
 REGEX_NON_VUOTO = r"\S"
 
 
+def _ritorni() -> Q:
+    """Moves that need a reason (going back to bozza), grouped by the state they reach."""
+    arrivi: dict[str, list[str]] = {}
+    for t in TRANSIZIONI:
+        if t.con_motivo:
+            arrivi.setdefault(t.a, []).append(t.da)
+    return functools.reduce(operator.or_, (Q(da__in=tuple(da), a=a) for a, da in arrivi.items()))
+
+
 def _passaggi_consentiti() -> Q:
-    condizione = Q(da__in=STATI_RIPORTABILI_IN_BOZZA, a=StatoPiano.BOZZA)
-    for da, a in PASSAGGI_IN_AVANTI.items():
-        condizione |= Q(da=da, a=a)
+    """Every move of the table: the ones with a reason first, then the others in the table's order."""
+    condizione = _ritorni()
+    for t in TRANSIZIONI:
+        if not t.con_motivo:
+            condizione |= Q(da=t.da, a=t.a)
     return condizione
 
 
@@ -74,8 +73,7 @@ class PassaggioDiStato(models.Model):
         constraints = [
             models.CheckConstraint(condition=_passaggi_consentiti(), name="passaggio_consentito"),
             models.CheckConstraint(
-                condition=~Q(da__in=STATI_RIPORTABILI_IN_BOZZA, a=StatoPiano.BOZZA)
-                | Q(motivo__regex=REGEX_NON_VUOTO),
+                condition=~_ritorni() | Q(motivo__regex=REGEX_NON_VUOTO),
                 name="passaggio_ritorno_in_bozza_motivato",
             ),
         ]
@@ -85,7 +83,9 @@ class PassaggioDiStato(models.Model):
 
     @property
     def e_ritorno(self) -> bool:
-        return self.a == StatoPiano.BOZZA and self.da in STATI_RIPORTABILI_IN_BOZZA
+        """Whether the move went back to an earlier step (to bozza, with a reason)."""
+        mossa = transizione_tra(self.da, self.a)
+        return mossa is not None and mossa.ritorno
 
 
 class TipoVersione(models.TextChoices):
@@ -94,7 +94,7 @@ class TipoVersione(models.TextChoices):
 
 
 class VersioneQuerySet(models.QuerySet):
-    def visibili_a(self, user: AbstractBaseUser | AnonymousUser) -> VersioneQuerySet:
+    def visibili_a(self, user: User | AnonymousUser) -> VersioneQuerySet:
         """Versions of the plans ``user`` may read (``PianoQuerySet.visibili_a``)."""
         return self.filter(piano__in=PianoAnnuale.objects.visibili_a(user))
 
@@ -358,5 +358,3 @@ class PresenzaAssemblea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.comune}: {'presente' if self.presente else 'assente'}"
-
-

@@ -22,9 +22,7 @@ from piano_annuale.models import (
     RispostaRicognizione,
     StatoRisposta,
 )
-from piano_annuale.services import (
-    invia_promemoria,
-)
+from piano_annuale.services.promemoria import invia_promemoria
 
 # --------------------------------------------------------------------------------------------
 # Ricognizione dashboard of the ufficio di piano

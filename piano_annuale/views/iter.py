@@ -21,10 +21,8 @@ from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     calcola_piano,
 )
-from piano_annuale.rendering.pdf import nome_file
 from piano_annuale.forms_iter import ApprovazioneForm, MotivoForm, OsservazioneForm, ParereForm, RispostaForm
-from piano_annuale.iter import e_operatore_aler, note_di_chiusura, quadro_iter
-from piano_annuale.rendering.lettere import LetteraPrefettura, lettere_prefettura, pdf_lettera, versione_approvata
+from piano_annuale.iter import note_di_chiusura, puo_esprimere_il_parere, quadro_iter
 from piano_annuale.models import (
     Approvazione,
     Modifica,
@@ -36,15 +34,21 @@ from piano_annuale.models import (
     TipoVersione,
     VersionePiano,
 )
-from piano_annuale.services import (
-    EsitoNuovoPiano,
-    ModificaNonConsentita,
-    OperazioneNonValida,
+from piano_annuale.rendering.lettere import (
+    LetteraPrefettura,
+    lettere_prefettura,
+    pdf_lettera,
+    versione_approvata,
+)
+from piano_annuale.rendering.pdf import nome_file
+from piano_annuale.rendering.versioni import confronta, json_versione
+from piano_annuale.services.anno_successivo import EsitoNuovoPiano, crea_piano_anno_successivo
+from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
+from piano_annuale.services.iter import (
     PianoConErrori,
     aggiungi_osservazione,
     approva_piano,
     chiudi_ricognizione,
-    crea_piano_anno_successivo,
     elimina_osservazione,
     esprimi_parere,
     invia_ad_aler,
@@ -53,7 +57,7 @@ from piano_annuale.services import (
     trasmetti_all_assemblea,
 )
 from piano_annuale.storico import righe_storico
-from piano_annuale.rendering.versioni import confronta, json_versione
+from piano_annuale.transizioni import APPROVA, transizione
 
 # --------------------------------------------------------------------------------------------
 # The plan's workflow (issue 6): moves, ALER's observations and parere, approval, versions,
@@ -61,8 +65,9 @@ from piano_annuale.rendering.versioni import confronta, json_versione
 #
 # Who: the ufficio di piano moves the plan (``dell_ufficio_di_piano``: anyone else gets a 404,
 # ALER included); ALER's operator observes and gives the parere on a plan it may read
-# (``visibili_a`` and ``e_operatore_aler``); whoever reads the plan reads its versions. When a
-# move is possible is the services' business: their refusals are shown as messages.
+# (``visibili_a`` and ``puo_esprimere_il_parere``); whoever reads the plan reads its versions. When
+# a move is possible is the workflow's table (``transizioni``), which the services enforce: their
+# refusals are shown as messages.
 # --------------------------------------------------------------------------------------------
 
 STORICO_PER_PAGINA = 50
@@ -81,7 +86,7 @@ def _piano_leggibile(request: HttpRequest, pk: int) -> PianoAnnuale:
 def _piano_per_aler(request: HttpRequest, pk: int) -> PianoAnnuale:
     """A plan the user reads as ALER's operator of its ambito; 404 for anyone else."""
     piano = _piano_leggibile(request, pk)
-    if not e_operatore_aler(request.user, piano):
+    if not puo_esprimere_il_parere(request.user, piano):
         raise Http404("Solo l'operatore ALER dell'ambito esprime il parere.")
     return piano
 
@@ -219,7 +224,7 @@ def riporta_in_bozza_view(request: HttpRequest, pk: int) -> HttpResponse:
 def approva_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the Assemblea's approval: session, verbale (upload) and, optionally, presences."""
     piano = _piano_dell_ufficio(request, pk)
-    if piano.stato != StatoPiano.TRASMESSA_ASSEMBLEA:
+    if transizione(APPROVA, piano.stato) is None:
         messages.error(
             request,
             f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»: l'approvazione si registra "

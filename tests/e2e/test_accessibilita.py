@@ -12,7 +12,7 @@ from django.conf import settings
 
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.models import RispostaRicognizione, StatoRisposta
-from piano_annuale.services import carica_piano
+from piano_annuale.services.carica import carica_piano
 from tests import navigatore as browser
 from tests.navigatore import accedi, violazioni_gravi
 from tests.utenti import PASSWORD, crea_operatore, hasher_veloce

@@ -41,7 +41,7 @@ from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
 from piano_annuale.calcolo import PianoCalcolato, calcola_piano, in_euro
 from piano_annuale.controlli import CONTROLLI, VINCOLI, messaggio_vincolo
 from piano_annuale.models import PianoAnnuale, StatoPiano
-from piano_annuale.services import carica_piano
+from piano_annuale.services.carica import carica_piano
 from tests.builders import crea_ambito
 from tests.utenti import crea_operatore
 

@@ -340,11 +340,11 @@ def test_a_duplicate_the_database_refuses_is_shown_with_the_constraints_message(
 
 
 def test_a_database_refusal_inside_the_service_rolls_back_everything(enti, piano_cremonese, utenti, aperti):
-    from patrimonio.services import salva_unita
+    from piano_annuale.services.ente import salva_unita
 
     soresina = enti["soresina"]
     prima = fotografia()
-    guasto = mock.patch("patrimonio.services.registra_modifica", side_effect=IntegrityError("simulato"))
+    guasto = mock.patch("piano_annuale.services.ente.registra_modifica", side_effect=IntegrityError("simulato"))
     with guasto, pytest.raises(IntegrityError):
         salva_unita(
             piano=piano_cremonese,

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from patrimonio.models import UnitaAbitativa
-from piano_annuale import services
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.models import (
     ConsistenzaDichiarata,
@@ -27,6 +26,9 @@ from piano_annuale.models import (
     StatoUnita,
 )
 from piano_annuale.models import TestoPiano as Narrativa  # not «Test…»: pytest would collect it
+from piano_annuale.services.anno_successivo import crea_piano_anno_successivo
+from piano_annuale.services.ente import conferma_stati
+from piano_annuale.services.errori import OperazioneNonValida
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, fotografia, hasher_veloce
 
@@ -43,7 +45,7 @@ def nuovo(a, pdf_veloce) -> PianoAnnuale:
     """The 2025 plan approved, the 2026 plan created from it."""
     Narrativa.objects.create(piano=a.piano, sezione=SezioneTesto.PREMESSA, testo="Premessa del 2025.")
     porta_a(a, StatoPiano.APPROVATA)
-    return services.crea_piano_anno_successivo(piano=a.piano, utente=a.ufficio).piano
+    return crea_piano_anno_successivo(piano=a.piano, utente=a.ufficio).piano
 
 
 def area(nome: str, piano: PianoAnnuale, ente, *altri: int) -> str:
@@ -105,8 +107,8 @@ def test_the_button_creates_next_years_plan_and_emails_each_ente(
 
 
 def test_next_years_plan_opens_only_from_an_approved_plan(a):
-    with pytest.raises(services.OperazioneNonValida, match="non è ancora approvato"):
-        services.crea_piano_anno_successivo(piano=a.piano, utente=a.ufficio)
+    with pytest.raises(OperazioneNonValida, match="non è ancora approvato"):
+        crea_piano_anno_successivo(piano=a.piano, utente=a.ufficio)
     assert not PianoAnnuale.objects.filter(ambito=a.piano.ambito, anno=a.piano.anno + 1).exists()
 
 
@@ -158,7 +160,7 @@ def test_an_ente_cannot_send_its_answer_until_every_state_is_confirmed(client, a
     assert not RispostaRicognizione.objects.filter(
         piano=nuovo, ente=a.ente_comune, stato=StatoRisposta.INVIATA
     ).exists()
-    services.conferma_stati(piano=nuovo, ente=a.ente_comune, utente=a.operatore_comune)
+    conferma_stati(piano=nuovo, ente=a.ente_comune, utente=a.operatore_comune)
     client.post(area("invia", nuovo, a.ente_comune))
     assert RispostaRicognizione.objects.get(piano=nuovo, ente=a.ente_comune).stato == StatoRisposta.INVIATA
 
@@ -204,14 +206,14 @@ def test_the_plan_page_shows_each_section_beside_last_years(client, a, nuovo):
     assert "come approvato dall'Assemblea dei Sindaci (versione congelata)" in pagina
     g = calcola_piano(a.piano).g.totale.totale
     assert f"nel piano {a.piano.anno}: {g}" in pagina  # section g, beside this year's total
-    assert "g) Unità assegnabili nell'anno" in pagina
+    assert "g) Unità SAP assegnabili nell'anno" in pagina
 
 
 def test_the_plan_page_with_last_years_plan_costs_the_same_queries_ten_times_larger(client, db, pdf_veloce):
     def prepara(nome: str, prefisso: str, comuni: int):
         a = crea_ambito_con_utenti(nome=nome, prefisso_istat=prefisso, comuni=comuni)
         porta_a(a, StatoPiano.APPROVATA)
-        nuovo = services.crea_piano_anno_successivo(piano=a.piano, utente=a.ufficio).piano
+        nuovo = crea_piano_anno_successivo(piano=a.piano, utente=a.ufficio).piano
         return a.ufficio, nuovo
 
     def conta(utente, piano) -> int:

@@ -34,7 +34,8 @@ from piano_annuale.models import (
     StatoUnita,
     TurnoverPrevisto,
 )
-from piano_annuale.services import FilePianoNonValido, carica_piano
+from piano_annuale.services.carica import carica_piano
+from piano_annuale.services.file_piano import FilePianoNonValido
 
 FIXTURE = settings.BASE_DIR / "fixtures" / "cremonese_2025.json"
 ALER = "ALER Brescia-Cremona-Mantova"

@@ -11,10 +11,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from piano_annuale.services.errori import OperazioneNonValida
 from pypdf import PdfReader
 
 from patrimonio.models import EnteProprietario, Ruolo
-from piano_annuale import services
 from piano_annuale.models import (
     Approvazione,
     EsitoParere,
@@ -30,6 +30,7 @@ from piano_annuale.models import (
     VersionePiano,
 )
 from piano_annuale.rendering.versioni import congela_versione
+from piano_annuale.services import iter as mosse
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a, verbale  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, hasher_veloce
 
@@ -111,7 +112,7 @@ def test_the_plan_page_says_why_the_plan_cannot_be_sent_yet(client, piano_cremon
     client.force_login(ufficio)
     pagina = client.get(url("piano_detail", piano_cremonese)).content.decode()
     assert "Invia ad ALER per il parere" in pagina
-    assert "errori di coerenza: vanno corretti prima di inviarlo ad ALER" in pagina
+    assert "errori di coerenza: vanno corretti prima di inviare il piano ad ALER" in pagina
 
 
 def test_consistency_errors_block_the_approval_and_nothing_is_stored(client, a, pdf_veloce, media):
@@ -138,9 +139,9 @@ def test_a_failed_approval_leaves_no_file_behind(a, pdf_veloce, media, monkeypat
     def rotto(**_):
         raise RuntimeError("disco pieno")
 
-    monkeypatch.setattr("piano_annuale.services.congela_versione", rotto)
+    monkeypatch.setattr("piano_annuale.services.iter.congela_versione", rotto)
     with pytest.raises(RuntimeError):
-        services.approva_piano(
+        mosse.approva_piano(
             piano=a.piano,
             utente=a.ufficio,
             data_seduta=timezone.localdate(),
@@ -210,14 +211,14 @@ def test_going_back_to_bozza_needs_a_reason(client, a, pdf_veloce):
 
 def test_an_approved_plan_cannot_go_back_to_bozza(a, pdf_veloce):
     porta_a(a, StatoPiano.APPROVATA)
-    with pytest.raises(services.OperazioneNonValida, match="approvato dall'Assemblea dei Sindaci"):
-        services.riporta_in_bozza(piano=a.piano, utente=a.ufficio, motivo="ripensamento")
+    with pytest.raises(OperazioneNonValida, match="approvato dall'Assemblea dei Sindaci"):
+        mosse.riporta_in_bozza(piano=a.piano, utente=a.ufficio, motivo="ripensamento")
     assert stato_di(a.piano) == StatoPiano.APPROVATA
 
 
 def test_a_move_from_the_wrong_state_is_refused_with_the_current_state(a):
-    with pytest.raises(services.OperazioneNonValida, match="nello stato «Bozza»"):
-        services.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
+    with pytest.raises(OperazioneNonValida, match="nello stato «Bozza»"):
+        mosse.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,8 +279,8 @@ def test_a_parere_that_is_not_plainly_favourable_must_give_its_reasons(client, a
 
 def test_a_parere_cannot_be_dated_before_aler_received_the_draft(a, pdf_veloce):
     porta_a(a, StatoPiano.INVIATA_ALER)
-    with pytest.raises(services.OperazioneNonValida, match="La data del parere"):
-        services.esprimi_parere(
+    with pytest.raises(OperazioneNonValida, match="La data del parere"):
+        mosse.esprimi_parere(
             piano=a.piano,
             utente=a.operatore_aler,
             esito=EsitoParere.FAVOREVOLE,
@@ -304,7 +305,7 @@ def test_the_ufficio_di_piano_cannot_give_the_parere_nor_write_observations(clie
 
 def test_aler_withdraws_an_observation_before_giving_the_parere(client, a, pdf_veloce):
     porta_a(a, StatoPiano.INVIATA_ALER)
-    osservazione = services.aggiungi_osservazione(
+    osservazione = mosse.aggiungi_osservazione(
         piano=a.piano, utente=a.operatore_aler, sezione=SezionePiano.A, testo="Da ritirare."
     )
     client.force_login(a.operatore_aler)
@@ -314,10 +315,10 @@ def test_aler_withdraws_an_observation_before_giving_the_parere(client, a, pdf_v
 
 def test_unanswered_observations_block_the_transmission_to_the_assemblea(client, a, pdf_veloce):
     porta_a(a, StatoPiano.INVIATA_ALER)
-    osservazione = services.aggiungi_osservazione(
+    osservazione = mosse.aggiungi_osservazione(
         piano=a.piano, utente=a.operatore_aler, sezione=SezionePiano.G, testo="Totale g da ricontrollare."
     )
-    services.esprimi_parere(
+    mosse.esprimi_parere(
         piano=a.piano,
         utente=a.operatore_aler,
         esito=EsitoParere.FAVOREVOLE_CON_OSSERVAZIONI,
@@ -344,7 +345,7 @@ def test_unanswered_observations_block_the_transmission_to_the_assemblea(client,
 
 def test_aler_cannot_answer_its_own_observations(client, a, pdf_veloce):
     porta_a(a, StatoPiano.INVIATA_ALER)
-    osservazione = services.aggiungi_osservazione(
+    osservazione = mosse.aggiungi_osservazione(
         piano=a.piano, utente=a.operatore_aler, sezione=SezionePiano.G, testo="Totale g."
     )
     client.force_login(a.operatore_aler)
@@ -359,10 +360,10 @@ def test_aler_cannot_answer_its_own_observations(client, a, pdf_veloce):
 def test_answers_show_in_the_next_version_and_in_its_note_di_chiusura(a, media):
     """Real PDFs: the approved version prints the parere, the observation and its answer."""
     porta_a(a, StatoPiano.INVIATA_ALER)
-    osservazione = services.aggiungi_osservazione(
+    osservazione = mosse.aggiungi_osservazione(
         piano=a.piano, utente=a.operatore_aler, sezione=SezionePiano.IB, testo="Motivare la quota del 5%."
     )
-    services.esprimi_parere(
+    mosse.esprimi_parere(
         piano=a.piano,
         utente=a.operatore_aler,
         esito=EsitoParere.FAVOREVOLE_CON_OSSERVAZIONI,
@@ -370,11 +371,11 @@ def test_answers_show_in_the_next_version_and_in_its_note_di_chiusura(a, media):
         data=timezone.localdate(),
         protocollo="ALER 77/2025",
     )
-    services.rispondi_osservazione(
+    mosse.rispondi_osservazione(
         osservazione=osservazione, utente=a.ufficio, risposta="La quota riflette le richieste della Questura."
     )
-    services.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
-    services.approva_piano(
+    mosse.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
+    mosse.approva_piano(
         piano=a.piano,
         utente=a.ufficio,
         data_seduta=timezone.localdate(),
@@ -401,33 +402,31 @@ def test_answers_show_in_the_next_version_and_in_its_note_di_chiusura(a, media):
 
 def test_a_plan_sent_again_keeps_every_rounds_observations_and_earlier_pareri(a, pdf_veloce):
     porta_a(a, StatoPiano.INVIATA_ALER)
-    prima = services.aggiungi_osservazione(
+    prima = mosse.aggiungi_osservazione(
         piano=a.piano, utente=a.operatore_aler, sezione=SezionePiano.B, testo="Carenza da rivedere."
     )
-    services.esprimi_parere(
+    mosse.esprimi_parere(
         piano=a.piano,
         utente=a.operatore_aler,
         esito=EsitoParere.NON_FAVOREVOLE,
         testo="Dati da correggere.",
         data=timezone.localdate(),
     )
-    services.rispondi_osservazione(
-        osservazione=prima, utente=a.ufficio, risposta="Corretto nella versione 2."
-    )
-    services.riporta_in_bozza(piano=a.piano, utente=a.ufficio, motivo="Correzioni chieste da ALER")
-    seconda = services.invia_ad_aler(piano=a.piano, utente=a.ufficio)
+    mosse.rispondi_osservazione(osservazione=prima, utente=a.ufficio, risposta="Corretto nella versione 2.")
+    mosse.riporta_in_bozza(piano=a.piano, utente=a.ufficio, motivo="Correzioni chieste da ALER")
+    seconda = mosse.invia_ad_aler(piano=a.piano, utente=a.ufficio)
     # The version ALER reads now carries its earlier parere and the answer to its observation.
     assert seconda.dati["note_chiusura"]["parere"]["esito"] == EsitoParere.NON_FAVOREVOLE
     assert seconda.dati["note_chiusura"]["osservazioni"][0]["risposta"] == "Corretto nella versione 2."
-    services.esprimi_parere(
+    mosse.esprimi_parere(
         piano=a.piano,
         utente=a.operatore_aler,
         esito=EsitoParere.FAVOREVOLE,
         testo="",
         data=timezone.localdate(),
     )
-    services.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
-    services.approva_piano(
+    mosse.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
+    mosse.approva_piano(
         piano=a.piano,
         utente=a.ufficio,
         data_seduta=timezone.localdate(),
@@ -492,9 +491,9 @@ def test_approval_records_the_session_the_signed_verbale_and_the_presences(clien
 def test_a_session_without_quorum_cannot_approve(a, pdf_veloce):
     porta_a(a, StatoPiano.TRASMESSA_ASSEMBLEA)
     comuni = list(a.piano.ambito.comuni.values_list("pk", flat=True))
-    presenze = {pk: services.Presenza(presente=n == 0) for n, pk in enumerate(comuni)}
-    with pytest.raises(services.OperazioneNonValida, match="quorum non raggiunto"):
-        services.approva_piano(
+    presenze = {pk: mosse.Presenza(presente=n == 0) for n, pk in enumerate(comuni)}
+    with pytest.raises(OperazioneNonValida, match="quorum non raggiunto"):
+        mosse.approva_piano(
             piano=a.piano,
             utente=a.ufficio,
             data_seduta=timezone.localdate(),
@@ -566,9 +565,7 @@ def test_sending_to_aler_emails_aler_and_the_ufficio_di_piano_only(
     a, pdf_veloce, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.invia_ad_aler(
-            piano=a.piano, utente=a.ufficio, indirizzo_piano="https://poa.example/piani/1/"
-        )
+        mosse.invia_ad_aler(piano=a.piano, utente=a.ufficio, indirizzo_piano="https://poa.example/piani/1/")
     assert destinatari() == {a.operatore_aler.email, a.aler.email, a.ufficio.email}
     assert all(len(m.to) == 1 for m in mail.outbox)  # nobody sees the others' addresses
     messaggio = next(m for m in mail.outbox if m.to == [a.operatore_aler.email])
@@ -580,7 +577,7 @@ def test_sending_to_aler_emails_aler_and_the_ufficio_di_piano_only(
 def test_the_parere_emails_the_ufficio_di_piano(a, pdf_veloce, django_capture_on_commit_callbacks):
     porta_a(a, StatoPiano.INVIATA_ALER)
     with django_capture_on_commit_callbacks(execute=True):
-        services.esprimi_parere(
+        mosse.esprimi_parere(
             piano=a.piano,
             utente=a.operatore_aler,
             esito=EsitoParere.NON_FAVOREVOLE,
@@ -598,7 +595,7 @@ def test_transmission_and_approval_email_the_assemblea_the_comuni_and_aler(
 ):
     porta_a(a, StatoPiano.PARERE_ESPRESSO)
     with django_capture_on_commit_callbacks(execute=True):
-        services.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
+        mosse.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
     assert destinatari() == {
         a.sindaco.email,
         a.operatore_comune.email,
@@ -609,7 +606,7 @@ def test_transmission_and_approval_email_the_assemblea_the_comuni_and_aler(
     assert a.ufficio_altro_ambito.email not in destinatari()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.approva_piano(
+        mosse.approva_piano(
             piano=a.piano,
             utente=a.ufficio,
             data_seduta=timezone.localdate(),
@@ -625,7 +622,7 @@ def test_transmission_and_approval_email_the_assemblea_the_comuni_and_aler(
 def test_going_back_to_bozza_tells_aler_why(a, pdf_veloce, django_capture_on_commit_callbacks):
     porta_a(a, StatoPiano.INVIATA_ALER)
     with django_capture_on_commit_callbacks(execute=True):
-        services.riporta_in_bozza(piano=a.piano, utente=a.ufficio, motivo="Errore nei dati di Soresina")
+        mosse.riporta_in_bozza(piano=a.piano, utente=a.ufficio, motivo="Errore nei dati di Soresina")
     messaggio = next(m for m in mail.outbox if m.to == [a.operatore_aler.email])
     assert "riportato in bozza" in messaggio.subject
     assert "Errore nei dati di Soresina" in messaggio.body
@@ -633,8 +630,8 @@ def test_going_back_to_bozza_tells_aler_why(a, pdf_veloce, django_capture_on_com
 
 
 def test_no_email_leaves_when_the_move_is_refused(a, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(services.OperazioneNonValida):
-        services.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(OperazioneNonValida):
+        mosse.trasmetti_all_assemblea(piano=a.piano, utente=a.ufficio)
     assert mail.outbox == []
 
 

@@ -26,7 +26,7 @@ from patrimonio.importazione import (
 from patrimonio.models import EnteProprietario
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.models import PianoAnnuale, StatoCaricamento
-from piano_annuale.services import ModificaNonConsentita
+from piano_annuale.services.errori import ModificaNonConsentita
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 
 from ambito.models import Popolazione
 from piano_annuale.models import RISPOSTE_DATE, PianoAnnuale, Stato, StatoUnita
-from piano_annuale.services import carica_piano
+from piano_annuale.services.carica import carica_piano
 
 FILE_PREDEFINITO = pathlib.Path("fixtures") / "cremonese_2025.json"
 

@@ -1,0 +1,499 @@
+"""Loading a whole plan from a JSON file, in one transaction, with the history of what it wrote.
+
+``carica_piano`` loads a plan (ambito, comuni, enti, units and everything the ricognizione collected,
+then the misure) from a file such as ``fixtures/cremonese_2025.json``, once ``file_piano`` has read and
+checked it. The file is keyed by natural keys, so the same file can be loaded into an empty database
+or over an existing one, as many times as wanted. Every row the load creates, changes or deletes is
+recorded in the history (``piano_annuale.storico``) with one bulk write: the rows within the load's
+reach are read before and after the writes, one query per table each time, and the difference is
+what is recorded (the misure's loader records its own rows the same way).
+"""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+from collections.abc import Iterable
+
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
+from misure.services import carica_misure
+from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa
+from piano_annuale.models import (
+    AssegnazioniAnnoPrecedente,
+    AzioneModifica,
+    ConsistenzaDichiarata,
+    DestinazioneSAT,
+    PianoAnnuale,
+    RiepilogoDichiarato,
+    RispostaRicognizione,
+    ScelteEnte,
+    StatoUnita,
+    TurnoverPrevisto,
+)
+from piano_annuale.services.file_piano import (
+    CAMPI_RIEPILOGO,
+    CAMPI_RIEPILOGO_FACOLTATIVI,
+    Dati,
+    FilePianoNonValido,
+    chiave_anonima,
+    leggi_file,
+    valida,
+)
+from piano_annuale.storico import Valori, VoceModifica, istantanea, registra_modifiche
+
+
+def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
+    """Load the plan in ``percorso`` in one transaction and return it.
+
+    Idempotent: a second run with the same file leaves exactly the same rows (and records nothing).
+    The file is the truth for the plan's own rows (consistenze, risposte, stati delle unità,
+    turnover, scelte, SAT, assegnazioni, riepiloghi dell'Allegato A, misure): rows of this plan that
+    the file no longer lists are deleted. The registry (ambito, aggregazioni, comuni, enti, units
+    with an ID or a codice) is created or updated, never deleted, because other plans may use it.
+    Rows of other ambiti are never touched: a comune, ente or unit of the file that belongs to
+    another ambito stops the load with an error.
+
+    Raises ``FilePianoNonValido`` (a ``ValueError``) with an Italian message; nothing is written then.
+    """
+    dati = leggi_file(percorso)
+    valida(dati)
+    with transaction.atomic():
+        origine = f"caricamento del file {pathlib.Path(percorso).name}"
+        storico = _StoricoDelCaricamento(dati)
+        piano = _Caricamento(dati).esegui()
+        storico.registra(origine=origine)
+        # Parte seconda e terza (misure app): validated against the enti just loaded, same transaction,
+        # recorded in the history by the misure's own loader.
+        carica_misure(piano=piano, dati=dati["piano"].get("misure"), origine=origine)
+        return piano
+
+
+# --------------------------------------------------------------------------------------------------
+# The history of a load
+
+
+class _StoricoDelCaricamento:
+    """The rows a load may write, read before it and after it; the difference goes to the history.
+
+    A load writes row by row (``update_or_create``), but its history is read and written in bulk:
+    two queries per table whatever the number of rows, and one ``bulk_create`` of the changes.
+    Rows that a load rewrites with the same values are not recorded.
+    """
+
+    def __init__(self, dati: Dati) -> None:
+        nome = dati["ambito"]["nome"]
+        codici = [c["codice_istat"] for c in dati["comuni"]]
+        data = datetime.date.fromisoformat(dati["popolazione"]["data_riferimento"])
+        anno = dati["piano"]["anno"]
+        # Each table the load may write, and the filter that reaches the rows it may write.
+        self.filtri: dict[type[models.Model], Q] = {
+            Ambito: Q(nome=nome),
+            AggregazioneTerritoriale: Q(ambito__nome=nome),
+            Comune: Q(codice_istat__in=codici),
+            Popolazione: Q(comune__codice_istat__in=codici, data_riferimento=data),
+            EnteProprietario: Q(ambito__nome=nome) | Q(comune__codice_istat__in=codici),
+            UnitaAbitativa: Q(ente__ambito__nome=nome),
+            PianoAnnuale: Q(ambito__nome=nome, anno=anno),
+        }
+        righe_del_piano = [
+            ConsistenzaDichiarata,
+            RispostaRicognizione,
+            StatoUnita,
+            TurnoverPrevisto,
+            ScelteEnte,
+            DestinazioneSAT,
+            AssegnazioniAnnoPrecedente,
+            RiepilogoDichiarato,
+        ]
+        for tabella in righe_del_piano:
+            self.filtri[tabella] = Q(piano__ambito__nome=nome, piano__anno=anno)
+        self.prima = self._leggi()
+
+    def _leggi(self) -> dict[type[models.Model], dict[int, Valori]]:
+        return {
+            tabella: {riga.pk: istantanea(riga) for riga in tabella._default_manager.filter(filtro)}
+            for tabella, filtro in self.filtri.items()
+        }
+
+    def registra(self, *, origine: str) -> int:
+        """Record every difference between the rows read at the start and now; return how many."""
+        dopo = self._leggi()
+        # A unit's state belongs to the unit's ente: the units read here say which.
+        enti_delle_unita = {
+            pk: valori["ente_id"]
+            for letti in (self.prima, dopo)
+            for pk, valori in letti[UnitaAbitativa].items()
+        }
+        voci: list[VoceModifica] = []
+        for tabella in self.filtri:
+            voci += _differenze(tabella, self.prima[tabella], dopo[tabella], enti_delle_unita)
+        return registra_modifiche(utente=None, origine=origine, modifiche=voci)
+
+
+def _differenze(
+    tabella: type[models.Model],
+    prima: dict[int, Valori],
+    dopo: dict[int, Valori],
+    enti_delle_unita: dict[int, int],
+) -> Iterable[VoceModifica]:
+    """One history entry per row created, changed or deleted, without reading anything more."""
+    nome = str(tabella._meta.verbose_name)
+    for pk in sorted(prima.keys() | dopo.keys()):
+        vecchi, nuovi = prima.get(pk), dopo.get(pk)
+        if vecchi == nuovi:
+            continue
+        if vecchi is None:
+            azione = AzioneModifica.CREAZIONE
+        elif nuovi is None:
+            azione = AzioneModifica.ELIMINAZIONE
+        else:
+            azione = AzioneModifica.MODIFICA
+        valori = nuovi if nuovi is not None else vecchi
+        unita = pk if tabella is UnitaAbitativa else valori.get("unita_id")
+        yield VoceModifica(
+            modello=tabella,
+            oggetto_id=pk,
+            azione=azione,
+            prima=vecchi,
+            dopo=nuovi,
+            descrizione=f"{nome[:1].upper()}{nome[1:]} n. {pk}",
+            piano=pk if tabella is PianoAnnuale else valori.get("piano_id"),
+            ente=valori.get("ente_id", enti_delle_unita.get(unita) if unita else None),
+            unita=unita,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading: the file has been validated, so lookups by name cannot fail here.
+
+
+class _Caricamento:
+    """One load of a validated file, holding the rows created so far keyed by their natural keys."""
+
+    def __init__(self, dati: Dati) -> None:
+        self.dati = dati
+        self.ambito: Ambito
+        self.piano: PianoAnnuale
+        self.aggregazioni: dict[int, AggregazioneTerritoriale] = {}
+        self.comuni: dict[str, Comune] = {}
+        self.enti: dict[str, EnteProprietario] = {}
+
+    def esegui(self) -> PianoAnnuale:
+        self._ambito()
+        self._aggregazioni()
+        self._comuni()
+        self._capofila()
+        self._enti()
+        self._piano()
+        piano = self.dati["piano"]
+        self._consistenze(piano.get("consistenze", []))
+        self._risposte(piano.get("risposte", []))
+        self._unita(piano.get("unita", []))
+        self._righe_semplici(piano)
+        return self.piano
+
+    # -- registry
+
+    def _ambito(self) -> None:
+        dati = self.dati["ambito"]
+        self.ambito, _ = Ambito.objects.update_or_create(
+            nome=dati["nome"], defaults={"ente_strumentale": dati.get("ente_strumentale", "")}
+        )
+
+    def _aggregazioni(self) -> None:
+        for at in self.dati["aggregazioni"]:
+            self.aggregazioni[at["numero"]], _ = AggregazioneTerritoriale.objects.update_or_create(
+                ambito=self.ambito,
+                numero=at["numero"],
+                defaults={"denominazione": at.get("denominazione", "")},
+            )
+
+    def _comuni(self) -> None:
+        popolazione = self.dati["popolazione"]
+        data = datetime.date.fromisoformat(popolazione["data_riferimento"])
+        for c in self.dati["comuni"]:
+            esistente = Comune.objects.select_related("ambito").filter(codice_istat=c["codice_istat"]).first()
+            if esistente and esistente.ambito_id not in (None, self.ambito.pk):
+                raise FilePianoNonValido(
+                    f"Il comune {esistente.nome} ({esistente.codice_istat}) appartiene già all'ambito "
+                    f"«{esistente.ambito}»: il file non può spostarlo in «{self.ambito}»."
+                )
+            valori = {
+                "nome": c["nome"],
+                "provincia": c["provincia"],
+                "ambito": self.ambito,
+                "aggregazione": self.aggregazioni.get(c.get("aggregazione")),
+            }
+            # Surfaces are optional: a file without them must not erase those entered by hand.
+            if "superficie_kmq" in c:
+                valori["superficie_kmq"] = c["superficie_kmq"]
+            comune, _ = Comune.objects.update_or_create(codice_istat=c["codice_istat"], defaults=valori)
+            self.comuni[comune.nome] = comune
+            if c.get("abitanti") is not None:
+                Popolazione.objects.update_or_create(
+                    comune=comune,
+                    data_riferimento=data,
+                    defaults={"abitanti": c["abitanti"], "fonte": popolazione.get("fonte", "ISTAT")},
+                )
+
+    def _capofila(self) -> None:
+        capofila = self.comuni.get(self.dati["ambito"].get("comune_capofila"))
+        if self.ambito.comune_capofila_id != (capofila.pk if capofila else None):
+            self.ambito.comune_capofila = capofila
+            self.ambito.save(update_fields=["comune_capofila"])
+
+    def _enti(self) -> None:
+        # Two passes: a gestore may be listed after the enti it manages.
+        for e in self.dati["enti"]:
+            self.enti[e["denominazione"]] = self._ente(e)
+        for e in self.dati["enti"]:
+            ente = self.enti[e["denominazione"]]
+            gestore = self.enti.get(e.get("gestore"))
+            if ente.gestore_id != (gestore.pk if gestore else None):
+                ente.gestore = gestore
+                ente.save(update_fields=["gestore"])
+
+    def _ente(self, e: Dati) -> EnteProprietario:
+        """A comune's ente is keyed by its comune; ALER and operatori by denominazione in the ambito."""
+        valori = {
+            "ambito": self.ambito,
+            "tipo": e["tipo"],
+            "denominazione": e["denominazione"],
+            "uog": e.get("uog", ""),
+            "email": e.get("email", ""),
+        }
+        if e["tipo"] == TipoEnte.COMUNE:
+            comune = self.comuni[e["comune"]]
+            altro = EnteProprietario.objects.filter(comune=comune).exclude(ambito=self.ambito).first()
+            if altro:
+                raise FilePianoNonValido(
+                    f"L'ente «{altro}» del comune {comune} appartiene a un altro ambito."
+                )
+            ente, _ = EnteProprietario.objects.update_or_create(comune=comune, defaults=valori)
+        else:
+            ente, _ = EnteProprietario.objects.update_or_create(
+                ambito=self.ambito, denominazione=e["denominazione"], defaults=valori
+            )
+        return ente
+
+    # -- the plan and its rows
+
+    def _piano(self) -> None:
+        p = self.dati["piano"]
+        scadenza = p.get("scadenza_ricognizione")
+        self.piano, _ = PianoAnnuale.objects.update_or_create(
+            ambito=self.ambito,
+            anno=p["anno"],
+            defaults={
+                "stato": p["stato"],
+                "data_popolazione": datetime.date.fromisoformat(p["data_popolazione"]),
+                "scadenza_ricognizione": datetime.date.fromisoformat(scadenza) if scadenza else None,
+            },
+        )
+
+    def _sincronizza(self, modello: type[models.Model], righe: Iterable[tuple[dict, dict]]) -> None:
+        """Create or update each (key, values) row of this plan; delete the plan's rows not listed."""
+        tenuti = []
+        for chiave, valori in righe:
+            riga, _ = modello.objects.update_or_create(piano=self.piano, **chiave, defaults=valori)
+            tenuti.append(riga.pk)
+        modello.objects.filter(piano=self.piano).exclude(pk__in=tenuti).delete()
+
+    def _consistenze(self, consistenze: list[Dati]) -> None:
+        self._sincronizza(
+            ConsistenzaDichiarata,
+            (
+                (
+                    {"ente": self.enti[c["ente"]]},
+                    {"sap": c.get("sap"), "sas": c.get("sas"), "fonte": c.get("fonte", "")},
+                )
+                for c in consistenze
+            ),
+        )
+
+    def _risposte(self, risposte: list[Dati]) -> None:
+        self._sincronizza(
+            RispostaRicognizione,
+            (
+                (
+                    {"ente": self.enti[r["ente"]]},
+                    {"stato": r["stato"], "inviata_il": _data_ora(r.get("inviata_il"))},
+                )
+                for r in risposte
+            ),
+        )
+
+    def _righe_semplici(self, piano: Dati) -> None:
+        """Turnover, scelte (h, i, i.b), SAT (j), assegnazioni (k), Allegato A: one row per key."""
+        enti, comuni = self.enti, self.comuni
+        self._sincronizza(
+            TurnoverPrevisto,
+            (
+                ({"ente": enti[t["ente"]], "comune": comuni[t["comune"]]}, {"numero": t["numero"]})
+                for t in piano.get("turnover", [])
+            ),
+        )
+        self._sincronizza(
+            ScelteEnte,
+            (
+                (
+                    {"ente": enti[s["ente"]]},
+                    {
+                        "soglia_indigenti_eccedente": s.get("soglia_indigenti_eccedente", 0),
+                        "categoria_aggiuntiva": s.get("categoria_aggiuntiva", ""),
+                        "motivazione_categoria": s.get("motivazione_categoria", ""),
+                        "quota_forze_polizia": s.get("quota_forze_polizia", 0),
+                    },
+                )
+                for s in piano.get("scelte", [])
+            ),
+        )
+        self._sincronizza(
+            DestinazioneSAT,
+            (
+                ({"ente": enti[d["ente"]], "comune": comuni[d["comune"]]}, {"numero": d["numero"]})
+                for d in piano.get("destinazioni_sat", [])
+            ),
+        )
+        self._sincronizza(
+            AssegnazioniAnnoPrecedente,
+            (
+                (
+                    {"ente": enti[a["ente"]]},
+                    {
+                        "totale": a["totale"],
+                        "mobilita": a.get("mobilita", 0),
+                        "in_deroga": a.get("in_deroga", 0),
+                    },
+                )
+                for a in piano.get("assegnazioni", [])
+            ),
+        )
+        self._sincronizza(
+            RiepilogoDichiarato,
+            (
+                (
+                    {"ente": enti[r["ente"]]},
+                    {campo: r.get(campo, 0) for campo in CAMPI_RIEPILOGO}
+                    | {campo: r.get(campo) for campo in CAMPI_RIEPILOGO_FACOLTATIVI},
+                )
+                for r in piano.get("riepiloghi", [])
+            ),
+        )
+
+    # -- units and their state in the plan
+
+    def _unita(self, gruppi: list[Dati]) -> None:
+        """Units of sections b–f: by ID regionale, else by codice dell'ente, else by count per group."""
+        tenuti: list[int] = []
+        for gruppo in gruppi:
+            ente = self.enti[gruppo["ente"]]
+            for voce in gruppo.get("elenco", []):
+                if voce.get("id_regionale") or voce.get("codice_ente"):
+                    unita = self._unita_identificata(ente, voce)
+                    tenuti.append(self._stato(unita, voce).pk)
+                else:
+                    tenuti.extend(self._unita_anonime(ente, voce))
+        self._elimina_stati_superflui(tenuti)
+
+    def _unita_identificata(self, ente: EnteProprietario, voce: Dati) -> UnitaAbitativa:
+        valori = {
+            "ente": ente,
+            "comune": self.comuni[voce["comune"]],
+            "tipo": voce.get("tipo", TipoServizio.SAP.value),
+            "indirizzo": voce.get("indirizzo", ""),
+        }
+        if voce.get("id_regionale"):
+            # The ID regionale is unique across the region: refuse to take over another ambito's unit.
+            altra = (
+                UnitaAbitativa.objects.filter(id_regionale=voce["id_regionale"])
+                .exclude(ente__ambito=self.ambito)
+                .select_related("ente")
+                .first()
+            )
+            if altra:
+                raise FilePianoNonValido(
+                    f"L'unità con ID regionale {altra.id_regionale} è già registrata per l'ente "
+                    f"«{altra.ente}» di un altro ambito."
+                )
+            valori["codice_ente"] = voce.get("codice_ente", "")
+            unita, _ = UnitaAbitativa.objects.update_or_create(
+                id_regionale=voce["id_regionale"], defaults=valori
+            )
+        else:
+            unita, _ = UnitaAbitativa.objects.update_or_create(
+                ente=ente, codice_ente=voce["codice_ente"], defaults=valori
+            )
+        return unita
+
+    def _stato(self, unita: UnitaAbitativa, voce: Dati) -> StatoUnita:
+        stato, _ = StatoUnita.objects.update_or_create(
+            piano=self.piano, unita=unita, defaults=_valori_stato(voce)
+        )
+        return stato
+
+    def _unita_anonime(self, ente: EnteProprietario, voce: Dati) -> list[int]:
+        """Reconcile a group of units without ID nor codice by count; return the states kept.
+
+        Such units cannot be told apart, so the group's existing units are reused (oldest first) and
+        the difference is created; any surplus is left out of the kept states and removed afterwards.
+        """
+        comune, tipo, indirizzo, stato, programma = chiave_anonima(voce)
+        esistenti = list(
+            StatoUnita.objects.filter(
+                piano=self.piano,
+                stato=stato,
+                programma=programma,
+                unita__ente=ente,
+                unita__comune=self.comuni[comune],
+                unita__tipo=tipo,
+                unita__indirizzo=indirizzo,
+                unita__id_regionale__isnull=True,
+                unita__codice_ente="",
+            ).order_by("unita_id")
+        )
+        numero = voce.get("numero", 1)
+        tenuti = esistenti[:numero]
+        valori = _valori_stato(voce)
+        for s in tenuti:
+            if any(getattr(s, campo) != valore for campo, valore in valori.items()):
+                StatoUnita.objects.filter(pk=s.pk).update(**valori)
+        for _ in range(numero - len(tenuti)):
+            unita = UnitaAbitativa.objects.create(
+                ente=ente, comune=self.comuni[comune], tipo=tipo, indirizzo=indirizzo
+            )
+            tenuti.append(StatoUnita.objects.create(piano=self.piano, unita=unita, **valori))
+        return [s.pk for s in tenuti]
+
+    def _elimina_stati_superflui(self, tenuti: list[int]) -> None:
+        """Delete this plan's states the file does not list, and the anonymous units left without any."""
+        superflui = StatoUnita.objects.filter(piano=self.piano).exclude(pk__in=tenuti)
+        # An anonymous unit exists only through its states: once it has none, nothing can find it again.
+        anonime = list(
+            superflui.filter(unita__id_regionale__isnull=True, unita__codice_ente="").values_list(
+                "unita_id", flat=True
+            )
+        )
+        superflui.delete()
+        UnitaAbitativa.objects.filter(pk__in=anonime, stati__isnull=True).delete()
+
+
+def _valori_stato(voce: Dati) -> dict[str, str]:
+    return {
+        "stato": voce["stato"],
+        "programma": voce.get("programma", ""),
+        "stato_origine": voce.get("stato_origine", ""),
+        "note": voce.get("note", ""),
+    }
+
+
+def _data_ora(valore: str | None) -> datetime.datetime | None:
+    """ISO date-time from the file; one without offset is taken in the project's time zone."""
+    if valore is None:
+        return None
+    momento = datetime.datetime.fromisoformat(valore)
+    return timezone.make_aware(momento) if timezone.is_naive(momento) else momento
