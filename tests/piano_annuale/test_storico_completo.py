@@ -65,6 +65,7 @@ from piano_annuale.models import (
     TestoPiano as Narrativa,  # a name pytest does not take for a test class
 )
 from piano_annuale.rendering.testi import salva_testi
+from piano_annuale.storico import Cambio, righe_storico
 from tests import factories as f
 from tests.utenti import crea_operatore
 
@@ -496,6 +497,8 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
 def test_a_many_to_many_change_in_the_admin_is_recorded_with_the_ids_before_and_after(client, radice):
     avviso = Avviso.objects.create(piano=f.PianoAnnualeFactory(), titolo="Avviso con comuni", numero="3")
     primo, secondo = f.ComuneFactory(ambito=avviso.piano.ambito), f.ComuneFactory(ambito=avviso.piano.ambito)
+    primo.nome, secondo.nome = "Casalbuttano", "Soresina"
+    Comune.objects.bulk_update([primo, secondo], ["nome"])
     avviso.comuni_aderenti.set([primo])
     dati = dati_della_pagina(client, url(Avviso, "change", avviso.pk), Avviso)
     dati["comuni_aderenti"] = [str(primo.pk), str(secondo.pk)]
@@ -505,6 +508,9 @@ def test_a_many_to_many_change_in_the_admin_is_recorded_with_the_ids_before_and_
         [primo.pk],
         sorted([primo.pk, secondo.pk]),
     )
+    # The history page names the comuni.
+    (riga,) = righe_storico([modifica])
+    assert Cambio("comuni aderenti", "Casalbuttano", "Casalbuttano, Soresina") in riga.cambi
 
 
 def test_an_operators_role_changed_on_the_users_page_is_recorded(client, radice):
