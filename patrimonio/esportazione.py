@@ -205,7 +205,7 @@ def _dataset_turnover(*, ente: EnteProprietario, piano_stati: PianoAnnuale) -> t
         .order_by("comune__nome")
     )
     dataset = TurnoverResource().export(righe)
-    if not len(dataset) and ente.comune_id:
+    if not len(dataset) and ente.comune is not None:
         # A comune usually counts its own turnover: offer the row, at zero.
         dataset.append([ente.comune.nome, ente.comune.codice_istat, 0])
     return dataset

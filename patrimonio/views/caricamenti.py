@@ -16,6 +16,7 @@ from patrimonio import esportazione, importazione
 from patrimonio.tasks import analizza_caricamento_task, conferma_caricamento_task
 from patrimonio.views.base import Area, carica_area, render_area
 from piano_annuale.calcolo import calcola_piano
+from piano_annuale.catalogo import voce
 from piano_annuale.models import (
     Caricamento,
     PianoAnnuale,
@@ -210,9 +211,9 @@ def _piano_dell_ufficio(request: HttpRequest, piano: int) -> PianoAnnuale:
 
 @login_required
 def piano_esportazioni(request: HttpRequest, piano: int) -> HttpResponse:
-    """The plan's sections and unit lists to download (ufficio di piano)."""
+    """The plan's tables to download (ufficio di piano), each beside the part of the plan it belongs to."""
     oggetto = _piano_dell_ufficio(request, piano)
-    tabelle = tabelle_del_piano(calcola_piano(oggetto))
+    tabelle = [(voce(t.voce), t) for t in tabelle_del_piano(calcola_piano(oggetto))]
     return render(
         request, "patrimonio/caricamenti/esportazioni_piano.html", {"piano": oggetto, "tabelle": tabelle}
     )

@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from patrimonio.models import TipoEnte
 from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
-from piano_annuale.catalogo import CATALOGO, Voce
+from piano_annuale.catalogo import CATALOGO, Voce, voce
 from piano_annuale.iter import NoteChiusura, note_di_chiusura
 from piano_annuale.models import (
     Approvazione,
@@ -59,7 +59,10 @@ CARTELLA_STATICI = Path(settings.BASE_DIR) / "static"
 ATTESA_MASSIMA = datetime.timedelta(minutes=15)
 
 # The plan section an ALER unit of Allegato B is counted in, as the annex prints it.
-STATI_UNITA = {Stato.LIBERA: "e) libera", Stato.CARENZA_MANUTENTIVA: "b) carenza"}
+STATI_UNITA: dict[str, str] = {
+    Stato.LIBERA: f"{voce('e').lettera} libera",
+    Stato.CARENZA_MANUTENTIVA: f"{voce('b').lettera} carenza",
+}
 
 TITOLO = "Piano annuale dell'offerta dei servizi abitativi pubblici e sociali"
 
@@ -137,6 +140,7 @@ class Titolo:
     @property
     def html(self) -> SafeString:
         """The heading, with the id the index links to and the label of its bookmark."""
+        prima: SafeString | str
         if self.etichetta:
             prima = format_html('<span class="etichetta">{}</span>', self.etichetta)
         elif self.numero:
@@ -260,11 +264,12 @@ def contesto_documento(
     # Section g printed ente by ente, with a subtotal for the enti that have units in several comuni.
     righe_per_ente: dict[int, list[Any]] = {}
     for riga in calcolo.g.righe:
-        righe_per_ente.setdefault(riga.ente.id, []).append(riga)
+        if riga.ente is not None:
+            righe_per_ente.setdefault(riga.ente.id, []).append(riga)
     g_per_ente = [
         {"ente": totale, "righe": righe_per_ente[totale.ente.id]}
         for totale in calcolo.g.per_ente
-        if totale.ente.id in righe_per_ente
+        if totale.ente is not None and totale.ente.id in righe_per_ente
     ]
     # Section e lists the free units; ALER's are listed in Allegato B, where e) refers to them.
     libere_in_allegato: dict[str, int] = {}
@@ -422,7 +427,8 @@ def genera_pdf(
 
 
 def _file_presente(documento: DocumentoPiano) -> bool:
-    return bool(documento.file) and documento.file.storage.exists(documento.file.name)
+    nome = documento.file.name
+    return bool(documento.file) and nome is not None and documento.file.storage.exists(nome)
 
 
 def da_generare(documento: DocumentoPiano) -> bool:

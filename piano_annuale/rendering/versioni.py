@@ -29,7 +29,7 @@ from piano_annuale.models import PianoAnnuale, TipoVersione, VersionePiano
 from piano_annuale.rendering.pdf import genera_pdf, nome_file
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def json_versione(calcolo: PianoCalcolato, note: NoteChiusura) -> str:
@@ -42,7 +42,7 @@ def sha256(contenuto: str | bytes) -> str:
     return hashlib.sha256(contenuto.encode() if isinstance(contenuto, str) else contenuto).hexdigest()
 
 
-def congela_versione(*, piano: PianoAnnuale, tipo: str, utente: AbstractBaseUser) -> VersionePiano:
+def congela_versione(*, piano: PianoAnnuale, tipo: str, utente: User) -> VersionePiano:
     """Freeze the plan as it is now; call it inside the transaction that moves the plan.
 
     The PDF is rendered here, synchronously, so the move and its version are kept or lost together.

@@ -29,8 +29,8 @@ from piano_annuale.models import (
     StatoPiano,
 )
 from piano_annuale.models import TestoPiano as Narrativa  # not «Test…»: pytest would collect it
+from piano_annuale.rendering import testi as narrative  # «testi_del_piano» would be collected as a test
 from piano_annuale.rendering.pdf import CSS_PDF, chiave_documento, genera_pdf, html_documento, struttura
-from piano_annuale.rendering.testi import testi_del_piano
 from piano_annuale.tasks import richiedi_pdf
 from piano_annuale.testi_predefiniti import TESTI_PREDEFINITI
 from tests.builders import crea_ambito
@@ -305,7 +305,7 @@ def test_the_plans_own_narrative_replaces_the_default_and_is_sanitised(piano_cre
         sezione=SezioneTesto.PREMESSA,
         testo="Premessa **propria** dell'ambito.\n\n<script>alert(1)</script>\n\n[link](javascript:alert(1))",
     )
-    testi = testi_del_piano(piano_cremonese)
+    testi = narrative.testi_del_piano(piano_cremonese)
     html = html_documento(calcola_piano(piano_cremonese), testi, definitiva=False, approvato_il=None)
     assert "Premessa <strong>propria</strong> dell'ambito." in html
     assert "<script>alert" not in html
@@ -317,7 +317,7 @@ def test_the_plans_own_narrative_replaces_the_default_and_is_sanitised(piano_cre
 def test_a_plan_with_nothing_declared_prints_sentences_instead_of_empty_tables(db):
     piano = crea_ambito(nome="Ambito vuoto", comuni=2, prefisso_istat="097")
     calcolo = calcola_piano(piano)
-    html = html_documento(calcolo, testi_del_piano(piano), definitiva=False, approvato_il=None)
+    html = html_documento(calcolo, narrative.testi_del_piano(piano), definitiva=False, approvato_il=None)
     assert (
         "Nessun Ente Proprietario ha comunicato la disponibilità di unità abitative di nuova edificazione."
         in html
@@ -341,7 +341,7 @@ def test_same_data_give_the_same_key_and_any_change_gives_a_new_one(piano_cremon
     def chiave() -> str:
         return chiave_documento(
             calcola_piano(piano_cremonese),
-            testi_del_piano(piano_cremonese),
+            narrative.testi_del_piano(piano_cremonese),
             definitiva=False,
             approvato_il=None,
         )
@@ -362,7 +362,7 @@ def test_a_second_request_with_unchanged_data_reuses_the_ready_document(
 ):
     chiave = chiave_documento(
         calcola_piano(piano_cremonese),
-        testi_del_piano(piano_cremonese),
+        narrative.testi_del_piano(piano_cremonese),
         definitiva=False,
         approvato_il=None,
     )
