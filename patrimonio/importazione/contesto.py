@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 from ambito.models import Comune
 from patrimonio.models import EnteProprietario, UnitaAbitativa
@@ -151,14 +150,6 @@ def id_regionali_altrui(id_regionali: list[str], *, ente_id: int) -> set[str]:
     with connection.cursor() as cursore:
         cursore.execute(sql, parametri)
         return {riga[0] for riga in cursore.fetchall()}
-
-
-def tra(pks: Sequence[int]) -> RawSQL:
-    """A set of ids as one query parameter, for ``filter(pk__in=tra(pks))``: one statement, and one
-    parameter, for any number of rows (an array on PostgreSQL, a JSON text on SQLite)."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", (list(pks),))
-    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(pks)),))
 
 
 def a_blocchi(valori: Sequence[Any], dimensione: int = 900) -> Iterator[Sequence[Any]]:

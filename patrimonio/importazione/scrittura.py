@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -15,12 +15,20 @@ from patrimonio.models import TipoServizio, UnitaAbitativa
 from piano_annuale.models import Caricamento, StatoCaricamento, StatoUnita, TurnoverPrevisto
 from piano_annuale.services.ente import apri_modifica, registra_modifica
 from piano_annuale.services.errori import ModificaNonConsentita
-from piano_annuale.storico import registra_modifiche
 
-from .contesto import tra
 from .errori import DatiCambiati
 from .righe import Analisi
-from .storico import Scritte, origine_di, voci_storico
+from .sql import elimina, inserisci, tra
+from .storico import (
+    COLONNE_STATO,
+    COLONNE_TURNOVER,
+    COLONNE_UNITA,
+    Inserita,
+    Scritte,
+    inserisci_voci,
+    origine_di,
+    voci_storico,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -80,10 +88,11 @@ def registra(
         scritte = _scrivi(analisi)
         registra_modifica(risposta=risposta, utente=utente)
         # The history of every row the import wrote, in the same transaction, with one insert.
-        registra_modifiche(
+        inserisci_voci(
+            voci_storico(analisi, scritte),
+            analisi=analisi,
             utente=utente,
             origine=origine_di(analisi, caricamento),
-            modifiche=voci_storico(analisi, scritte),
         )
         esito = Esito(
             aggiunte=len(analisi.nuove),
@@ -127,8 +136,9 @@ def aggiorna_conteggi(caricamento: Caricamento, analisi: Analisi) -> None:
 def _scrivi(analisi: Analisi) -> Scritte:
     """Write the analysis; return the rows it inserted (with their pks).
 
-    Each step is a fixed number of statements whatever the number of rows (ids go as one
-    parameter, see ``tra``), except that the bulk inserts and ``bulk_update`` go in batches."""
+    Each step is a fixed number of statements whatever the number of rows: ids and rows go as one
+    JSON parameter (``sql``); only ``bulk_update`` of rows that each take different values goes in
+    batches of 500."""
     _togli(analisi)
     _aggiorna_unita(analisi)
     scritte = Scritte(unita=_crea_unita(analisi))
@@ -142,14 +152,11 @@ def _togli(analisi: Analisi) -> None:
     if analisi.tolte_dal_piano:
         StatoUnita.objects.filter(piano=analisi.piano, unita_id__in=tra(analisi.tolte_dal_piano)).delete()
     if analisi.cancellate:
-        # Their states in any plan first (the analysis found none elsewhere; a state added since
-        # goes with its unit, as «Elimina» does), so that one plain DELETE removes the units: the
-        # collector of ``delete()`` would read them back and delete them 100 at a time.
-        StatoUnita.objects.filter(unita_id__in=tra(analisi.cancellate)).delete()
+        # One plain DELETE (``QuerySet.delete()`` would read them back and delete them 100 at a
+        # time): their states in this plan went just above, and the analysis found none in other
+        # plans; should one have appeared since, the database refuses and nothing is written.
         # Only this ente's units, whatever the analysis says.
-        UnitaAbitativa.objects.filter(ente=analisi.ente, pk__in=tra(analisi.cancellate))._raw_delete(
-            connection.alias
-        )
+        elimina(UnitaAbitativa, analisi.cancellate, ente_id=analisi.ente.pk)
 
 
 def _aggiorna_unita(analisi: Analisi) -> None:
@@ -173,40 +180,28 @@ def _aggiorna_unita(analisi: Analisi) -> None:
     )
 
 
-def _crea_unita(analisi: Analisi) -> list[UnitaAbitativa]:
-    if not analisi.nuove:
-        return []
-    ente_id = analisi.ente.pk
-    return UnitaAbitativa.objects.bulk_create(
-        [
-            UnitaAbitativa(
-                ente_id=ente_id,
-                comune_id=r.comune_id,
-                id_regionale=r.id_regionale,
-                codice_ente=r.codice_ente or "",
-                tipo=r.tipo or TipoServizio.SAP,
-                indirizzo=r.indirizzo or "",
-            )
-            for r in analisi.nuove
-        ],
-        batch_size=2000,
-    )
+def _inserite(modello: type[Model], colonne: tuple[str, ...], righe: list[list[Any]]) -> list[Inserita]:
+    """Insert rows with one statement (``sql.inserisci``); each with the pk it was given."""
+    pks = inserisci(modello, colonne, righe, ritorna=("id",))
+    return [(pk, valori) for (pk,), valori in zip(pks, righe, strict=True)]
 
 
-def _scrivi_stati(analisi: Analisi, nuove_unita: list[UnitaAbitativa]) -> list[StatoUnita]:
+def _crea_unita(analisi: Analisi) -> list[Inserita]:
+    ente_id, sap = analisi.ente.pk, str(TipoServizio.SAP.value)
+    righe = [
+        [ente_id, r.comune_id, r.id_regionale, r.codice_ente or "", r.tipo or sap, r.indirizzo or ""]
+        for r in analisi.nuove
+    ]
+    return _inserite(UnitaAbitativa, COLONNE_UNITA, righe)
+
+
+def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserita]:
     """States of the new units (the pks come back from their insert) and of the changed ones;
     return the states inserted."""
     piano_id = analisi.piano.pk
     nuovi_stati = [
-        StatoUnita(
-            piano_id=piano_id,
-            unita_id=u.pk,
-            stato=r.stato,
-            programma=r.programma or "",
-            stato_origine=r.stato_origine or "",
-            note=r.note or "",
-        )
-        for u, r in zip(nuove_unita, analisi.nuove, strict=True)
+        [piano_id, pk, r.stato, r.programma or "", r.stato_origine or "", r.note or "", False]
+        for (pk, _), r in zip(nuove_unita, analisi.nuove, strict=True)
         if r.stato
     ]
     stati_cambiati: list[tuple[int, dict[str, Any]]] = []
@@ -214,17 +209,7 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[UnitaAbitativa]) -> list[S
     for m in analisi.modifiche:
         prima, dopo = m.stato_prima, m.stato_dopo
         if prima is None and dopo is not None:
-            stato, programma, origine, note = dopo
-            nuovi_stati.append(
-                StatoUnita(
-                    piano_id=piano_id,
-                    unita_id=m.pk,
-                    stato=stato,
-                    programma=programma,
-                    stato_origine=origine,
-                    note=note,
-                )
-            )
+            nuovi_stati.append([piano_id, m.pk, *dopo, False])
         elif prima is not None and dopo is None:
             stati_da_togliere.append(prima.pk)
         elif prima is not None and dopo is not None and prima.valori() != dopo:
@@ -236,12 +221,10 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[UnitaAbitativa]) -> list[S
     if stati_da_togliere:
         stati_del_piano.filter(pk__in=tra(stati_da_togliere)).delete()
     aggiorna_righe(stati_del_piano, StatoUnita, stati_cambiati)
-    if nuovi_stati:
-        StatoUnita.objects.bulk_create(nuovi_stati, batch_size=2000)
-    return nuovi_stati
+    return _inserite(StatoUnita, COLONNE_STATO, nuovi_stati)
 
 
-def _scrivi_turnover(analisi: Analisi) -> list[TurnoverPrevisto]:
+def _scrivi_turnover(analisi: Analisi) -> list[Inserita]:
     """The turnover sheet replaces the ente's counts; return the counts inserted."""
     piano, ente = analisi.piano, analisi.ente
     if analisi.turnover_tolti:
@@ -253,14 +236,8 @@ def _scrivi_turnover(analisi: Analisi) -> list[TurnoverPrevisto]:
         TurnoverPrevisto,
         [(pk, {"numero": t.numero}) for pk, t, _ in analisi.turnover_modificati],
     )
-    if not analisi.turnover_nuovi:
-        return []
-    return TurnoverPrevisto.objects.bulk_create(
-        [
-            TurnoverPrevisto(piano_id=piano.pk, ente_id=ente.pk, comune_id=t.comune_id, numero=t.numero)
-            for t in analisi.turnover_nuovi
-        ]
-    )
+    righe = [[piano.pk, ente.pk, t.comune_id, t.numero] for t in analisi.turnover_nuovi]
+    return _inserite(TurnoverPrevisto, COLONNE_TURNOVER, righe)
 
 
 def aggiorna_righe(righe: QuerySet, modello: type[Model], cambi: list[tuple[int, dict[str, Any]]]) -> None:

@@ -12,14 +12,26 @@ models' ``__str__`` gives; a test holds both to it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
 
 from patrimonio.models import UnitaAbitativa
-from piano_annuale.models import AzioneModifica, Caricamento, Stato, StatoUnita, TurnoverPrevisto
-from piano_annuale.storico import VoceModifica
+from piano_annuale.models import (
+    AzioneModifica,
+    Caricamento,
+    Modifica,
+    Stato,
+    StatoUnita,
+    TurnoverPrevisto,
+)
 
 from .contesto import Contesto, StatoEsistente, UnitaEsistente
 from .righe import Analisi
+from .sql import inserisci
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 CAMPI_STATO = ("stato", "programma", "stato_origine", "note")
 _NOMI_STATO = {str(valore): str(etichetta) for valore, etichetta in Stato.choices}
@@ -27,13 +39,22 @@ _NOMI_STATO = {str(valore): str(etichetta) for valore, etichetta in Stato.choice
 Valori = dict[str, Any]
 
 
+# The columns the import writes, in the order of the values ``Scritte`` keeps: every column of
+# the row but its id (a test holds them to the models), keyed as ``istantanea`` keys them.
+COLONNE_UNITA = ("ente_id", "comune_id", "id_regionale", "codice_ente", "tipo", "indirizzo")
+COLONNE_STATO = ("piano_id", "unita_id", "stato", "programma", "stato_origine", "note", "da_confermare")
+COLONNE_TURNOVER = ("piano_id", "ente_id", "comune_id", "numero")
+
+Inserita = tuple[int, list[Any]]  # the new row's pk and its values, in the order of its COLONNE_
+
+
 @dataclass
 class Scritte:
     """The rows the import inserted, with the pks the database gave them."""
 
-    unita: list[UnitaAbitativa] = field(default_factory=list)
-    stati: list[StatoUnita] = field(default_factory=list)
-    turnover: list[TurnoverPrevisto] = field(default_factory=list)
+    unita: list[Inserita] = field(default_factory=list)
+    stati: list[Inserita] = field(default_factory=list)
+    turnover: list[Inserita] = field(default_factory=list)
 
 
 def origine_di(analisi: Analisi, caricamento: Caricamento | None) -> str:
@@ -82,19 +103,21 @@ def valori_stato(
     }
 
 
-def _valori_nuova_unita(u: UnitaAbitativa) -> Valori:
-    return {
-        "ente_id": u.ente_id,
-        "comune_id": u.comune_id,
-        "id_regionale": u.id_regionale,
-        "codice_ente": u.codice_ente,
-        "tipo": u.tipo,
-        "indirizzo": u.indirizzo,
-    }
-
-
 def _valori_turnover(piano_id: int, ente_id: int, comune_id: int, numero: int) -> Valori:
     return {"piano_id": piano_id, "ente_id": ente_id, "comune_id": comune_id, "numero": numero}
+
+
+# The history row of one changed row: table, id, description, action, before, after, unit. The
+# plan and the ente are the import's; who, when and why are the same for all its rows.
+Voce = tuple[str, int, str, str, Valori | None, Valori | None, int | None]
+
+_UNITA = UnitaAbitativa._meta.label_lower
+_STATO = StatoUnita._meta.label_lower
+_TURNOVER = TurnoverPrevisto._meta.label_lower
+# Plain strings: the loops below run once per row written.
+_CREAZIONE = str(AzioneModifica.CREAZIONE.value)
+_MODIFICA = str(AzioneModifica.MODIFICA.value)
+_ELIMINAZIONE = str(AzioneModifica.ELIMINAZIONE.value)
 
 
 class _Voci:
@@ -104,33 +127,9 @@ class _Voci:
         self.analisi = analisi
         self.c = contesto
         self.piano_id, self.ente_id = analisi.piano.pk, analisi.ente.pk
-        self.voci: list[VoceModifica] = []
+        self.voci: list[Voce] = []
         # Each unit's description after the import (the states' descriptions start with it).
         self.descrizioni: dict[int, str] = {}
-
-    def _voce(
-        self,
-        modello: type[UnitaAbitativa | StatoUnita | TurnoverPrevisto],
-        pk: int,
-        azione: str,
-        prima: Valori | None,
-        dopo: Valori | None,
-        descrizione: str,
-        unita: int | None = None,
-    ) -> None:
-        self.voci.append(
-            VoceModifica(
-                modello=modello,
-                oggetto_id=pk,
-                azione=azione,
-                prima=prima,
-                dopo=dopo,
-                descrizione=descrizione,
-                piano=self.piano_id,
-                ente=self.ente_id,
-                unita=unita,
-            )
-        )
 
     def _comune(self, pk: int) -> str:
         return self.c.nomi_comuni.get(pk, "")
@@ -139,21 +138,18 @@ class _Voci:
         return descrizione_unita(u.id_regionale, u.codice_ente, self._comune(u.comune_id))
 
     def nuove(self, scritte: Scritte) -> None:
-        for u in scritte.unita:
-            descrizione = descrizione_unita(u.id_regionale, u.codice_ente, self._comune(u.comune_id))
-            self.descrizioni[u.pk] = descrizione
-            self._voce(
-                UnitaAbitativa,
-                u.pk,
-                AzioneModifica.CREAZIONE,
-                None,
-                _valori_nuova_unita(u),
-                descrizione,
-                u.pk,
+        aggiungi, descrizioni, nomi = self.voci.append, self.descrizioni, self.c.nomi_comuni
+        for pk, valori in scritte.unita:
+            dopo = dict(zip(COLONNE_UNITA, valori, strict=True))
+            descrizione = descrizione_unita(
+                dopo["id_regionale"], dopo["codice_ente"], nomi.get(dopo["comune_id"], "")
             )
+            descrizioni[pk] = descrizione
+            aggiungi((_UNITA, pk, descrizione, _CREAZIONE, None, dopo, pk))
 
     def modificate(self) -> None:
         """Changed units (whole before and after) and changed or dropped states."""
+        aggiungi = self.voci.append
         for m in self.analisi.modifiche:
             u = self.c.unita[m.pk]
             prima = valori_unita(self.ente_id, u)
@@ -162,7 +158,7 @@ class _Voci:
                 descrizione = descrizione_unita(
                     dopo["id_regionale"], dopo["codice_ente"], self._comune(dopo["comune_id"])
                 )
-                self._voce(UnitaAbitativa, m.pk, AzioneModifica.MODIFICA, prima, dopo, descrizione, m.pk)
+                aggiungi((_UNITA, m.pk, descrizione, _MODIFICA, prima, dopo, m.pk))
             else:
                 descrizione = self._descrivi(u)
             self.descrizioni[m.pk] = descrizione
@@ -171,37 +167,23 @@ class _Voci:
                 continue  # a new state is recorded with the inserted ones
             prima_stato = valori_stato(self.piano_id, m.pk, s.valori(), s.da_confermare)
             if m.stato_dopo is None:
-                self._voce(
-                    StatoUnita,
-                    s.pk,
-                    AzioneModifica.ELIMINAZIONE,
-                    prima_stato,
-                    None,
-                    descrizione_stato(descrizione, s.stato),
-                    m.pk,
-                )
+                descrizione_s = descrizione_stato(descrizione, s.stato)
+                aggiungi((_STATO, s.pk, descrizione_s, _ELIMINAZIONE, prima_stato, None, m.pk))
             else:
                 dopo_stato = valori_stato(self.piano_id, m.pk, m.stato_dopo, s.da_confermare)
-                self._voce(
-                    StatoUnita,
-                    s.pk,
-                    AzioneModifica.MODIFICA,
-                    prima_stato,
-                    dopo_stato,
-                    descrizione_stato(descrizione, m.stato_dopo[0]),
-                    m.pk,
-                )
+                descrizione_s = descrizione_stato(descrizione, m.stato_dopo[0])
+                aggiungi((_STATO, s.pk, descrizione_s, _MODIFICA, prima_stato, dopo_stato, m.pk))
 
     def stati_nuovi(self, scritte: Scritte) -> None:
-        for s in scritte.stati:
-            dopo = valori_stato(
-                s.piano_id, s.unita_id, (s.stato, s.programma, s.stato_origine, s.note), s.da_confermare
-            )
-            descrizione = descrizione_stato(self.descrizioni[s.unita_id], s.stato)
-            self._voce(StatoUnita, s.pk, AzioneModifica.CREAZIONE, None, dopo, descrizione, s.unita_id)
+        aggiungi, descrizioni = self.voci.append, self.descrizioni
+        for pk, valori in scritte.stati:
+            dopo = dict(zip(COLONNE_STATO, valori, strict=True))
+            descrizione = descrizione_stato(descrizioni[dopo["unita_id"]], dopo["stato"])
+            aggiungi((_STATO, pk, descrizione, _CREAZIONE, None, dopo, dopo["unita_id"]))
 
     def rimosse(self) -> None:
         """States the plan loses and units that leave the registry: each with its whole before."""
+        aggiungi = self.voci.append
         cancellate = set(self.analisi.cancellate)
         for pk in self.analisi.rimosse:
             u = self.c.unita[pk]
@@ -209,54 +191,34 @@ class _Voci:
             s: StatoEsistente | None = self.c.stati.get(pk)
             if s is not None:
                 prima = valori_stato(self.piano_id, pk, s.valori(), s.da_confermare)
-                self._voce(
-                    StatoUnita,
-                    s.pk,
-                    AzioneModifica.ELIMINAZIONE,
-                    prima,
-                    None,
-                    descrizione_stato(descrizione, s.stato),
-                    pk,
+                aggiungi(
+                    (_STATO, s.pk, descrizione_stato(descrizione, s.stato), _ELIMINAZIONE, prima, None, pk)
                 )
             if pk in cancellate:
-                prima = valori_unita(self.ente_id, u)
-                self._voce(UnitaAbitativa, pk, AzioneModifica.ELIMINAZIONE, prima, None, descrizione, pk)
+                aggiungi((_UNITA, pk, descrizione, _ELIMINAZIONE, valori_unita(self.ente_id, u), None, pk))
 
     def turnover(self, scritte: Scritte) -> None:
-        ente = str(self.analisi.ente)
+        aggiungi, ente = self.voci.append, str(self.analisi.ente)
+        piano_id, ente_id = self.piano_id, self.ente_id
 
         def descrizione(comune_id: int, numero: int) -> str:
             return f"{ente} – {self._comune(comune_id)}: {numero}"
 
-        for t in scritte.turnover:
-            dopo = _valori_turnover(self.piano_id, self.ente_id, t.comune_id, t.numero)
-            self._voce(
-                TurnoverPrevisto,
-                t.pk,
-                AzioneModifica.CREAZIONE,
-                None,
-                dopo,
-                descrizione(t.comune_id, t.numero),
+        for pk, valori in scritte.turnover:
+            dopo = dict(zip(COLONNE_TURNOVER, valori, strict=True))
+            aggiungi(
+                (_TURNOVER, pk, descrizione(dopo["comune_id"], dopo["numero"]), _CREAZIONE, None, dopo, None)
             )
         for pk, riga, numero in self.analisi.turnover_modificati:
-            prima = _valori_turnover(self.piano_id, self.ente_id, riga.comune_id, numero)
+            prima = _valori_turnover(piano_id, ente_id, riga.comune_id, numero)
             dopo = prima | {"numero": riga.numero}
-            self._voce(
-                TurnoverPrevisto,
-                pk,
-                AzioneModifica.MODIFICA,
-                prima,
-                dopo,
-                descrizione(riga.comune_id, riga.numero),
-            )
+            aggiungi((_TURNOVER, pk, descrizione(riga.comune_id, riga.numero), _MODIFICA, prima, dopo, None))
         for pk, comune_id, numero in self.analisi.turnover_tolti:
-            prima = _valori_turnover(self.piano_id, self.ente_id, comune_id, numero)
-            self._voce(
-                TurnoverPrevisto, pk, AzioneModifica.ELIMINAZIONE, prima, None, descrizione(comune_id, numero)
-            )
+            prima = _valori_turnover(piano_id, ente_id, comune_id, numero)
+            aggiungi((_TURNOVER, pk, descrizione(comune_id, numero), _ELIMINAZIONE, prima, None, None))
 
 
-def voci_storico(analisi: Analisi, scritte: Scritte) -> list[VoceModifica]:
+def voci_storico(analisi: Analisi, scritte: Scritte) -> list[Voce]:
     """What the import changed, as the history records it: units on the unit, states in the plan
     on the state row, turnover counts on theirs; each row whole, before and after."""
     assert analisi.contesto is not None  # an analysis without errors always has its context
@@ -267,3 +229,39 @@ def voci_storico(analisi: Analisi, scritte: Scritte) -> list[VoceModifica]:
     voci.rimosse()
     voci.turnover(scritte)
     return voci.voci
+
+
+# --------------------------------------------------------------------------------------------
+# One INSERT for every history row
+# --------------------------------------------------------------------------------------------
+
+# What each history row carries, in the order of ``Voce``; the rest is the same for all rows.
+_PER_RIGA = ("modello", "oggetto_id", "descrizione", "azione", "prima", "dopo", "unita_id")
+
+
+def inserisci_voci(
+    voci: list[Voce],
+    *,
+    analisi: Analisi,
+    utente: AbstractBaseUser | None,
+    origine: str,
+    motivo: str = "",
+) -> int:
+    """Record the history rows of an import with one ``INSERT`` whatever their number; return how
+    many. Call it in the transaction of the writes it describes.
+
+    The rows ``piano_annuale.storico.registra_modifiche`` would write, without its model instances
+    and per-field preparation: for 20,000 new units (40,000 history rows) its ``bulk_create`` took
+    three times the insert of the units themselves, and the benchmark allows half of it.
+    """
+    utente_id = utente.pk if utente is not None and getattr(utente, "is_authenticated", False) else None
+    costanti = {
+        "piano_id": analisi.piano.pk,
+        "ente_id": analisi.ente.pk,
+        "utente_id": utente_id,
+        "eseguita_il": timezone.now(),
+        "origine": origine[:200],
+        "motivo": motivo,
+    }
+    inserisci(Modifica, _PER_RIGA, voci, costanti=costanti)
+    return len(voci)

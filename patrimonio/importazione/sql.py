@@ -1,0 +1,104 @@
+"""Set-based statements for any number of rows: the rows or ids travel as ONE JSON parameter.
+
+An upload may write 100,000 rows. Django's ``bulk_create`` prepares every field of every object
+in Python and splits the rows into batches under the parameter limit (166 units per ``INSERT`` on
+SQLite); ``filter(pk__in=[…])`` sends one parameter per id. Here the database unpacks one JSON
+text (SQLite ``json_each``, PostgreSQL ``jsonb_array_elements`` / ``unnest``), so each statement
+is one statement whatever the number of rows, and the per-row work is done in C.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, Model
+from django.db.models.expressions import RawSQL
+
+
+def tra(pks: Sequence[int]) -> RawSQL:
+    """A set of ids as one query parameter, for ``filter(pk__in=tra(pks))``."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (list(pks),))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(pks)),))
+
+
+def _campo(modello: type[Model], nome: str) -> Field:
+    campo = modello._meta.get_field(nome)
+    assert isinstance(campo, Field) and campo.concrete
+    return campo
+
+
+def _estrai(campo: Field, indice: int) -> str:
+    """The SQL that reads element ``indice`` of a row (a JSON array) as the column's type."""
+    if connection.vendor != "postgresql":
+        return f"json_extract(value, '$[{indice}]')"
+    tipo = campo.db_type(connection)
+    if tipo == "jsonb":
+        return f"NULLIF(r -> {indice}, 'null'::jsonb)"  # JSON null is SQL NULL, as Django writes it
+    return f"(r ->> {indice})::{tipo}"
+
+
+def inserisci(
+    modello: type[Model],
+    campi: Sequence[str],
+    righe: Sequence[Sequence[Any]],
+    *,
+    costanti: Mapping[str, Any] | None = None,
+    ritorna: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert ``righe`` (values in the order of ``campi``, JSON-ready) with one ``INSERT … SELECT``,
+    in their order; ``costanti`` are columns with the same value in every row (prepared as Django
+    would). Return the ``ritorna`` columns of each inserted row, in the order the rows were given.
+
+    The returned rows are put back in order by their first column, the primary key: one statement
+    assigns its new keys in the order it inserts (ascending), and the SELECT feeds the rows in
+    their given order. No model is instantiated and no signal sent, as with ``bulk_create``.
+    """
+    if not righe:
+        return []
+    costanti = dict(costanti or {})
+    per_riga = [_campo(modello, nome) for nome in campi]
+    fissi = [_campo(modello, nome) for nome in costanti]
+    quote = connection.ops.quote_name
+    colonne = ", ".join(quote(c.column) for c in (*per_riga, *fissi))
+    valori = [_estrai(c, i) for i, c in enumerate(per_riga)]
+    parametri: list[Any] = []
+    for campo, valore in zip(fissi, costanti.values(), strict=True):
+        cast = f"::{campo.db_type(connection)}" if connection.vendor == "postgresql" else ""
+        valori.append(f"%s{cast}")
+        parametri.append(campo.get_db_prep_save(valore, connection))
+    if connection.vendor == "postgresql":
+        sorgente = "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY n"
+    else:
+        sorgente = "json_each(%s) ORDER BY key"
+    parametri.append(json.dumps(righe, separators=(",", ":")))
+    sql = (
+        f"INSERT INTO {quote(modello._meta.db_table)} ({colonne}) SELECT {', '.join(valori)} FROM {sorgente}"
+    )
+    if ritorna:
+        sql += " RETURNING " + ", ".join(quote(_campo(modello, nome).column) for nome in ritorna)
+    with connection.cursor() as cursore:
+        cursore.execute(sql, parametri)
+        if not ritorna:
+            return []
+        restituite = sorted(cursore.fetchall())
+    if len(restituite) != len(righe):
+        raise RuntimeError(f"Inserite {len(restituite)} righe su {len(righe)}.")
+    return [tuple(r) for r in restituite]
+
+
+def elimina(modello: type[Model], pks: Sequence[int], **uguali: Any) -> int:
+    """``DELETE`` the rows of ``pks`` that also have the ``uguali`` column values, with one
+    statement; return how many. Unlike ``QuerySet.delete()`` nothing is collected or cascaded: the
+    caller has removed what points to the rows (the database refuses otherwise)."""
+    quote = connection.ops.quote_name
+    insieme = tra(pks)
+    condizioni = [f"{quote(_campo(modello, nome).column)} = %s" for nome in uguali]
+    condizioni.append(f"{quote(modello._meta.pk.column)} IN ({insieme.sql})")
+    sql = f"DELETE FROM {quote(modello._meta.db_table)} WHERE {' AND '.join(condizioni)}"
+    with connection.cursor() as cursore:
+        cursore.execute(sql, [*uguali.values(), *insieme.params])
+        return cursore.rowcount
