@@ -10,16 +10,21 @@ from django.core import mail
 from django.urls import reverse
 
 from patrimonio.models import Ruolo
+from piano_annuale.models import PianoAnnuale
+from tests.factories import PianoAnnualeFactory
 from tests.utenti import PASSWORD, crea_operatore, hasher_veloce
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
 
 
 @pytest.fixture
-def ufficio(piano_cremonese):
-    return crea_operatore(
-        "ufficio", piano_cremonese.ambito, Ruolo.UFFICIO_DI_PIANO, email="udp@prova.invalid"
-    )
+def piano(db) -> PianoAnnuale:
+    return PianoAnnualeFactory(ambito__nome="Ambito della Valle di Prova")
+
+
+@pytest.fixture
+def ufficio(piano):
+    return crea_operatore("ufficio", piano.ambito, Ruolo.UFFICIO_DI_PIANO, email="udp@prova.invalid")
 
 
 def test_login_page_is_an_italian_pa_service_page(client, db):
@@ -37,10 +42,11 @@ def test_login_with_wrong_password_says_so_in_italian(client, ufficio):
     assert "Nome utente o password non corretti" in risposta.content.decode()
 
 
-def test_login_logout_round_trip_shows_the_user_and_the_ambito(client, ufficio, piano_cremonese):
+def test_login_logout_round_trip_shows_the_user_and_the_ambito(client, ufficio):
+    assert "Ambito della Valle di Prova" not in client.get(reverse("login")).content.decode()
     risposta = client.post(reverse("login"), {"username": "ufficio", "password": PASSWORD}, follow=True)
     testo = risposta.content.decode()
-    assert "Ufficio di piano" in testo and piano_cremonese.ambito.nome in testo
+    assert "Ufficio di piano" in testo and "Ambito della Valle di Prova" in testo
     risposta = client.post(reverse("logout"), follow=True)
     assert risposta.redirect_chain[-1][0] == reverse("login")
     assert client.get(reverse("piano_annuale:home")).status_code == 302

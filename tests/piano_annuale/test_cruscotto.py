@@ -26,6 +26,12 @@ def ufficio(piano_cremonese):
     )
 
 
+@pytest.fixture
+def piccolo(db) -> PianoAnnuale:
+    """A small synthetic ambito (3 comuni and ALER, every answer sent), for what needs no golden figure."""
+    return crea_ambito(nome="Ambito piccolo di prova", comuni=3, prefisso_istat="093")
+
+
 def cruscotto(piano: PianoAnnuale) -> str:
     return reverse("piano_annuale:cruscotto", args=[piano.pk])
 
@@ -59,7 +65,8 @@ def test_dashboard_has_a_row_per_ente_with_state_last_change_units_and_anomalies
     aler = per_ente["ALER Brescia-Cremona-Mantova"]
     assert aler.errori >= 1 and aler.disponibili.carenza == 39
     testo = risposta.content.decode()
-    assert "Nessuna risposta" in testo and "Inviata" in testo
+    assert "Inviata" in riga_di(testo, "Comune di Cremona")
+    assert "Nessuna risposta" in riga_di(testo, "Comune di Acquanegra Cremonese")
     assert "29 su 48" in testo  # comuni that answered, as the plan counts them
     assert "60,4%" in testo
     assert reverse("patrimonio:area_ente", args=[piano_cremonese.pk, cremona.pk]) in testo
@@ -69,17 +76,19 @@ def test_dashboard_has_a_row_per_ente_with_state_last_change_units_and_anomalies
     assert testo.count("Ottavia Zanardelli") == 1
 
 
-def test_dashboard_shows_in_progress_and_reopened_answers(client, ufficio, piano_cremonese):
-    enti = EnteProprietario.objects.dell_ambito(piano_cremonese.ambito).comunali().order_by("pk")[:2]
-    RispostaRicognizione.objects.filter(piano=piano_cremonese, ente=enti[0]).update(
-        stato=StatoRisposta.IN_CORSO
+def test_dashboard_shows_in_progress_and_reopened_answers_in_their_rows(client, piccolo):
+    in_corso, riaperta, inviata = (
+        EnteProprietario.objects.dell_ambito(piccolo.ambito).comunali().order_by("pk")
     )
-    RispostaRicognizione.objects.filter(piano=piano_cremonese, ente=enti[1]).update(
-        stato=StatoRisposta.RIAPERTA
-    )
-    client.force_login(ufficio)
-    testo = client.get(cruscotto(piano_cremonese)).content.decode()
-    assert "In compilazione" in testo and "Riaperta dall&#x27;ufficio di piano" in testo
+    RispostaRicognizione.objects.filter(piano=piccolo, ente=in_corso).update(stato=StatoRisposta.IN_CORSO)
+    RispostaRicognizione.objects.filter(piano=piccolo, ente=riaperta).update(stato=StatoRisposta.RIAPERTA)
+    client.force_login(crea_operatore("ufficio.piccolo", piccolo.ambito, Ruolo.UFFICIO_DI_PIANO))
+    testo = client.get(cruscotto(piccolo)).content.decode()
+    # Each label is also an option of the state filter: look for it in the ente's own row.
+    assert "In compilazione" in riga_di(testo, in_corso.denominazione)
+    assert "Riaperta dall&#x27;ufficio di piano" in riga_di(testo, riaperta.denominazione)
+    assert "Inviata" in riga_di(testo, inviata.denominazione)
+    assert "In compilazione" not in riga_di(testo, inviata.denominazione)
 
 
 def test_dashboard_filters_by_aggregazione_and_by_state(client, ufficio, piano_cremonese):
@@ -93,27 +102,30 @@ def test_dashboard_filters_by_aggregazione_and_by_state(client, ufficio, piano_c
     assert len(risposta.context["righe"]) == 49
 
 
-@pytest.mark.parametrize("ruolo", [Ruolo.COMUNE, Ruolo.ALER, Ruolo.ASSEMBLEA])
-def test_other_roles_cannot_open_the_dashboard_or_send_reminders(client, piano_cremonese, ruolo):
-    ente = EnteProprietario.objects.get(comune__nome="Cremona") if ruolo == Ruolo.COMUNE else None
-    if ruolo == Ruolo.ALER:
-        ente = EnteProprietario.objects.get(ambito=piano_cremonese.ambito, tipo=TipoEnte.ALER)
-    client.force_login(
-        crea_operatore("altro", piano_cremonese.ambito, ruolo, ente, email="altro@prova.invalid")
+@pytest.mark.parametrize(
+    ("ruolo", "tipo_ente"),
+    [(Ruolo.COMUNE, TipoEnte.COMUNE), (Ruolo.ALER, TipoEnte.ALER), (Ruolo.ASSEMBLEA, None)],
+)
+def test_other_roles_cannot_open_the_dashboard_or_send_reminders(client, piccolo, ruolo, tipo_ente):
+    ente = (
+        EnteProprietario.objects.filter(ambito=piccolo.ambito, tipo=tipo_ente).first() if tipo_ente else None
     )
-    risposta = client.get(cruscotto(piano_cremonese))
+    EnteProprietario.objects.filter(ambito=piccolo.ambito).update(email="ente@prova.invalid")
+    RispostaRicognizione.objects.filter(piano=piccolo).update(stato=StatoRisposta.NESSUNA, inviata_il=None)
+    client.force_login(crea_operatore("altro", piccolo.ambito, ruolo, ente, email="altro@prova.invalid"))
+    risposta = client.get(cruscotto(piccolo))
     assert risposta.status_code == 404
-    assert "Acquanegra" not in risposta.content.decode()
+    assert "Comune di prova 093-2" not in risposta.content.decode()
     prima = fotografia()
-    assert client.post(reverse("piano_annuale:promemoria", args=[piano_cremonese.pk])).status_code == 404
+    assert client.post(reverse("piano_annuale:promemoria", args=[piccolo.pk])).status_code == 404
     assert mail.outbox == []
     assert fotografia() == prima
 
 
-def test_ufficio_di_piano_of_another_ambito_cannot_open_the_dashboard(client, piano_cremonese):
+def test_ufficio_di_piano_of_another_ambito_cannot_open_the_dashboard(client, piccolo):
     altro = crea_ambito(nome="Altro ambito", comuni=2, prefisso_istat="095")
     client.force_login(crea_operatore("altro", altro.ambito, Ruolo.UFFICIO_DI_PIANO))
-    assert client.get(cruscotto(piano_cremonese)).status_code == 404
+    assert client.get(cruscotto(piccolo)).status_code == 404
     assert client.get(cruscotto(altro)).status_code == 200
 
 
@@ -152,12 +164,15 @@ def test_reminder_goes_only_to_enti_that_have_not_answered_with_the_deadline(
     assert "18 enti senza risposta non hanno alcun indirizzo e-mail" in testo
 
 
-def test_reminder_is_not_sent_once_the_ricognizione_is_closed(client, ufficio, piano_cremonese):
-    acquanegra = EnteProprietario.objects.get(comune__nome="Acquanegra Cremonese")
-    EnteProprietario.objects.filter(pk=acquanegra.pk).update(email="protocollo@acquanegra.invalid")
-    PianoAnnuale.objects.filter(pk=piano_cremonese.pk).update(stato=StatoPiano.APPROVATA)
-    client.force_login(ufficio)
-    risposta = client.post(reverse("piano_annuale:promemoria", args=[piano_cremonese.pk]), follow=True)
+def test_reminder_is_not_sent_once_the_ricognizione_is_closed(client, piccolo):
+    senza_risposta = EnteProprietario.objects.dell_ambito(piccolo.ambito).comunali().first()
+    EnteProprietario.objects.filter(pk=senza_risposta.pk).update(email="protocollo@prova.invalid")
+    RispostaRicognizione.objects.filter(piano=piccolo, ente=senza_risposta).update(
+        stato=StatoRisposta.NESSUNA, inviata_il=None
+    )
+    PianoAnnuale.objects.filter(pk=piccolo.pk).update(stato=StatoPiano.APPROVATA)
+    client.force_login(crea_operatore("ufficio.piccolo", piccolo.ambito, Ruolo.UFFICIO_DI_PIANO))
+    risposta = client.post(reverse("piano_annuale:promemoria", args=[piccolo.pk]), follow=True)
     assert mail.outbox == []
     assert "nessun promemoria inviato" in risposta.content.decode()
     assert "Invia un promemoria" not in risposta.content.decode()
