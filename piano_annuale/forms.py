@@ -21,6 +21,11 @@ def _senza_parametri(messaggio: str) -> str:
     return messaggio.replace("%", "%%")
 
 
+QUOTA_POLIZIA_FUORI_LIMITE = (
+    "La quota di unità per le Forze di Polizia e i Vigili del Fuoco va da 0 a 10% (art. 7 bis R.R. 4/2017)."
+)
+
+
 class ScelteForm(ModuloPOA, forms.ModelForm):
     """h) indigenti threshold, i) additional category with its reason, i.b) Forze di Polizia quota.
 
@@ -47,8 +52,8 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
         initial=0,
         help_text="Da 0 a 10 (art. 7 bis R.R. 4/2017); il numero di unità è arrotondato per eccesso.",
         error_messages={
-            "min_value": _senza_parametri(VINCOLI["scelte_forze_polizia_0_10"]),
-            "max_value": _senza_parametri(VINCOLI["scelte_forze_polizia_0_10"]),
+            "min_value": _senza_parametri(QUOTA_POLIZIA_FUORI_LIMITE),
+            "max_value": _senza_parametri(QUOTA_POLIZIA_FUORI_LIMITE),
             "required": "Indicare la percentuale (0 se nessuna).",
         },
     )

@@ -457,20 +457,44 @@ def test_database_accepts_indigenti_quota_from_zero_to_eighty_points(soglia):
     assert ScelteEnte.objects.get(pk=scelte.pk).soglia_indigenti_eccedente == soglia
 
 
-def test_database_refuses_forze_polizia_quota_above_ten_percent():
-    with rifiutata("scelte_forze_polizia_0_10"):
-        ScelteEnteFactory(quota_forze_polizia=11)
+def test_database_refuses_police_quotas_that_together_exceed_all_units():
+    # The limits of each rule set (10 % per ente, 20 % per comune...) are checks: the database keeps
+    # only what no rule set can allow.
+    with rifiutata("scelte_quote_polizia_entro_100"):
+        ScelteEnteFactory(quota_forze_polizia=90, quota_polizia_locale=11)
 
 
 def test_database_refuses_negative_forze_polizia_quota():
-    with rifiutata("scelte_forze_polizia_0_10", "ScelteEnte.quota_forze_polizia"):
+    with rifiutata("ScelteEnte.quota_forze_polizia"):
         ScelteEnteFactory(quota_forze_polizia=-1)
 
 
-@pytest.mark.parametrize("quota", [0, 10])
-def test_database_accepts_forze_polizia_quota_from_zero_to_ten_percent(quota):
-    scelte = ScelteEnteFactory(quota_forze_polizia=quota)
-    assert ScelteEnte.objects.get(pk=scelte.pk).quota_forze_polizia == quota
+@pytest.mark.parametrize(("quota_7bis", "quota_7ter"), [(0, 0), (10, 0), (12, 3), (100, 0)])
+def test_database_accepts_police_quotas_up_to_all_units(quota_7bis, quota_7ter):
+    scelte = ScelteEnteFactory(quota_forze_polizia=quota_7bis, quota_polizia_locale=quota_7ter)
+    salvate = ScelteEnte.objects.get(pk=scelte.pk)
+    assert (salvate.quota_forze_polizia, salvate.quota_polizia_locale) == (quota_7bis, quota_7ter)
+
+
+def test_database_refuses_a_c_bis_threshold_above_all_units():
+    with rifiutata("scelte_soglia_c_bis_entro_100"):
+        ScelteEnteFactory(soglia_c_bis=101)
+
+
+def test_database_refuses_a_negative_cost_of_works():
+    with rifiutata("stato_costo_lavori_non_negativo"):
+        StatoUnitaFactory(costo_lavori=Decimal("-1.00"))
+
+
+@pytest.mark.parametrize(("inizio", "fine"), [(2026, 2027), (2022, 2024), (2028, 2030)])
+def test_database_refuses_a_triennale_that_is_not_three_years_containing_the_plan_year(inizio, fine):
+    with rifiutata("piano_triennio_di_tre_anni_con_l_anno"):
+        PianoAnnualeFactory(anno=2027, triennio_inizio=inizio, triennio_fine=fine)
+
+
+def test_database_accepts_a_triennale_of_three_years_containing_the_plan_year():
+    piano = PianoAnnualeFactory(anno=2027, triennio_inizio=2026, triennio_fine=2028)
+    assert PianoAnnuale.objects.get(pk=piano.pk).triennio_fine == 2028
 
 
 def test_database_refuses_sat_of_zero_units():

@@ -11,8 +11,14 @@ from django.db import IntegrityError
 from misure.models import VINCOLI_MISURE
 
 VINCOLI: dict[str, str] = {
-    "scelte_forze_polizia_0_10": (
-        "La quota di unità per le Forze di Polizia e i Vigili del Fuoco va da 0 a 10% (art. 7 bis R.R. 4/2017)."
+    "scelte_quote_polizia_entro_100": (
+        "Le quote per le Forze di Polizia (art. 7 bis) e per la Polizia Locale (art. 7 ter) insieme non "
+        "possono superare il 100% delle unità."
+    ),
+    "scelte_soglia_c_bis_entro_100": "La soglia per le categorie (lett. c bis) non può superare il 100%.",
+    "stato_costo_lavori_non_negativo": "Il costo stimato dei lavori non può essere negativo.",
+    "piano_triennio_di_tre_anni_con_l_anno": (
+        "Il piano triennale dura tre anni (ad es. 2026–2028) e deve comprendere l'anno del piano."
     ),
     "scelte_soglia_indigenti_0_80": "La soglia per gli indigenti eccedente il 20% va da 0 a 80 punti percentuali.",
     "assegnazioni_mobilita_entro_totale": (

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from patrimonio.models import DatiEnteQuerySet, EnteProprietario, UnitaAbitativa
 from piano_annuale.models.piano import PianoAnnuale
 
 if TYPE_CHECKING:
     pass
+
 
 class StatoRisposta(models.TextChoices):
     NESSUNA = "nessuna", "Nessuna risposta"
@@ -88,11 +89,28 @@ class ScelteEnte(models.Model):
         "categoria aggiuntiva di particolare rilevanza sociale", blank=True
     )
     motivazione_categoria = models.TextField("motivazione della categoria", blank=True)
+    # The Forze di Polizia quota (art. 7 bis): per ente up to 10 % until R.R. 2/2025; since then, for
+    # a comune, the 7 bis part of its d bis) percentage. Its limits come from the plan's rule set.
     quota_forze_polizia = models.PositiveSmallIntegerField(
-        "% U.I. destinate a Forze di Polizia e Vigili del Fuoco",
+        "% U.I. destinate a Forze di Polizia, Vigili del Fuoco (e Forze Armate, art. 7 bis)",
         default=0,
-        help_text="Da 0 a 10 (art. 7 bis R.R. 4/2017).",
+        help_text="Il limite dipende dalle regole del piano: 10% per ente fino al R.R. 2/2025, poi 20% per comune con la quota art. 7 ter.",
     )
+    quota_polizia_locale = models.PositiveSmallIntegerField(
+        "% U.I. destinate alla Polizia Locale (art. 7 ter)",
+        default=0,
+        help_text="Lett. d bis) R.R. 4/2017 come sostituita dal R.R. 2/2025: con la quota art. 7 bis, al più il 20%.",
+    )
+    soglia_c_bis = models.PositiveSmallIntegerField(
+        "soglia % per le categorie (lett. c bis)",
+        default=0,
+        help_text="Fino al 20% delle unità disponibili nell'anno, per una o più categorie dell'art. 14 (R.R. 2/2025).",
+    )
+    categorie_c_bis = models.JSONField(
+        "categorie della soglia c bis", default=list, blank=True, help_text="I codici delle categorie scelte."
+    )
+    # Choices carried over from last year's plan stay a proposal until the ente confirms them.
+    da_confermare = models.BooleanField("da confermare", default=False)
 
     objects = DatiEnteQuerySet.as_manager()
 
@@ -106,10 +124,13 @@ class ScelteEnte(models.Model):
                 condition=Q(soglia_indigenti_eccedente__gte=0) & Q(soglia_indigenti_eccedente__lte=80),
                 name="scelte_soglia_indigenti_0_80",
             ),
+            # The limits of each quota come from the plan's rule set (a check and the forms apply
+            # them); the database keeps what no rule set can allow.
             models.CheckConstraint(
-                condition=Q(quota_forze_polizia__gte=0) & Q(quota_forze_polizia__lte=10),
-                name="scelte_forze_polizia_0_10",
+                condition=Q(quota_forze_polizia__lte=100 - F("quota_polizia_locale")),
+                name="scelte_quote_polizia_entro_100",
             ),
+            models.CheckConstraint(condition=Q(soglia_c_bis__lte=100), name="scelte_soglia_c_bis_entro_100"),
         ]
 
     def __str__(self) -> str:
@@ -214,8 +235,6 @@ class RiepilogoDichiarato(models.Model):
         return f"Riepilogo dichiarato da {self.ente}"
 
 
-
-
 class Stato(models.TextChoices):
     """The state of a unit in a plan year: the plan section that counts it."""
 
@@ -283,6 +302,17 @@ class StatoUnita(models.Model):
         default=False,
         help_text="Stato ripreso dal piano dell'anno precedente, che l'ente deve ancora confermare.",
     )
+    # L.R. 18/2025 art. 13: units in carenza manutentiva go only to households able to bear the
+    # estimated cost of the works, so section b) states it per unit (required by the newer rules).
+    costo_lavori = models.DecimalField(
+        "costo stimato dei lavori (€)",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Per le unità in carenza manutentiva: il costo stimato degli interventi di ristrutturazione.",
+    )
+    note_lavori = models.CharField("lavori previsti", max_length=300, blank=True)
 
     objects = StatoUnitaQuerySet.as_manager()
 
@@ -292,6 +322,10 @@ class StatoUnita(models.Model):
         ordering = ["piano", "unita"]
         constraints = [
             models.UniqueConstraint(fields=["piano", "unita"], name="stato_unico_per_unita_e_piano"),
+            models.CheckConstraint(
+                condition=Q(costo_lavori__isnull=True) | Q(costo_lavori__gte=0),
+                name="stato_costo_lavori_non_negativo",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -345,7 +379,9 @@ class ConsistenzaDichiarata(models.Model):
 
     @property
     def totale(self) -> int | None:
-        return None if self.sap is None else self.sap + self.sas
+        if self.sap is None or self.sas is None:  # both or neither, by a constraint
+            return None
+        return self.sap + self.sas
 
 
 class TurnoverPrevisto(models.Model):

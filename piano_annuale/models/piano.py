@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from patrimonio.accesso import q_ambiti_dell_ufficio, q_piani_compilabili, q_piani_visibili
+from piano_annuale.models.regole import RegoleAnno
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser, User
+
 
 class StatoPiano(models.TextChoices):
     RICOGNIZIONE = "ricognizione", "Ricognizione aperta"
@@ -23,18 +25,18 @@ class StatoPiano(models.TextChoices):
 
 
 class PianoQuerySet(models.QuerySet):
-    def dell_ufficio_di_piano(self, user: AbstractBaseUser | AnonymousUser) -> PianoQuerySet:
+    def dell_ufficio_di_piano(self, user: User | AnonymousUser) -> PianoQuerySet:
         """Plans a user may compute and inspect as ufficio di piano: their ambito's (all for superusers)."""
         return self.filter(q_ambiti_dell_ufficio(user))
 
     # The ricognizione's data may change only until the draft goes to ALER.
     STATI_MODIFICABILI = (StatoPiano.RICOGNIZIONE, StatoPiano.BOZZA)
 
-    def visibili_a(self, user: AbstractBaseUser | AnonymousUser) -> PianoQuerySet:
+    def visibili_a(self, user: User | AnonymousUser) -> PianoQuerySet:
         """Plans whose computed content ``user`` may read (``accesso.q_piani_visibili``)."""
         return self.filter(q_piani_visibili(user, list(StatoPiano.values)))
 
-    def compilabili_da(self, user: AbstractBaseUser | AnonymousUser) -> PianoQuerySet:
+    def compilabili_da(self, user: User | AnonymousUser) -> PianoQuerySet:
         """Plans whose ricognizione ``user`` takes part in, whatever their state."""
         return self.filter(q_piani_compilabili(user))
 
@@ -56,6 +58,19 @@ class PianoAnnuale(models.Model):
         help_text="La data dei dati anagrafici usati dal piano (di norma il 1° gennaio dell'anno precedente).",
     )
     scadenza_ricognizione = models.DateField("scadenza della ricognizione", null=True, blank=True)
+    # The rules the plan is computed under: recorded when the plan is created (those in force at its
+    # reference date), or chosen by the ufficio di piano with a reason (a plan approved across a change).
+    regole = models.ForeignKey(
+        RegoleAnno,
+        verbose_name="regole applicate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="piani",
+    )
+    motivo_regole = models.TextField("motivo della scelta delle regole", blank=True)
+    triennio_inizio = models.PositiveSmallIntegerField("piano triennale: primo anno", null=True, blank=True)
+    triennio_fine = models.PositiveSmallIntegerField("piano triennale: ultimo anno", null=True, blank=True)
     creato_il = models.DateTimeField("creato il", auto_now_add=True)
     aggiornato_il = models.DateTimeField("aggiornato il", auto_now=True)
 
@@ -71,6 +86,16 @@ class PianoAnnuale(models.Model):
             models.CheckConstraint(
                 condition=Q(anno__gte=2018) & Q(anno__lte=2100), name="piano_anno_plausibile"
             ),
+            # A triennale covers three years and contains the plan's year.
+            models.CheckConstraint(
+                condition=Q(triennio_inizio__isnull=True, triennio_fine__isnull=True)
+                | Q(
+                    triennio_fine=F("triennio_inizio") + 2,
+                    triennio_inizio__lte=F("anno"),
+                    triennio_fine__gte=F("anno"),
+                ),
+                name="piano_triennio_di_tre_anni_con_l_anno",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,4 +105,18 @@ class PianoAnnuale(models.Model):
     def anno_precedente(self) -> int:
         return self.anno - 1
 
+    @property
+    def data_riferimento_regole(self) -> datetime.date:
+        """The date whose rules a plan follows unless the ufficio chose others: 1 January of its year."""
+        return datetime.date(self.anno, 1, 1)
 
+    def regole_applicate(self) -> RegoleAnno:
+        """The recorded rule set, or the one in force at the plan's reference date."""
+        if self.regole_id is not None:
+            return self.regole  # type: ignore[return-value]  # set when regole_id is
+        regole = RegoleAnno.objects.in_vigore_al(self.data_riferimento_regole)
+        if regole is None:
+            raise RegoleAnno.DoesNotExist(
+                f"Nessuna regola in vigore al {self.data_riferimento_regole:%d/%m/%Y}."
+            )
+        return regole

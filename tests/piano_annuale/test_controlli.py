@@ -208,7 +208,7 @@ def test_errors_come_before_warnings(piano_cremonese):
 @pytest.mark.parametrize(
     ("modifica", "vincolo"),
     [
-        ({"quota_forze_polizia": 11}, "scelte_forze_polizia_0_10"),
+        ({"quota_forze_polizia": 90, "quota_polizia_locale": 11}, "scelte_quote_polizia_entro_100"),
         ({"soglia_indigenti_eccedente": 81}, "scelte_soglia_indigenti_0_80"),
     ],
 )
