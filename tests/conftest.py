@@ -1,33 +1,40 @@
-"""Shared fixtures. The Cremonese 2025 plan is loaded once per test database from the project fixture."""
+"""Shared fixtures. The Cremonese 2025 plan is loaded once per test session from the project fixture.
+
+Every test that uses the database runs in a transaction rolled back afterwards, so the loaded plan stays
+as the fixture file says for the whole session. Tests that need it ask for ``piano_cremonese`` (golden
+figures: sections, misure, PDF, exports); the others build a small ambito with ``tests/factories.py``
+or ``tests/builders.py``. Live-server tests (``transaction=True``) empty the database when they end:
+``tests/navigatore.py`` loads the plan again after their module.
+"""
 
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from pytest_django import DjangoDbBlocker
 
+from config.celery import app as celery_app
 from piano_annuale.models import PianoAnnuale
+from piano_annuale.services.carica import carica_piano
 
 FIXTURE_CREMONESE = settings.BASE_DIR / "fixtures" / "cremonese_2025.json"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004
-    """Load the Cremonese 2025 data once; each test runs in a transaction rolled back afterwards."""
-    from piano_annuale.services.carica import carica_piano
-
+def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:  # noqa: PT004
+    """Load the Cremonese 2025 data once, right after pytest-django has created the test database."""
     with django_db_blocker.unblock():
         carica_piano(percorso=FIXTURE_CREMONESE)
 
 
 @pytest.fixture(autouse=True, scope="session")
-def celery_eager():
+def celery_eager() -> None:
     """Tasks run in the test process even where CI exports a broker: each test sees its own data."""
-    from config.celery import app
-
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
 
 
 @pytest.fixture
-def piano_cremonese(db) -> PianoAnnuale:
+def piano_cremonese(db: None) -> PianoAnnuale:
+    """The plan the session loaded: read it, never load it again."""
     return PianoAnnuale.objects.select_related("ambito").get(ambito__nome__icontains="Cremonese", anno=2025)

@@ -8,6 +8,7 @@ Codes are chosen so they never collide with the Cremonese fixture loaded for the
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 import factory
 from django.contrib.auth import get_user_model
@@ -15,21 +16,33 @@ from django.contrib.auth import get_user_model
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte, TipoServizio, UnitaAbitativa
 from piano_annuale.models import (
+    Approvazione,
     AssegnazioniAnnoPrecedente,
+    AzioneModifica,
     Caricamento,
     ConsistenzaDichiarata,
     DestinazioneSAT,
     DocumentoPiano,
+    EsitoParere,
+    Modifica,
+    OsservazioneAler,
+    ParereAler,
+    PassaggioDiStato,
     PianoAnnuale,
+    PresenzaAssemblea,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
+    SezionePiano,
     SezioneTesto,
     Stato,
+    StatoPiano,
     StatoRisposta,
     StatoUnita,
     TestoPiano,
+    TipoVersione,
     TurnoverPrevisto,
+    VersionePiano,
 )
 
 
@@ -236,23 +249,6 @@ class CaricamentoFactory(_DelPiano):
 
 
 # --- the plan's workflow (issue 6) ------------------------------------------------------------
-
-import hashlib  # noqa: E402
-
-from piano_annuale.models import (  # noqa: E402
-    Approvazione,
-    AzioneModifica,
-    EsitoParere,
-    Modifica,
-    OsservazioneAler,
-    ParereAler,
-    PassaggioDiStato,
-    PresenzaAssemblea,
-    SezionePiano,
-    StatoPiano,
-    TipoVersione,
-    VersionePiano,
-)
 
 
 class PassaggioDiStatoFactory(factory.django.DjangoModelFactory):
