@@ -15,6 +15,12 @@ from patrimonio.models import EnteProprietario, UnitaAbitativa
 from piano_annuale.models import PianoAnnuale, StatoUnita, TurnoverPrevisto
 
 from ..resources import normalizza
+from .sql import colonne
+
+# Every column of the rows an import may change or delete: the history keeps them whole.
+COLONNE_UNITA = colonne(UnitaAbitativa)
+COLONNE_STATO = colonne(StatoUnita)
+COLONNE_TURNOVER = colonne(TurnoverPrevisto)
 
 
 @dataclass(slots=True)
@@ -24,6 +30,7 @@ class UnitaEsistente:
     comune_id: int
     tipo: str
     indirizzo: str
+    riga: tuple[Any, ...] = ()  # every column, in the order of COLONNE_UNITA
 
 
 @dataclass(slots=True)
@@ -33,7 +40,7 @@ class StatoEsistente:
     programma: str
     stato_origine: str
     note: str
-    da_confermare: bool = False
+    riga: tuple[Any, ...] = ()  # every column, in the order of COLONNE_STATO
 
     def valori(self) -> tuple[str, str, str, str]:
         return (self.stato, self.programma, self.stato_origine, self.note)
@@ -64,26 +71,35 @@ class Contesto:
         self.unita: dict[int, UnitaEsistente] = {}
         self.per_id: dict[str, int] = {}
         self.per_codice: dict[str, int] = {}
-        for pk, id_regionale, codice, comune_id, tipo, indirizzo in UnitaAbitativa.objects.filter(
-            ente=ente
-        ).values_list("pk", "id_regionale", "codice_ente", "comune_id", "tipo", "indirizzo"):
-            self.unita[pk] = UnitaEsistente(id_regionale, codice, comune_id, tipo, indirizzo)
+        u = [
+            COLONNE_UNITA.index(c) for c in ("id_regionale", "codice_ente", "comune_id", "tipo", "indirizzo")
+        ]
+        for pk, *riga in UnitaAbitativa.objects.filter(ente=ente).values_list("pk", *COLONNE_UNITA):
+            id_regionale, codice = riga[u[0]], riga[u[1]]
+            self.unita[pk] = UnitaEsistente(
+                id_regionale, codice, riga[u[2]], riga[u[3]], riga[u[4]], tuple(riga)
+            )
             if id_regionale:
                 self.per_id[id_regionale] = pk
             if codice:
                 self.per_codice[codice] = pk
-        self.stati: dict[int, StatoEsistente] = {
-            unita_id: StatoEsistente(pk, stato, programma, origine, note, da_confermare)
-            for pk, unita_id, stato, programma, origine, note, da_confermare in StatoUnita.objects.filter(
-                piano=piano, unita__ente=ente
-            ).values_list("pk", "unita_id", "stato", "programma", "stato_origine", "note", "da_confermare")
-        }
-        self.turnover: dict[int, tuple[int, int]] = {
-            comune_id: (pk, numero)
-            for pk, comune_id, numero in TurnoverPrevisto.objects.filter(piano=piano, ente=ente).values_list(
-                "pk", "comune_id", "numero"
+        s = [COLONNE_STATO.index(c) for c in ("unita_id", "stato", "programma", "stato_origine", "note")]
+        self.stati: dict[int, StatoEsistente] = {}
+        for pk, *riga in StatoUnita.objects.filter(piano=piano, unita__ente=ente).values_list(
+            "pk", *COLONNE_STATO
+        ):
+            self.stati[riga[s[0]]] = StatoEsistente(
+                pk, riga[s[1]], riga[s[2]], riga[s[3]], riga[s[4]], tuple(riga)
             )
-        }
+        # comune → (pk, numero), and each count's whole row by pk.
+        self.turnover: dict[int, tuple[int, int]] = {}
+        self.righe_turnover: dict[int, tuple[Any, ...]] = {}
+        t = [COLONNE_TURNOVER.index(c) for c in ("comune_id", "numero")]
+        for pk, *riga in TurnoverPrevisto.objects.filter(piano=piano, ente=ente).values_list(
+            "pk", *COLONNE_TURNOVER
+        ):
+            self.turnover[riga[t[0]]] = (pk, riga[t[1]])
+            self.righe_turnover[pk] = tuple(riga)
         self.chiavi_ente = self._chiavi_ente(ente)
         # Every comune a unit of the ente is in, by name, for the history's descriptions: those of
         # the ambito are known; a unit elsewhere (old data) costs one more query.

@@ -18,11 +18,8 @@ from piano_annuale.services.errori import ModificaNonConsentita
 
 from .errori import DatiCambiati
 from .righe import Analisi
-from .sql import elimina, inserisci, tra
+from .sql import colonne, elimina, inserisci, righe_complete, tra
 from .storico import (
-    COLONNE_STATO,
-    COLONNE_TURNOVER,
-    COLONNE_UNITA,
     Inserita,
     Scritte,
     inserisci_voci,
@@ -172,27 +169,45 @@ def _aggiorna_unita(analisi: Analisi) -> None:
     aggiorna_righe(
         unita_dell_ente,
         UnitaAbitativa,
-        [
-            (m.pk, {("comune" if c == "comune_id" else c): v for c, v in m.campi.items()})
-            for m in analisi.modifiche
-            if m.campi
-        ],
+        [(m.pk, m.campi) for m in analisi.modifiche if m.campi],  # keyed by column: comune_id
     )
 
 
-def _inserite(modello: type[Model], colonne: tuple[str, ...], righe: list[list[Any]]) -> list[Inserita]:
-    """Insert rows with one statement (``sql.inserisci``); each with the pk it was given."""
-    pks = inserisci(modello, colonne, righe, ritorna=("id",))
-    return [(pk, valori) for (pk,), valori in zip(pks, righe, strict=True)]
+def _inserite(modello: type[Model], righe: list[dict[str, Any]]) -> list[Inserita]:
+    """Insert rows with one statement (``sql.inserisci``): each with the pk it was given and all
+    its values (those not given take the field's default), in the order of ``sql.colonne``."""
+    valori = righe_complete(modello, righe)
+    pks = inserisci(modello, colonne(modello), valori, ritorna=("id",))
+    return [(pk, v) for (pk,), v in zip(pks, valori, strict=True)]
 
 
 def _crea_unita(analisi: Analisi) -> list[Inserita]:
     ente_id, sap = analisi.ente.pk, str(TipoServizio.SAP.value)
     righe = [
-        [ente_id, r.comune_id, r.id_regionale, r.codice_ente or "", r.tipo or sap, r.indirizzo or ""]
+        {
+            "ente_id": ente_id,
+            "comune_id": r.comune_id,
+            "id_regionale": r.id_regionale,
+            "codice_ente": r.codice_ente or "",
+            "tipo": r.tipo or sap,
+            "indirizzo": r.indirizzo or "",
+        }
         for r in analisi.nuove
     ]
-    return _inserite(UnitaAbitativa, COLONNE_UNITA, righe)
+    return _inserite(UnitaAbitativa, righe)
+
+
+def _stato(
+    piano_id: int, unita_id: int, stato: str, programma: str, origine: str, note: str
+) -> dict[str, Any]:
+    return {
+        "piano_id": piano_id,
+        "unita_id": unita_id,
+        "stato": stato,
+        "programma": programma,
+        "stato_origine": origine,
+        "note": note,
+    }
 
 
 def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserita]:
@@ -200,7 +215,7 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserit
     return the states inserted."""
     piano_id = analisi.piano.pk
     nuovi_stati = [
-        [piano_id, pk, r.stato, r.programma or "", r.stato_origine or "", r.note or "", False]
+        _stato(piano_id, pk, r.stato, r.programma or "", r.stato_origine or "", r.note or "")
         for (pk, _), r in zip(nuove_unita, analisi.nuove, strict=True)
         if r.stato
     ]
@@ -209,7 +224,7 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserit
     for m in analisi.modifiche:
         prima, dopo = m.stato_prima, m.stato_dopo
         if prima is None and dopo is not None:
-            nuovi_stati.append([piano_id, m.pk, *dopo, False])
+            nuovi_stati.append(_stato(piano_id, m.pk, *dopo))
         elif prima is not None and dopo is None:
             stati_da_togliere.append(prima.pk)
         elif prima is not None and dopo is not None and prima.valori() != dopo:
@@ -221,7 +236,7 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserit
     if stati_da_togliere:
         stati_del_piano.filter(pk__in=tra(stati_da_togliere)).delete()
     aggiorna_righe(stati_del_piano, StatoUnita, stati_cambiati)
-    return _inserite(StatoUnita, COLONNE_STATO, nuovi_stati)
+    return _inserite(StatoUnita, nuovi_stati)
 
 
 def _scrivi_turnover(analisi: Analisi) -> list[Inserita]:
@@ -236,8 +251,11 @@ def _scrivi_turnover(analisi: Analisi) -> list[Inserita]:
         TurnoverPrevisto,
         [(pk, {"numero": t.numero}) for pk, t, _ in analisi.turnover_modificati],
     )
-    righe = [[piano.pk, ente.pk, t.comune_id, t.numero] for t in analisi.turnover_nuovi]
-    return _inserite(TurnoverPrevisto, COLONNE_TURNOVER, righe)
+    righe = [
+        {"piano_id": piano.pk, "ente_id": ente.pk, "comune_id": t.comune_id, "numero": t.numero}
+        for t in analisi.turnover_nuovi
+    ]
+    return _inserite(TurnoverPrevisto, righe)
 
 
 def aggiorna_righe(righe: QuerySet, modello: type[Model], cambi: list[tuple[int, dict[str, Any]]]) -> None:

@@ -10,9 +10,10 @@ is one statement whatever the number of rows, and the per-row work is done in C.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.expressions import RawSQL
@@ -23,6 +24,19 @@ def tra(pks: Sequence[int]) -> RawSQL:
     if connection.vendor == "postgresql":
         return RawSQL("SELECT unnest(%s::bigint[])", (list(pks),))
     return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(pks)),))
+
+
+def colonne(modello: type[Model]) -> tuple[str, ...]:
+    """Every column of the model but its primary key, by attribute name (``comune_id``), in order."""
+    return tuple(c.attname for c in modello._meta.concrete_fields if not c.primary_key)
+
+
+def righe_complete(modello: type[Model], righe: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+    """Each row's values in the order of ``colonne``; a column a row does not give takes the
+    field's default, as a new instance would (a field added to the model needs no change here)."""
+    nomi = colonne(modello)
+    predefiniti = {c.attname: c.get_default() for c in modello._meta.concrete_fields if not c.primary_key}
+    return [[r[n] if n in r else predefiniti[n] for n in nomi] for r in righe]
 
 
 def _campo(modello: type[Model], nome: str) -> Field:
@@ -60,6 +74,9 @@ def inserisci(
     if not righe:
         return []
     costanti = dict(costanti or {})
+    for campo in modello._meta.concrete_fields:  # columns nobody gives take their default
+        if not campo.primary_key and campo.attname not in campi and campo.attname not in costanti:
+            costanti[campo.attname] = campo.get_default()
     per_riga = [_campo(modello, nome) for nome in campi]
     fissi = [_campo(modello, nome) for nome in costanti]
     quote = connection.ops.quote_name
@@ -74,7 +91,7 @@ def inserisci(
         sorgente = "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY n"
     else:
         sorgente = "json_each(%s) ORDER BY key"
-    parametri.append(json.dumps(righe, separators=(",", ":")))
+    parametri.append(json.dumps(righe, separators=(",", ":"), cls=DjangoJSONEncoder))
     sql = (
         f"INSERT INTO {quote(modello._meta.db_table)} ({colonne}) SELECT {', '.join(valori)} FROM {sorgente}"
     )

@@ -26,7 +26,14 @@ from piano_annuale.models import (
     TurnoverPrevisto,
 )
 
-from .contesto import Contesto, StatoEsistente, UnitaEsistente
+from .contesto import (
+    COLONNE_STATO,
+    COLONNE_TURNOVER,
+    COLONNE_UNITA,
+    Contesto,
+    StatoEsistente,
+    UnitaEsistente,
+)
 from .righe import Analisi
 from .sql import inserisci
 
@@ -39,13 +46,7 @@ _NOMI_STATO = {str(valore): str(etichetta) for valore, etichetta in Stato.choice
 Valori = dict[str, Any]
 
 
-# The columns the import writes, in the order of the values ``Scritte`` keeps: every column of
-# the row but its id (a test holds them to the models), keyed as ``istantanea`` keys them.
-COLONNE_UNITA = ("ente_id", "comune_id", "id_regionale", "codice_ente", "tipo", "indirizzo")
-COLONNE_STATO = ("piano_id", "unita_id", "stato", "programma", "stato_origine", "note", "da_confermare")
-COLONNE_TURNOVER = ("piano_id", "ente_id", "comune_id", "numero")
-
-Inserita = tuple[int, list[Any]]  # the new row's pk and its values, in the order of its COLONNE_
+Inserita = tuple[int, list[Any]]  # a new row's pk and its values, in the order of ``sql.colonne``
 
 
 @dataclass
@@ -81,30 +82,17 @@ def descrizione_stato(unita: str, stato: str) -> str:
 # -- whole rows, keyed as istantanea keys them
 
 
-def valori_unita(ente_id: int, u: UnitaEsistente) -> Valori:
-    return {
-        "ente_id": ente_id,
-        "comune_id": u.comune_id,
-        "id_regionale": u.id_regionale,
-        "codice_ente": u.codice_ente,
-        "tipo": u.tipo,
-        "indirizzo": u.indirizzo,
-    }
+def valori_unita(u: UnitaEsistente) -> Valori:
+    """A unit's whole row as the analysis read it."""
+    return dict(zip(COLONNE_UNITA, u.riga, strict=True))
 
 
-def valori_stato(
-    piano_id: int, unita_id: int, valori: tuple[str, str, str, str], da_confermare: bool
-) -> Valori:
-    return {
-        "piano_id": piano_id,
-        "unita_id": unita_id,
-        **dict(zip(CAMPI_STATO, valori, strict=True)),
-        "da_confermare": da_confermare,
-    }
-
-
-def _valori_turnover(piano_id: int, ente_id: int, comune_id: int, numero: int) -> Valori:
-    return {"piano_id": piano_id, "ente_id": ente_id, "comune_id": comune_id, "numero": numero}
+def valori_stato(s: StatoEsistente, dopo: tuple[str, str, str, str] | None = None) -> Valori:
+    """A state's whole row as the analysis read it; with ``dopo``, as the import leaves it."""
+    valori = dict(zip(COLONNE_STATO, s.riga, strict=True))
+    if dopo is not None:
+        valori.update(zip(CAMPI_STATO, dopo, strict=True))
+    return valori
 
 
 # The history row of one changed row: table, id, description, action, before, after, unit. The
@@ -152,7 +140,7 @@ class _Voci:
         aggiungi = self.voci.append
         for m in self.analisi.modifiche:
             u = self.c.unita[m.pk]
-            prima = valori_unita(self.ente_id, u)
+            prima = valori_unita(u)
             if m.campi:
                 dopo = prima | m.campi
                 descrizione = descrizione_unita(
@@ -165,12 +153,12 @@ class _Voci:
             s = m.stato_prima
             if s is None or m.stato_dopo == s.valori():
                 continue  # a new state is recorded with the inserted ones
-            prima_stato = valori_stato(self.piano_id, m.pk, s.valori(), s.da_confermare)
+            prima_stato = valori_stato(s)
             if m.stato_dopo is None:
                 descrizione_s = descrizione_stato(descrizione, s.stato)
                 aggiungi((_STATO, s.pk, descrizione_s, _ELIMINAZIONE, prima_stato, None, m.pk))
             else:
-                dopo_stato = valori_stato(self.piano_id, m.pk, m.stato_dopo, s.da_confermare)
+                dopo_stato = valori_stato(s, m.stato_dopo)
                 descrizione_s = descrizione_stato(descrizione, m.stato_dopo[0])
                 aggiungi((_STATO, s.pk, descrizione_s, _MODIFICA, prima_stato, dopo_stato, m.pk))
 
@@ -190,16 +178,15 @@ class _Voci:
             descrizione = self._descrivi(u)
             s: StatoEsistente | None = self.c.stati.get(pk)
             if s is not None:
-                prima = valori_stato(self.piano_id, pk, s.valori(), s.da_confermare)
+                prima = valori_stato(s)
                 aggiungi(
                     (_STATO, s.pk, descrizione_stato(descrizione, s.stato), _ELIMINAZIONE, prima, None, pk)
                 )
             if pk in cancellate:
-                aggiungi((_UNITA, pk, descrizione, _ELIMINAZIONE, valori_unita(self.ente_id, u), None, pk))
+                aggiungi((_UNITA, pk, descrizione, _ELIMINAZIONE, valori_unita(u), None, pk))
 
     def turnover(self, scritte: Scritte) -> None:
-        aggiungi, ente = self.voci.append, str(self.analisi.ente)
-        piano_id, ente_id = self.piano_id, self.ente_id
+        aggiungi, ente, righe = self.voci.append, str(self.analisi.ente), self.c.righe_turnover
 
         def descrizione(comune_id: int, numero: int) -> str:
             return f"{ente} – {self._comune(comune_id)}: {numero}"
@@ -209,12 +196,12 @@ class _Voci:
             aggiungi(
                 (_TURNOVER, pk, descrizione(dopo["comune_id"], dopo["numero"]), _CREAZIONE, None, dopo, None)
             )
-        for pk, riga, numero in self.analisi.turnover_modificati:
-            prima = _valori_turnover(piano_id, ente_id, riga.comune_id, numero)
+        for pk, riga, _ in self.analisi.turnover_modificati:
+            prima = dict(zip(COLONNE_TURNOVER, righe[pk], strict=True))
             dopo = prima | {"numero": riga.numero}
             aggiungi((_TURNOVER, pk, descrizione(riga.comune_id, riga.numero), _MODIFICA, prima, dopo, None))
         for pk, comune_id, numero in self.analisi.turnover_tolti:
-            prima = _valori_turnover(piano_id, ente_id, comune_id, numero)
+            prima = dict(zip(COLONNE_TURNOVER, righe[pk], strict=True))
             aggiungi((_TURNOVER, pk, descrizione(comune_id, numero), _ELIMINAZIONE, prima, None, None))
 
 
