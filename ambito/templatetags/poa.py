@@ -73,7 +73,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
         if operatore is not None:
             piano = PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id).order_by("-anno").first()
         menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
-        if piano and operatore.segue_la_ricognizione:
+        if piano and operatore and operatore.segue_la_ricognizione:
             menu.append(
                 VoceMenu(
                     f"Ricognizione {piano.anno}",
@@ -81,7 +81,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
                     _attiva(request, "ricognizione"),
                 )
             )
-        if piano and operatore.ente_rappresentato_id:
+        if piano and operatore and operatore.ente_rappresentato_id:
             menu.append(
                 VoceMenu(
                     f"Dati dell'ente {piano.anno}",

@@ -131,7 +131,7 @@ def leggi_parametri(dati: Any) -> Parametri:
     return parametri
 
 
-class RegoleQuerySet(models.QuerySet):
+class RegoleQuerySet(models.QuerySet["RegoleAnno"]):
     def in_vigore_al(self, data: datetime.date) -> RegoleAnno | None:
         """The rule set in force on ``data``: the latest one that started on or before it."""
         return self.filter(in_vigore_dal__lte=data).order_by("-in_vigore_dal").first()
