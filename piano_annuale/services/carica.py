@@ -4,9 +4,9 @@
 then the misure) from a file such as ``fixtures/cremonese_2025.json``, once ``file_piano`` has read and
 checked it. The file is keyed by natural keys, so the same file can be loaded into an empty database
 or over an existing one, as many times as wanted. Every row the load creates, changes or deletes is
-recorded in the history (``piano_annuale.storico``) with one bulk write: the rows within the load's
-reach are read before and after the writes, one query per table each time, and the difference is
-what is recorded (the misure's loader records its own rows the same way).
+recorded in the history (``piano_annuale.storico.Scrittura``) with one bulk write: the rows within
+the load's reach are read before and after the writes, one query per table each time, and the
+difference is what is recorded (the misure's loader records its own rows the same way).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from misure.services import carica_misure
 from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
-    AzioneModifica,
     ConsistenzaDichiarata,
     DestinazioneSAT,
     PianoAnnuale,
@@ -43,7 +42,7 @@ from piano_annuale.services.file_piano import (
     leggi_file,
     valida,
 )
-from piano_annuale.storico import Valori, VoceModifica, istantanea, registra_modifiche
+from piano_annuale.storico import Scrittura
 
 
 def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
@@ -61,110 +60,53 @@ def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
     """
     dati = leggi_file(percorso)
     valida(dati)
+    origine = f"caricamento del file {pathlib.Path(percorso).name}"
     with transaction.atomic():
-        origine = f"caricamento del file {pathlib.Path(percorso).name}"
-        storico = _StoricoDelCaricamento(dati)
-        piano = _Caricamento(dati).esegui()
-        storico.registra(origine=origine)
+        with Scrittura(utente=None, origine=origine) as scrittura:
+            for righe in righe_raggiungibili(dati):
+                scrittura.osserva(righe)
+            piano = _Caricamento(dati).esegui()
         # Parte seconda e terza (misure app): validated against the enti just loaded, same transaction,
         # recorded in the history by the misure's own loader.
         carica_misure(piano=piano, dati=dati["piano"].get("misure"), origine=origine)
         return piano
 
 
-# --------------------------------------------------------------------------------------------------
-# The history of a load
+def righe_raggiungibili(dati: Dati) -> list[models.QuerySet]:
+    """Every row loading ``dati`` may create, change or delete, one QuerySet per table.
 
-
-class _StoricoDelCaricamento:
-    """The rows a load may write, read before it and after it; the difference goes to the history.
-
-    A load writes row by row (``update_or_create``), but its history is read and written in bulk:
-    two queries per table whatever the number of rows, and one ``bulk_create`` of the changes.
-    Rows that a load rewrites with the same values are not recorded.
+    ``Scrittura`` reads each of them before and after the load (two queries per table whatever the
+    number of rows) and records the difference; the related rows that name a row in the history are
+    read with it, so naming costs no query per row.
     """
-
-    def __init__(self, dati: Dati) -> None:
-        nome = dati["ambito"]["nome"]
-        codici = [c["codice_istat"] for c in dati["comuni"]]
-        data = datetime.date.fromisoformat(dati["popolazione"]["data_riferimento"])
-        anno = dati["piano"]["anno"]
-        # Each table the load may write, and the filter that reaches the rows it may write.
-        self.filtri: dict[type[models.Model], Q] = {
-            Ambito: Q(nome=nome),
-            AggregazioneTerritoriale: Q(ambito__nome=nome),
-            Comune: Q(codice_istat__in=codici),
-            Popolazione: Q(comune__codice_istat__in=codici, data_riferimento=data),
-            EnteProprietario: Q(ambito__nome=nome) | Q(comune__codice_istat__in=codici),
-            UnitaAbitativa: Q(ente__ambito__nome=nome),
-            PianoAnnuale: Q(ambito__nome=nome, anno=anno),
-        }
-        righe_del_piano = [
-            ConsistenzaDichiarata,
-            RispostaRicognizione,
-            StatoUnita,
-            TurnoverPrevisto,
-            ScelteEnte,
-            DestinazioneSAT,
-            AssegnazioniAnnoPrecedente,
-            RiepilogoDichiarato,
-        ]
-        for tabella in righe_del_piano:
-            self.filtri[tabella] = Q(piano__ambito__nome=nome, piano__anno=anno)
-        self.prima = self._leggi()
-
-    def _leggi(self) -> dict[type[models.Model], dict[int, Valori]]:
-        return {
-            tabella: {riga.pk: istantanea(riga) for riga in tabella._default_manager.filter(filtro)}
-            for tabella, filtro in self.filtri.items()
-        }
-
-    def registra(self, *, origine: str) -> int:
-        """Record every difference between the rows read at the start and now; return how many."""
-        dopo = self._leggi()
-        # A unit's state belongs to the unit's ente: the units read here say which.
-        enti_delle_unita = {
-            pk: valori["ente_id"]
-            for letti in (self.prima, dopo)
-            for pk, valori in letti[UnitaAbitativa].items()
-        }
-        voci: list[VoceModifica] = []
-        for tabella in self.filtri:
-            voci += _differenze(tabella, self.prima[tabella], dopo[tabella], enti_delle_unita)
-        return registra_modifiche(utente=None, origine=origine, modifiche=voci)
-
-
-def _differenze(
-    tabella: type[models.Model],
-    prima: dict[int, Valori],
-    dopo: dict[int, Valori],
-    enti_delle_unita: dict[int, int],
-) -> Iterable[VoceModifica]:
-    """One history entry per row created, changed or deleted, without reading anything more."""
-    nome = str(tabella._meta.verbose_name)
-    for pk in sorted(prima.keys() | dopo.keys()):
-        vecchi, nuovi = prima.get(pk), dopo.get(pk)
-        if vecchi == nuovi:
-            continue
-        if vecchi is None:
-            azione = AzioneModifica.CREAZIONE
-        elif nuovi is None:
-            azione = AzioneModifica.ELIMINAZIONE
-        else:
-            azione = AzioneModifica.MODIFICA
-        valori = nuovi if nuovi is not None else vecchi
-        unita = pk if tabella is UnitaAbitativa else valori.get("unita_id")
-        yield VoceModifica(
-            modello=tabella,
-            oggetto_id=pk,
-            azione=azione,
-            prima=vecchi,
-            dopo=nuovi,
-            descrizione=f"{nome[:1].upper()}{nome[1:]} n. {pk}",
-            piano=pk if tabella is PianoAnnuale else valori.get("piano_id"),
-            ente=valori.get("ente_id", enti_delle_unita.get(unita) if unita else None),
-            unita=unita,
-        )
+    nome = dati["ambito"]["nome"]
+    codici = [c["codice_istat"] for c in dati["comuni"]]
+    data = datetime.date.fromisoformat(dati["popolazione"]["data_riferimento"])
+    del_piano = {"piano__ambito__nome": nome, "piano__anno": dati["piano"]["anno"]}
+    return [
+        Ambito.objects.filter(nome=nome),
+        AggregazioneTerritoriale.objects.filter(ambito__nome=nome),
+        Comune.objects.filter(codice_istat__in=codici),
+        Popolazione.objects.filter(comune__codice_istat__in=codici, data_riferimento=data).select_related(
+            "comune"
+        ),
+        EnteProprietario.objects.filter(Q(ambito__nome=nome) | Q(comune__codice_istat__in=codici)),
+        UnitaAbitativa.objects.filter(ente__ambito__nome=nome).select_related("comune"),
+        PianoAnnuale.objects.filter(ambito__nome=nome, anno=dati["piano"]["anno"]).select_related("ambito"),
+        StatoUnita.objects.filter(**del_piano).select_related("unita__comune"),
+        TurnoverPrevisto.objects.filter(**del_piano).select_related("ente", "comune"),
+        DestinazioneSAT.objects.filter(**del_piano).select_related("ente", "comune"),
+        *(
+            tabella.objects.filter(**del_piano).select_related("ente")
+            for tabella in (
+                ConsistenzaDichiarata,
+                RispostaRicognizione,
+                ScelteEnte,
+                AssegnazioniAnnoPrecedente,
+                RiepilogoDichiarato,
+            )
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------------------------------

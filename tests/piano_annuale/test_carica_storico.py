@@ -91,12 +91,12 @@ def test_a_first_load_records_the_creation_of_every_row_it_writes(tmp_path):
     assert not del_caricamento().filter(utente__isnull=False).exists()
 
 
-def test_the_state_of_a_unit_is_put_in_the_history_of_its_plan_ente_and_unit(tmp_path):
+def test_the_state_of_a_unit_is_put_in_the_history_of_its_plan_and_unit_under_its_name(tmp_path):
     piano = carica_piano(percorso=scrivi(tmp_path, piano_piccolo(unita=1)))
     stato = del_caricamento().get(modello="piano_annuale.statounita")
     assert stato.piano_id == piano.pk
-    assert stato.ente.denominazione == "Comune di Alfa"
     assert stato.unita.id_regionale == "990000"
+    assert stato.descrizione == "U.I. 990000 – Alfa: Già libera"
     assert stato.dopo["stato"] == "libera"
 
 
