@@ -250,7 +250,7 @@ CATALOGO: tuple[Voce, ...] = (
     Voce(
         "parte_terza",
         1,
-        "Altre progettualità di sostegno all'abitare",
+        "Altre progettualità di sostegno al disagio abitativo",
         "Parte terza – progettualità",
         Natura.GRUPPO,
         etichetta="Parte terza",

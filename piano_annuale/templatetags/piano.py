@@ -1,4 +1,4 @@
-"""Template filters for the plan's numbers in Italian form."""
+"""Template filters for the plan's numbers in Italian form, and the catalogue's parts by key."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
+
+from piano_annuale.catalogo import Voce, voce
 
 register = template.Library()
 
@@ -32,3 +34,9 @@ def euro(valore: Decimal | None) -> str:
     if valore is None:
         return "—"
     return f"€ {number_format(valore, decimal_pos=2, use_l10n=True, force_grouping=True)}"
+
+
+@register.simple_tag
+def parte(chiave: str) -> Voce:
+    """The catalogue's entry of a part of the plan, for its title: ``{% parte "parte_terza" as v %}``."""
+    return voce(chiave)

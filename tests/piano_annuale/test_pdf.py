@@ -147,7 +147,7 @@ TITOLI_BOZZA_CREMONESE_2025 = [
     "Avvisi pubblici",
     "Riparto del contributo regionale di solidarietà",
     "Accesso ai fondi per la riqualificazione dei contesti abitativi pubblici",
-    "Altre progettualità di sostegno all'abitare",
+    "Altre progettualità di sostegno al disagio abitativo",
     "Progettualità attive nell'Ambito",
     "Servizio di Tutor Condominiale",
     "Rigenerazione urbana «Giovani in Centro»",
