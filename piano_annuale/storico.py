@@ -324,6 +324,12 @@ class Scrittura:
                     else [r.pk for r in svuotate]
                 )
                 chiavi += [(campo.model, pk) for pk in ids]
+        nascoste: dict[type[models.Model], list[Any]] = defaultdict(list)
+        for m, pk in chiavi:
+            if m._meta.auto_created:
+                nascoste[m].append(pk)
+        for tabella, pks in nascoste.items():
+            chiavi += self._proprietari(tabella, pks)
         chiavi = [(m, pk) for m, pk in chiavi if tracciato(m)]
         self._chiavi.extend(chiavi)
         letti = self._per_chiave(chiavi)
@@ -385,6 +391,15 @@ class Scrittura:
             descrizione=descrizione,
             **riferimenti,
         )
+
+    @staticmethod
+    def _proprietari(tabella: type[models.Model], pks: list[Any]) -> list[tuple[type[models.Model], Any]]:
+        """The rows whose many-to-many list loses these rows of the relation's hidden table."""
+        proprietario = cast(type[models.Model], tabella._meta.auto_created)
+        relazione = next(c for c in proprietario._meta.many_to_many if c.remote_field.through is tabella)
+        colonna = relazione.m2m_column_name()  # the hidden table's column naming the owner
+        righe = tabella._base_manager.filter(pk__in=pks).values_list(colonna, flat=True)
+        return [(proprietario, pk) for pk in righe]
 
     def _ricorda(self, letti: Letti) -> None:
         for chiave, valori in letti.items():

@@ -477,6 +477,19 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
     assert del_comune.descrizione == "Comune da togliere"
     assert set(valori_prima(della_popolazione)) == colonne(Popolazione)
 
+    # An avviso that a deleted comune had joined loses it from its list: a change of the avviso.
+    avviso = Avviso.objects.create(
+        piano=f.PianoAnnualeFactory(), titolo="Avviso con un comune in meno", numero="4"
+    )
+    resta, va = f.ComuneFactory(ambito=avviso.piano.ambito), f.ComuneFactory(ambito=avviso.piano.ambito)
+    avviso.comuni_aderenti.set([resta, va])
+    assert client.post(url(Comune, "delete", va.pk), {"post": "yes"}).status_code == 302
+    (dell_avviso,) = storico(Avviso, avviso.pk, AzioneModifica.MODIFICA)
+    assert (valori_prima(dell_avviso)["comuni_aderenti"], valori_dopo(dell_avviso)["comuni_aderenti"]) == (
+        sorted([resta.pk, va.pk]),
+        [resta.pk],
+    )
+
     # A solidarity row that named the deleted aggregazione is left without one: a change of that row.
     quota = _quota_solidarieta("10.00")
     aggregazione = f.AggregazioneTerritorialeFactory(ambito=quota.piano.ambito)
