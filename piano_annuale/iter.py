@@ -135,7 +135,7 @@ def note_di_chiusura(piano: PianoAnnuale) -> NoteChiusura:
             sezione=o.sezione,
             sezione_descrizione=o.get_sezione_display(),
             testo=o.testo.strip(),
-            scritta_il=_data_locale(o.creata_il),
+            scritta_il=timezone.localtime(o.creata_il).date(),
             risposta=o.risposta.strip(),
             risposta_il=_data_locale(o.risposta_il),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from piano_annuale.models import (
     AzioneModifica,
     ConsistenzaDichiarata,
     PianoAnnuale,
+    RegoleAnno,
     ScelteEnte,
     StatoPiano,
     StatoUnita,
@@ -24,7 +26,7 @@ from piano_annuale.services.errori import OperazioneNonValida
 from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,48 @@ def _apri_piano(piano: PianoAnnuale) -> tuple[PianoAnnuale, bool]:
         raise OperazioneNonValida(f"Il piano {anno} dell'{piano.ambito} esiste già.")
     data = data_popolazione_default(anno)
     aggiornata = Popolazione.objects.filter(comune__ambito_id=piano.ambito_id, data_riferimento=data).exists()
+    triennio_in_corso = piano.triennio_fine is not None and piano.triennio_fine >= anno
     nuovo = PianoAnnuale.objects.create(
         ambito=piano.ambito,
         anno=anno,
         stato=StatoPiano.RICOGNIZIONE,
         # Until the new year's population is loaded, the plan counts last year's residents.
         data_popolazione=data if aggiornata else piano.data_popolazione,
+        # The new plan records the rules in force on 1 January of its year.
+        regole=RegoleAnno.objects.in_vigore_al(datetime.date(anno, 1, 1)),
+        triennio_inizio=piano.triennio_inizio if triennio_in_corso else None,
+        triennio_fine=piano.triennio_fine if triennio_in_corso else None,
     )
     return nuovo, aggiornata
 
 
+def _scelte_riprese(s: ScelteEnte, nuovo: PianoAnnuale, quota_per_comune: bool, da_ente: bool) -> ScelteEnte:
+    """An ente's choices carried into the new plan, marked «da confermare».
+
+    When the rules move from a quota per ente (art. 7 bis until R.R. 2/2025) to the d bis) quota per
+    comune, a comune's percentage becomes its 7 bis quota (7 ter at 0 %), and an ente that is not a
+    comune (ALER, an operatore) has no quota of its own any more.
+    """
+    ente_comunale = s.ente.comune_id is not None
+    passaggio = quota_per_comune and da_ente
+    return ScelteEnte(
+        piano=nuovo,
+        ente_id=s.ente_id,
+        soglia_indigenti_eccedente=s.soglia_indigenti_eccedente,
+        categoria_aggiuntiva=s.categoria_aggiuntiva,
+        motivazione_categoria=s.motivazione_categoria,
+        quota_forze_polizia=s.quota_forze_polizia if (ente_comunale or not passaggio) else 0,
+        quota_polizia_locale=0 if passaggio else s.quota_polizia_locale,
+        soglia_c_bis=s.soglia_c_bis,
+        categorie_c_bis=list(s.categorie_c_bis),
+        da_confermare=True,
+    )
+
+
 def _copia(piano: PianoAnnuale, nuovo: PianoAnnuale) -> _Copiati:
     """Copy the unit states (to be confirmed), the narratives, the choices and the consistenze."""
+    quota_per_comune = nuovo.regole_applicate().valori.quota_polizia.per == "comune"
+    da_ente = piano.regole_applicate().valori.quota_polizia.per == "ente"
     return _Copiati(
         stati=StatoUnita.objects.bulk_create(
             StatoUnita(
@@ -81,6 +113,8 @@ def _copia(piano: PianoAnnuale, nuovo: PianoAnnuale) -> _Copiati:
                 programma=s.programma,
                 stato_origine=s.stato_origine,
                 note=s.note,
+                costo_lavori=s.costo_lavori,
+                note_lavori=s.note_lavori,
                 da_confermare=True,
             )
             for s in StatoUnita.objects.del_piano(piano).order_by("pk")
@@ -90,15 +124,8 @@ def _copia(piano: PianoAnnuale, nuovo: PianoAnnuale) -> _Copiati:
             for t in piano.testi.all()
         ),
         scelte=ScelteEnte.objects.bulk_create(
-            ScelteEnte(
-                piano=nuovo,
-                ente_id=s.ente_id,
-                soglia_indigenti_eccedente=s.soglia_indigenti_eccedente,
-                categoria_aggiuntiva=s.categoria_aggiuntiva,
-                motivazione_categoria=s.motivazione_categoria,
-                quota_forze_polizia=s.quota_forze_polizia,
-            )
-            for s in ScelteEnte.objects.filter(piano=piano)
+            _scelte_riprese(s, nuovo, quota_per_comune, da_ente)
+            for s in ScelteEnte.objects.filter(piano=piano).select_related("ente")
         ),
         consistenze=ConsistenzaDichiarata.objects.bulk_create(
             ConsistenzaDichiarata(piano=nuovo, ente_id=c.ente_id, sap=c.sap, sas=c.sas, fonte=c.fonte)
@@ -130,7 +157,7 @@ def _voci(nuovo: PianoAnnuale, copiati: _Copiati, enti_delle_unita: dict[int, in
             oggetto_id=r.pk,
             azione=AzioneModifica.CREAZIONE,
             dopo=istantanea(r),
-            descrizione=f"{r._meta.verbose_name.capitalize()} – piano {nuovo.anno}",
+            descrizione=f"{str(r._meta.verbose_name).capitalize()} – piano {nuovo.anno}",
             piano=nuovo.pk,
             ente=getattr(r, "ente_id", None),
         )
@@ -143,7 +170,7 @@ def _voci(nuovo: PianoAnnuale, copiati: _Copiati, enti_delle_unita: dict[int, in
 def crea_piano_anno_successivo(
     *,
     piano: PianoAnnuale,
-    utente: AbstractBaseUser,
+    utente: User,
     indirizzo_area: Callable[[PianoAnnuale, EnteProprietario], str] | None = None,
 ) -> EsitoNuovoPiano:
     """Open the plan of year N+1 from the approved plan of year N.

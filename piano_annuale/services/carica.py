@@ -27,6 +27,7 @@ from piano_annuale.models import (
     ConsistenzaDichiarata,
     DestinazioneSAT,
     PianoAnnuale,
+    RegoleAnno,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
@@ -234,6 +235,12 @@ class _Caricamento:
                 "stato": p["stato"],
                 "data_popolazione": datetime.date.fromisoformat(p["data_popolazione"]),
                 "scadenza_ricognizione": datetime.date.fromisoformat(scadenza) if scadenza else None,
+                # The rules named by the file, or those in force on 1 January of the plan's year.
+                "regole": (
+                    RegoleAnno.objects.get(codice=p["regole"])
+                    if p.get("regole")
+                    else RegoleAnno.objects.in_vigore_al(datetime.date(p["anno"], 1, 1))
+                ),
             },
         )
 
@@ -241,9 +248,9 @@ class _Caricamento:
         """Create or update each (key, values) row of this plan; delete the plan's rows not listed."""
         tenuti = []
         for chiave, valori in righe:
-            riga, _ = modello.objects.update_or_create(piano=self.piano, **chiave, defaults=valori)
+            riga, _ = modello._default_manager.update_or_create(piano=self.piano, **chiave, defaults=valori)
             tenuti.append(riga.pk)
-        modello.objects.filter(piano=self.piano).exclude(pk__in=tenuti).delete()
+        modello._default_manager.filter(piano=self.piano).exclude(pk__in=tenuti).delete()
 
     def _consistenze(self, consistenze: list[Dati]) -> None:
         self._sincronizza(

@@ -34,7 +34,7 @@ from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonVa
 from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche, traccia
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 # --------------------------------------------------------------------------------------------------
 # When the ente's data may change
@@ -81,7 +81,7 @@ def apri_modifica(*, piano: PianoAnnuale, ente: EnteProprietario) -> RispostaRic
     return risposta
 
 
-def registra_modifica(*, risposta: RispostaRicognizione, utente: AbstractBaseUser) -> None:
+def registra_modifica(*, risposta: RispostaRicognizione, utente: User) -> None:
     """Record who changed the ente's data and when; the first change starts the answer."""
     if risposta.stato == StatoRisposta.NESSUNA:
         risposta.stato = StatoRisposta.IN_CORSO
@@ -96,7 +96,7 @@ def sostituisci_conteggi(
     piano: PianoAnnuale,
     ente: EnteProprietario,
     numeri: Mapping[int, int],
-    utente: AbstractBaseUser | None = None,
+    utente: User | None = None,
 ) -> None:
     """Make the ente's per-comune counts of ``modello`` in the plan exactly ``numeri``
     (comune id → count ≥ 1): rows of comuni not listed are deleted. Every change is audited."""
@@ -127,22 +127,22 @@ def salva_riga_dell_ente(
     modello: type[models.Model],
     piano: PianoAnnuale,
     ente: EnteProprietario,
-    utente: AbstractBaseUser,
+    utente: User,
     valori: Mapping[str, Any],
 ) -> Any:
     """Create or update the ente's one row of ``modello`` in the plan and trace the change.
 
     The caller holds the answer open (``apri_modifica``) and records the change on it."""
-    esistente = modello.objects.filter(piano=piano, ente=ente).first()
+    esistente = modello._default_manager.filter(piano=piano, ente=ente).first()
     prima = istantanea(esistente) if esistente else None
-    riga, _ = modello.objects.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
+    riga, _ = modello._default_manager.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
     traccia(utente=utente, oggetto=riga, prima=prima)
     return riga
 
 
 @transaction.atomic
 def salva_scelte(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, valori: Mapping[str, Any]
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, valori: Mapping[str, Any]
 ) -> ScelteEnte:
     """The ente's choices h (indigenti), i (extra category) and i.b (Forze di Polizia quota)."""
     risposta = apri_modifica(piano=piano, ente=ente)
@@ -153,7 +153,7 @@ def salva_scelte(
 
 @transaction.atomic
 def salva_sat(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, numeri: Mapping[int, int]
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, numeri: Mapping[int, int]
 ) -> None:
     """Units the ente destines to servizi abitativi transitori, per comune (section j)."""
     risposta = apri_modifica(piano=piano, ente=ente)
@@ -163,7 +163,7 @@ def salva_sat(
 
 @transaction.atomic
 def salva_assegnazioni(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, valori: Mapping[str, int]
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, valori: Mapping[str, int]
 ) -> AssegnazioniAnnoPrecedente:
     """SAP units the ente assigned in the year before the plan (section k)."""
     risposta = apri_modifica(piano=piano, ente=ente)
@@ -188,7 +188,7 @@ def salva_unita(
     *,
     piano: PianoAnnuale,
     ente: EnteProprietario,
-    utente: AbstractBaseUser,
+    utente: User,
     valori_unita: Mapping[str, Any],
     valori_stato: Mapping[str, Any] | None,
     unita: UnitaAbitativa | None = None,
@@ -226,7 +226,7 @@ def salva_unita(
 
 @transaction.atomic
 def elimina_unita(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, unita: UnitaAbitativa
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, unita: UnitaAbitativa
 ) -> bool:
     """Remove the unit from the plan; delete it from the registry too unless another plan uses it.
 
@@ -251,7 +251,7 @@ def elimina_unita(
 
 @transaction.atomic
 def salva_turnover(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, numeri: Mapping[int, int]
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, numeri: Mapping[int, int]
 ) -> None:
     """Units the ente expects to free up by turnover, per comune (a count, section e)."""
     risposta = apri_modifica(piano=piano, ente=ente)
@@ -261,7 +261,7 @@ def salva_turnover(
 
 @transaction.atomic
 def salva_consistenza(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser, valori: Mapping[str, Any]
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, valori: Mapping[str, Any]
 ) -> ConsistenzaDichiarata:
     """The consistenza of the ente's patrimonio (section a): SAP and SAS, or neither (not communicated)."""
     risposta = apri_modifica(piano=piano, ente=ente)
@@ -277,7 +277,7 @@ def conferma_stati(
     *,
     piano: PianoAnnuale,
     ente: EnteProprietario,
-    utente: AbstractBaseUser,
+    utente: User,
     unita: Collection[int] | None = None,
 ) -> int:
     """The ente confirms the states carried over from last year: the listed units, or all of them.
@@ -316,7 +316,7 @@ def _dati_dichiarati(piano: PianoAnnuale, ente: EnteProprietario) -> int:
     )
 
 
-def _chiudi_risposta(risposta: RispostaRicognizione, *, stato: str, utente: AbstractBaseUser) -> None:
+def _chiudi_risposta(risposta: RispostaRicognizione, *, stato: str, utente: User) -> None:
     """Record the ente's answer as given (sent, or nothing to declare): from now on its data is locked."""
     prima = istantanea(risposta)
     adesso = timezone.now()
@@ -329,7 +329,7 @@ def _chiudi_risposta(risposta: RispostaRicognizione, *, stato: str, utente: Abst
 
 
 @transaction.atomic
-def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
+def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: User) -> None:
     """Answer "nulla da dichiarare" — an answer in its own right (L.R. 16/2016 art. 6) — and lock."""
     risposta = apri_modifica(piano=piano, ente=ente)
     dichiarate = _dati_dichiarati(piano, ente)
@@ -342,7 +342,7 @@ def dichiara_nulla(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abstr
 
 
 @transaction.atomic
-def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
+def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: User) -> None:
     """Submit the ente's answer to the ufficio di piano; its data is locked from now on."""
     risposta = apri_modifica(piano=piano, ente=ente)
     ha_dati = (
@@ -367,7 +367,7 @@ def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: Abstr
 
 
 @transaction.atomic
-def riapri_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: AbstractBaseUser) -> None:
+def riapri_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: User) -> None:
     """The ufficio di piano reopens a sent answer, so the ente can change its data and send again."""
     if not PianoAnnuale.objects.modificabili().filter(pk=piano.pk).exists():
         raise ModificaNonConsentita(

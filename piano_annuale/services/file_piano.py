@@ -151,14 +151,15 @@ class _Controlli:
 
     # -- sections
 
-    def _aggregazioni(self, aggregazioni: list[Dati]) -> set[int]:
+    def _aggregazioni(self, aggregazioni: list[Dati]) -> set[Any]:
+        """The numbers of the aggregazioni, as the file writes them (checked to be integers)."""
         for i, at in enumerate(aggregazioni):
             self._intero(at.get("numero"), f"aggregazioni[{i}]", "numero", minimo=1)
         numeri = [at.get("numero") for at in aggregazioni]
         self._unici(numeri, "aggregazioni", "il numero di aggregazione")
         return set(numeri)
 
-    def _comuni(self, comuni: list[Dati], numeri_at: set[int]) -> None:
+    def _comuni(self, comuni: list[Dati], numeri_at: set[Any]) -> None:
         for i, c in enumerate(comuni):
             dove = f"comuni[{i}] ({c.get('nome')})"
             if not re.fullmatch(r"[0-9]{6}", str(c.get("codice_istat", ""))):
@@ -172,7 +173,7 @@ class _Controlli:
             self._intero(c.get("abitanti"), dove, "abitanti", nullo=True)
         self._unici((c.get("codice_istat") for c in comuni), "comuni", "il codice ISTAT")
         self._unici((c.get("nome") for c in comuni), "comuni", "il comune")
-        self.comuni = {c.get("nome") for c in comuni}
+        self.comuni = {str(c.get("nome")) for c in comuni}
 
     def _ambito(self, ambito: Dati) -> None:
         if not ambito.get("nome"):
@@ -182,7 +183,7 @@ class _Controlli:
 
     def _enti(self, enti: list[Dati]) -> None:
         self._unici((e.get("denominazione") for e in enti), "enti", "la denominazione")
-        self.enti = {e.get("denominazione") for e in enti}
+        self.enti = {str(e.get("denominazione")) for e in enti}
         for i, e in enumerate(enti):
             dove = f"enti[{i}] ({e.get('denominazione')})"
             if not e.get("denominazione"):

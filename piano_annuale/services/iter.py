@@ -58,7 +58,7 @@ from piano_annuale.transizioni import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 class PianoConErrori(OperazioneNonValida):
@@ -84,7 +84,7 @@ def _rifiuto_di_stato(piano: PianoAnnuale, azione: str) -> OperazioneNonValida:
     )
 
 
-def _richiedi_ruolo(piano: PianoAnnuale, utente: AbstractBaseUser, ruolo: str, *, azione: str) -> None:
+def _richiedi_ruolo(piano: PianoAnnuale, utente: User, ruolo: str, *, azione: str) -> None:
     """Refuse a user who does not hold ``ruolo`` in the plan's ambito (``patrimonio.accesso``)."""
     if not ha_ruolo(utente, piano.ambito_id, ruolo):
         raise ModificaNonConsentita(f"Il suo profilo non consente di {azione} per il piano {piano.anno}.")
@@ -108,7 +108,7 @@ def _richiedi_risposte(piano: PianoAnnuale, *, azione: str) -> None:
         raise OperazioneNonValida(f"Non è possibile {azione}: {osservazioni_in_attesa(senza)}.")
 
 
-def _richiedi_transizione(piano: PianoAnnuale, codice: str, utente: AbstractBaseUser) -> Transizione:
+def _richiedi_transizione(piano: PianoAnnuale, codice: str, utente: User) -> Transizione:
     """The table's move ``codice`` from the (locked) plan's state, once its conditions hold.
 
     Refused when the table has no such move from the current state, when the user does not hold the
@@ -126,9 +126,7 @@ def _richiedi_transizione(piano: PianoAnnuale, codice: str, utente: AbstractBase
     return mossa
 
 
-def _sposta(
-    piano: PianoAnnuale, mossa: Transizione, *, utente: AbstractBaseUser, motivo: str = ""
-) -> PassaggioDiStato:
+def _sposta(piano: PianoAnnuale, mossa: Transizione, *, utente: User, motivo: str = "") -> PassaggioDiStato:
     """Make the move on the (locked) plan and record it in its history and in the audit."""
     if mossa.con_motivo and not motivo:
         raise OperazioneNonValida(f"Indicare il motivo: è necessario per {mossa.azione}.")
@@ -165,9 +163,7 @@ class _FileScritti:
 
 
 @transaction.atomic
-def chiudi_ricognizione(
-    *, piano: PianoAnnuale, utente: AbstractBaseUser, indirizzo_piano: str = ""
-) -> PassaggioDiStato:
+def chiudi_ricognizione(*, piano: PianoAnnuale, utente: User, indirizzo_piano: str = "") -> PassaggioDiStato:
     """Close the ricognizione: the plan becomes a draft (its data can still be corrected)."""
     piano = _blocca_piano(piano)
     mossa = _richiedi_transizione(piano, CHIUDI_RICOGNIZIONE, utente)
@@ -176,9 +172,7 @@ def chiudi_ricognizione(
     return passaggio
 
 
-def invia_ad_aler(
-    *, piano: PianoAnnuale, utente: AbstractBaseUser, indirizzo_piano: str = ""
-) -> VersionePiano:
+def invia_ad_aler(*, piano: PianoAnnuale, utente: User, indirizzo_piano: str = "") -> VersionePiano:
     """Send the draft to ALER for its parere preliminare (R.R. 4/2017 art. 4 c. 4).
 
     Refused while the plan has consistency errors or unanswered observations of an earlier round.
@@ -196,7 +190,7 @@ def invia_ad_aler(
 
 @transaction.atomic
 def riporta_in_bozza(
-    *, piano: PianoAnnuale, utente: AbstractBaseUser, motivo: str, indirizzo_piano: str = ""
+    *, piano: PianoAnnuale, utente: User, motivo: str, indirizzo_piano: str = ""
 ) -> PassaggioDiStato:
     """Take the plan back to bozza, e.g. to correct data after ALER's observations. Until approved."""
     motivo = motivo.strip()
@@ -215,7 +209,7 @@ def riporta_in_bozza(
 
 @transaction.atomic
 def trasmetti_all_assemblea(
-    *, piano: PianoAnnuale, utente: AbstractBaseUser, indirizzo_piano: str = ""
+    *, piano: PianoAnnuale, utente: User, indirizzo_piano: str = ""
 ) -> PassaggioDiStato:
     """Send the plan, with ALER's parere and the answers, to the Assemblea dei Sindaci."""
     piano = _blocca_piano(piano)
@@ -239,7 +233,7 @@ def _versione_in_esame(piano: PianoAnnuale) -> VersionePiano:
     return versione
 
 
-def _richiedi_esame_aler(piano: PianoAnnuale, utente: AbstractBaseUser, *, azione: str) -> None:
+def _richiedi_esame_aler(piano: PianoAnnuale, utente: User, *, azione: str) -> None:
     """Observations are ALER's, written while its parere can still be given (the table's move)."""
     if piano.stato not in stati_di_partenza(ESPRIMI_PARERE):
         raise _rifiuto_di_stato(piano, azione)
@@ -248,9 +242,7 @@ def _richiedi_esame_aler(piano: PianoAnnuale, utente: AbstractBaseUser, *, azion
 
 
 @transaction.atomic
-def aggiungi_osservazione(
-    *, piano: PianoAnnuale, utente: AbstractBaseUser, sezione: str, testo: str
-) -> OsservazioneAler:
+def aggiungi_osservazione(*, piano: PianoAnnuale, utente: User, sezione: str, testo: str) -> OsservazioneAler:
     """ALER's observation on one part of the draft it was sent, until it gives its parere."""
     testo = testo.strip()
     if not testo:
@@ -267,7 +259,7 @@ def aggiungi_osservazione(
 
 
 @transaction.atomic
-def elimina_osservazione(*, osservazione: OsservazioneAler, utente: AbstractBaseUser) -> None:
+def elimina_osservazione(*, osservazione: OsservazioneAler, utente: User) -> None:
     """ALER withdraws one of its observations, while the parere is still to be given."""
     piano = _blocca_piano(osservazione.piano)
     _richiedi_esame_aler(piano, utente, azione="ritirare osservazioni")
@@ -277,9 +269,7 @@ def elimina_osservazione(*, osservazione: OsservazioneAler, utente: AbstractBase
 
 
 @transaction.atomic
-def rispondi_osservazione(
-    *, osservazione: OsservazioneAler, utente: AbstractBaseUser, risposta: str
-) -> OsservazioneAler:
+def rispondi_osservazione(*, osservazione: OsservazioneAler, utente: User, risposta: str) -> OsservazioneAler:
     """The ufficio di piano's answer to an observation (it may be revised until approval)."""
     risposta = risposta.strip()
     if not risposta:
@@ -306,7 +296,7 @@ def rispondi_osservazione(
 def esprimi_parere(
     *,
     piano: PianoAnnuale,
-    utente: AbstractBaseUser,
+    utente: User,
     esito: str,
     testo: str,
     data: datetime.date,
@@ -420,7 +410,7 @@ def _validita_seduta(
 def approva_piano(
     *,
     piano: PianoAnnuale,
-    utente: AbstractBaseUser,
+    utente: User,
     data_seduta: datetime.date,
     numero_verbale: str,
     verbale: Any,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ambito.models import Comune
+from patrimonio.accesso import utente_di
 from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     calcola_piano,
@@ -164,7 +165,7 @@ def chiudi_ricognizione_view(request: HttpRequest, pk: int) -> HttpResponse:
     _esegui_mossa(
         request,
         lambda: chiudi_ricognizione(
-            piano=piano, utente=request.user, indirizzo_piano=_indirizzo_piano(request, piano)
+            piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
         ),
         f"Ricognizione chiusa: il piano {piano.anno} è in bozza.",
     )
@@ -178,7 +179,7 @@ def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
     _esegui_mossa(
         request,
         lambda: invia_ad_aler(
-            piano=piano, utente=request.user, indirizzo_piano=_indirizzo_piano(request, piano)
+            piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
         ),
         f"Piano {piano.anno} inviato ad ALER per il parere: la versione inviata è stata congelata.",
     )
@@ -192,7 +193,7 @@ def trasmetti_view(request: HttpRequest, pk: int) -> HttpResponse:
     _esegui_mossa(
         request,
         lambda: trasmetti_all_assemblea(
-            piano=piano, utente=request.user, indirizzo_piano=_indirizzo_piano(request, piano)
+            piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
         ),
         f"Piano {piano.anno} trasmesso all'Assemblea dei Sindaci.",
     )
@@ -211,7 +212,7 @@ def riporta_in_bozza_view(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: riporta_in_bozza(
             piano=piano,
-            utente=request.user,
+            utente=utente_di(request),
             motivo=form.cleaned_data["motivo"],
             indirizzo_piano=_indirizzo_piano(request, piano),
         ),
@@ -243,7 +244,7 @@ def approva_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             approva_piano(
                 piano=piano,
-                utente=request.user,
+                utente=utente_di(request),
                 data_seduta=dati["data_seduta"],
                 numero_verbale=dati["numero_verbale"],
                 protocollo=dati["protocollo"],
@@ -282,7 +283,7 @@ def osservazione_nuova(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: aggiungi_osservazione(
             piano=piano,
-            utente=request.user,
+            utente=utente_di(request),
             sezione=form.cleaned_data["sezione"],
             testo=form.cleaned_data["testo"],
         ),
@@ -300,7 +301,7 @@ def osservazione_elimina(request: HttpRequest, pk: int, osservazione: int) -> Ht
     )
     _esegui_mossa(
         request,
-        lambda: elimina_osservazione(osservazione=oggetto, utente=request.user),
+        lambda: elimina_osservazione(osservazione=oggetto, utente=utente_di(request)),
         "Osservazione ritirata.",
     )
     return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#osservazioni")
@@ -320,7 +321,7 @@ def osservazione_risposta(request: HttpRequest, pk: int, osservazione: int) -> H
         _esegui_mossa(
             request,
             lambda: rispondi_osservazione(
-                osservazione=oggetto, utente=request.user, risposta=form.cleaned_data["risposta"]
+                osservazione=oggetto, utente=utente_di(request), risposta=form.cleaned_data["risposta"]
             ),
             "Risposta registrata: comparirà nelle note di chiusura della prossima versione del piano.",
         )
@@ -335,14 +336,14 @@ def parere_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for campo, errori in form.errors.items():
             etichetta = form.fields[campo].label if campo in form.fields else "Parere"
-            messages.error(request, f"{etichetta}: {' '.join(errori)}")
+            messages.error(request, f"{etichetta}: {' '.join(str(e) for e in errori)}")
         return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#parere")
     dati = form.cleaned_data
     _esegui_mossa(
         request,
         lambda: esprimi_parere(
             piano=piano,
-            utente=request.user,
+            utente=utente_di(request),
             esito=dati["esito"],
             testo=dati["testo"],
             data=dati["data"],
@@ -529,7 +530,7 @@ def nuovo_anno(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: esito.append(
             crea_piano_anno_successivo(
                 piano=piano,
-                utente=request.user,
+                utente=utente_di(request),
                 indirizzo_area=lambda nuovo, ente: request.build_absolute_uri(
                     reverse("patrimonio:area_ente", args=[nuovo.pk, ente.pk])
                 ),
