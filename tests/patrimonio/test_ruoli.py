@@ -1,4 +1,5 @@
-"""The access rules, in one place on the querysets: who reaches which enti, units and plans."""
+"""The access rules, asked of ``patrimonio.accesso``: who reaches which enti, units and plans, which
+roles a user holds, and who is written to."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
+from patrimonio.accesso import (
+    descrizione_profilo,
+    ha_ruolo,
+    operatore_di,
+    operatori_attivi,
+    q_enti_notificati,
+    ruoli_nell_ambito,
+)
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.models import PianoAnnuale, RispostaRicognizione, StatoPiano, StatoUnita
 from tests.builders import crea_ambito
@@ -176,3 +185,64 @@ def test_only_the_ufficio_di_piano_gets_links_from_anomalies_to_the_objects_at_f
     client.force_login(utenti["assemblea"])
     testo = client.get(reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])).content.decode()
     assert "LOTTO 2.2" in testo and area_aler not in testo
+
+
+# --------------------------------------------------------------------------------------------
+# The roles a user holds, as the workflow, the menu and the notifications ask them
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nome", "ruoli"),
+    [
+        ("ufficio", {"ufficio_di_piano"}),
+        ("comune", {"comune"}),
+        ("aler", {"aler"}),
+        ("assemblea", {"assemblea"}),
+        ("amministratore", {"ufficio_di_piano", "comune", "aler", "assemblea"}),
+        ("senza_ruolo", set()),
+        ("anonimo", set()),
+    ],
+)
+def test_each_user_holds_in_the_ambito_the_roles_of_its_membership(utenti, piano_cremonese, nome, ruoli):
+    assert ruoli_nell_ambito(utenti[nome], piano_cremonese.ambito_id) == ruoli
+
+
+def test_a_role_in_one_ambito_is_no_role_in_another(utenti, altro_piano):
+    assert ruoli_nell_ambito(utenti["aler"], altro_piano.ambito_id) == set()
+    assert not ha_ruolo(utenti["ufficio"], altro_piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
+
+
+def test_only_comune_and_aler_operators_fill_in_an_ente_and_only_the_ufficio_follows_the_ricognizione(
+    utenti, piano_cremonese
+):
+    soresina = EnteProprietario.objects.get(comune__nome="Soresina")
+    aler = EnteProprietario.objects.get(ambito=piano_cremonese.ambito, tipo=TipoEnte.ALER)
+    per_utente = {nome: operatore_di(utenti[nome]) for nome in ("ufficio", "comune", "aler", "assemblea")}
+    assert per_utente["comune"].ente_rappresentato_id == soresina.pk
+    assert per_utente["aler"].ente_rappresentato_id == aler.pk
+    assert per_utente["ufficio"].ente_rappresentato_id is None
+    assert per_utente["assemblea"].ente_rappresentato_id is None
+    assert [nome for nome, o in per_utente.items() if o.segue_la_ricognizione] == ["ufficio"]
+    assert operatore_di(utenti["senza_ruolo"]) is None
+    assert operatore_di(utenti["anonimo"]) is None
+
+
+def test_the_role_is_named_for_the_page_frame(utenti):
+    assert descrizione_profilo(utenti["comune"], operatore_di(utenti["comune"])) == "Operatore comunale"
+    assert descrizione_profilo(utenti["amministratore"], None) == "Amministratore"
+    assert descrizione_profilo(utenti["senza_ruolo"], None) == "Utente senza ruolo"
+
+
+def test_only_active_operators_of_the_ambito_with_the_roles_asked_are_written_to(utenti, piano_cremonese):
+    sospeso = crea_operatore("sospeso", piano_cremonese.ambito, Ruolo.ALER, operatore_di(utenti["aler"]).ente)
+    sospeso.is_active = False
+    sospeso.save(update_fields=["is_active"])
+    scelti = operatori_attivi([Ruolo.ALER, Ruolo.ASSEMBLEA], piano_cremonese.ambito_id)
+    assert set(scelti.values_list("user__username", flat=True)) == {"aler", "sindaco"}
+
+
+def test_aler_s_office_is_written_to_when_aler_is_and_no_ente_otherwise(piano_cremonese):
+    enti = EnteProprietario.objects.filter(ambito=piano_cremonese.ambito)
+    assert set(enti.filter(q_enti_notificati([Ruolo.ALER])).values_list("tipo", flat=True)) == {TipoEnte.ALER}
+    assert not enti.filter(q_enti_notificati([Ruolo.COMUNE, Ruolo.ASSEMBLEA])).exists()
