@@ -37,6 +37,7 @@ def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAl
     One row per ente that answered the ricognizione, computed from the same facts as sections a–k.
     """
     disponibili = g.per_ente_id()
+    quota = dati.regole.valori.quota_polizia
     sat: dict[int, int] = defaultdict(int)
     for r in j.righe:
         sat[r.ente.id] += r.numero
@@ -63,6 +64,8 @@ def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAl
                 categoria=(scelte.categoria_aggiuntiva.strip() if scelte else "") or "NO",
                 soglia_indigenti=scelte.soglia_indigenti_eccedente if scelte else 0,
                 forze_polizia=scelte.quota_forze_polizia if scelte else 0,
+                polizia_locale=scelte.quota_polizia_locale if scelte and quota.con_7ter else 0,
+                soglia_c_bis=scelte.soglia_c_bis if scelte and dati.regole.valori.con_c_bis else 0,
             )
         )
     return tuple(sorted(righe, key=lambda r: ordina_enti(r.ente)))

@@ -24,13 +24,14 @@ from misure.models import (
     RipartoSolidarieta,
     UtilizzoResiduo,
 )
-from patrimonio.models import EnteProprietario, TipoEnte, UnitaAbitativa
+from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa
 from piano_annuale.models import (
     RISPOSTE_DATE,
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
     DestinazioneSAT,
     PianoAnnuale,
+    RegoleAnno,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
@@ -151,6 +152,8 @@ class DatiPiano:
     due_sezioni: list[StatoUnita]
     id_regionali: list[tuple[int, str, int]]  # (unit id, ID regionale, ente id)
     misure: DatiMisure  # Parte seconda and terza
+    regole: RegoleAnno  # the rule set the plan is computed under
+    carenze: list[StatoUnita]  # units in carenza manutentiva with their cost, where the rules ask for it
 
     @classmethod
     def carica(cls, piano: PianoAnnuale) -> DatiPiano:
@@ -164,6 +167,7 @@ class DatiPiano:
         enti, gestori = _enti(ambito)
         stati = StatoUnita.objects.del_piano(piano)
         registro = UnitaAbitativa.objects.dell_ambito(ambito)
+        regole = _regole(piano)
         return cls(
             piano=piano,
             comuni=comuni,
@@ -187,6 +191,16 @@ class DatiPiano:
                 registro.filter(id_regionale__isnull=False).values_list("id", "id_regionale", "ente_id")
             ),
             misure=DatiMisure.carica(piano),
+            regole=regole,
+            carenze=(
+                list(
+                    stati.filter(stato=Stato.CARENZA_MANUTENTIVA, unita__tipo=TipoServizio.SAP)
+                    .select_related("unita__comune")
+                    .order_by()
+                )
+                if regole.valori.con_costo_lavori
+                else []
+            ),
         )
 
     # Derived facts used by several sections.
@@ -213,6 +227,19 @@ class DatiPiano:
     def ha_risposto(self, ente_id: int) -> bool:
         risposta = self.risposte.get(ente_id)
         return risposta is not None and risposta.stato in RISPOSTE_DATE
+
+
+def _regole(piano: PianoAnnuale) -> RegoleAnno:
+    """The plan's recorded rule set, or the one in force on 1 January of its year: one query either way,
+    so the computation's cost does not depend on whether the plan recorded its rules."""
+    if piano.regole_id is not None:
+        return RegoleAnno.objects.get(pk=piano.regole_id)
+    regole = RegoleAnno.objects.in_vigore_al(piano.data_riferimento_regole)
+    if regole is None:
+        raise RegoleAnno.DoesNotExist(
+            f"Nessuna regola in vigore al {piano.data_riferimento_regole:%d/%m/%Y}."
+        )
+    return regole
 
 
 def _enti(ambito: Ambito) -> tuple[dict[int, Ente], dict[int, int | None]]:

@@ -25,6 +25,12 @@ def percentuale(parte: int, totale: int, decimali: int = 0) -> Decimal | None:
     return (Decimal(parte) * 100 / Decimal(totale)).quantize(quanto, rounding=ROUND_HALF_UP)
 
 
+def il_percento(numero: int) -> str:
+    """«il 5%», «l'8%», «l'11%», «l'80%»: the article a percentage takes as Italian reads it."""
+    vocale = numero in (1, 8, 11) or 80 <= numero <= 89 or 800 <= numero <= 899
+    return f"l'{numero}%" if vocale else f"il {numero}%"
+
+
 def quota_arrotondata_per_eccesso(percento: int, base: int) -> int:
     """``percento`` % of ``base`` rounded up (art. 7 bis R.R. 4/2017), in integer arithmetic."""
     return -(-percento * base // 100)

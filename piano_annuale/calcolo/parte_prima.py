@@ -56,6 +56,8 @@ def info_piano(dati: DatiPiano) -> InfoPiano:
         stato=piano.stato,
         stato_descrizione=piano.get_stato_display(),
         data_popolazione=piano.data_popolazione,
+        triennio_inizio=piano.triennio_inizio,
+        triennio_fine=piano.triennio_fine,
     )
 
 
@@ -216,7 +218,7 @@ def sezione_a(dati: DatiPiano) -> SezioneA:
     )
 
 
-def _conteggi_sap(dati: DatiPiano, stato: str) -> dict[tuple[int, int], int]:
+def conteggi_sap(dati: DatiPiano, stato: str) -> dict[tuple[int, int], int]:
     """(ente, comune) ids → SAP units in ``stato``. Sections b–g count SAP units only."""
     somme: dict[tuple[int, int], int] = defaultdict(int)
     for c in dati.conteggi:
@@ -233,7 +235,7 @@ def _tabella(dati: DatiPiano, somme: dict[tuple[int, int], int]) -> TabellaConte
 
 def sezione_b(dati: DatiPiano) -> TabellaConteggi:
     """b) SAP units in carenza manutentiva, assignable as they are (R.R. 4/2017 art. 10)."""
-    return _tabella(dati, _conteggi_sap(dati, Stato.CARENZA_MANUTENTIVA))
+    return _tabella(dati, conteggi_sap(dati, Stato.CARENZA_MANUTENTIVA))
 
 
 def sezione_c(dati: DatiPiano) -> SezioneC:
@@ -248,16 +250,16 @@ def sezione_c(dati: DatiPiano) -> SezioneC:
             key=lambda r: (ordina_enti(r.ente), chiave_nome(r.comune), r.programma == "", r.programma),
         )
     )
-    per_comune = _tabella(dati, _conteggi_sap(dati, Stato.RISTRUTTURAZIONE))
+    per_comune = _tabella(dati, conteggi_sap(dati, Stato.RISTRUTTURAZIONE))
     return SezioneC(righe=righe, per_comune=per_comune.righe, totale=per_comune.totale)
 
 
 def sezione_d(dati: DatiPiano) -> TabellaConteggi:
     """d) SAP units from new building, assignable in the year."""
-    return _tabella(dati, _conteggi_sap(dati, Stato.NUOVA_EDIFICAZIONE))
+    return _tabella(dati, conteggi_sap(dati, Stato.NUOVA_EDIFICAZIONE))
 
 
-def _turnover(dati: DatiPiano) -> dict[tuple[int, int], int]:
+def turnover_per_coppia(dati: DatiPiano) -> dict[tuple[int, int], int]:
     somme: dict[tuple[int, int], int] = defaultdict(int)
     for t in dati.turnover:
         if t.ente_id in dati.enti:
@@ -278,8 +280,8 @@ def sezione_e(dati: DatiPiano) -> SezioneE:
             ),
         )
     )
-    per_comune = _tabella(dati, _conteggi_sap(dati, Stato.LIBERA))
-    turnover = _tabella(dati, _turnover(dati))
+    per_comune = _tabella(dati, conteggi_sap(dati, Stato.LIBERA))
+    turnover = _tabella(dati, turnover_per_coppia(dati))
     return SezioneE(
         libere=libere,
         libere_per_comune=per_comune.righe,
@@ -291,7 +293,7 @@ def sezione_e(dati: DatiPiano) -> SezioneE:
 
 def sezione_f(dati: DatiPiano) -> TabellaConteggi:
     """f) Units conferred by private owners and destined to SAP (L.R. 16/2016 art. 23 c. 2)."""
-    return _tabella(dati, _conteggi_sap(dati, Stato.CONFERITA_PRIVATI))
+    return _tabella(dati, conteggi_sap(dati, Stato.CONFERITA_PRIVATI))
 
 
 def riga_disponibili(ente: Ente | None, comune: str | None, valori: dict[str, int]) -> RigaDisponibili:
@@ -317,12 +319,12 @@ def riga_disponibili(ente: Ente | None, comune: str | None, valori: dict[str, in
 def sezione_g(dati: DatiPiano) -> SezioneG:
     """g) All SAP units assignable in the year, b + c + d + e + f, per ente and comune."""
     colonne = {
-        "libere": _conteggi_sap(dati, Stato.LIBERA),
-        "turnover": _turnover(dati),
-        "ristrutturazione": _conteggi_sap(dati, Stato.RISTRUTTURAZIONE),
-        "nuova_edificazione": _conteggi_sap(dati, Stato.NUOVA_EDIFICAZIONE),
-        "carenza": _conteggi_sap(dati, Stato.CARENZA_MANUTENTIVA),
-        "conferite": _conteggi_sap(dati, Stato.CONFERITA_PRIVATI),
+        "libere": conteggi_sap(dati, Stato.LIBERA),
+        "turnover": turnover_per_coppia(dati),
+        "ristrutturazione": conteggi_sap(dati, Stato.RISTRUTTURAZIONE),
+        "nuova_edificazione": conteggi_sap(dati, Stato.NUOVA_EDIFICAZIONE),
+        "carenza": conteggi_sap(dati, Stato.CARENZA_MANUTENTIVA),
+        "conferite": conteggi_sap(dati, Stato.CONFERITA_PRIVATI),
     }
     per_coppia: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
     per_ente: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -365,7 +367,10 @@ def sezione_i(dati: DatiPiano) -> tuple[RigaCategoria, ...]:
 
 
 def sezione_ib(dati: DatiPiano, g: SezioneG) -> SezioneIB:
-    """i.b) Forze di Polizia quota per ente and the units it yields, rounded up (R.R. 4/2017 art. 7 bis)."""
+    """i.b) Forze di Polizia quota per ente and the units it yields, rounded up (R.R. 4/2017 art. 7 bis
+    until R.R. 2/2025; under later rules the quotas are per comune, in ``regole.sezione_dbis``)."""
+    if dati.regole.valori.quota_polizia.per != "ente":
+        return SezioneIB(righe=(), totale_unita=0)
     disponibili = {ente_id: r.totale for ente_id, r in g.per_ente_id().items()}
     righe = []
     for s in dati.scelte.values():

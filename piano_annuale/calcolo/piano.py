@@ -36,11 +36,13 @@ from .parte_prima import (
     sezione_k,
 )
 from .parte_seconda import parte_seconda, parte_terza
+from .regole import costi_carenza, info_regole, sezione_cbis, sezione_dbis
 from .tipi import PianoCalcolato
 
 # Bump when the computation changes what it returns, so cached renderings are not reused.
-# 2: parte seconda e terza (misure); 3: every printed total is a field (in the JSON too).
-VERSIONE_CALCOLO = 3
+# 2: parte seconda e terza (misure); 3: every printed total is a field (in the JSON too);
+# 4: the rules applied, d bis), c bis) and the cost of works of b).
+VERSIONE_CALCOLO = 4
 
 
 def calcola_piano(piano: PianoAnnuale) -> PianoCalcolato:
@@ -71,6 +73,10 @@ def calcola_piano(piano: PianoAnnuale) -> PianoCalcolato:
         sintesi=sintesi(dati, a, g),
         parte_seconda=parte_seconda(dati),
         parte_terza=parte_terza(dati),
+        regole=info_regole(dati),
+        dbis=sezione_dbis(dati),
+        cbis=sezione_cbis(dati, g),
+        costi_b=costi_carenza(dati),
         anomalie=(),
     )
     # The checks read the computed sections: they run on the result, then join it.

@@ -14,6 +14,8 @@ database constraints instead (``vincoli``: ``VINCOLI``, ``messaggio_vincolo``).
 
 from __future__ import annotations
 
+import dataclasses
+
 from piano_annuale.calcolo.dati import DatiPiano
 from piano_annuale.calcolo.tipi import Anomalia, PianoCalcolato
 
@@ -53,6 +55,13 @@ from .parte_seconda import (
     stesse_risorse_impegnate,
     utilizzi_diversi_dal_residuo,
 )
+from .regole import (
+    carenza_senza_costo,
+    quota_comunale_senza_unita,
+    quota_non_prevista,
+    quota_polizia_oltre_il_limite,
+    soglia_c_bis_oltre_il_limite,
+)
 from .vincoli import VINCOLI, messaggio_vincolo
 
 __all__ = [
@@ -88,6 +97,22 @@ CONTROLLI: tuple[Controllo, ...] = (
         "F01", AVVISO, "Quota Forze di Polizia senza unità disponibili", "i.b", forze_polizia_senza_unita
     ),
     Controllo("T01", ERRORE, "Turn-over dove l'ente non ha unità", "e", turnover_senza_unita),
+    # The choices the plan's rule set limits.
+    Controllo(
+        "Q01",
+        ERRORE,
+        "Quota Forze di Polizia oltre il limite delle regole",
+        "i.b / d bis",
+        quota_polizia_oltre_il_limite,
+    ),
+    Controllo(
+        "Q02", ERRORE, "Scelta non prevista dalle regole del piano", "i.b / d bis / c bis", quota_non_prevista
+    ),
+    Controllo(
+        "Q03", ERRORE, "Soglia c bis oltre il limite o senza categorie", "c bis", soglia_c_bis_oltre_il_limite
+    ),
+    Controllo("Q04", AVVISO, "Quota comunale senza unità disponibili", "d bis", quota_comunale_senza_unita),
+    Controllo("B01", AVVISO, "Unità in carenza manutentiva senza costo dei lavori", "b", carenza_senza_costo),
     Controllo(
         "R01", AVVISO, "Comune proprietario senza risposta", "ricognizione", proprietario_senza_risposta
     ),
@@ -199,6 +224,12 @@ CONTROLLI: tuple[Controllo, ...] = (
 
 
 def verifica(dati: DatiPiano, calcolo: PianoCalcolato) -> tuple[Anomalia, ...]:
-    """Run every check; errors first, then warnings, each in catalogue order."""
-    anomalie = [a for controllo in CONTROLLI for a in controllo.esegui(dati, calcolo)]
+    """Run every check; errors first, then warnings, each in catalogue order. The plan's rule set
+    may set a check's severity (e.g. B01 is an error once the cost of works is required)."""
+    regole = dati.regole.valori
+    anomalie = [
+        dataclasses.replace(a, gravita=regole.gravita_di(a.codice, a.gravita))
+        for controllo in CONTROLLI
+        for a in controllo.esegui(dati, calcolo)
+    ]
     return tuple(sorted(anomalie, key=lambda a: a.gravita != ERRORE))

@@ -53,8 +53,28 @@ from .parte_seconda import (
     VoceUtilizzo,
 )
 from .piano import EncoderPiano, PianoCalcolato
+from .regole import (
+    CostiCarenza,
+    InfoRegole,
+    RigaCBis,
+    RigaQuotaComune,
+    RigaQuotaEnte,
+    SezioneCBis,
+    SezioneDBis,
+    TotaleQuotaEnte,
+    UnitaCarenza,
+)
 
 __all__ = [
+    "CostiCarenza",
+    "InfoRegole",
+    "RigaCBis",
+    "RigaQuotaComune",
+    "RigaQuotaEnte",
+    "SezioneCBis",
+    "SezioneDBis",
+    "TotaleQuotaEnte",
+    "UnitaCarenza",
     "AllegatoB",
     "Anomalia",
     "AvvisoCalcolato",

@@ -49,6 +49,9 @@ class InfoPiano:
     stato_descrizione: str
     data_popolazione: datetime.date
     anno_precedente: int = field(init=False)  # the year of section k's assignments
+    # The triennale the plan belongs to (L.R. 16/2016 art. 21), when recorded.
+    triennio_inizio: int | None = None
+    triennio_fine: int | None = None
 
     def __post_init__(self) -> None:
         imposta(self, anno_precedente=self.anno - 1)
@@ -282,6 +285,9 @@ class RigaAllegatoA:
     categoria: str
     soglia_indigenti: int
     forze_polizia: int
+    # Since R.R. 2/2025: the 7 ter quota (Polizia Locale) and the c bis) threshold.
+    polizia_locale: int = 0
+    soglia_c_bis: int = 0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from .parte_prima import (
     TabellaConteggi,
 )
 from .parte_seconda import ParteSeconda, ParteTerza
+from .regole import CostiCarenza, InfoRegole, SezioneCBis, SezioneDBis
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class PianoCalcolato:
     # Parte seconda (misure) and terza (altre progettualità); None only in results built by hand.
     parte_seconda: ParteSeconda | None = None
     parte_terza: ParteTerza | None = None
+    # The rules applied, and the parts that exist only under some rule sets (None where they do not):
+    # d bis) per comune and c bis) per ente (R.R. 2/2025), the cost of works of b) (L.R. 18/2025).
+    regole: InfoRegole | None = None
+    dbis: SezioneDBis | None = None
+    cbis: SezioneCBis | None = None
+    costi_b: CostiCarenza | None = None
 
     @property
     def errori(self) -> tuple[Anomalia, ...]:
