@@ -8,6 +8,7 @@ from patrimonio.models import TipoServizio
 from piano_annuale.models import Stato
 
 from ..resources import SEZIONE_DELLO_STATO, STATI_MODELLO
+from .contesto import Contesto
 from .errori import neutralizza
 from .limiti import FORMATI, VERSIONE_ANTEPRIMA, limite
 from .righe import Analisi, Modifica, RigaUnita
@@ -31,69 +32,66 @@ def _etichetta_stato(stato: str | None) -> str:
     return ETICHETTE_STATO.get(stato, "") if stato else "—"
 
 
-def anteprima(analisi: Analisi) -> dict[str, Any]:
-    """The preview as JSON-ready data: counts exact, lists cut at ``ELEMENTI_IN_ANTEPRIMA``.
+def _comune(c: Contesto | None, pk: int | None) -> str:
+    return c.comuni[pk].nome if c is not None and pk in c.comuni else ""
 
-    Every text that comes from the file is neutralised, as in any echo of the upload.
-    """
-    c = analisi.contesto
-    quanti = limite("ELEMENTI_IN_ANTEPRIMA")
+
+def _aggiunta(c: Contesto | None, r: RigaUnita) -> dict[str, Any]:
     n = neutralizza
+    return {
+        "foglio": r.foglio,
+        "riga": r.riga,
+        "id_regionale": n(r.id_regionale or ""),
+        "codice_ente": n(r.codice_ente or ""),
+        "comune": _comune(c, r.comune_id),
+        "servizio": r.tipo or TipoServizio.SAP,
+        "stato": _etichetta_stato(r.stato),
+        "programma": n(r.programma or ""),
+    }
 
-    def comune(pk: int | None) -> str:
-        return c.comuni[pk].nome if c is not None and pk in c.comuni else ""
 
-    def riga(r: RigaUnita) -> dict[str, Any]:
-        return {
-            "foglio": r.foglio,
-            "riga": r.riga,
-            "id_regionale": n(r.id_regionale or ""),
-            "codice_ente": n(r.codice_ente or ""),
-            "comune": comune(r.comune_id),
-            "servizio": r.tipo or TipoServizio.SAP,
-            "stato": _etichetta_stato(r.stato),
-            "programma": n(r.programma or ""),
-        }
+def _modificata(c: Contesto, m: Modifica) -> dict[str, Any]:
+    """A changed unit: each field that changes, before and after, in the user's words."""
+    n = neutralizza
+    u = c.unita[m.pk]
+    cambi = []
+    for campo, valore in m.campi.items():
+        prima = getattr(u, campo)
+        if campo == "comune_id":
+            prima, valore = _comune(c, prima), _comune(c, valore)
+        cambi.append({"campo": ETICHETTE_CAMPI[campo], "prima": n(prima or "—"), "dopo": n(valore or "—")})
+    prima_stato = m.stato_prima.valori() if m.stato_prima else (None, "", "", "")
+    dopo_stato = m.stato_dopo or (None, "", "", "")
+    for indice, campo in enumerate(("stato", "programma", "stato_origine", "note")):
+        a, b = prima_stato[indice], dopo_stato[indice]
+        if a != b and (a or b):
+            if campo == "stato":
+                a, b = _etichetta_stato(a), _etichetta_stato(b)
+            cambi.append({"campo": ETICHETTE_CAMPI[campo], "prima": n(a or "—"), "dopo": n(b or "—")})
+    return {
+        "foglio": m.riga.foglio,
+        "riga": m.riga.riga,
+        "id_regionale": n(u.id_regionale or ""),
+        "codice_ente": n(u.codice_ente or ""),
+        "comune": _comune(c, u.comune_id),
+        "cambi": cambi,
+    }
 
-    def modifica(m: Modifica) -> dict[str, Any]:
-        u = c.unita[m.pk]
-        cambi = []
-        for campo, valore in m.campi.items():
-            prima = getattr(u, campo)
-            if campo == "comune_id":
-                prima, valore = comune(prima), comune(valore)
-            cambi.append(
-                {"campo": ETICHETTE_CAMPI[campo], "prima": n(prima or "—"), "dopo": n(valore or "—")}
-            )
-        prima_stato = m.stato_prima.valori() if m.stato_prima else (None, "", "", "")
-        dopo_stato = m.stato_dopo or (None, "", "", "")
-        for indice, campo in enumerate(("stato", "programma", "stato_origine", "note")):
-            a, b = prima_stato[indice], dopo_stato[indice]
-            if a != b and (a or b):
-                if campo == "stato":
-                    a, b = _etichetta_stato(a), _etichetta_stato(b)
-                cambi.append({"campo": ETICHETTE_CAMPI[campo], "prima": n(a or "—"), "dopo": n(b or "—")})
-        return {
-            "foglio": m.riga.foglio,
-            "riga": m.riga.riga,
-            "id_regionale": n(u.id_regionale or ""),
-            "codice_ente": n(u.codice_ente or ""),
-            "comune": comune(u.comune_id),
-            "cambi": cambi,
-        }
 
-    def rimossa(pk: int) -> dict[str, Any]:
-        u = c.unita[pk]
-        s = c.stati.get(pk)
-        return {
-            "id_regionale": n(u.id_regionale or ""),
-            "codice_ente": n(u.codice_ente or ""),
-            "comune": comune(u.comune_id),
-            "stato": _etichetta_stato(s.stato if s else None),
-            "dal_registro": pk in cancellate,
-        }
+def _rimossa(c: Contesto, pk: int, cancellate: set[int]) -> dict[str, Any]:
+    u = c.unita[pk]
+    s = c.stati.get(pk)
+    return {
+        "id_regionale": neutralizza(u.id_regionale or ""),
+        "codice_ente": neutralizza(u.codice_ente or ""),
+        "comune": _comune(c, u.comune_id),
+        "stato": _etichetta_stato(s.stato if s else None),
+        "dal_registro": pk in cancellate,
+    }
 
-    cancellate = set(analisi.cancellate)
+
+def _sezioni(analisi: Analisi) -> list[dict[str, Any]]:
+    """Units per plan section (b–f) and the turnover count (e), before and after."""
     sezioni = [
         {
             "codice": SEZIONE_DELLO_STATO[s],
@@ -114,17 +112,33 @@ def anteprima(analisi: Analisi) -> dict[str, Any]:
     )
     for voce in sezioni:
         voce["differenza"] = voce["dopo"] - voce["prima"]
-    turnover = (
-        [{"comune": comune(t.comune_id), "prima": 0, "dopo": t.numero} for t in analisi.turnover_nuovi]
+    return sezioni
+
+
+def _turnover(analisi: Analisi) -> list[dict[str, Any]]:
+    c = analisi.contesto
+    return (
+        [{"comune": _comune(c, t.comune_id), "prima": 0, "dopo": t.numero} for t in analisi.turnover_nuovi]
         + [
-            {"comune": comune(t.comune_id), "prima": prima, "dopo": t.numero}
+            {"comune": _comune(c, t.comune_id), "prima": prima, "dopo": t.numero}
             for _, t, prima in analisi.turnover_modificati
         ]
         + [
-            {"comune": comune(comune_id), "prima": prima, "dopo": 0}
+            {"comune": _comune(c, comune_id), "prima": prima, "dopo": 0}
             for _, comune_id, prima in analisi.turnover_tolti
         ]
     )
+
+
+def anteprima(analisi: Analisi) -> dict[str, Any]:
+    """The preview as JSON-ready data: counts exact, lists cut at ``ELEMENTI_IN_ANTEPRIMA``.
+
+    Every text that comes from the file is neutralised, as in any echo of the upload.
+    """
+    c = analisi.contesto
+    quanti = limite("ELEMENTI_IN_ANTEPRIMA")
+    cancellate = set(analisi.cancellate)
+    turnover = _turnover(analisi)
     rimosse = analisi.rimosse
     return {
         "versione": VERSIONE_ANTEPRIMA,
@@ -142,10 +156,10 @@ def anteprima(analisi: Analisi) -> dict[str, Any]:
             "turnover": len(turnover),
         },
         "ci_sono_modifiche": analisi.ci_sono_modifiche,
-        "sezioni": sezioni if analisi.valida else [],
-        "aggiunte": [riga(r) for r in analisi.nuove[:quanti]],
-        "modificate": [modifica(m) for m in analisi.modifiche[:quanti]],
-        "rimosse": [rimossa(pk) for pk in rimosse[:quanti]] if c is not None else [],
+        "sezioni": _sezioni(analisi) if analisi.valida else [],
+        "aggiunte": [_aggiunta(c, r) for r in analisi.nuove[:quanti]],
+        "modificate": [_modificata(c, m) for m in analisi.modifiche[:quanti]] if c is not None else [],
+        "rimosse": [_rimossa(c, pk, cancellate) for pk in rimosse[:quanti]] if c is not None else [],
         "turnover": turnover[:quanti],
         "turnover_presente": analisi.turnover_presente,
         "avvisi": analisi.avvisi[:quanti],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..resources import (
@@ -36,6 +37,24 @@ _ID_REGIONALE = re.compile(r"^[0-9A-Za-z./-]+$")
 _ISTAT = re.compile(r"^\d{1,6}$")
 LUNGHEZZE = {"id_regionale": 20, "codice_ente": 40, "indirizzo": 200, "programma": 120, "note": 300}
 _TOTALE = re.compile(r"\btotale\b", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Riga:
+    """One data row being read: where it is and its cells by column key."""
+
+    foglio: str
+    numero: int
+    valori: list[Any]
+    col: dict[str, int]
+    nomi: dict[str, str]  # column key → header as written, with its letter
+
+    def cella(self, chiave: str) -> Any:
+        i = self.col.get(chiave)
+        return self.valori[i] if i is not None and i < len(self.valori) else ""
+
+    def errore(self, chiave: str, valore: str, messaggio: str) -> Errore:
+        return Errore(self.numero, self.nomi[chiave], valore, messaggio, self.foglio)
 
 
 class Lettore:
@@ -138,202 +157,35 @@ class Lettore:
     def _riga_unita(
         self, foglio: str, numero: int, valori: list[Any], intestazione: Intestazione, prima_colonna: int
     ) -> Intestazione | None:
-        col = intestazione.colonne
-        nomi = intestazione.nomi
-        n = len(valori)
-
-        def cella(chiave: str) -> Any:
-            i = col.get(chiave)
-            return valori[i] if i is not None and i < n else ""
-
-        id_regionale = testo(cella("id_regionale"))
-        codice = testo(cella("codice_ente")) if "codice_ente" in col else None
-        stato_testo = testo(cella("stato"))
+        """Check one row of a unit sheet; keep it as a ``RigaUnita`` when it has no error. Return the
+        header of a second table when the row is one."""
+        r = _Riga(foglio, numero, valori, intestazione.colonne, intestazione.nomi)
+        col = r.col
+        id_regionale = testo(r.cella("id_regionale"))
+        codice = testo(r.cella("codice_ente")) if "codice_ente" in col else None
         if not id_regionale and not codice:
             # Not a unit: an empty row, a subtotal («LOTTO 2.2 Totale»), or a second table's header.
             scritti = [testo(v) for v in valori]
-            if not any(scritti):
-                return None
-            if any(_TOTALE.search(s) for s in scritti if s):
+            if not any(scritti) or any(_TOTALE.search(s) for s in scritti if s):
                 return None
             nuova = trova_intestazione(numero, valori, prima_colonna, foglio, self.errori)
             if nuova is not None:
                 return nuova
         self.righe_lette += 1
         errori_prima = len(self.errori)
-        errore = self.errori.append
-
-        # The ente: a row may only be of the ente the upload is for.
-        if "ente" in col:
-            ente_testo = testo(cella("ente"))
-            if ente_testo and not self._dell_ente(ente_testo):
-                errore(
-                    Errore(
-                        numero,
-                        nomi["ente"],
-                        ente_testo,
-                        f"La riga è di «{ente_testo}»: da qui si possono caricare solo le unità di "
-                        f"«{self.contesto.ente.denominazione}». Le unità di altri enti non vengono toccate.",
-                        foglio,
-                    )
-                )
-
-        riferimento: int | None = None
-        if "pk" in col:
-            grezzo = cella("pk")
-            if testo(grezzo):
-                numero_rif, problema = intero(grezzo)
-                if problema or numero_rif is None or numero_rif <= 0:
-                    errore(
-                        Errore(
-                            numero,
-                            nomi["pk"],
-                            testo(grezzo),
-                            "L'ID interno deve essere il numero scritto dal modello: non modificarlo, "
-                            "e lasciarlo vuoto per le unità nuove.",
-                            foglio,
-                        )
-                    )
-                elif numero_rif not in self.contesto.unita:
-                    errore(
-                        Errore(
-                            numero,
-                            nomi["pk"],
-                            str(numero_rif),
-                            f"L'ID interno {numero_rif} non è di un'unità di «{self.contesto.ente.denominazione}»: "
-                            "non si possono modificare le unità di altri enti. Lasciare vuoto l'ID "
-                            "interno per le unità nuove.",
-                            foglio,
-                        )
-                    )
-                else:
-                    riferimento = numero_rif
-
-        if id_regionale:
-            if len(id_regionale) > LUNGHEZZE["id_regionale"]:
-                errore(
-                    Errore(
-                        numero,
-                        nomi["id_regionale"],
-                        id_regionale,
-                        "L'ID regionale è lungo al massimo 20 caratteri.",
-                        foglio,
-                    )
-                )
-            elif not _ID_REGIONALE.match(id_regionale):
-                errore(
-                    Errore(
-                        numero,
-                        nomi["id_regionale"],
-                        id_regionale,
-                        "L'ID regionale può contenere solo lettere, cifre, punto, barra e trattino "
-                        "(senza spazi). Lasciarlo vuoto se non è stato comunicato.",
-                        foglio,
-                    )
-                )
-        if codice and len(codice) > LUNGHEZZE["codice_ente"]:
-            errore(
-                Errore(
-                    numero,
-                    nomi["codice_ente"],
-                    codice,
-                    "Il codice dell'ente è lungo al massimo 40 caratteri.",
-                    foglio,
-                )
-            )
-
-        comune_id = self._comune(foglio, numero, cella, col, nomi)
-
-        tipo: str | None = None
-        if "tipo" in col:
-            tipo_testo = testo(cella("tipo"))
-            if tipo_testo:
-                tipo = interpreta_servizio(tipo_testo)
-                if tipo is None:
-                    errore(
-                        Errore(
-                            numero,
-                            nomi["tipo"],
-                            tipo_testo,
-                            "Servizio non valido: indicare SAP (servizi abitativi pubblici) o SAS "
-                            "(servizi abitativi sociali).",
-                            foglio,
-                        )
-                    )
-
-        indirizzo = self._testo_libero(foglio, numero, cella, col, nomi, "indirizzo", "L'indirizzo")
-        programma = self._testo_libero(foglio, numero, cella, col, nomi, "programma", "Il programma o lotto")
-        note = self._testo_libero(foglio, numero, cella, col, nomi, "note", "Le note")
-
-        stato: str | None = None
-        origine: str | None = None
-        if stato_testo:
-            stato, dalla_piattaforma = interpreta_stato(stato_testo)
-            if stato is None:
-                ammessi = ", ".join(STATI_MODELLO.values())
-                errore(
-                    Errore(
-                        numero,
-                        nomi["stato"],
-                        stato_testo,
-                        f"Stato non riconosciuto. Valori ammessi: {ammessi}; oppure i testi della "
-                        "piattaforma regionale («LIBERO», «SFITTO PER CARENZE MANUTENTIVE (Assegnabile "
-                        "in AM)», «1001 - ASSEGNABILE» con il lotto, «1006 - …» o «1007 - IN "
-                        "MANUTENZIONE M.S.»). Lasciare vuoto se l'unità non è assegnabile nell'anno.",
-                        foglio,
-                    )
-                )
-            else:
-                if dalla_piattaforma:
-                    origine = stato_testo[:120]
-                if stato == ASSEGNABILE_IN_LOTTO:
-                    if programma:
-                        stato = RISTRUTTURAZIONE
-                    else:
-                        stato = None
-                        errore(
-                            Errore(
-                                numero,
-                                nomi["stato"],
-                                stato_testo,
-                                "«1001 - ASSEGNABILE» indica un'unità di un lotto di ristrutturazione: "
-                                "indicare il lotto nella colonna «Programma / lotto» (o «LOTTO»), "
-                                "oppure lo stato dell'unità.",
-                                foglio,
-                            )
-                        )
-        elif intestazione.layout != LAYOUT_MODELLO:
-            errore(
-                Errore(
-                    numero,
-                    nomi["stato"],
-                    "",
-                    "Manca lo stato dell'unità: gli elenchi della piattaforma riportano solo unità "
-                    "assegnabili.",
-                    foglio,
-                )
-            )
-        if programma and stato is not None and stato != RISTRUTTURAZIONE:
-            errore(
-                Errore(
-                    numero,
-                    nomi["programma"],
-                    programma,
-                    "Il programma o lotto si indica solo per le unità in ristrutturazione: "
-                    "un'unità è contata in una sola sezione del piano.",
-                    foglio,
-                )
-            )
-        if note and not stato_testo:
-            errore(
-                Errore(
-                    numero,
-                    nomi["note"],
-                    note,
-                    "Le note si riferiscono allo stato nell'anno: indicare prima lo stato.",
-                    foglio,
-                )
-            )
+        self._ente(r)
+        riferimento = self._riferimento(r)
+        self._identificativi(r, id_regionale, codice)
+        comune_id = self._comune(foglio, numero, r.cella, col, r.nomi)
+        tipo = self._tipo(r)
+        indirizzo = self._testo_libero(foglio, numero, r.cella, col, r.nomi, "indirizzo", "L'indirizzo")
+        programma = self._testo_libero(
+            foglio, numero, r.cella, col, r.nomi, "programma", "Il programma o lotto"
+        )
+        note = self._testo_libero(foglio, numero, r.cella, col, r.nomi, "note", "Le note")
+        stato_testo = testo(r.cella("stato"))
+        stato, origine = self._stato(r, stato_testo, programma, intestazione.layout)
+        self._coerenza(r, stato, stato_testo, programma, note)
         if stato is not None and "programma" not in col and stato != RISTRUTTURAZIONE:
             programma = ""  # a list without lotti: its free and carenza units are in no programme
         if len(self.errori) == errori_prima and comune_id is not None:
@@ -355,6 +207,158 @@ class Lettore:
                 )
             )
         return None
+
+    def _ente(self, r: _Riga) -> None:
+        """A row may only be of the ente the upload is for."""
+        if "ente" not in r.col:
+            return
+        ente_testo = testo(r.cella("ente"))
+        if ente_testo and not self._dell_ente(ente_testo):
+            self.errori.append(
+                r.errore(
+                    "ente",
+                    ente_testo,
+                    f"La riga è di «{ente_testo}»: da qui si possono caricare solo le unità di "
+                    f"«{self.contesto.ente.denominazione}». Le unità di altri enti non vengono toccate.",
+                )
+            )
+
+    def _riferimento(self, r: _Riga) -> int | None:
+        """The internal id the template writes: it must be one of the ente's units."""
+        if "pk" not in r.col:
+            return None
+        grezzo = r.cella("pk")
+        if not testo(grezzo):
+            return None
+        numero_rif, problema = intero(grezzo)
+        if problema or numero_rif is None or numero_rif <= 0:
+            self.errori.append(
+                r.errore(
+                    "pk",
+                    testo(grezzo),
+                    "L'ID interno deve essere il numero scritto dal modello: non modificarlo, "
+                    "e lasciarlo vuoto per le unità nuove.",
+                )
+            )
+            return None
+        if numero_rif not in self.contesto.unita:
+            self.errori.append(
+                r.errore(
+                    "pk",
+                    str(numero_rif),
+                    f"L'ID interno {numero_rif} non è di un'unità di «{self.contesto.ente.denominazione}»: "
+                    "non si possono modificare le unità di altri enti. Lasciare vuoto l'ID "
+                    "interno per le unità nuove.",
+                )
+            )
+            return None
+        return numero_rif
+
+    def _identificativi(self, r: _Riga, id_regionale: str, codice: str | None) -> None:
+        """The ID regionale's length and characters, the codice's length."""
+        if id_regionale:
+            if len(id_regionale) > LUNGHEZZE["id_regionale"]:
+                self.errori.append(
+                    r.errore("id_regionale", id_regionale, "L'ID regionale è lungo al massimo 20 caratteri.")
+                )
+            elif not _ID_REGIONALE.match(id_regionale):
+                self.errori.append(
+                    r.errore(
+                        "id_regionale",
+                        id_regionale,
+                        "L'ID regionale può contenere solo lettere, cifre, punto, barra e trattino "
+                        "(senza spazi). Lasciarlo vuoto se non è stato comunicato.",
+                    )
+                )
+        if codice and len(codice) > LUNGHEZZE["codice_ente"]:
+            self.errori.append(
+                r.errore("codice_ente", codice, "Il codice dell'ente è lungo al massimo 40 caratteri.")
+            )
+
+    def _tipo(self, r: _Riga) -> str | None:
+        if "tipo" not in r.col:
+            return None
+        tipo_testo = testo(r.cella("tipo"))
+        if not tipo_testo:
+            return None
+        tipo = interpreta_servizio(tipo_testo)
+        if tipo is None:
+            self.errori.append(
+                r.errore(
+                    "tipo",
+                    tipo_testo,
+                    "Servizio non valido: indicare SAP (servizi abitativi pubblici) o SAS "
+                    "(servizi abitativi sociali).",
+                )
+            )
+        return tipo
+
+    def _stato(
+        self, r: _Riga, stato_testo: str, programma: str | None, layout: str
+    ) -> tuple[str | None, str | None]:
+        """The state in the plan and, when written as the platform writes it, its original text."""
+        if not stato_testo:
+            if layout != LAYOUT_MODELLO:
+                self.errori.append(
+                    r.errore(
+                        "stato",
+                        "",
+                        "Manca lo stato dell'unità: gli elenchi della piattaforma riportano solo unità "
+                        "assegnabili.",
+                    )
+                )
+            return None, None
+        stato, dalla_piattaforma = interpreta_stato(stato_testo)
+        if stato is None:
+            ammessi = ", ".join(STATI_MODELLO.values())
+            self.errori.append(
+                r.errore(
+                    "stato",
+                    stato_testo,
+                    f"Stato non riconosciuto. Valori ammessi: {ammessi}; oppure i testi della "
+                    "piattaforma regionale («LIBERO», «SFITTO PER CARENZE MANUTENTIVE (Assegnabile "
+                    "in AM)», «1001 - ASSEGNABILE» con il lotto, «1006 - …» o «1007 - IN "
+                    "MANUTENZIONE M.S.»). Lasciare vuoto se l'unità non è assegnabile nell'anno.",
+                )
+            )
+            return None, None
+        origine = stato_testo[:120] if dalla_piattaforma else None
+        if stato != ASSEGNABILE_IN_LOTTO:
+            return stato, origine
+        if programma:
+            return RISTRUTTURAZIONE, origine
+        self.errori.append(
+            r.errore(
+                "stato",
+                stato_testo,
+                "«1001 - ASSEGNABILE» indica un'unità di un lotto di ristrutturazione: "
+                "indicare il lotto nella colonna «Programma / lotto» (o «LOTTO»), "
+                "oppure lo stato dell'unità.",
+            )
+        )
+        return None, origine
+
+    def _coerenza(
+        self, r: _Riga, stato: str | None, stato_testo: str, programma: str | None, note: str | None
+    ) -> None:
+        """A programme only for units in renovation; notes only with a state."""
+        if programma and stato is not None and stato != RISTRUTTURAZIONE:
+            self.errori.append(
+                r.errore(
+                    "programma",
+                    programma,
+                    "Il programma o lotto si indica solo per le unità in ristrutturazione: "
+                    "un'unità è contata in una sola sezione del piano.",
+                )
+            )
+        if note and not stato_testo:
+            self.errori.append(
+                r.errore(
+                    "note",
+                    note,
+                    "Le note si riferiscono allo stato nell'anno: indicare prima lo stato.",
+                )
+            )
 
     def _testo_libero(
         self,
