@@ -16,6 +16,7 @@ from .models import (
     PassaggioDiStato,
     PianoAnnuale,
     PresenzaAssemblea,
+    RegoleAnno,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
@@ -113,6 +114,15 @@ class RiepilogoDichiaratoAdmin(ConStorico):
     search_fields = ["ente__denominazione"]
     list_select_related = ["ente", "piano__ambito"]
     autocomplete_fields = ["piano", "ente"]
+
+
+@admin.register(RegoleAnno)
+class RegoleAnnoAdmin(ConStorico):
+    """The rule sets in force from a date; their parameters are checked by the model's ``clean``."""
+
+    list_display = ["nome", "codice", "in_vigore_dal"]
+    search_fields = ["nome", "codice", "riferimenti"]
+    ordering = ["in_vigore_dal"]
 
 
 @admin.register(TestoPiano)

@@ -53,6 +53,7 @@ from piano_annuale.models import (
     PassaggioDiStato,
     PianoAnnuale,
     PresenzaAssemblea,
+    RegoleAnno,
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
@@ -111,6 +112,19 @@ def _misura_piano(valore: Any) -> MisuraPiano:
     return MisuraPiano.objects.create(piano=piano, misura=misura, note=valore)
 
 
+def _regole(nome: Any) -> RegoleAnno:
+    """A rule set of the far future, with the parameters of the one in force today."""
+    in_vigore = RegoleAnno.objects.order_by("in_vigore_dal").last()
+    assert in_vigore is not None
+    return RegoleAnno.objects.create(
+        codice="regole-dello-storico",
+        nome=nome,
+        riferimenti="R.R. di prova",
+        in_vigore_dal=datetime.date(2090, 1, 1),
+        parametri=in_vigore.parametri,
+    )
+
+
 def _quota_solidarieta(valore: Any) -> QuotaSolidarieta:
     piano = f.PianoAnnualeFactory()
     ente = f.EnteProprietarioFactory(ambito=piano.ambito)
@@ -166,6 +180,7 @@ CAMPIONI: dict[type[Model], Campione] = {
         lambda v: f.ConsistenzaDichiarataFactory(fonte=v), "fonte", "ricognizione", "verbale", "verbale"
     ),
     TurnoverPrevisto: Campione(lambda v: f.TurnoverPrevistoFactory(numero=v), "numero", 1, "2", 2),
+    RegoleAnno: Campione(_regole, "nome", "Regole di prova", "Regole nuove", "Regole nuove"),
     Narrativa: Campione(lambda v: f.TestoPianoFactory(testo=v), "testo", "Premessa.", "Nuova.", "Nuova."),
     Delibera: Campione(
         lambda v: Delibera.objects.create(numero="4242", anno=2024, oggetto=v),
