@@ -47,7 +47,7 @@ from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
-VERSIONE_MODELLO = 2  # 2: Note di chiusura with parere, observations and approval
+VERSIONE_MODELLO = 3  # 2: Note di chiusura with parere, observations and approval; 3: headings from the catalogue
 VERSIONE_WEASYPRINT = version("weasyprint")  # a new renderer may lay pages out differently
 
 # Inlined into the document, never served to browsers: it lives with the PDF templates.
@@ -245,6 +245,28 @@ def _a_coppie(righe: tuple[Any, ...]) -> list[tuple[Any, Any]]:
     return [(s, destra[n] if n < len(destra) else None) for n, s in enumerate(sinistra)]
 
 
+def _g_per_ente(calcolo: PianoCalcolato) -> list[dict[str, Any]]:
+    """Section g printed ente by ente, with a subtotal for the enti that have units in several comuni."""
+    righe_per_ente: dict[int, list[Any]] = {}
+    for riga in calcolo.g.righe:
+        if riga.ente is not None:
+            righe_per_ente.setdefault(riga.ente.id, []).append(riga)
+    return [
+        {"ente": totale, "righe": righe_per_ente[totale.ente.id]}
+        for totale in calcolo.g.per_ente
+        if totale.ente is not None and totale.ente.id in righe_per_ente
+    ]
+
+
+def _libere_in_allegato(calcolo: PianoCalcolato) -> list[tuple[str, int]]:
+    """ALER's free units per ALER: section e counts them and refers to Allegato B, which lists them."""
+    libere: dict[str, int] = {}
+    for unita in calcolo.e.libere:
+        if unita.ente.tipo == TipoEnte.ALER:
+            libere[unita.ente.denominazione] = libere.get(unita.ente.denominazione, 0) + 1
+    return list(libere.items())
+
+
 def contesto_documento(
     calcolo: PianoCalcolato,
     testi: dict[str, str],
@@ -261,23 +283,6 @@ def contesto_documento(
     sintesi = calcolo.sintesi
     seconda = _parte_presente(calcolo, "parte_seconda", ELENCHI_PARTE_SECONDA)
     terza = _parte_presente(calcolo, "parte_terza", ("progetti",))
-    # Section g printed ente by ente, with a subtotal for the enti that have units in several comuni.
-    righe_per_ente: dict[int, list[Any]] = {}
-    for riga in calcolo.g.righe:
-        if riga.ente is not None:
-            righe_per_ente.setdefault(riga.ente.id, []).append(riga)
-    g_per_ente = [
-        {"ente": totale, "righe": righe_per_ente[totale.ente.id]}
-        for totale in calcolo.g.per_ente
-        if totale.ente is not None and totale.ente.id in righe_per_ente
-    ]
-    # Section e lists the free units; ALER's are listed in Allegato B, where e) refers to them.
-    libere_in_allegato: dict[str, int] = {}
-    for unita in calcolo.e.libere:
-        if unita.ente.tipo == TipoEnte.ALER:
-            libere_in_allegato[unita.ente.denominazione] = (
-                libere_in_allegato.get(unita.ente.denominazione, 0) + 1
-            )
     return {
         "p": calcolo,
         "t": titoli,
@@ -294,9 +299,9 @@ def contesto_documento(
             "popolazione": data_italiana(calcolo.demografia.data_riferimento),
             "approvazione": data_italiana(approvato_il),
         },
-        "g_per_ente": g_per_ente,
+        "g_per_ente": _g_per_ente(calcolo),
         "libere_elencate": [u for u in calcolo.e.libere if u.ente.tipo != TipoEnte.ALER],
-        "libere_in_allegato": list(libere_in_allegato.items()),
+        "libere_in_allegato": _libere_in_allegato(calcolo),
         "unita_b": [(u, STATI_UNITA.get(u.stato, u.stato)) for u in calcolo.allegato_b.unita],
         "tab1": [(_etichetta_gruppo(r.gruppo), r) for r in sintesi.disponibili],
         "tab1_quote": [(_etichetta_gruppo(q.gruppo), q) for q in sintesi.quote_disponibili],
