@@ -3,16 +3,30 @@ when, before and after — including the rows of a bulk import; the history page
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from patrimonio.models import EnteProprietario, Ruolo, TipoServizio, UnitaAbitativa
-from piano_annuale.models import AzioneModifica, Modifica, PianoAnnuale, Stato, StatoPiano, StatoUnita
-from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche, righe_storico
+from patrimonio.esportazione import modello_ente
+from patrimonio.importazione import analizza, registra
+from patrimonio.models import EnteProprietario, Ruolo, UnitaAbitativa
+from piano_annuale.models import (
+    AzioneModifica,
+    Caricamento,
+    Modifica,
+    PianoAnnuale,
+    Stato,
+    StatoCaricamento,
+    StatoPiano,
+    StatoUnita,
+)
+from piano_annuale.storico import VoceModifica, registra_modifiche, righe_storico
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
 
@@ -176,77 +190,79 @@ def test_plan_state_changes_are_recorded(db, pdf_veloce):
     )
 
 
-def test_bulk_writes_of_an_import_are_recorded_with_one_insert_and_their_origin(
+def modello_con(piano: PianoAnnuale, ente: EnteProprietario, *nuove: str, indirizzi: dict[str, str]) -> bytes:
+    """The ente's own template (csv), with the addresses of some units changed and new units added."""
+    testo = modello_ente(piano=piano, ente=ente, formato="csv").contenuto.decode("utf-8-sig")
+    intestazione, *righe = [list(r) for r in csv.reader(io.StringIO(testo), delimiter=";")]
+    i_id, i_indirizzo = intestazione.index("ID regionale"), intestazione.index("Indirizzo")
+    for r in righe:
+        r[i_indirizzo] = indirizzi.get(r[i_id], r[i_indirizzo])
+    comune = ente.comune.nome
+    righe += [
+        [str(ente), id_regionale, "", comune, "", "SAP", "", "libera", "", "", ""] for id_regionale in nuove
+    ]
+    uscita = io.StringIO()
+    csv.writer(uscita, delimiter=";").writerows([intestazione, *righe])
+    return uscita.getvalue().encode("utf-8")
+
+
+def test_an_import_records_its_rows_with_one_insert_and_their_origin(
     piano_cremonese, cremona, operatore_cremona
 ):
-    """As the spreadsheet importer does: rows written with bulk_create/update, then one call."""
-    nuove = UnitaAbitativa.objects.bulk_create(
-        UnitaAbitativa(
-            ente=cremona, comune=cremona.comune, id_regionale=f"T-IMPORT-{n}", tipo=TipoServizio.SAP
-        )
-        for n in range(3)
+    contenuto = modello_con(
+        piano_cremonese,
+        cremona,
+        "T-IMPORT-0",
+        "T-IMPORT-1",
+        "T-IMPORT-2",
+        indirizzi={ID_DI_CREMONA: "Via dell'importazione 3"},
     )
-    stati = StatoUnita.objects.bulk_create(
-        StatoUnita(piano=piano_cremonese, unita=u, stato=Stato.LIBERA) for u in nuove
-    )
-    esistente = UnitaAbitativa.objects.get(id_regionale=ID_DI_CREMONA)
-    prima = istantanea(esistente)
-    UnitaAbitativa.objects.filter(pk=esistente.pk).update(indirizzo="Via dell'importazione 3")
-    esistente.refresh_from_db()
-
-    voci = [VoceModifica.creazione(u, piano=piano_cremonese.pk) for u in nuove]
-    voci += [VoceModifica.creazione(s, ente=cremona.pk) for s in stati]
-    voci.append(VoceModifica.modifica(esistente, prima, piano=piano_cremonese.pk))
-    # An importer that knows only the columns it changed may describe just those.
-    voci.append(
-        VoceModifica(
-            modello=StatoUnita,
-            oggetto_id=stati[0].pk,
-            azione=AzioneModifica.MODIFICA,
-            prima={"stato": Stato.LIBERA},
-            dopo={"stato": Stato.CARENZA_MANUTENTIVA},
-            piano=piano_cremonese.pk,
-            ente=cremona.pk,
-            unita=nuove[0].pk,
-        )
-    )
+    analisi = analizza(contenuto=contenuto, nome_file="unita.csv", piano=piano_cremonese, ente=cremona)
+    assert analisi.valida, [e.messaggio for e in analisi.errori]
     with CaptureQueriesContext(connection) as query:
-        scritte = registra_modifiche(
-            utente=operatore_cremona, origine="importazione n. 12 (unita.xlsx)", modifiche=voci
-        )
-    assert scritte == 8
-    assert len([q for q in query.captured_queries if q["sql"].startswith("INSERT")]) == 1
-    registrate = Modifica.objects.filter(origine="importazione n. 12 (unita.xlsx)")
-    assert registrate.count() == 8
+        registra(analisi=analisi, utente=operatore_cremona)
+    tabella = Modifica._meta.db_table
+    inserimenti = [q for q in query.captured_queries if q["sql"].startswith(f'INSERT INTO "{tabella}"')]
+    assert len(inserimenti) == 1
+    registrate = Modifica.objects.filter(origine="importazione (unita.csv)")
+    assert registrate.count() == 7  # 3 units and their 3 states created, 1 unit changed
     assert set(registrate.values_list("utente", flat=True)) == {operatore_cremona.pk}
-    assert registrate.filter(unita_id=nuove[0].pk).count() == 3  # the unit, its state, the state's change
+    nuova = UnitaAbitativa.objects.get(id_regionale="T-IMPORT-0")
+    assert sorted(registrate.filter(unita_id=nuova.pk).values_list("modello", flat=True)) == [
+        "patrimonio.unitaabitativa",
+        "piano_annuale.statounita",
+    ]
     cambio = registrate.get(modello="patrimonio.unitaabitativa", azione=AzioneModifica.MODIFICA)
     assert cambio.dopo["indirizzo"] == "Via dell'importazione 3"
+    assert cambio.prima["indirizzo"] != "Via dell'importazione 3"
 
 
-def test_an_imports_rows_appear_in_the_unit_and_plan_history(
-    client, piano_cremonese, cremona, operatore_cremona, ufficio
+def test_an_uploads_rows_appear_in_the_unit_and_plan_history(
+    client, settings, tmp_path, piano_cremonese, cremona, operatore_cremona, ufficio
 ):
+    settings.MEDIA_ROOT = tmp_path / "media"
     unita = UnitaAbitativa.objects.get(id_regionale=ID_DI_CREMONA)
-    prima = istantanea(unita)
-    UnitaAbitativa.objects.filter(pk=unita.pk).update(indirizzo="Via Platina 5")
-    unita.refresh_from_db()
-    registra_modifiche(
-        utente=operatore_cremona,
-        origine="importazione n. 3 (patrimonio.xlsx)",
-        modifiche=[VoceModifica.modifica(unita, prima, piano=piano_cremonese.pk)],
-    )
+    contenuto = modello_con(piano_cremonese, cremona, indirizzi={ID_DI_CREMONA: "Via Platina 5"})
     client.force_login(operatore_cremona)
+    client.post(
+        area("caricamenti", piano_cremonese, cremona),
+        {"file": SimpleUploadedFile("patrimonio.csv", contenuto)},
+    )
+    caricamento = Caricamento.objects.get(ente=cremona, nome_file="patrimonio.csv")
+    client.post(area("caricamento_conferma", piano_cremonese, cremona, caricamento.pk))
+    caricamento.refresh_from_db()
+    assert caricamento.stato == StatoCaricamento.CONFERMATO, caricamento.esito
+    origine = f"importazione n. {caricamento.pk} (patrimonio.csv)"
     pagina = html.unescape(
         client.get(area("unita_storico", piano_cremonese, cremona, unita.pk)).content.decode()
     )
-    assert "importazione n. 3 (patrimonio.xlsx)" in pagina
+    assert origine in pagina
     assert "Via Platina 5" in pagina
     client.force_login(ufficio)
     pagina = html.unescape(
         client.get(reverse("piano_annuale:storico_piano", args=[piano_cremonese.pk])).content.decode()
     )
-    assert "importazione n. 3 (patrimonio.xlsx)" in pagina
+    assert origine in pagina
 
 
 def test_unit_history_page_shows_fields_in_the_users_words(
