@@ -136,7 +136,7 @@ def misura(request: HttpRequest, piano_pk: int, pk: int | None = None) -> HttpRe
             utilizzi.save()
 
         osservate = (
-            MisuraPiano.objects.filter(piano=piano),
+            MisuraPiano.objects.filter(piano=piano).select_related("misura", "piano"),
             QuotaErogata.objects.filter(misura_piano__piano=piano),
             UtilizzoResiduo.objects.filter(misura_piano__piano=piano),
             Delibera.objects.all(),  # a DGR typed for the first time is added to the list
@@ -182,7 +182,7 @@ def solidarieta(request: HttpRequest, piano_pk: int) -> HttpResponse:
 
         osservate = (
             RipartoSolidarieta.objects.filter(piano=piano),
-            QuotaSolidarieta.objects.filter(piano=piano),
+            QuotaSolidarieta.objects.filter(piano=piano).select_related("ente"),
             Delibera.objects.all(),
         )
         if _salva(request, piano, scrivi, *osservate):

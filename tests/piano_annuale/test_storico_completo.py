@@ -20,7 +20,9 @@ import pytest
 import tablib
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
@@ -735,7 +737,13 @@ def test_the_loader_of_the_misure_section_records_what_a_new_file_changes(piano_
     sezione["dati_annuali"][0]["risorse_impegnate"] = "120.00"
     sezione["avvisi"] = []
     avviso = Avviso.objects.get(piano=piano)
-    carica_misure(piano=piano, dati=sezione, utente=ufficio, origine="file di prova")
+    with CaptureQueriesContext(connection) as interrogazioni:
+        carica_misure(piano=piano, dati=sezione, utente=ufficio, origine="file di prova")
+    tabella = Modifica._meta.db_table
+    inserimenti = [
+        q for q in interrogazioni.captured_queries if q["sql"].startswith(f'INSERT INTO "{tabella}"')
+    ]
+    assert len(inserimenti) == 1  # the change and the deletion, in one bulk insert
     (cambiata,) = storico(MisuraPiano, mp.pk, AzioneModifica.MODIFICA)
     assert (valori_prima(cambiata)["risorse_impegnate"], valori_dopo(cambiata)["risorse_impegnate"]) == (
         "100.00",
