@@ -92,7 +92,7 @@ def _rimossa(c: Contesto, pk: int, cancellate: set[int]) -> dict[str, Any]:
 
 def _sezioni(analisi: Analisi) -> list[dict[str, Any]]:
     """Units per plan section (b–f) and the turnover count (e), before and after."""
-    sezioni = [
+    sezioni: list[dict[str, Any]] = [
         {
             "codice": SEZIONE_DELLO_STATO[s],
             "etichetta": ETICHETTE_STATO[s],

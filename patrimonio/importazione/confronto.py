@@ -317,7 +317,8 @@ class Confronto:
 
     def _sezioni(self) -> None:
         """Units per state (SAP: what sections b–f count) before and after, and the turnover count."""
-        prima, dopo = Counter(), Counter()
+        prima: Counter[str] = Counter()
+        dopo: Counter[str] = Counter()
         unita, stati = self.c.unita, self.c.stati
         for pk, s in stati.items():
             if unita[pk].tipo == SAP:

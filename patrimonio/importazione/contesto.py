@@ -114,7 +114,7 @@ class Contesto:
         chiavi = {normalizza(ente.denominazione)}
         if ente.tipo == "aler":
             chiavi.add("aler")
-        if ente.comune_id:
+        if ente.comune is not None:
             nome = normalizza(ente.comune.nome)
             chiavi |= {nome, f"comune di {nome}", f"comune {nome}"}
         return chiavi
@@ -143,8 +143,8 @@ def id_regionali_altrui(id_regionali: list[str], *, ente_id: int) -> set[str]:
     (SQLite), so 100,000 IDs cost neither 100,000 parameters nor Django's per-value preparation.
     """
     tabella = connection.ops.quote_name(UnitaAbitativa._meta.db_table)
-    colonna_id = connection.ops.quote_name(UnitaAbitativa._meta.get_field("id_regionale").column)
-    colonna_ente = connection.ops.quote_name(UnitaAbitativa._meta.get_field("ente").column)
+    colonna_id = connection.ops.quote_name("id_regionale")
+    colonna_ente = connection.ops.quote_name("ente_id")
     if connection.vendor == "postgresql":
         sql = f"SELECT {colonna_id} FROM {tabella} WHERE {colonna_ente} <> %s AND {colonna_id} = ANY(%s)"
         parametri: list[Any] = [ente_id, list(id_regionali)]
@@ -158,9 +158,11 @@ def id_regionali_altrui(id_regionali: list[str], *, ente_id: int) -> set[str]:
         trovati: set[str] = set()
         for blocco in a_blocchi(id_regionali):
             trovati.update(
-                UnitaAbitativa.objects.filter(id_regionale__in=blocco)
+                valore
+                for valore in UnitaAbitativa.objects.filter(id_regionale__in=blocco)
                 .exclude(ente_id=ente_id)
                 .values_list("id_regionale", flat=True)
+                if valore
             )
         return trovati
     with connection.cursor() as cursore:

@@ -29,7 +29,7 @@ from .righe import Analisi
 from .scrittura import aggiorna_conteggi, registra
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def crea_caricamento(
     *,
     piano: PianoAnnuale,
     ente: EnteProprietario,
-    utente: AbstractBaseUser | None,
+    utente: User | None,
     nome_file: str,
     contenuto: bytes,
 ) -> Caricamento:

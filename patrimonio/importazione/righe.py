@@ -81,8 +81,8 @@ class Analisi:
     turnover_nuovi: list[RigaTurnover] = field(default_factory=list)
     turnover_modificati: list[tuple[int, RigaTurnover, int]] = field(default_factory=list)  # pk, riga, prima
     turnover_tolti: list[tuple[int, int, int]] = field(default_factory=list)  # pk, comune, prima
-    sezioni_prima: Counter = field(default_factory=Counter)
-    sezioni_dopo: Counter = field(default_factory=Counter)
+    sezioni_prima: Counter[str] = field(default_factory=Counter)
+    sezioni_dopo: Counter[str] = field(default_factory=Counter)
     timbro: str = ""
     contesto: Contesto | None = None
 

@@ -28,7 +28,7 @@ from .storico import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ImportazioneNonValida(ValueError):
 def registra(
     *,
     analisi: Analisi,
-    utente: AbstractBaseUser | None,
+    utente: User | None,
     caricamento: Caricamento | None = None,
 ) -> Esito:
     """Write what ``analisi`` found, in one transaction; only rows that change are written, and the
@@ -263,8 +263,8 @@ def aggiorna_righe(righe: QuerySet, modello: type[Model], cambi: list[tuple[int,
     (e.g. 300 units that become «libera») share one ``UPDATE … WHERE pk IN``; the rest go through one
     ``bulk_update`` per set of changed columns. ``righe`` confines every statement to the ente's rows."""
     per_valori: dict[tuple[tuple[str, Any], ...], list[int]] = defaultdict(list)
-    for pk, valori in cambi:
-        per_valori[tuple(sorted(valori.items()))].append(pk)
+    for pk, cambio in cambi:
+        per_valori[tuple(sorted(cambio.items()))].append(pk)
     singoli: dict[tuple[str, ...], list[Model]] = defaultdict(list)
     for valori, pks in per_valori.items():
         if len(pks) > 1:

@@ -39,6 +39,16 @@ def righe_complete(modello: type[Model], righe: Iterable[Mapping[str, Any]]) -> 
     return [[r[n] if n in r else predefiniti[n] for n in nomi] for r in righe]
 
 
+def _colonna(campo: Field) -> str:
+    """The column's quoted name."""
+    assert campo.column is not None
+    return connection.ops.quote_name(campo.column)
+
+
+def _tabella(modello: type[Model]) -> str:
+    return connection.ops.quote_name(modello._meta.db_table)
+
+
 def _campo(modello: type[Model], nome: str) -> Field:
     campo = modello._meta.get_field(nome)
     assert isinstance(campo, Field) and campo.concrete
@@ -79,8 +89,7 @@ def inserisci(
             costanti[campo.attname] = campo.get_default()
     per_riga = [_campo(modello, nome) for nome in campi]
     fissi = [_campo(modello, nome) for nome in costanti]
-    quote = connection.ops.quote_name
-    colonne = ", ".join(quote(c.column) for c in (*per_riga, *fissi))
+    colonne = ", ".join(_colonna(c) for c in (*per_riga, *fissi))
     valori = [_estrai(c, i) for i, c in enumerate(per_riga)]
     parametri: list[Any] = []
     for campo, valore in zip(fissi, costanti.values(), strict=True):
@@ -92,11 +101,9 @@ def inserisci(
     else:
         sorgente = "json_each(%s) ORDER BY key"
     parametri.append(json.dumps(righe, separators=(",", ":"), cls=DjangoJSONEncoder))
-    sql = (
-        f"INSERT INTO {quote(modello._meta.db_table)} ({colonne}) SELECT {', '.join(valori)} FROM {sorgente}"
-    )
+    sql = f"INSERT INTO {_tabella(modello)} ({colonne}) SELECT {', '.join(valori)} FROM {sorgente}"
     if ritorna:
-        sql += " RETURNING " + ", ".join(quote(_campo(modello, nome).column) for nome in ritorna)
+        sql += " RETURNING " + ", ".join(_colonna(_campo(modello, nome)) for nome in ritorna)
     with connection.cursor() as cursore:
         cursore.execute(sql, parametri)
         if not ritorna:
@@ -111,11 +118,12 @@ def elimina(modello: type[Model], pks: Sequence[int], **uguali: Any) -> int:
     """``DELETE`` the rows of ``pks`` that also have the ``uguali`` column values, with one
     statement; return how many. Unlike ``QuerySet.delete()`` nothing is collected or cascaded: the
     caller has removed what points to the rows (the database refuses otherwise)."""
-    quote = connection.ops.quote_name
     insieme = tra(pks)
-    condizioni = [f"{quote(_campo(modello, nome).column)} = %s" for nome in uguali]
-    condizioni.append(f"{quote(modello._meta.pk.column)} IN ({insieme.sql})")
-    sql = f"DELETE FROM {quote(modello._meta.db_table)} WHERE {' AND '.join(condizioni)}"
+    condizioni = [f"{_colonna(_campo(modello, nome))} = %s" for nome in uguali]
+    chiave = modello._meta.pk
+    assert chiave is not None
+    condizioni.append(f"{_colonna(chiave)} IN ({insieme.sql})")
+    sql = f"DELETE FROM {_tabella(modello)} WHERE {' AND '.join(condizioni)}"
     with connection.cursor() as cursore:
         cursore.execute(sql, [*uguali.values(), *insieme.params])
         return cursore.rowcount

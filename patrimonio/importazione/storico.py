@@ -38,7 +38,7 @@ from .righe import Analisi
 from .sql import inserisci
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 CAMPI_STATO = ("stato", "programma", "stato_origine", "note")
 _NOMI_STATO = {str(valore): str(etichetta) for valore, etichetta in Stato.choices}
@@ -230,7 +230,7 @@ def inserisci_voci(
     voci: list[Voce],
     *,
     analisi: Analisi,
-    utente: AbstractBaseUser | None,
+    utente: User | None,
     origine: str,
     motivo: str = "",
 ) -> int:

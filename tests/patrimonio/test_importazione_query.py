@@ -36,11 +36,11 @@ STATO = "piano_annuale.statounita"
 @pytest.fixture
 def scena(db) -> tuple[PianoAnnuale, EnteProprietario]:
     """An ambito of two comuni, its plan in the ricognizione, an ALER ente whose answer is open."""
-    ambito = AmbitoFactory(nome="Ambito delle query")
-    ComuneFactory(ambito=ambito, nome="Borgo Primo", codice_istat="097001")
-    ComuneFactory(ambito=ambito, nome="Borgo Secondo", codice_istat="097002")
-    piano = PianoAnnualeFactory(ambito=ambito, stato=StatoPiano.RICOGNIZIONE)
-    ente = EnteProprietarioFactory(ambito=ambito, aler=True, denominazione="ALER delle query")
+    ambito = AmbitoFactory.create(nome="Ambito delle query")
+    ComuneFactory.create(ambito=ambito, nome="Borgo Primo", codice_istat="997001")
+    ComuneFactory.create(ambito=ambito, nome="Borgo Secondo", codice_istat="997002")
+    piano = PianoAnnualeFactory.create(ambito=ambito, stato=StatoPiano.RICOGNIZIONE)
+    ente = EnteProprietarioFactory.create(ambito=ambito, aler=True, denominazione="ALER delle query")
     RispostaRicognizione.objects.create(piano=piano, ente=ente, stato=StatoRisposta.NESSUNA)
     return piano, ente
 

@@ -197,6 +197,7 @@ def modello_con(piano: PianoAnnuale, ente: EnteProprietario, *nuove: str, indiri
     i_id, i_indirizzo = intestazione.index("ID regionale"), intestazione.index("Indirizzo")
     for r in righe:
         r[i_indirizzo] = indirizzi.get(r[i_id], r[i_indirizzo])
+    assert ente.comune is not None
     comune = ente.comune.nome
     righe += [
         [str(ente), id_regionale, "", comune, "", "SAP", "", "libera", "", "", ""] for id_regionale in nuove
@@ -233,6 +234,7 @@ def test_an_import_records_its_rows_with_one_insert_and_their_origin(
         "piano_annuale.statounita",
     ]
     cambio = registrate.get(modello="patrimonio.unitaabitativa", azione=AzioneModifica.MODIFICA)
+    assert cambio.prima is not None and cambio.dopo is not None
     assert cambio.dopo["indirizzo"] == "Via dell'importazione 3"
     assert cambio.prima["indirizzo"] != "Via dell'importazione 3"
 
