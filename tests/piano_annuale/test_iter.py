@@ -11,7 +11,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-from piano_annuale.services.errori import OperazioneNonValida
 from pypdf import PdfReader
 
 from patrimonio.models import EnteProprietario, Ruolo
@@ -31,6 +30,7 @@ from piano_annuale.models import (
 )
 from piano_annuale.rendering.versioni import congela_versione
 from piano_annuale.services import iter as mosse
+from piano_annuale.services.errori import OperazioneNonValida
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a, verbale  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, hasher_veloce
 
