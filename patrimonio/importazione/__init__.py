@@ -18,9 +18,9 @@ The pipeline, for an ente and a plan, one module per step:
    **preview** (``anteprima``) shows it.
 4. **Confirm** (``scrittura.registra``): one transaction, after ``apri_modifica`` has locked the
    ente's answer and checked its data may change; only the rows that change are written, each kind
-   of change with a fixed number of statements whatever the number of rows, and the history of
-   every row written (``storico``: built from the values in memory, inserted in bulk). Unchanged rows
-   are not touched. An analysis with errors is never written.
+   of change with a fixed number of statements whatever the number of rows (``sql``), and the
+   history of every row written, whole (``storico``: built from the values in memory, inserted with
+   one statement). Unchanged rows are not touched. An analysis with errors is never written.
 
 What a file speaks for. Our template is the ente's full list: a unit it leaves out loses its state
 in the plan and, when no other plan counts it, leaves the registry (as «Elimina» does in the
@@ -34,6 +34,12 @@ A ``Caricamento`` keeps the original file, its preview and its outcome (``job``:
 ``POA_IMPORTAZIONE_RIGHE_IN_BACKGROUND`` rows are analysed and committed by the Celery tasks of
 ``patrimonio.tasks``. Between the preview and the confirmation the file is read again and its
 changes must be exactly those previewed (``impronta``): otherwise the new preview is shown instead.
+
+The modules, bottom up: ``limiti`` (limits, overridable in settings), ``errori`` (``FileNonValido``,
+``Errore``), ``celle``, ``lettura``, ``tracciati``, ``sql`` (set-based statements: rows and ids as one
+JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``validazione``, ``confronto``,
+``analisi``, ``storico`` (the history rows), ``scrittura``, ``anteprima``, ``job``. Each imports only
+those before it.
 
 Who may upload for which ente is the views' business (``EnteProprietario.objects.modificabili_da``);
 here a file can only ever touch the ente it is analysed for: rows of other enti, IDs regionali or

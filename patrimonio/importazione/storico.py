@@ -250,5 +250,7 @@ def inserisci_voci(
         "origine": origine[:200],
         "motivo": motivo,
     }
+    lunghezza = Modifica._meta.get_field("descrizione").max_length or 300
+    voci = [v if len(v[2]) <= lunghezza else (v[0], v[1], v[2][:lunghezza], *v[3:]) for v in voci]
     inserisci(Modifica, _PER_RIGA, voci, costanti=costanti)
     return len(voci)
