@@ -31,7 +31,7 @@ from .models import (
     TipoVersione,
     VersionePiano,
 )
-from .transizioni import ESPRIMI_PARERE, FASI, ORDINE, RIPORTA_IN_BOZZA, TRANSIZIONI, Transizione, uscenti
+from .transizioni import ESPRIMI_PARERE, FASI, ORDINE, RIPORTA_IN_BOZZA, Transizione, ruolo_di, uscenti
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -290,4 +290,4 @@ def quadro_iter(
 
 def puo_esprimere_il_parere(user: User | AnonymousUser, piano: PianoAnnuale) -> bool:
     """Whether ``user`` holds, in the plan's ambito, the role that writes ALER's observations and parere."""
-    return any(ha_ruolo(user, piano.ambito_id, t.ruolo) for t in TRANSIZIONI if t.codice == ESPRIMI_PARERE)
+    return ha_ruolo(user, piano.ambito_id, ruolo_di(ESPRIMI_PARERE))

@@ -173,6 +173,23 @@ def uscenti(da: str) -> tuple[Transizione, ...]:
     return tuple(sorted((t for t in TRANSIZIONI if t.da == da), key=lambda t: t.ritorno))
 
 
+def _righe(codice: str) -> list[Transizione]:
+    righe = [t for t in TRANSIZIONI if t.codice == codice]
+    if not righe:
+        raise KeyError(f"Nessuna mossa «{codice}» nella tabella delle transizioni.")
+    return righe
+
+
+def ruolo_di(codice: str) -> str:
+    """The role that makes the move ``codice`` (the same from every state it starts from)."""
+    return _righe(codice)[0].ruolo
+
+
+def azione_di(codice: str) -> str:
+    """What the move ``codice`` does, for messages («Non è possibile {azione}»)."""
+    return _righe(codice)[0].azione
+
+
 def stati_di_partenza(codice: str) -> tuple[str, ...]:
     """The states the move ``codice`` starts from."""
     return tuple(t.da for t in TRANSIZIONI if t.codice == codice)

@@ -50,9 +50,10 @@ from piano_annuale.transizioni import (
     ESPRIMI_PARERE,
     INVIA_ALER,
     RIPORTA_IN_BOZZA,
-    TRANSIZIONI,
     TRASMETTI,
     Transizione,
+    azione_di,
+    ruolo_di,
     stati_di_partenza,
     transizione,
 )
@@ -116,8 +117,7 @@ def _richiedi_transizione(piano: PianoAnnuale, codice: str, utente: User) -> Tra
     """
     mossa = transizione(codice, piano.stato)
     if mossa is None:
-        azione = next(t.azione for t in TRANSIZIONI if t.codice == codice)
-        raise _rifiuto_di_stato(piano, azione)
+        raise _rifiuto_di_stato(piano, azione_di(codice))
     _richiedi_ruolo(piano, utente, mossa.ruolo, azione=mossa.azione)
     if mossa.risposte:
         _richiedi_risposte(piano, azione=mossa.azione)
@@ -237,8 +237,7 @@ def _richiedi_esame_aler(piano: PianoAnnuale, utente: User, *, azione: str) -> N
     """Observations are ALER's, written while its parere can still be given (the table's move)."""
     if piano.stato not in stati_di_partenza(ESPRIMI_PARERE):
         raise _rifiuto_di_stato(piano, azione)
-    ruolo = next(t.ruolo for t in TRANSIZIONI if t.codice == ESPRIMI_PARERE)
-    _richiedi_ruolo(piano, utente, ruolo, azione=azione)
+    _richiedi_ruolo(piano, utente, ruolo_di(ESPRIMI_PARERE), azione=azione)
 
 
 @transaction.atomic
@@ -280,8 +279,7 @@ def rispondi_osservazione(*, osservazione: OsservazioneAler, utente: User, rispo
             f"Il piano {piano.anno} è approvato: le risposte non sono più modificabili."
         )
     # Who answers is who takes the plan on after the parere (the ufficio di piano).
-    ruolo = next(t.ruolo for t in TRANSIZIONI if t.codice == TRASMETTI)
-    _richiedi_ruolo(piano, utente, ruolo, azione="rispondere alle osservazioni")
+    _richiedi_ruolo(piano, utente, ruolo_di(TRASMETTI), azione="rispondere alle osservazioni")
     osservazione = OsservazioneAler.objects.select_for_update().get(pk=osservazione.pk)
     prima = istantanea(osservazione)
     osservazione.risposta = risposta
