@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import lettere, regole
 
 app_name = "piano_annuale"
 
@@ -53,9 +54,37 @@ urlpatterns += [
     path("piani/<int:pk>/versioni/<int:versione>/pdf/", views.versione_pdf, name="versione_pdf"),
     path("piani/<int:pk>/versioni/<int:versione>/piano.json", views.versione_json, name="versione_json"),
     path("piani/<int:pk>/verbale/", views.verbale_scarica, name="verbale"),
-    path(
-        "piani/<int:pk>/lettere-prefettura/<int:ente>/", views.lettera_prefettura, name="lettera_prefettura"
-    ),
     path("piani/<int:pk>/storico/", views.storico_piano, name="storico_piano"),
     path("piani/<int:pk>/nuovo-anno/", views.nuovo_anno, name="nuovo_anno"),
+]
+
+# The rules the plan follows (issue 12): the rule set chosen with a reason, the triennale.
+urlpatterns += [
+    path("piani/<int:pk>/iter/regole/", regole.scegli_regole_view, name="scegli_regole"),
+    path("piani/<int:pk>/iter/triennio/", regole.triennio_view, name="triennio"),
+]
+
+# The letters at approval, as PDF and as editable DOCX: to the Prefettura (art. 7 bis) for each ente,
+# to a comune's Polizia Locale (art. 7 ter) for each ente and comune.
+urlpatterns += [
+    path(
+        "piani/<int:pk>/lettere-prefettura/<int:ente>/", lettere.lettera_prefettura, name="lettera_prefettura"
+    ),
+    path(
+        "piani/<int:pk>/lettere-prefettura/<int:ente>/docx/",
+        lettere.lettera_prefettura,
+        {"formato": "docx"},
+        name="lettera_prefettura_docx",
+    ),
+    path(
+        "piani/<int:pk>/lettere-polizia-locale/<int:ente>/<int:comune>/",
+        lettere.lettera_polizia_locale,
+        name="lettera_polizia_locale",
+    ),
+    path(
+        "piani/<int:pk>/lettere-polizia-locale/<int:ente>/<int:comune>/docx/",
+        lettere.lettera_polizia_locale,
+        {"formato": "docx"},
+        name="lettera_polizia_locale_docx",
+    ),
 ]

@@ -26,7 +26,7 @@ from piano_annuale.models import (
     StatoUnita,
     TurnoverPrevisto,
 )
-from piano_annuale.rendering.lettere import LetteraPrefettura, lettera_dell_ente
+from piano_annuale.rendering.lettere import Lettera, lettere_dell_ente
 from piano_annuale.services.ente import dichiara_nulla, invia_risposta, riapri_risposta
 from piano_annuale.services.errori import OperazioneNonValida
 
@@ -57,7 +57,7 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         "scelte": ScelteEnte.objects.filter(**filtro).first(),
         "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
         "da_confermare": da_confermare(area),
-        "lettera_prefettura": _lettera_prefettura(area),
+        "lettere_approvazione": _lettere_approvazione(area),
     }
     if area.ufficio_di_piano:
         # The consistency checks name other enti's units too: only the ufficio di piano sees them.
@@ -125,9 +125,10 @@ def riapri(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-def _lettera_prefettura(area: Area) -> LetteraPrefettura | None:
-    """The ente's letter to the Prefettura, once the plan is approved (R.R. 4/2017 art. 7 bis c. 2)."""
+def _lettere_approvazione(area: Area) -> list[Lettera]:
+    """The ente's letters once the plan is approved: to the Prefettura (R.R. 4/2017 art. 7 bis c. 2)
+    and, under R.R. 2/2025, to each comune's Polizia Locale (art. 7 ter)."""
     if area.piano.stato != StatoPiano.APPROVATA:
-        return None
+        return []
     capofila = area.piano.ambito.comune_capofila
-    return lettera_dell_ente(area.piano.pk, area.ente.pk, provincia=capofila.provincia if capofila else None)
+    return lettere_dell_ente(area.piano.pk, area.ente.pk, provincia=capofila.provincia if capofila else None)

@@ -18,11 +18,11 @@ from django.views.decorators.http import require_POST
 
 from ambito.models import Comune
 from patrimonio.accesso import utente_di
-from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     calcola_piano,
 )
 from piano_annuale.forms_iter import ApprovazioneForm, MotivoForm, OsservazioneForm, ParereForm, RispostaForm
+from piano_annuale.forms_regole import ScelteRegoleForm, TriennioForm
 from piano_annuale.iter import note_di_chiusura, puo_esprimere_il_parere, quadro_iter
 from piano_annuale.models import (
     Approvazione,
@@ -34,12 +34,6 @@ from piano_annuale.models import (
     StatoPiano,
     TipoVersione,
     VersionePiano,
-)
-from piano_annuale.rendering.lettere import (
-    LetteraPrefettura,
-    lettere_prefettura,
-    pdf_lettera,
-    versione_approvata,
 )
 from piano_annuale.rendering.pdf import nome_file
 from piano_annuale.rendering.versioni import confronta, json_versione
@@ -59,6 +53,7 @@ from piano_annuale.services.iter import (
 )
 from piano_annuale.storico import righe_storico
 from piano_annuale.transizioni import APPROVA, transizione
+from piano_annuale.views.lettere import lettere_leggibili
 
 # --------------------------------------------------------------------------------------------
 # The plan's workflow (issue 6): moves, ALER's observations and parere, approval, versions,
@@ -119,8 +114,19 @@ def _redirect_iter(piano: PianoAnnuale) -> HttpResponse:
 @login_required
 def iter_piano(request: HttpRequest, pk: int) -> HttpResponse:
     """The workflow page: steps, moves, ALER's observations and parere, approval, versions."""
-    piano = _piano_leggibile(request, pk)
-    ufficio = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
+    return pagina_iter(request, _piano_leggibile(request, pk))
+
+
+def pagina_iter(
+    request: HttpRequest,
+    piano: PianoAnnuale,
+    *,
+    form_regole: ScelteRegoleForm | None = None,
+    form_triennio: TriennioForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The workflow page of a plan the user reads; a refused form of the rules comes back bound."""
+    ufficio = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=piano.pk).exists()
     calcolo = calcola_piano(piano)
     quadro = quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=ufficio)
     osservazioni = list(
@@ -134,6 +140,8 @@ def iter_piano(request: HttpRequest, pk: int) -> HttpResponse:
         else None
     )
     presenze = list(approvazione.presenze.select_related("comune")) if approvazione else []
+    # The ufficio di piano chooses the rules and records the triennale until the plan is approved.
+    regole_modificabili = ufficio and piano.stato != StatoPiano.APPROVATA
     return render(
         request,
         "piano_annuale/iter/iter.html",
@@ -149,12 +157,16 @@ def iter_piano(request: HttpRequest, pk: int) -> HttpResponse:
             "approvazione": approvazione,
             "presenze": presenze,
             "presenti": sum(p.presente for p in presenze),
-            "lettere": _lettere_leggibili(request, piano) if approvazione else [],
+            "lettere": lettere_leggibili(request, piano) if approvazione else [],
+            "regole": calcolo.regole,
+            "form_regole": (form_regole or ScelteRegoleForm(piano=piano)) if regole_modificabili else None,
+            "form_triennio": (form_triennio or TriennioForm(piano=piano)) if regole_modificabili else None,
             "form_motivo": MotivoForm(),
             "form_osservazione": OsservazioneForm() if quadro.aler else None,
             "form_parere": ParereForm() if quadro.aler else None,
             "successivo": PianoAnnuale.objects.filter(ambito_id=piano.ambito_id, anno=piano.anno + 1).first(),
         },
+        status=status,
     )
 
 
@@ -444,43 +456,6 @@ def verbale_scarica(request: HttpRequest, pk: int) -> FileResponse:
         filename=f"POA-{piano.anno}-verbale-assemblea-{approvazione.data_seduta:%Y-%m-%d}.pdf",
         content_type="application/pdf",
     )
-
-
-# -- letters to the Prefettura ----------------------------------------------------------------
-
-
-def _lettere_leggibili(request: HttpRequest, piano: PianoAnnuale) -> list[LetteraPrefettura]:
-    """The approved plan's letters the user may download: all for the ufficio di piano, their own
-    ente's for a comune's or ALER's operator, none for the Assemblea."""
-    versione = versione_approvata(piano.pk)
-    approvazione = Approvazione.objects.filter(piano=piano).first()
-    if versione is None or approvazione is None:
-        return []
-    capofila = piano.ambito.comune_capofila
-    enti = set(
-        EnteProprietario.objects.visibili_a(request.user)
-        .filter(ambito_id=piano.ambito_id)
-        .values_list("pk", flat=True)
-    )
-    return [
-        lettera
-        for lettera in lettere_prefettura(
-            versione, approvazione, provincia=capofila.provincia if capofila else None
-        )
-        if lettera.ente_id in enti
-    ]
-
-
-@login_required
-def lettera_prefettura(request: HttpRequest, pk: int, ente: int) -> HttpResponse:
-    """The PDF letter of one ente to the Prefettura (art. 7 bis c. 2), from the approved version."""
-    piano = _piano_leggibile(request, pk)
-    lettera = next((x for x in _lettere_leggibili(request, piano) if x.ente_id == ente), None)
-    if lettera is None:
-        raise Http404("Nessuna lettera per questo ente.")
-    risposta = HttpResponse(pdf_lettera(lettera), content_type="application/pdf")
-    risposta["Content-Disposition"] = f'attachment; filename="{lettera.nome_file}"'
-    return risposta
 
 
 # -- history and the following year -----------------------------------------------------------
