@@ -4,7 +4,7 @@ The admin is walked model by model: every model of the four apps is either writt
 admin here (added, changed, deleted from its page and with the «delete selected» action) or listed
 with the reason it is left out, so a new model without its place in the history fails the first
 test. The other write paths (the misure pages, the narratives, the admin's spreadsheet import, the
-loader of the misure section) have one test each.
+loader of the misure section) have one test each in ``test_storico_percorsi.py``.
 """
 
 from __future__ import annotations
@@ -13,20 +13,15 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-import tablib
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Model
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
-from misure.admin import QuotaSolidarietaRisorsa
 from misure.models import (
     Avviso,
     Delibera,
@@ -39,7 +34,6 @@ from misure.models import (
     RipartoSolidarieta,
     UtilizzoResiduo,
 )
-from misure.services import carica_misure
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, UnitaAbitativa
 from piano_annuale.models import (
     Approvazione,
@@ -59,7 +53,6 @@ from piano_annuale.models import (
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
-    SezioneTesto,
     StatoUnita,
     TurnoverPrevisto,
     VersionePiano,
@@ -67,10 +60,9 @@ from piano_annuale.models import (
 from piano_annuale.models import (
     TestoPiano as Narrativa,  # a name pytest does not take for a test class
 )
-from piano_annuale.rendering.testi import salva_testi
 from piano_annuale.storico import Cambio, righe_storico
 from tests import factories as f
-from tests.utenti import crea_operatore
+from tests.registro import ModuloAdmin, colonne, dati_della_pagina, storico, url, valori_dopo, valori_prima
 
 APP_DEL_PROGETTO = ["ambito", "patrimonio", "piano_annuale", "misure"]
 
@@ -261,98 +253,6 @@ def modelli_del_progetto() -> list[type[Model]]:
 
 def etichetta(modello: type[Model]) -> str:
     return modello._meta.label
-
-
-def url(modello: type[Model], vista: str, *args: Any) -> str:
-    return reverse(f"admin:{modello._meta.app_label}_{modello._meta.model_name}_{vista}", args=args)
-
-
-class _Modulo(HTMLParser):
-    """What a browser would send for the admin's form: every field as the page renders it."""
-
-    def __init__(self, id_modulo: str) -> None:
-        super().__init__()
-        self.id_modulo = id_modulo
-        self.dentro = False
-        self.dati: dict[str, list[str]] = {}
-        self.select: tuple[str, bool] | None = None  # (name, multiple)
-        self.opzioni: list[tuple[str, bool]] = []
-        self.textarea: str | None = None
-
-    def _aggiungi(self, nome: str, valore: str) -> None:
-        if "__prefix__" not in nome:
-            self.dati.setdefault(nome, []).append(valore)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("id") == self.id_modulo:
-            self.dentro = True
-        if not self.dentro or not a.get("name") and tag != "option":
-            return
-        if tag == "input":
-            tipo = a.get("type", "text")
-            if tipo in ("checkbox", "radio"):
-                if "checked" in a:
-                    self._aggiungi(a["name"], a.get("value") or "on")
-            elif tipo not in ("submit", "button", "reset", "image", "file"):
-                self._aggiungi(a["name"], a.get("value", ""))
-        elif tag == "select":
-            self.select, self.opzioni = (a["name"], "multiple" in a), []
-        elif tag == "option" and self.select is not None:
-            self.opzioni.append((a.get("value", ""), "selected" in a))
-        elif tag == "textarea":
-            self.textarea = a["name"]
-            self._aggiungi(self.textarea, "")
-
-    def handle_data(self, data: str) -> None:
-        if self.textarea is not None:
-            self.dati[self.textarea][-1] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self.dentro = False
-        elif tag == "select" and self.select is not None:
-            nome, multiplo = self.select
-            scelte = [v for v, scelta in self.opzioni if scelta]
-            if not scelte and not multiplo and self.opzioni:
-                scelte = [self.opzioni[0][0]]
-            for valore in scelte:
-                self._aggiungi(nome, valore)
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            # A browser drops the newline that follows <textarea>.
-            self.dati[self.textarea][-1] = self.dati[self.textarea][-1].removeprefix("\n")
-            self.textarea = None
-
-
-def dati_della_pagina(client: Any, indirizzo: str, modello: type[Model]) -> dict[str, list[str]]:
-    risposta = client.get(indirizzo)
-    assert risposta.status_code == 200
-    modulo = _Modulo(f"{modello._meta.model_name}_form")
-    modulo.feed(risposta.content.decode())
-    assert modulo.dati, f"nessun campo nel modulo di {indirizzo}"
-    return modulo.dati
-
-
-def storico(modello: type[Model], pk: Any, azione: str) -> list[Modifica]:
-    return list(Modifica.objects.filter(modello=modello._meta.label_lower, oggetto_id=pk, azione=azione))
-
-
-def valori_prima(modifica: Modifica) -> dict[str, Any]:
-    assert isinstance(modifica.prima, dict)
-    return modifica.prima
-
-
-def valori_dopo(modifica: Modifica) -> dict[str, Any]:
-    assert isinstance(modifica.dopo, dict)
-    return modifica.dopo
-
-
-def colonne(modello: type[Model]) -> set[str]:
-    """Every column of the table but the id, and its many-to-many relations: the whole row."""
-    return {c.attname for c in modello._meta.concrete_fields if not c.primary_key} | {
-        c.name for c in modello._meta.many_to_many
-    }
 
 
 @pytest.fixture
@@ -547,7 +447,7 @@ def test_an_operators_role_changed_on_the_users_page_is_recorded(client, radice)
     operatore = f.OperatoreFactory(ruolo=Ruolo.ASSEMBLEA)
     indirizzo = reverse("admin:auth_user_change", args=[operatore.user_id])
     risposta = client.get(indirizzo)
-    modulo = _Modulo("user_form")
+    modulo = ModuloAdmin("user_form")
     modulo.feed(risposta.content.decode())
     dati = modulo.dati | {"operatore-0-ruolo": [Ruolo.UFFICIO_DI_PIANO]}
     risposta = client.post(indirizzo, dati)
@@ -565,193 +465,3 @@ def test_an_uploads_record_deleted_in_the_admin_keeps_its_whole_row(client, radi
     (eliminazione,) = storico(Caricamento, caricamento.pk, AzioneModifica.ELIMINAZIONE)
     assert valori_prima(eliminazione)["nome_file"] == "unita-da-togliere.xlsx"
     assert set(valori_prima(eliminazione)) == colonne(Caricamento)
-
-
-# --- the other write paths ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def piano_e_ufficio(db) -> tuple[PianoAnnuale, Any]:
-    piano = f.PianoAnnualeFactory(anno=2025)
-    ufficio = crea_operatore("ufficio.storico", piano.ambito, Ruolo.UFFICIO_DI_PIANO)
-    return piano, ufficio
-
-
-def test_the_misure_pages_record_a_measure_its_lines_an_avviso_and_their_deletion(client, piano_e_ufficio):
-    piano, ufficio = piano_e_ufficio
-    client.force_login(ufficio)
-    misura = Misura.objects.create(codice="housing-first", nome="Housing first")
-    risposta = client.post(
-        reverse("misure:nuova_misura", args=[piano.pk]),
-        {
-            "misura": str(misura.pk),
-            "risorse_impegnate": "10.000,00",
-            "quote-TOTAL_FORMS": "1",
-            "quote-INITIAL_FORMS": "0",
-            "quote-0-ordine": "1",
-            "quote-0-voce": "finanziate con DGR 9999/24",
-            "quote-0-provenienza": "altro",
-            "quote-0-delibera": "9999/2024",
-            "quote-0-importo": "10.000",
-            "utilizzi-TOTAL_FORMS": "0",
-            "utilizzi-INITIAL_FORMS": "0",
-        },
-    )
-    assert risposta.status_code == 302, risposta.content.decode()[:3000]
-    mp = MisuraPiano.objects.get(piano=piano, misura=misura)
-    quota = mp.quote.get()
-    (della_misura,) = storico(MisuraPiano, mp.pk, AzioneModifica.CREAZIONE)
-    (della_quota,) = storico(QuotaErogata, quota.pk, AzioneModifica.CREAZIONE)
-    (della_delibera,) = storico(Delibera, quota.delibera_id, AzioneModifica.CREAZIONE)
-    assert valori_dopo(della_misura)["risorse_impegnate"] == "10000.00"
-    assert (valori_dopo(della_quota)["importo"], valori_dopo(della_delibera)["numero"]) == (
-        "10000.00",
-        "9999",
-    )
-    assert {della_misura.utente, della_quota.utente} == {ufficio}
-    assert della_quota.piano_id == piano.pk  # in the plan's history, though the row names only its measure
-
-    comune = f.ComuneFactory(ambito=piano.ambito)
-    dati_avviso = {
-        "titolo": "Avviso 2025",
-        "numero": "12",
-        "misure": [str(misura.pk)],
-        "comuni_aderenti": [str(comune.pk)],
-    }
-    assert client.post(reverse("misure:nuovo_avviso", args=[piano.pk]), dati_avviso).status_code == 302
-    avviso = Avviso.objects.get(piano=piano)
-    (creato,) = storico(Avviso, avviso.pk, AzioneModifica.CREAZIONE)
-    assert (valori_dopo(creato)["comuni_aderenti"], valori_dopo(creato)["misure"]) == (
-        [comune.pk],
-        [misura.pk],
-    )
-
-    assert client.post(reverse("misure:elimina_avviso", args=[piano.pk, avviso.pk])).status_code == 302
-    (eliminato,) = storico(Avviso, avviso.pk, AzioneModifica.ELIMINAZIONE)
-    assert (valori_prima(eliminato)["titolo"], valori_prima(eliminato)["comuni_aderenti"]) == (
-        "Avviso 2025",
-        [comune.pk],
-    )
-
-    assert client.post(reverse("misure:elimina_misura", args=[piano.pk, mp.pk])).status_code == 302
-    assert len(storico(MisuraPiano, mp.pk, AzioneModifica.ELIMINAZIONE)) == 1
-    (quota_eliminata,) = storico(QuotaErogata, quota.pk, AzioneModifica.ELIMINAZIONE)
-    assert valori_prima(quota_eliminata)["voce"] == "finanziate con DGR 9999/24"
-
-
-def test_the_solidarity_page_records_each_changed_row_and_nothing_for_untouched_ones(client, piano_e_ufficio):
-    piano, ufficio = piano_e_ufficio
-    client.force_login(ufficio)
-    cambiata = _quota_solidarieta("100.00")
-    cambiata.piano, cambiata.ente.ambito = piano, piano.ambito
-    cambiata.ente.save()
-    cambiata.save()
-    ferma = QuotaSolidarieta.objects.create(
-        piano=piano,
-        ente=f.EnteProprietarioFactory(ambito=piano.ambito),
-        riparto=Decimal("7.00"),
-        residuo=0,
-        totale=7,
-    )
-    dati = {
-        "riparto-anno_riparto": "2024",
-        "riparto-nota": "",
-        "righe-TOTAL_FORMS": "2",
-        "righe-INITIAL_FORMS": "2",
-    }
-    for n, (riga, riparto) in enumerate([(cambiata, "200,00"), (ferma, "7,00")]):
-        dati |= {
-            f"righe-{n}-id": str(riga.pk),
-            f"righe-{n}-ente": str(riga.ente_id),
-            f"righe-{n}-riparto": riparto,
-            f"righe-{n}-residuo": "0",
-            f"righe-{n}-totale": "",
-        }
-    risposta = client.post(reverse("misure:solidarieta", args=[piano.pk]), dati)
-    assert risposta.status_code == 302, risposta.content.decode()[:3000]
-    (modifica,) = storico(QuotaSolidarieta, cambiata.pk, AzioneModifica.MODIFICA)
-    assert (valori_prima(modifica)["totale"], valori_dopo(modifica)["totale"]) == ("100.00", "200.00")
-    assert storico(QuotaSolidarieta, ferma.pk, AzioneModifica.MODIFICA) == []
-    (del_riparto,) = Modifica.objects.filter(
-        modello="misure.ripartosolidarieta", azione=AzioneModifica.CREAZIONE, piano_id=piano.pk
-    )
-    assert (valori_dopo(del_riparto)["anno_riparto"], del_riparto.utente) == (2024, ufficio)
-
-
-def test_the_narratives_saved_by_the_ufficio_are_recorded(piano_e_ufficio):
-    piano, ufficio = piano_e_ufficio
-    salva_testi(piano=piano, testi={SezioneTesto.PREMESSA: "La nostra premessa."}, utente=ufficio)
-    testo = Narrativa.objects.get(piano=piano, sezione=SezioneTesto.PREMESSA)
-    (creato,) = storico(Narrativa, testo.pk, AzioneModifica.CREAZIONE)
-    assert (valori_dopo(creato)["testo"], creato.utente, creato.piano_id) == (
-        "La nostra premessa.",
-        ufficio,
-        piano.pk,
-    )
-
-    salva_testi(piano=piano, testi={SezioneTesto.PREMESSA: ""}, utente=ufficio)  # back to the default
-    (eliminato,) = storico(Narrativa, testo.pk, AzioneModifica.ELIMINAZIONE)
-    assert (valori_prima(eliminato)["testo"], valori_prima(eliminato)["aggiornato_da_id"]) == (
-        "La nostra premessa.",
-        ufficio.pk,
-    )
-
-
-def test_a_spreadsheet_imported_in_the_admin_is_recorded_in_bulk(radice):
-    piano = f.PianoAnnualeFactory(anno=2025)
-    enti = [
-        f.EnteProprietarioFactory(ambito=piano.ambito, denominazione=f"Ente del foglio {n}") for n in range(3)
-    ]
-    dataset = tablib.Dataset(headers=["ambito", "anno", "ente", "riparto", "residuo", "totale"])
-    for ente in enti:
-        dataset.append([piano.ambito.nome, 2025, ente.denominazione, "10,00", "0", "10,00"])
-    risultato = QuotaSolidarietaRisorsa().import_data(dataset, dry_run=False, user=radice)
-    assert not risultato.has_errors() and not risultato.has_validation_errors()
-    registrate = Modifica.objects.filter(
-        modello="misure.quotasolidarieta", azione=AzioneModifica.CREAZIONE, utente=radice
-    )
-    assert len(registrate) == 3
-    assert {m.ente_id for m in registrate} == {e.pk for e in enti}
-    assert {m.utente for m in registrate} == {radice}
-    assert {m.origine for m in registrate} == {
-        "amministrazione del sito: importazione di quote del contributo di solidarietà"
-    }
-
-
-def test_the_loader_of_the_misure_section_records_what_a_new_file_changes(piano_e_ufficio):
-    piano, ufficio = piano_e_ufficio
-    sezione = {
-        "catalogo": [{"codice": "housing-first", "nome": "Housing first"}],
-        "dati_annuali": [{"misura": "housing-first", "risorse_impegnate": "100.00"}],
-        "avvisi": [{"titolo": "Avviso unico", "numero": "1"}],
-    }
-    carica_misure(piano=piano, dati=sezione, utente=ufficio, origine="file di prova")
-    mp = MisuraPiano.objects.get(piano=piano)
-    (creata,) = storico(MisuraPiano, mp.pk, AzioneModifica.CREAZIONE)
-    assert (valori_dopo(creata)["risorse_impegnate"], creata.origine, creata.utente) == (
-        "100.00",
-        "file di prova",
-        ufficio,
-    )
-
-    sezione["dati_annuali"][0]["risorse_impegnate"] = "120.00"
-    sezione["avvisi"] = []
-    avviso = Avviso.objects.get(piano=piano)
-    with CaptureQueriesContext(connection) as interrogazioni:
-        carica_misure(piano=piano, dati=sezione, utente=ufficio, origine="file di prova")
-    tabella = Modifica._meta.db_table
-    inserimenti = [
-        q for q in interrogazioni.captured_queries if q["sql"].startswith(f'INSERT INTO "{tabella}"')
-    ]
-    assert len(inserimenti) == 1  # the change and the deletion, in one bulk insert
-    (cambiata,) = storico(MisuraPiano, mp.pk, AzioneModifica.MODIFICA)
-    assert (valori_prima(cambiata)["risorse_impegnate"], valori_dopo(cambiata)["risorse_impegnate"]) == (
-        "100.00",
-        "120.00",
-    )
-    (eliminato,) = storico(Avviso, avviso.pk, AzioneModifica.ELIMINAZIONE)
-    assert valori_prima(eliminato)["titolo"] == "Avviso unico"
-    # Loading the same file again changes nothing, and records nothing.
-    prima = Modifica.objects.count()
-    carica_misure(piano=piano, dati=sezione, utente=ufficio, origine="file di prova")
-    assert Modifica.objects.count() == prima
