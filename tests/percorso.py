@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
-from piano_annuale.services import iter as services
 from piano_annuale.models import EsitoParere, PianoAnnuale, StatoPiano
 from piano_annuale.rendering.pdf import PdfGenerato
+from piano_annuale.services import iter as services
 from tests.builders import crea_ambito
 from tests.utenti import crea_operatore
 
