@@ -13,7 +13,7 @@ from piano_annuale.models import EsitoParere, PassaggioDiStato, PianoAnnuale, St
 from piano_annuale.notifiche import indirizzi, ruoli_interessati
 from piano_annuale.services import iter as mosse
 from piano_annuale.services.errori import ModificaNonConsentita
-from piano_annuale.transizioni import TRANSIZIONI
+from piano_annuale.transizioni import ORDINE, TRANSIZIONI
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce  # noqa: F401 - fixtures
 from tests.utenti import hasher_veloce
 
@@ -39,6 +39,18 @@ def a(db):
 
 def test_the_table_lists_the_moves_of_the_regulation_and_no_other():
     assert {(t.da, t.a) for t in TRANSIZIONI} == MOSSE_ATTESE
+
+
+def test_the_panel_shows_every_state_once_in_the_order_of_the_workflow():
+    assert ORDINE == (
+        "ricognizione",
+        "bozza",
+        "inviata_aler",
+        "parere_espresso",
+        "trasmessa_assemblea",
+        "approvata",
+    )
+    assert set(ORDINE) == set(StatoPiano.values)
 
 
 def test_only_the_moves_back_to_bozza_need_a_reason():
