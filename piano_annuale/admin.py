@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .admin_storico import ConStorico
 from .models import (
@@ -20,6 +21,7 @@ from .models import (
     RiepilogoDichiarato,
     RispostaRicognizione,
     ScelteEnte,
+    StatoPiano,
     TestoPiano,
     VersionePiano,
 )
@@ -118,11 +120,35 @@ class RiepilogoDichiaratoAdmin(ConStorico):
 
 @admin.register(RegoleAnno)
 class RegoleAnnoAdmin(ConStorico):
-    """The rule sets in force from a date; their parameters are checked by the model's ``clean``."""
+    """The rule sets in force from a date, for the platform administrator (superusers only): a new
+    rule set is data, not code. The model's ``clean`` reads the parameters with ``leggi_parametri``,
+    so a wrong document is refused with its Italian message; a rule set an approved plan was computed
+    under is shown read-only (load a new one instead), as ``manage.py carica_regole`` also requires."""
 
     list_display = ["nome", "codice", "in_vigore_dal"]
     search_fields = ["nome", "codice", "riferimenti"]
     ordering = ["in_vigore_dal"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: RegoleAnno | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: RegoleAnno | None = None) -> bool:
+        return self.has_module_permission(request) and not (
+            obj is not None and _usate_da_un_piano_approvato(obj)
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: RegoleAnno | None = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+
+def _usate_da_un_piano_approvato(regole: RegoleAnno) -> bool:
+    return regole.piani.filter(stato=StatoPiano.APPROVATA).exists()
 
 
 @admin.register(TestoPiano)

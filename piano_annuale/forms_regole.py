@@ -12,8 +12,15 @@ from ambito.forms import ModuloPOA
 from .models import PianoAnnuale, RegoleAnno
 
 
+class CampoRegole(forms.ModelChoiceField):
+    """The rule sets by name and start date, the way the plan page names them."""
+
+    def label_from_instance(self, obj: RegoleAnno) -> str:
+        return f"{obj.nome} (in vigore dal {obj.in_vigore_dal:%d/%m/%Y})"
+
+
 class ScelteRegoleForm(ModuloPOA, forms.Form):
-    regole = forms.ModelChoiceField(
+    regole = CampoRegole(
         label="Regole da applicare",
         queryset=RegoleAnno.objects.all(),
         empty_label=None,
@@ -24,16 +31,13 @@ class ScelteRegoleForm(ModuloPOA, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text="Ad es. «piano predisposto e approvato a cavallo dell'entrata in vigore del R.R. 2/2025». "
-        "Il motivo è riportato nella sezione normativa del piano e resta nella sua storia.",
+        "Il motivo è riportato con le regole applicate dal piano e resta nella sua storia.",
         error_messages={"required": "Indicare il motivo per cui il piano applica queste regole."},
     )
 
     def __init__(self, *args: Any, piano: PianoAnnuale, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"regole": piano.regole_id, "motivo": piano.motivo_regole})
         super().__init__(*args, **kwargs)
-        self.fields["regole"].label_from_instance = lambda r: (
-            f"{r.nome} (in vigore dal {r.in_vigore_dal:%d/%m/%Y})"
-        )
 
 
 class TriennioForm(ModuloPOA, forms.Form):

@@ -325,7 +325,7 @@ def _premessa(lettera: Lettera) -> str:
 
 def testo_lettera(lettera: Lettera) -> TestoLettera:
     """The letter's text: the old rules' letter word for word as it always was, or a d bis) letter."""
-    comune = {
+    comune: dict[str, Any] = {
         "mittente": lettera.ente,
         "sotto": lettera.ambito
         + (f" · comune capofila {lettera.comune_capofila}" if lettera.comune_capofila else ""),

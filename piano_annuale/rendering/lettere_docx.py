@@ -51,8 +51,8 @@ def docx_lettera(lettera: Lettera) -> bytes:
     oggetto.add_run(f" {testo.oggetto}")
     _giustificato(documento.add_paragraph(testo.apertura))
     _tabella(documento, testo)
-    for paragrafo in testo.chiusura:
-        _giustificato(documento.add_paragraph(paragrafo))
+    for capoverso in testo.chiusura:
+        _giustificato(documento.add_paragraph(capoverso))
     documento.add_paragraph(SALUTI)
     _firma(documento, testo)
     uscita = io.BytesIO()

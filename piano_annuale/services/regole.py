@@ -32,7 +32,7 @@ def _piano_da_modificare(piano: PianoAnnuale, cosa: str) -> PianoAnnuale:
     """The plan locked for the write; an approved plan keeps what it was approved with."""
     bloccato = PianoAnnuale.objects.select_for_update().get(pk=piano.pk)
     if bloccato.stato == StatoPiano.APPROVATA:
-        raise ModificaNonConsentita(f"Il piano {bloccato.anno} è approvato: {cosa} non si può più cambiare.")
+        raise ModificaNonConsentita(f"Il piano {bloccato.anno} è approvato: {cosa}.")
     return bloccato
 
 
@@ -46,7 +46,7 @@ def scegli_regole(*, piano: PianoAnnuale, regole: RegoleAnno, motivo: str, utent
     motivo = motivo.strip()
     if not motivo:
         raise OperazioneNonValida("Indicare il motivo per cui il piano applica regole diverse.")
-    bloccato = _piano_da_modificare(piano, "le regole applicate")
+    bloccato = _piano_da_modificare(piano, "le regole applicate non si possono più cambiare")
     if bloccato.regole_id == regole.pk:
         raise OperazioneNonValida(f"Il piano applica già le regole «{regole.nome}».")
     prima = istantanea(bloccato)
@@ -70,7 +70,7 @@ def registra_triennio(
         raise OperazioneNonValida(
             "Indicare sia il primo sia l'ultimo anno del piano triennale, o nessuno dei due."
         )
-    bloccato = _piano_da_modificare(piano, "il piano triennale di riferimento")
+    bloccato = _piano_da_modificare(piano, "il piano triennale di riferimento non si può più cambiare")
     prima = istantanea(bloccato)
     bloccato.triennio_inizio, bloccato.triennio_fine = inizio, fine
     try:
