@@ -12,13 +12,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.forms.formsets import DELETION_FIELD_NAME
 
 from ambito.forms import ModuloPOA
 from ambito.models import Comune
+from misure.forms import CampoImporto
 from patrimonio.models import EnteProprietario, UnitaAbitativa
 from piano_annuale.controlli import VINCOLI
-from piano_annuale.models import ConsistenzaDichiarata, PianoAnnuale, Stato, StatoUnita
+from piano_annuale.models import ConsistenzaDichiarata, Parametri, PianoAnnuale, Stato, StatoUnita
 
 
 class UnitaForm(ModuloPOA, forms.ModelForm):
@@ -87,10 +89,30 @@ class StatoUnitaForm(ModuloPOA, forms.ModelForm):
 
     class Meta:
         model = StatoUnita
-        fields = ["stato", "programma", "note"]
+        fields = ["stato", "programma", "note", "costo_lavori", "note_lavori"]
         help_texts = {
             "programma": "Solo per le unità in ristrutturazione: il programma o il lotto, ad es. «LOTTO 2.2».",
+            "note_lavori": "Solo per le unità in carenza manutentiva: gli interventi previsti, in breve.",
         }
+        field_classes = {"costo_lavori": CampoImporto}
+
+    def __init__(self, *args: Any, regole: Parametri, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.regole = regole
+        if not regole.con_costo_lavori:
+            # The rules of the plan's year do not ask for it (before L.R. 18/2025 and R.R. 2/2025).
+            del self.fields["costo_lavori"]
+            del self.fields["note_lavori"]
+        else:
+            obbligo = "obbligatorio" if regole.costo_lavori_carenza == "obbligatorio" else "da indicare"
+            self.fields["costo_lavori"].validators.append(
+                MinValueValidator(0, message="Il costo stimato non può essere negativo.")
+            )
+            self.fields["costo_lavori"].help_text = (
+                f"Per le unità in carenza manutentiva, {obbligo}: il costo stimato degli interventi di "
+                "ristrutturazione, che il nucleo assegnatario deve poter sostenere (L.R. 16/2016 art. 23 "
+                "c. 11). Ad es. 15.000,00."
+            )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -105,17 +127,28 @@ class StatoUnitaForm(ModuloPOA, forms.ModelForm):
             )
         if not stato and (dati.get("note") or "").strip():
             self.add_error("note", "Le note si riferiscono allo stato nell'anno: indicare prima lo stato.")
+        if stato != Stato.CARENZA_MANUTENTIVA:
+            for campo in ("costo_lavori", "note_lavori"):
+                if dati.get(campo) not in (None, ""):
+                    self.add_error(
+                        campo,
+                        "Il costo e gli interventi si indicano solo per le unità in carenza manutentiva.",
+                    )
         return dati
 
     def valori(self) -> dict[str, Any] | None:
         """The values for the service, or None when the unit has no state in the year."""
         if not self.cleaned_data.get("stato"):
             return None
-        return {
+        valori = {
             "stato": self.cleaned_data["stato"],
             "programma": self.cleaned_data.get("programma", "").strip(),
             "note": self.cleaned_data.get("note", "").strip(),
         }
+        if "costo_lavori" in self.fields:
+            valori["costo_lavori"] = self.cleaned_data.get("costo_lavori")
+            valori["note_lavori"] = (self.cleaned_data.get("note_lavori") or "").strip()
+        return valori
 
 
 class ConsistenzaForm(ModuloPOA, forms.ModelForm):

@@ -1,4 +1,4 @@
-"""Forms of the ente workspace for the plan's per-ente choices and counts (sections h, i, i.b, k).
+"""Forms of the ente workspace for the plan's per-ente choices and counts (sections c bis, d bis, h, i, i.b, k).
 
 The per-comune SAT counts (section j) use the same formset as turnover: ``patrimonio.forms``.
 """
@@ -8,12 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from ambito.forms import ModuloPOA
 from patrimonio.models import EnteProprietario
 
 from .controlli import VINCOLI
-from .models import AssegnazioniAnnoPrecedente, ScelteEnte
+from .models import AssegnazioniAnnoPrecedente, Parametri, ScelteEnte
+
+# The letters of the plan's sections in the order the plan prints them.
+ORDINE_LETTERE = ["c bis", "d bis", "h", "i", "i.b"]
 
 
 def _senza_parametri(messaggio: str) -> str:
@@ -21,15 +25,13 @@ def _senza_parametri(messaggio: str) -> str:
     return messaggio.replace("%", "%%")
 
 
-QUOTA_POLIZIA_FUORI_LIMITE = (
-    "La quota di unità per le Forze di Polizia e i Vigili del Fuoco va da 0 a 10% (art. 7 bis R.R. 4/2017)."
-)
-
-
 class ScelteForm(ModuloPOA, forms.ModelForm):
-    """h) indigenti threshold, i) additional category with its reason, i.b) Forze di Polizia quota.
+    """The ente's choices, as the plan's rules provide them.
 
-    h and i are choices of a comune; every ente may reserve a Forze di Polizia quota.
+    h) and i) are choices of a comune. The Forze di Polizia quota is per ente proprietario up to 10 %
+    until R.R. 2/2025 (i.b); since then each comune sets its d bis) percentage split into the 7 bis and
+    7 ter quotas, and every ente proprietario may set its c bis) threshold for the categories of
+    art. 14. The limits come from the rule set (``Parametri``), never from code.
     """
 
     soglia_indigenti_eccedente = forms.IntegerField(
@@ -45,17 +47,17 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
             "required": "Indicare i punti percentuali (0 se nessuno).",
         },
     )
-    quota_forze_polizia = forms.IntegerField(
-        label="i.b) Percentuale di unità destinate a Forze di Polizia e Vigili del Fuoco",
-        min_value=0,
-        max_value=10,
-        initial=0,
-        help_text="Da 0 a 10 (art. 7 bis R.R. 4/2017); il numero di unità è arrotondato per eccesso.",
-        error_messages={
-            "min_value": _senza_parametri(QUOTA_POLIZIA_FUORI_LIMITE),
-            "max_value": _senza_parametri(QUOTA_POLIZIA_FUORI_LIMITE),
-            "required": "Indicare la percentuale (0 se nessuna).",
-        },
+    quota_forze_polizia = forms.IntegerField(min_value=0, initial=0)
+    quota_polizia_locale = forms.IntegerField(
+        label="d bis) Percentuale di unità per la Polizia Locale (art. 7 ter)", min_value=0, initial=0
+    )
+    soglia_c_bis = forms.IntegerField(
+        label="c bis) Soglia percentuale per le categorie dell'art. 14", min_value=0, initial=0
+    )
+    categorie_c_bis = forms.MultipleChoiceField(
+        label="Categorie a cui è destinata la soglia c bis",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
@@ -65,30 +67,116 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
             "categoria_aggiuntiva",
             "motivazione_categoria",
             "quota_forze_polizia",
+            "quota_polizia_locale",
+            "soglia_c_bis",
+            "categorie_c_bis",
         ]
         labels = {
             "categoria_aggiuntiva": "i) Categoria aggiuntiva di particolare rilevanza sociale",
             "motivazione_categoria": "Motivazione della categoria aggiuntiva",
-        }
-        help_texts = {
-            "categoria_aggiuntiva": "Lasciare vuoto se il comune non individua categorie aggiuntive."
         }
         widgets = {
             "categoria_aggiuntiva": forms.Textarea(attrs={"rows": 2}),
             "motivazione_categoria": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, ente: EnteProprietario, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ente: EnteProprietario, regole: Parametri, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.regole = regole
+        quota = regole.quota_polizia
+        categorie = "; ".join(c.nome for c in regole.categorie)
+        self.fields["categoria_aggiuntiva"].help_text = (
+            "Una categoria in aggiunta a quelle già previste dalla legge in vigore "
+            f"({categorie}). Lasciare vuoto se il comune non ne individua."
+        )
+        campo_fdp = self.fields["quota_forze_polizia"]
+        campo_fdp.error_messages["required"] = "Indicare la percentuale (0 se nessuna)."
+        campo_fdp.error_messages["min_value"] = "La percentuale non può essere negativa."
+        if quota.per == "ente":
+            campo_fdp.label = "i.b) Percentuale di unità destinate a Forze di Polizia e Vigili del Fuoco"
+            campo_fdp.max_value = quota.massimo
+            campo_fdp.validators.append(MaxValueValidator(quota.massimo))
+            campo_fdp.error_messages["max_value"] = _senza_parametri(
+                f"La quota per le Forze di Polizia va da 0 a {quota.massimo}% per ente proprietario "
+                "(art. 7 bis R.R. 4/2017)."
+            )
+            campo_fdp.help_text = f"Da 0 a {quota.massimo} (art. 7 bis R.R. 4/2017); il numero di unità è arrotondato per eccesso."
+        else:
+            campo_fdp.label = "d bis) Percentuale di unità per Forze di Polizia, Vigili del Fuoco e Forze Armate (art. 7 bis)"
+            campo_fdp.help_text = (
+                f"Con la quota per la Polizia Locale, al più il {quota.massimo}% delle unità disponibili "
+                "nell'anno nel comune; si applica alle unità di ogni ente proprietario nel comune, "
+                "arrotondando per eccesso."
+            )
+        for nome in ("quota_polizia_locale", "soglia_c_bis"):
+            self.fields[nome].error_messages["min_value"] = "La percentuale non può essere negativa."
+            self.fields[nome].error_messages["required"] = "Indicare la percentuale (0 se nessuna)."
+        self.fields["categorie_c_bis"].choices = [(c.codice, c.nome) for c in regole.categorie]
+        if regole.c_bis_massimo is not None:
+            self.fields["soglia_c_bis"].help_text = (
+                f"Fino al {regole.c_bis_massimo}% delle unità disponibili nell'anno (lett. c bis R.R. 4/2017, "
+                "come modificato dal R.R. 2/2025). Indicare 0 se l'ente non la prevede."
+            )
+        togli = set()
         if not ente.is_comune:
-            for nome in ("soglia_indigenti_eccedente", "categoria_aggiuntiva", "motivazione_categoria"):
-                del self.fields[nome]
+            togli |= {"soglia_indigenti_eccedente", "categoria_aggiuntiva", "motivazione_categoria"}
+            if quota.per == "comune":
+                togli.add("quota_forze_polizia")
+        if quota.per != "comune" or not quota.con_7ter or not ente.is_comune:
+            togli.add("quota_polizia_locale")
+        if regole.c_bis_massimo is None:
+            togli |= {"soglia_c_bis", "categorie_c_bis"}
+        for nome in togli:
+            del self.fields[nome]
+
+    @property
+    def titolo(self) -> str:
+        """What the page is about, with the letters of the plan the ente fills in."""
+        lettere = [
+            lettera
+            for nome, lettera in (
+                ("soglia_indigenti_eccedente", "h"),
+                ("categoria_aggiuntiva", "i"),
+                ("quota_polizia_locale", "d bis"),
+                ("soglia_c_bis", "c bis"),
+            )
+            if nome in self.fields
+        ]
+        if "quota_forze_polizia" in self.fields and "quota_polizia_locale" not in self.fields:
+            lettere.append("d bis" if self.regole.quota_polizia.per == "comune" else "i.b")
+        return f"Scelte dell'ente ({', '.join(sorted(lettere, key=ORDINE_LETTERE.index))})"
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         dati = self.cleaned_data  # what BaseForm.clean returns, never None
+        self._categoria_aggiuntiva(dati)
+        quota = self.regole.quota_polizia
+        if "quota_polizia_locale" in self.fields:
+            totale = (dati.get("quota_forze_polizia") or 0) + (dati.get("quota_polizia_locale") or 0)
+            if totale > quota.massimo:
+                self.add_error(
+                    "quota_polizia_locale",
+                    f"Le due quote insieme ({totale}%) superano il {quota.massimo}% che la lett. d bis) "
+                    "consente per comune.",
+                )
+        if "soglia_c_bis" in self.fields:
+            soglia, scelte = dati.get("soglia_c_bis") or 0, dati.get("categorie_c_bis") or []
+            massimo = self.regole.c_bis_massimo or 0
+            if soglia > massimo:
+                self.add_error(
+                    "soglia_c_bis", f"La soglia c bis è al più il {massimo}% delle unità disponibili."
+                )
+            if soglia and not scelte:
+                self.add_error("categorie_c_bis", "Indicare a quali categorie è destinata la soglia.")
+            if scelte and not soglia:
+                self.add_error(
+                    "soglia_c_bis", "Indicare la soglia percentuale destinata alle categorie scelte."
+                )
+        return dati
+
+    def _categoria_aggiuntiva(self, dati: dict[str, Any]) -> None:
         if "categoria_aggiuntiva" not in self.fields:
-            return dati
+            return
         categoria = (dati.get("categoria_aggiuntiva") or "").strip()
         motivazione = (dati.get("motivazione_categoria") or "").strip()
         if categoria and not motivazione:
@@ -98,10 +186,10 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
             )
         if motivazione and not categoria:
             self.add_error("categoria_aggiuntiva", "Indicare la categoria a cui si riferisce la motivazione.")
-        return dati
 
     def valori(self) -> dict[str, Any]:
-        return {nome: self.cleaned_data[nome] for nome in self.fields}
+        """The values for the service; saving confirms choices carried over from last year."""
+        return {**{nome: self.cleaned_data[nome] for nome in self.fields}, "da_confermare": False}
 
 
 class AssegnazioniForm(ModuloPOA, forms.ModelForm):

@@ -148,6 +148,7 @@ def scelte(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         instance=istanza or ScelteEnte(piano=area.piano, ente=area.ente),
         ente=area.ente,
+        regole=area.piano.regole_applicate().valori,
     )
     return _modulo_unico(
         request, area, form, salva_scelte, lambda: form.valori(), "scelte.html", "Scelte dell'ente salvate."

@@ -104,7 +104,7 @@ def unita_modulo(request: HttpRequest, piano: int, ente: int, unita: int | None 
     stato = stato or StatoUnita(piano=area.piano)
     dati = request.POST if request.method == "POST" else None
     form = UnitaForm(dati, instance=istanza, ente=area.ente, piano=area.piano)
-    form_stato = StatoUnitaForm(dati, instance=stato)
+    form_stato = StatoUnitaForm(dati, instance=stato, regole=area.piano.regole_applicate().valori)
     if dati is not None and form.is_valid() & form_stato.is_valid():
         valori_unita = {campo: form.cleaned_data[campo] for campo in form.Meta.fields}
         salvata: list[UnitaAbitativa] = []
