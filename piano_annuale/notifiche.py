@@ -123,12 +123,14 @@ def notifica_nuovo_piano(
         .order_by("tipo", "denominazione")
     )
     messaggi: list[EmailMessage] = []
+    novita = piano.regole_applicate().valori.novita_rispetto_a(precedente.regole_applicate().valori)
     for ente in enti:
         contesto = {
             "piano": piano,
             "precedente": precedente,
             "ente": ente,
             "indirizzo_area": indirizzi_area[ente.pk],
+            "novita": novita,
         }
         oggetto = " ".join(
             render_to_string("piano_annuale/iter/email/nuovo_piano_oggetto.txt", contesto).split()

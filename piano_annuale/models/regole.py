@@ -68,6 +68,33 @@ class Parametri:
     def con_costo_lavori(self) -> bool:
         return self.costo_lavori_carenza != "non_previsto"
 
+    def novita_rispetto_a(self, precedenti: Parametri) -> list[str]:
+        """What an ente must declare anew under these rules, compared with ``precedenti``: the
+        sentences the e-mail opening the next year's ricognizione lists."""
+        novita = []
+        if self.quota_polizia.per == "comune" and precedenti.quota_polizia.per == "ente":
+            novita.append(
+                "la quota per le forze dell'ordine è ora definita da ciascun comune (lett. d bis, R.R. "
+                f"2/2025): fino al {self.quota_polizia.massimo}% delle unità disponibili nel comune, divisa "
+                "tra Forze di Polizia, Vigili del Fuoco e Forze Armate (art. 7 bis) e Polizia Locale (art. "
+                "7 ter). La percentuale del comune è stata ripresa come quota art. 7 bis, da confermare"
+            )
+        if self.con_c_bis and not precedenti.con_c_bis:
+            novita.append(
+                "ogni ente proprietario può indicare una soglia fino al "
+                f"{self.c_bis_massimo}% delle unità disponibili per una o più categorie dell'art. 14 (lett. c bis)"
+            )
+        if self.con_costo_lavori and not precedenti.con_costo_lavori:
+            novita.append(
+                "per ogni unità in carenza manutentiva va indicato il costo stimato dei lavori "
+                "(L.R. 16/2016 art. 23 c. 11, come modificato dalla L.R. 18/2025)"
+            )
+        elif (
+            self.costo_lavori_carenza == "obbligatorio" and precedenti.costo_lavori_carenza != "obbligatorio"
+        ):
+            novita.append("il costo stimato dei lavori delle unità in carenza manutentiva è ora obbligatorio")
+        return novita
+
 
 def _scelta(valore: Any, ammessi: tuple[str, ...], nome: str) -> str:
     if valore not in ammessi:

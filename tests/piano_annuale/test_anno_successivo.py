@@ -103,6 +103,11 @@ def test_the_button_creates_next_years_plan_and_emails_each_ente(
     assert len(a_comune) == 1
     assert "confermare lo stato delle unità" in a_comune[0].subject
     assert area("area_ente", nuovo, a.ente_comune) in a_comune[0].body
+    # The new year falls under R.R. 2/2025 and L.R. 18/2025: the e-mail asks for their new data.
+    assert "Le regole in vigore per il piano 2026 sono cambiate rispetto al piano 2025:" in a_comune[0].body
+    assert "- la quota per le forze dell'ordine è ora definita da ciascun comune (lett. d bis" in a_comune[0].body
+    assert "- ogni ente proprietario può indicare una soglia fino al 20% delle unità" in a_comune[0].body
+    assert "- per ogni unità in carenza manutentiva va indicato il costo stimato dei lavori" in a_comune[0].body
     assert [m for m in mail.outbox if m.to == [a.operatore_aler.email]]
 
 
