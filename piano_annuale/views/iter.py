@@ -1,5 +1,6 @@
 """The plan's workflow pages: moves, ALER's observations and parere, approval, versions,
-letters, history and the next year's plan."""
+history and the next year's plan. The letters at approval are ``views.lettere``'s (listed here),
+the rules the plan follows ``views.regole``'s (their forms shown here, through ``pagina_iter``)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ from piano_annuale.views.lettere import lettere_leggibili
 
 # --------------------------------------------------------------------------------------------
 # The plan's workflow (issue 6): moves, ALER's observations and parere, approval, versions,
-# letters to the Prefettura, history, the plan of the following year.
+# history, the plan of the following year.
 #
 # Who: the ufficio di piano moves the plan (``dell_ufficio_di_piano``: anyone else gets a 404,
 # ALER included); ALER's operator observes and gives the parere on a plan it may read
