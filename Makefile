@@ -23,7 +23,7 @@ RUNSERVER_ADDR ?= 127.0.0.1:8000
 STAMP := $(VENV)/.installato
 STAMP_DEV := $(VENV)/.installato-dev
 
-.PHONY: help install install-dev system-deps system-deps-dev venv demo test lint format migrate run worker clean distclean
+.PHONY: help install install-dev system-deps system-deps-dev venv demo test bench-smoke lint format migrate run worker clean distclean
 
 help: ## elenca i comandi disponibili
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ test: install-dev ## ruff, controlli di Django, migrazioni mancanti e test
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(PY) -m pytest -q
+
+bench-smoke: install-dev ## una esecuzione breve di ogni benchmark (le cifre complete: README, «Prestazioni»)
+	$(PY) benchmarks/import_units.py --smoke
+	$(PY) benchmarks/pdf.py --runs 1
 
 lint: install-dev ## ruff check e verifica della formattazione
 	$(RUFF) check .
