@@ -11,6 +11,7 @@ models' ``__str__`` gives; a test holds both to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,13 +110,12 @@ _ELIMINAZIONE = str(AzioneModifica.ELIMINAZIONE.value)
 
 
 class _Voci:
-    """Builds the history rows of one import: every method appends to ``self.voci``."""
+    """Builds the history rows of one import: each method yields those of one kind of change."""
 
     def __init__(self, analisi: Analisi, contesto: Contesto) -> None:
         self.analisi = analisi
         self.c = contesto
         self.piano_id, self.ente_id = analisi.piano.pk, analisi.ente.pk
-        self.voci: list[Voce] = []
         # Each unit's description after the import (the states' descriptions start with it).
         self.descrizioni: dict[int, str] = {}
 
@@ -125,19 +125,18 @@ class _Voci:
     def _descrivi(self, u: UnitaEsistente) -> str:
         return descrizione_unita(u.id_regionale, u.codice_ente, self._comune(u.comune_id))
 
-    def nuove(self, scritte: Scritte) -> None:
-        aggiungi, descrizioni, nomi = self.voci.append, self.descrizioni, self.c.nomi_comuni
+    def nuove(self, scritte: Scritte) -> Iterator[Voce]:
+        descrizioni, nomi = self.descrizioni, self.c.nomi_comuni
         for pk, valori in scritte.unita:
             dopo = dict(zip(COLONNE_UNITA, valori, strict=True))
             descrizione = descrizione_unita(
                 dopo["id_regionale"], dopo["codice_ente"], nomi.get(dopo["comune_id"], "")
             )
             descrizioni[pk] = descrizione
-            aggiungi((_UNITA, pk, descrizione, _CREAZIONE, None, dopo, pk))
+            yield (_UNITA, pk, descrizione, _CREAZIONE, None, dopo, pk)
 
-    def modificate(self) -> None:
+    def modificate(self) -> Iterator[Voce]:
         """Changed units (whole before and after) and changed or dropped states."""
-        aggiungi = self.voci.append
         for m in self.analisi.modifiche:
             u = self.c.unita[m.pk]
             prima = valori_unita(u)
@@ -146,7 +145,7 @@ class _Voci:
                 descrizione = descrizione_unita(
                     dopo["id_regionale"], dopo["codice_ente"], self._comune(dopo["comune_id"])
                 )
-                aggiungi((_UNITA, m.pk, descrizione, _MODIFICA, prima, dopo, m.pk))
+                yield (_UNITA, m.pk, descrizione, _MODIFICA, prima, dopo, m.pk)
             else:
                 descrizione = self._descrivi(u)
             self.descrizioni[m.pk] = descrizione
@@ -156,22 +155,21 @@ class _Voci:
             prima_stato = valori_stato(s)
             if m.stato_dopo is None:
                 descrizione_s = descrizione_stato(descrizione, s.stato)
-                aggiungi((_STATO, s.pk, descrizione_s, _ELIMINAZIONE, prima_stato, None, m.pk))
+                yield (_STATO, s.pk, descrizione_s, _ELIMINAZIONE, prima_stato, None, m.pk)
             else:
                 dopo_stato = valori_stato(s, m.stato_dopo)
                 descrizione_s = descrizione_stato(descrizione, m.stato_dopo[0])
-                aggiungi((_STATO, s.pk, descrizione_s, _MODIFICA, prima_stato, dopo_stato, m.pk))
+                yield (_STATO, s.pk, descrizione_s, _MODIFICA, prima_stato, dopo_stato, m.pk)
 
-    def stati_nuovi(self, scritte: Scritte) -> None:
-        aggiungi, descrizioni = self.voci.append, self.descrizioni
+    def stati_nuovi(self, scritte: Scritte) -> Iterator[Voce]:
+        descrizioni = self.descrizioni
         for pk, valori in scritte.stati:
             dopo = dict(zip(COLONNE_STATO, valori, strict=True))
             descrizione = descrizione_stato(descrizioni[dopo["unita_id"]], dopo["stato"])
-            aggiungi((_STATO, pk, descrizione, _CREAZIONE, None, dopo, dopo["unita_id"]))
+            yield (_STATO, pk, descrizione, _CREAZIONE, None, dopo, dopo["unita_id"])
 
-    def rimosse(self) -> None:
+    def rimosse(self) -> Iterator[Voce]:
         """States the plan loses and units that leave the registry: each with its whole before."""
-        aggiungi = self.voci.append
         cancellate = set(self.analisi.cancellate)
         for pk in self.analisi.rimosse:
             u = self.c.unita[pk]
@@ -179,43 +177,43 @@ class _Voci:
             s: StatoEsistente | None = self.c.stati.get(pk)
             if s is not None:
                 prima = valori_stato(s)
-                aggiungi(
+                yield (
                     (_STATO, s.pk, descrizione_stato(descrizione, s.stato), _ELIMINAZIONE, prima, None, pk)
                 )
             if pk in cancellate:
-                aggiungi((_UNITA, pk, descrizione, _ELIMINAZIONE, valori_unita(u), None, pk))
+                yield (_UNITA, pk, descrizione, _ELIMINAZIONE, valori_unita(u), None, pk)
 
-    def turnover(self, scritte: Scritte) -> None:
-        aggiungi, ente, righe = self.voci.append, str(self.analisi.ente), self.c.righe_turnover
+    def turnover(self, scritte: Scritte) -> Iterator[Voce]:
+        ente, righe = str(self.analisi.ente), self.c.righe_turnover
 
         def descrizione(comune_id: int, numero: int) -> str:
             return f"{ente} – {self._comune(comune_id)}: {numero}"
 
         for pk, valori in scritte.turnover:
             dopo = dict(zip(COLONNE_TURNOVER, valori, strict=True))
-            aggiungi(
+            yield (
                 (_TURNOVER, pk, descrizione(dopo["comune_id"], dopo["numero"]), _CREAZIONE, None, dopo, None)
             )
         for pk, riga, _ in self.analisi.turnover_modificati:
             prima = dict(zip(COLONNE_TURNOVER, righe[pk], strict=True))
             dopo = prima | {"numero": riga.numero}
-            aggiungi((_TURNOVER, pk, descrizione(riga.comune_id, riga.numero), _MODIFICA, prima, dopo, None))
+            yield (_TURNOVER, pk, descrizione(riga.comune_id, riga.numero), _MODIFICA, prima, dopo, None)
         for pk, comune_id, numero in self.analisi.turnover_tolti:
             prima = dict(zip(COLONNE_TURNOVER, righe[pk], strict=True))
-            aggiungi((_TURNOVER, pk, descrizione(comune_id, numero), _ELIMINAZIONE, prima, None, None))
+            yield (_TURNOVER, pk, descrizione(comune_id, numero), _ELIMINAZIONE, prima, None, None)
 
 
-def voci_storico(analisi: Analisi, scritte: Scritte) -> list[Voce]:
+def voci_storico(analisi: Analisi, scritte: Scritte) -> Iterator[Voce]:
     """What the import changed, as the history records it: units on the unit, states in the plan
-    on the state row, turnover counts on theirs; each row whole, before and after."""
+    on the state row, turnover counts on theirs; each row whole, before and after. A generator: the
+    rows are inserted as they come, a block at a time."""
     assert analisi.contesto is not None  # an analysis without errors always has its context
     voci = _Voci(analisi, analisi.contesto)
-    voci.nuove(scritte)
-    voci.modificate()
-    voci.stati_nuovi(scritte)
-    voci.rimosse()
-    voci.turnover(scritte)
-    return voci.voci
+    yield from voci.nuove(scritte)
+    yield from voci.modificate()  # fills the descriptions of the changed units…
+    yield from voci.stati_nuovi(scritte)  # … that their new states start with
+    yield from voci.rimosse()
+    yield from voci.turnover(scritte)
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,15 +225,15 @@ _PER_RIGA = ("modello", "oggetto_id", "descrizione", "azione", "prima", "dopo", 
 
 
 def inserisci_voci(
-    voci: list[Voce],
+    voci: Iterable[Voce],
     *,
     analisi: Analisi,
     utente: User | None,
     origine: str,
     motivo: str = "",
 ) -> int:
-    """Record the history rows of an import with one ``INSERT`` whatever their number; return how
-    many. Call it in the transaction of the writes it describes.
+    """Record the history rows of an import with one ``INSERT`` per 10,000 rows; return how many.
+    Call it in the transaction of the writes it describes.
 
     The rows ``piano_annuale.storico.registra_modifiche`` would write, without its model instances
     and per-field preparation: for 20,000 new units (40,000 history rows) its ``bulk_create`` took
@@ -251,6 +249,13 @@ def inserisci_voci(
         "motivo": motivo,
     }
     lunghezza = Modifica._meta.get_field("descrizione").max_length or 300
-    voci = [v if len(v[2]) <= lunghezza else (v[0], v[1], v[2][:lunghezza], *v[3:]) for v in voci]
-    inserisci(Modifica, _PER_RIGA, voci, costanti=costanti)
-    return len(voci)
+    contate = 0
+
+    def righe() -> Iterator[Voce]:
+        nonlocal contate
+        for v in voci:
+            contate += 1
+            yield v if len(v[2]) <= lunghezza else (v[0], v[1], v[2][:lunghezza], *v[3:])
+
+    inserisci(Modifica, _PER_RIGA, righe(), costanti=costanti)
+    return contate
