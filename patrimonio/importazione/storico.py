@@ -2,11 +2,12 @@
 
 Every row the import writes gets one history row: the unit or state created (its whole «after»),
 changed (its whole «before» and «after»), or deleted (its whole «before»), and so the turnover
-counts. Values and descriptions come from memory — the analysis's ``Contesto`` and the objects the
-bulk inserts returned — never from a foreign key: ``str()`` of a unit reads its comune, of a state
-its unit and comune, three queries per row that a 20,000-row upload cannot afford. The values have
-the keys ``piano_annuale.storico.istantanea`` gives (column names), the descriptions the text the
-models' ``__str__`` gives; a test holds both to it.
+counts. Values and descriptions come from memory — the whole rows the analysis's ``Contesto`` read,
+the values the inserts were given and the pks they returned — never from a foreign key: ``str()``
+of a unit reads its comune, of a state its unit and comune, three queries per row that a
+20,000-row upload cannot afford. The values have the keys ``piano_annuale.storico.istantanea``
+gives (column names), the descriptions the text the models' ``__str__`` gives; tests hold both to
+it. The rows are generated as they are inserted, 10,000 per statement (``inserisci_voci``).
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ CAMPI_STATO = ("stato", "programma", "stato_origine", "note")
 _NOMI_STATO = {str(valore): str(etichetta) for valore, etichetta in Stato.choices}
 
 Valori = dict[str, Any]
-
-
 Inserita = tuple[int, list[Any]]  # a new row's pk and its values, in the order of ``sql.colonne``
 
 
