@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from piano_annuale.controlli import messaggio_vincolo
-from piano_annuale.models import PianoAnnuale, RegoleAnno, StatoPiano, leggi_parametri
+from piano_annuale.models import PianoAnnuale, PianoQuerySet, RegoleAnno, StatoPiano, leggi_parametri
 from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
 from piano_annuale.storico import Scrittura, istantanea, traccia
 
@@ -47,6 +47,13 @@ def scegli_regole(*, piano: PianoAnnuale, regole: RegoleAnno, motivo: str, utent
     if not motivo:
         raise OperazioneNonValida("Indicare il motivo per cui il piano applica regole diverse.")
     bloccato = _piano_da_modificare(piano, "le regole applicate non si possono più cambiare")
+    if bloccato.stato not in PianoQuerySet.STATI_MODIFICABILI:
+        # The draft ALER and the Assemblea read was computed under the rules it shows: changing them
+        # means a new draft, as any other change of the plan's figures.
+        raise ModificaNonConsentita(
+            f"Il piano {bloccato.anno} è già stato inviato ad ALER: per applicare regole diverse "
+            "occorre riportarlo in bozza."
+        )
     if bloccato.regole_id == regole.pk:
         raise OperazioneNonValida(f"Il piano applica già le regole «{regole.nome}».")
     prima = istantanea(bloccato)

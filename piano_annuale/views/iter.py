@@ -32,6 +32,7 @@ from piano_annuale.models import (
     ParereAler,
     PassaggioDiStato,
     PianoAnnuale,
+    PianoQuerySet,
     StatoPiano,
     TipoVersione,
     VersionePiano,
@@ -141,8 +142,10 @@ def pagina_iter(
         else None
     )
     presenze = list(approvazione.presenze.select_related("comune")) if approvazione else []
-    # The ufficio di piano chooses the rules and records the triennale until the plan is approved.
-    regole_modificabili = ufficio and piano.stato != StatoPiano.APPROVATA
+    # The ufficio di piano records the triennale until the plan is approved, and chooses the rules
+    # while the figures may still change (before the draft goes to ALER).
+    triennio_modificabile = ufficio and piano.stato != StatoPiano.APPROVATA
+    regole_modificabili = ufficio and piano.stato in PianoQuerySet.STATI_MODIFICABILI
     return render(
         request,
         "piano_annuale/iter/iter.html",
@@ -161,7 +164,7 @@ def pagina_iter(
             "lettere": lettere_leggibili(request, piano) if approvazione else [],
             "regole": calcolo.regole,
             "form_regole": (form_regole or ScelteRegoleForm(piano=piano)) if regole_modificabili else None,
-            "form_triennio": (form_triennio or TriennioForm(piano=piano)) if regole_modificabili else None,
+            "form_triennio": (form_triennio or TriennioForm(piano=piano)) if triennio_modificabile else None,
             "form_motivo": MotivoForm(),
             "form_osservazione": OsservazioneForm() if quadro.aler else None,
             "form_parere": ParereForm() if quadro.aler else None,

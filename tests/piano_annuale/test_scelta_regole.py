@@ -376,3 +376,21 @@ def test_only_a_superuser_administers_the_rule_sets_and_not_those_of_an_approved
     )
     assert risposta.status_code == 403
     assert regole("lr-11-2024").nome == usate.nome
+
+
+def test_the_rules_of_a_draft_already_sent_to_aler_cannot_change_without_a_new_draft(
+    client, piano_2027, ufficio
+):
+    PianoAnnuale.objects.filter(pk=piano_2027.pk).update(stato=StatoPiano.INVIATA_ALER)
+    client.force_login(ufficio)
+    pagina = client.get(reverse("piano_annuale:iter_piano", args=[piano_2027.pk])).content.decode()
+    assert "Applica regole diverse" not in pagina
+    risposta = client.post(
+        url("scegli_regole", piano_2027), {"regole": regole("rr-2-2025").pk, "motivo": MOTIVO}, follow=True
+    )
+    assert (
+        "Il piano 2027 è già stato inviato ad ALER: per applicare regole diverse occorre riportarlo in bozza."
+        in risposta.content.decode()
+    )
+    assert ricaricato(piano_2027).regole.codice == "lr-18-2025"
+    assert storico(piano_2027, ORIGINE_REGOLE) == []
