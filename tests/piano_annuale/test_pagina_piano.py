@@ -70,8 +70,13 @@ def test_ufficio_di_piano_sees_every_section_and_the_anomalies(client, ufficio, 
     assert "è inserita anche nel programma di ristrutturazione «LOTTO 2.2»" in testo
     # Section e's turnover: Comune di Cremona 5 and ALER 1.
     assert "Nessun ente ha previsto unità liberate per turn-over." not in testo
-    turnover = testo[testo.index("per turn-over") :]
-    assert '<td class="n">5</td>' in turnover and '<td class="n">6</td>' in turnover
+    sezione_e = testo[testo.index('id="e"') : testo.index('id="f"')]
+    turnover = sezione_e[sezione_e.index("Che si libereranno per turn-over") :]
+    assert (
+        '<tr><td>Comune di Cremona</td><td>Cremona</td><td class="n">5</td></tr>'
+        '<tr><td>ALER Brescia-Cremona-Mantova</td><td>Cremona</td><td class="n">1</td></tr>'
+    ) in turnover
+    assert '<tr class="totale"><td colspan="2">Totale</td><td class="n">6</td></tr>' in turnover
 
 
 def test_the_table_of_contents_links_each_part_of_the_plan_in_order(client, ufficio, piano_cremonese):
