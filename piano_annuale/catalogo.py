@@ -4,6 +4,10 @@ Every rendering reads it: the plan page (table of contents and headings), the PD
 spreadsheet exports (one or more tables per part with figures), the comparison of two versions and
 of two years (``totale``), and the parts an observation of ALER may be about (``osservabile``).
 
+Some parts exist only under some rule sets (``piano_annuale.models.regole``): d bis) and c bis) since
+R.R. 2/2025, the cost of works of b) since L.R. 18/2025, i.b) only while the Forze di Polizia quota is
+set per ente. ``presente`` says whether a computed plan has a part; every rendering asks it.
+
 It imports nothing of the project, so any layer may use it, the models included.
 """
 
@@ -38,6 +42,12 @@ class Voce:
     totale: tuple[tuple[str, ...], ...] = ()  # paths to the values whose sum is its total
     totale_di: str = ""  # what the total counts: «alloggi», «abitanti», «enti»
     osservabile: bool = False  # ALER may address an observation to it
+    # The key of the computed plan that is None under the rule sets without this part.
+    se_calcolato: str = ""
+    # «ente» or «comune»: the part exists only when the plan's rules set the police quota that way.
+    quota_per: str = ""
+    # A narrative printed only when the ufficio di piano wrote it (it has no default text).
+    facoltativo: bool = False
 
     @property
     def nome(self) -> str:
@@ -78,6 +88,15 @@ def _sezione(
 CATALOGO: tuple[Voce, ...] = (
     Voce("premessa", 2, "Premessa", "Premessa", Natura.TESTO, osservabile=True),
     Voce("normativa", 2, "Il sistema regionale dei servizi abitativi", "Quadro normativo", Natura.TESTO),
+    # L.R. 11/2024 art. 21: the triennale «può essere aggiornato mediante il piano annuale».
+    Voce(
+        "aggiornamento_triennale",
+        2,
+        "Aggiornamento del piano triennale",
+        "Aggiornamento del triennale",
+        Natura.TESTO,
+        facoltativo=True,
+    ),
     Voce(
         "parte_prima",
         1,
@@ -149,6 +168,16 @@ CATALOGO: tuple[Voce, ...] = (
         "Carenza manutentiva",
         ("b", "totale"),
     ),
+    Voce(
+        "costi_b",
+        3,
+        "Costo stimato dei lavori delle unità in carenza manutentiva",
+        "Costo dei lavori",
+        Natura.DATI,
+        lettera="b)",
+        dati="costi_b",
+        se_calcolato="costi_b",
+    ),
     _sezione(
         "c",
         "c)",
@@ -156,7 +185,28 @@ CATALOGO: tuple[Voce, ...] = (
         "Ristrutturazione",
         ("c", "totale"),
     ),
+    Voce(
+        "cbis",
+        3,
+        "Soglia per le categorie dell'art. 14 determinata dagli enti proprietari",
+        "Soglia categorie art. 14",
+        Natura.DATI,
+        lettera="c bis)",
+        dati="cbis",
+        se_calcolato="cbis",
+    ),
     _sezione("d", "d)", "Unità SAP di nuova edificazione", "Nuova edificazione", ("d", "totale")),
+    Voce(
+        "dbis",
+        3,
+        "Quote per le Forze di Polizia, i Vigili del Fuoco e le Forze Armate (art. 7 bis) "
+        "e per la Polizia Locale (art. 7 ter)",
+        "Quote 7 bis e 7 ter",
+        Natura.DATI,
+        lettera="d bis)",
+        dati="dbis",
+        se_calcolato="dbis",
+    ),
     Voce(
         "e",
         3,
@@ -195,12 +245,18 @@ CATALOGO: tuple[Voce, ...] = (
         ("i",),
         "enti",
     ),
-    _sezione(
+    Voce(
         "ib",
-        "i.b)",
+        3,
         "Quota per le Forze di Polizia e il Corpo nazionale dei Vigili del Fuoco",
         "Forze di Polizia",
-        ("ib", "totale_unita"),
+        Natura.DATI,
+        lettera="i.b)",
+        dati="ib",
+        totale=(("ib", "totale_unita"),),
+        totale_di="U.I.",
+        osservabile=True,
+        quota_per="ente",  # replaced by d bis) where the quota is set per comune
     ),
     _sezione(
         "j",
@@ -316,6 +372,26 @@ GENERALE = ("generale", "Il piano nel suo complesso")
 def voce(chiave: str) -> Voce:
     """The catalogue's entry for ``chiave``; ``KeyError`` for a part the plan does not have."""
     return VOCI[chiave]
+
+
+def _leggi(oggetto: Any, nome: str) -> Any:
+    """``oggetto.nome``, or ``oggetto[nome]`` for a computed plan's dict (a version's JSON)."""
+    if isinstance(oggetto, dict):
+        return oggetto.get(nome)
+    return getattr(oggetto, nome, None)
+
+
+def presente(v: Voce, calcolo: Any) -> bool:
+    """Whether the computed plan (``PianoCalcolato``, its ``as_dict`` or a version's JSON) has the
+    part under the rules it was computed with. A plan frozen before the rule sets has every part of
+    its time: i.b), and none of the later ones."""
+    if v.se_calcolato and _leggi(calcolo, v.se_calcolato) is None:
+        return False
+    if v.quota_per:
+        regole = _leggi(calcolo, "regole")
+        if regole is not None and _leggi(regole, "quota_per") != v.quota_per:
+            return False
+    return True
 
 
 def scelte_osservazioni() -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""Default narrative texts of a new plan, in Markdown, one per ``SezioneTesto``.
+"""Default narrative texts of a new plan, in Markdown, one per ``SezioneTesto`` but the optional
+«Aggiornamento del piano triennale» (L.R. 11/2024 art. 21), which is printed only when written.
 
 The ufficio di piano edits them per plan (``TestoPiano``); the document prints the plan's own text
 when there is one and this default otherwise. They are written for this project: they state the

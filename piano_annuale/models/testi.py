@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,8 +9,6 @@ from django.db.models import Q
 from piano_annuale import catalogo
 from piano_annuale.models.piano import PianoAnnuale
 
-if TYPE_CHECKING:
-    pass
 
 class SezioneTesto(models.TextChoices):
     """The narrative parts of the plan, in the order the document prints them; the titles of the
@@ -20,6 +16,8 @@ class SezioneTesto(models.TextChoices):
 
     PREMESSA = "premessa", catalogo.voce("premessa").titolo
     NORMATIVA = "normativa", f"{catalogo.voce('normativa').titolo} (quadro normativo)"
+    # Optional since L.R. 11/2024 art. 21: no default text, printed only when written.
+    AGGIORNAMENTO_TRIENNALE = "aggiornamento_triennale", catalogo.voce("aggiornamento_triennale").titolo
     CONTESTO = "contesto", catalogo.voce("contesto").titolo
     PARTE_SECONDA = "parte_seconda", "Introduzione alla parte seconda (misure)"
     PARTE_TERZA = "parte_terza", "Introduzione alla parte terza (altre progettualità)"
@@ -30,7 +28,7 @@ class TestoPiano(models.Model):
     """A narrative section of a plan, in Markdown, editable by the ufficio di piano."""
 
     piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="testi")
-    sezione = models.CharField("sezione", max_length=20, choices=SezioneTesto.choices)
+    sezione = models.CharField("sezione", max_length=30, choices=SezioneTesto.choices)
     testo = models.TextField("testo (Markdown)", blank=True)
     aggiornato_il = models.DateTimeField("ultima modifica", auto_now=True)
     aggiornato_da = models.ForeignKey(
@@ -98,5 +96,3 @@ class DocumentoPiano(models.Model):
 
     def __str__(self) -> str:
         return f"PDF {self.piano} ({self.get_stato_display()})"
-
-

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from patrimonio.models import TipoEnte
 from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
-from piano_annuale.catalogo import CATALOGO, Voce, voce
+from piano_annuale.catalogo import CATALOGO, Voce, presente, voce
 from piano_annuale.iter import NoteChiusura, note_di_chiusura
 from piano_annuale.models import (
     Approvazione,
@@ -47,7 +47,9 @@ from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
-VERSIONE_MODELLO = 3  # 2: Note di chiusura with parere, observations and approval; 3: headings from the catalogue
+VERSIONE_MODELLO = (
+    3  # 2: Note di chiusura with parere, observations and approval; 3: headings from the catalogue
+)
 VERSIONE_WEASYPRINT = version("weasyprint")  # a new renderer may lay pages out differently
 
 # Inlined into the document, never served to browsers: it lives with the PDF templates.
@@ -100,7 +102,8 @@ def chiave_documento(
         "weasyprint": VERSIONE_WEASYPRINT,
         "definitivo": definitiva,
         "approvato_il": approvato_il,
-        "testi": testi,
+        # An optional narrative left unwritten is empty: leaving it out keeps earlier documents' keys.
+        "testi": {sezione: testo for sezione, testo in testi.items() if testo},
         "piano": calcolo.as_dict(),
     }
     if note is not None and (note.parere or note.osservazioni or note.approvazione or note.pareri_precedenti):
@@ -171,18 +174,29 @@ def _titolo(v: Voce, capitolo: int, paragrafo: int) -> Titolo:
     return Titolo(v.chiave, 3, v.lettera or f"{capitolo}.{paragrafo}", v.titolo)
 
 
-def struttura(p: PianoCalcolato, *, con_controlli: bool) -> dict[str, Titolo]:
+def _stampata(
+    v: Voce, p: PianoCalcolato, seconda: Any, *, con_controlli: bool, scritti: Collection[str]
+) -> bool:
+    """Whether the document prints the part: the plan's rules have it (``catalogo.presente``), an
+    optional narrative was written, the controls only in a draft with anomalies."""
+    if not presente(v, p) or (v.facoltativo and v.chiave not in scritti):
+        return False
+    if v.chiave == "controlli":
+        return con_controlli
+    return not (v.chiave in SOLO_CON_PARTE_SECONDA and seconda is None)
+
+
+def struttura(p: PianoCalcolato, *, con_controlli: bool, scritti: Collection[str] = ()) -> dict[str, Titolo]:
     """Every heading of the document in the catalogue's order, numbered once here for the text and
     the index. Parte seconda and terza add a heading per measure and per project when the computed
-    plan has them; the controls close a draft that has anomalies (``con_controlli``)."""
+    plan has them; the controls close a draft that has anomalies (``con_controlli``); an optional
+    narrative is a chapter when written (``scritti``: the narratives with a text)."""
     seconda = _parte_presente(p, "parte_seconda", ELENCHI_PARTE_SECONDA)
     terza = _parte_presente(p, "parte_terza", ("progetti",))
     voci: list[Titolo] = []
     capitolo = paragrafo = 0
     for v in CATALOGO:
-        if (v.chiave == "controlli" and not con_controlli) or (
-            v.chiave in SOLO_CON_PARTE_SECONDA and seconda is None
-        ):
+        if not _stampata(v, p, seconda, con_controlli=con_controlli, scritti=scritti):
             continue
         if v.livello == 2:
             capitolo, paragrafo = capitolo + 1, 0
@@ -258,6 +272,25 @@ def _g_per_ente(calcolo: PianoCalcolato) -> list[dict[str, Any]]:
     ]
 
 
+def unita_allegato_b(calcolo: PianoCalcolato) -> list[tuple[Any, str, Any]]:
+    """Allegato B's free and carenza units, each with its section and, for a carenza unit under rules
+    with the cost of works, the line of section b) stating it (matched by ente, ID and code)."""
+    costi = {
+        (u.ente.id, u.id_regionale, u.codice_ente): u
+        for u in (calcolo.costi_b.unita if calcolo.costi_b else ())
+    }
+    return [
+        (
+            u,
+            STATI_UNITA.get(u.stato, u.stato),
+            costi.get((u.ente.id, u.id_regionale, u.codice_ente))
+            if u.stato == Stato.CARENZA_MANUTENTIVA
+            else None,
+        )
+        for u in calcolo.allegato_b.unita
+    ]
+
+
 def _libere_in_allegato(calcolo: PianoCalcolato) -> list[tuple[str, int]]:
     """ALER's free units per ALER: section e counts them and refers to Allegato B, which lists them."""
     libere: dict[str, int] = {}
@@ -265,6 +298,17 @@ def _libere_in_allegato(calcolo: PianoCalcolato) -> list[tuple[str, int]]:
         if unita.ente.tipo == TipoEnte.ALER:
             libere[unita.ente.denominazione] = libere.get(unita.ente.denominazione, 0) + 1
     return list(libere.items())
+
+
+def parti_delle_regole(calcolo: PianoCalcolato) -> dict[str, Any]:
+    """What the parts that depend on the rule set print beyond the computed figures: the units
+    available to the d bis) quotas, and which columns Allegato A has."""
+    regole = calcolo.regole
+    return {
+        "dbis_disponibili": sum(r.disponibili for r in calcolo.dbis.righe) if calcolo.dbis else 0,
+        "con_7ter": bool(regole and regole.con_7ter),
+        "con_c_bis": bool(regole and regole.c_bis_massimo is not None),
+    }
 
 
 def contesto_documento(
@@ -279,7 +323,8 @@ def contesto_documento(
     and the Note di chiusura's parere, observations and approval (``iter.note_di_chiusura``)."""
     info = calcolo.piano
     con_controlli = not definitiva and bool(calcolo.anomalie)
-    titoli = struttura(calcolo, con_controlli=con_controlli)
+    scritti = {sezione for sezione, testo in testi.items() if testo.strip()}
+    titoli = struttura(calcolo, con_controlli=con_controlli, scritti=scritti)
     sintesi = calcolo.sintesi
     seconda = _parte_presente(calcolo, "parte_seconda", ELENCHI_PARTE_SECONDA)
     terza = _parte_presente(calcolo, "parte_terza", ("progetti",))
@@ -298,11 +343,13 @@ def contesto_documento(
         "date": {
             "popolazione": data_italiana(calcolo.demografia.data_riferimento),
             "approvazione": data_italiana(approvato_il),
+            "regole": data_italiana(calcolo.regole.in_vigore_dal) if calcolo.regole else "",
         },
+        **parti_delle_regole(calcolo),
         "g_per_ente": _g_per_ente(calcolo),
         "libere_elencate": [u for u in calcolo.e.libere if u.ente.tipo != TipoEnte.ALER],
         "libere_in_allegato": _libere_in_allegato(calcolo),
-        "unita_b": [(u, STATI_UNITA.get(u.stato, u.stato)) for u in calcolo.allegato_b.unita],
+        "unita_b": unita_allegato_b(calcolo),
         "tab1": [(_etichetta_gruppo(r.gruppo), r) for r in sintesi.disponibili],
         "tab1_quote": [(_etichetta_gruppo(q.gruppo), q) for q in sintesi.quote_disponibili],
         "tab2": [(_etichetta_gruppo(r.gruppo), r) for r in sintesi.patrimonio],

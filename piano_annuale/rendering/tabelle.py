@@ -1,8 +1,9 @@
 """The plan's parts as tables: one function per part of the catalogue that holds figures.
 
 ``tabelle_del_piano`` walks ``piano_annuale.catalogo`` in order and asks, for each part with figures
-(``Natura.DATI``), the function of ``TABELLE`` that lays it out: a part without one is an error, so
-a new part of the catalogue cannot be forgotten by the exports. Everything is read from the
+(``Natura.DATI``) that the plan has under its rules (``catalogo.presente``), the function of
+``TABELLE`` that lays it out: a part without one is an error, so a new part of the catalogue cannot
+be forgotten by the exports. The parts of some rule sets only are laid out in ``tabelle_regole``. Everything is read from the
 computed plan (``calcola_piano``), never recomputed here; titles come from the catalogue.
 """
 
@@ -18,8 +19,15 @@ from piano_annuale.calcolo import (
     TabellaSolidarieta,
     UnitaElencata,
 )
-from piano_annuale.catalogo import CATALOGO, Natura, voce
+from piano_annuale.catalogo import CATALOGO, Natura, presente, voce
 from piano_annuale.models import Stato
+from piano_annuale.rendering.tabelle_regole import (
+    tabella_allegato_a,
+    tabelle_cbis,
+    tabelle_costi_b,
+    tabelle_dbis,
+    unita_per_gli_avvisi,
+)
 
 ETICHETTE_STATO = {s.value: s.label for s in Stato}
 
@@ -251,6 +259,7 @@ def _g(p: PianoCalcolato) -> list[Tabella]:
             per_ente,
             "g",
         ),
+        *unita_per_gli_avvisi(p),
     ]
 
 
@@ -445,49 +454,6 @@ def _progettualita(p: PianoCalcolato) -> list[Tabella]:
 # --------------------------------------------------------------------------------------------
 
 
-def _allegato_a(p: PianoCalcolato) -> list[Tabella]:
-    return [
-        Tabella(
-            "allegato_a",
-            _titolo("allegato_a"),
-            (
-                "Ente proprietario",
-                "U.I. SAS",
-                "U.I. SAP",
-                "U.I. disponibili nell'anno",
-                "Libere e turn-over",
-                "Carenza manutentiva",
-                "Nuova edificazione o ristrutturazione",
-                "Servizi abitativi transitori",
-                f"Assegnate nel {p.piano.anno - 1}",
-                "Conferite da privati",
-                "Categoria aggiuntiva",
-                "Soglia indigenti oltre il 20%",
-                "% Forze di Polizia",
-            ),
-            tuple(
-                (
-                    r.ente.denominazione,
-                    r.sas,
-                    r.sap,
-                    r.disponibili,
-                    r.libere_turnover,
-                    r.carenza,
-                    r.nuove_ristrutturate,
-                    r.transitori,
-                    r.assegnate_anno_precedente,
-                    r.conferite,
-                    r.categoria,
-                    r.soglia_indigenti,
-                    r.forze_polizia,
-                )
-                for r in p.allegato_a
-            ),
-            "allegato_a",
-        )
-    ]
-
-
 def _allegato_b(p: PianoCalcolato) -> list[Tabella]:
     nei_lotti = (u for lotto in p.allegato_b.lotti for u in lotto.unita)
     return [
@@ -557,8 +523,11 @@ TABELLE: dict[str, Callable[[PianoCalcolato], list[Tabella]]] = {
     "ricognizione": _ricognizione,
     "a": _a,
     "b": lambda p: [_conteggi("b", "b", _titolo("b"), p.b)],
+    "costi_b": tabelle_costi_b,
     "c": _c,
+    "cbis": tabelle_cbis,
     "d": lambda p: [_conteggi("d", "d", _titolo("d"), p.d)],
+    "dbis": tabelle_dbis,
     "e": _e,
     "f": lambda p: [_conteggi("f", "f", _titolo("f"), p.f)],
     "g": _g,
@@ -572,7 +541,7 @@ TABELLE: dict[str, Callable[[PianoCalcolato], list[Tabella]]] = {
     "solidarieta": _solidarieta,
     "riqualificazione": _riqualificazione,
     "progettualita": _progettualita,
-    "allegato_a": _allegato_a,
+    "allegato_a": tabella_allegato_a,
     "allegato_b": _allegato_b,
     "sintesi": _sintesi,
     "controlli": _controlli,
@@ -580,6 +549,11 @@ TABELLE: dict[str, Callable[[PianoCalcolato], list[Tabella]]] = {
 
 
 def tabelle_del_piano(calcolo: PianoCalcolato) -> list[Tabella]:
-    """Every part of the plan that holds figures, as tables, in the catalogue's order. A part with
-    nothing recorded still has its table, with the headers only."""
-    return [t for v in CATALOGO if v.natura == Natura.DATI for t in TABELLE[v.chiave](calcolo)]
+    """Every part of the plan that holds figures under its rules, as tables, in the catalogue's
+    order. A part with nothing recorded still has its table, with the headers only."""
+    return [
+        t
+        for v in CATALOGO
+        if v.natura == Natura.DATI and presente(v, calcolo)
+        for t in TABELLE[v.chiave](calcolo)
+    ]

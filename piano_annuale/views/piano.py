@@ -12,7 +12,7 @@ from piano_annuale.calcolo import (
     PianoCalcolato,
     calcola_piano,
 )
-from piano_annuale.catalogo import VOCI
+from piano_annuale.catalogo import VOCI, presente
 from piano_annuale.controlli import CONTROLLI
 from piano_annuale.iter import quadro_iter
 from piano_annuale.models import (
@@ -20,6 +20,7 @@ from piano_annuale.models import (
     TipoVersione,
     VersionePiano,
 )
+from piano_annuale.rendering.pdf import unita_allegato_b
 from piano_annuale.rendering.versioni import totali_sezioni
 
 
@@ -54,12 +55,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # The parts the page prints, in its order: the checks first (what to fix), then the plan as the
-# catalogue orders it. Parte seconda and terza are the misure app's templates.
+# catalogue orders it. Parte seconda and terza are the misure app's templates. The parts of some rule
+# sets only (cost of works of b, c bis, d bis, i.b) are printed when the plan has them (``presente``).
 PARTI_DELLA_PAGINA = (
     "controlli",
     "anagrafe",
     "ricognizione",
-    *("a", "b", "c", "d", "e", "f", "g", "h", "i", "ib", "j", "k"),
+    *("a", "b", "costi_b", "c", "cbis", "d", "dbis", "e", "f", "g", "h", "i", "ib", "j", "k"),
     "parte_seconda",
     "parte_terza",
     "allegato_a",
@@ -81,7 +83,9 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "piano": piano,
             "p": calcolo,
             "c": VOCI,
-            "indice": [VOCI[chiave] for chiave in PARTI_DELLA_PAGINA],
+            "indice": [VOCI[chiave] for chiave in PARTI_DELLA_PAGINA if presente(VOCI[chiave], calcolo)],
+            "con_ib": presente(VOCI["ib"], calcolo),
+            "unita_b": unita_allegato_b(calcolo),  # with the cost of works where the rules state it
             "controlli": CONTROLLI,
             "correggibile": correggibile,
             "quadro": quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=correggibile),

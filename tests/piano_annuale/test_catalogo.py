@@ -23,8 +23,11 @@ def test_the_sections_a_to_k_come_in_the_laws_order_with_their_letters():
     assert lettere == [
         ("a", "a)"),
         ("b", "b)"),
+        ("costi_b", "b)"),  # the cost of works of b), since L.R. 18/2025
         ("c", "c)"),
+        ("cbis", "c bis)"),  # since R.R. 2/2025
         ("d", "d)"),
+        ("dbis", "d bis)"),  # since R.R. 2/2025
         ("e", "e)"),
         ("f", "f)"),
         ("g", "g)"),
@@ -89,7 +92,7 @@ def test_the_version_comparison_walks_the_computed_plan_in_the_catalogues_order(
     assert list(SEZIONI) == [
         "demografia",
         "ricognizione",
-        *("a", "b", "c", "d", "e", "f", "g", "h", "i", "ib", "j", "k"),
+        *("a", "b", "costi_b", "c", "cbis", "d", "dbis", "e", "f", "g", "h", "i", "ib", "j", "k"),
         "parte_seconda",
         "parte_terza",
         "note_chiusura",

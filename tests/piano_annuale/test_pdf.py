@@ -219,6 +219,23 @@ def test_draft_pdf_prints_the_measures_and_projects_of_parte_seconda_and_terza(p
     assert "Servizio di Tutor Condominiale" in testo
 
 
+def test_the_cremonese_draft_states_its_rules_and_has_none_of_the_later_parts(pdf_bozza):
+    testo = dopo_l_indice(pagine_di(pdf_bozza))
+    assert (
+        "Il Piano è redatto secondo le regole «L.R. 11/2024: aggiornamento del piano triennale facoltativo, "
+        "nuove categorie», in vigore dal 1° agosto 2024."
+    ) in testo
+    assert "Interpretazione applicata" not in testo  # no art. 7 ter under these rules
+    for parte in (
+        "c bis)",
+        "d bis)",
+        "Costo stimato dei lavori",
+        "% U.I. art. 7 ter",
+        "Aggiornamento del piano",
+    ):
+        assert parte not in testo, parte
+
+
 def test_draft_has_the_bozza_watermark_on_every_page(pdf_bozza):
     pagine = pagine_di(pdf_bozza)
     assert len(pagine) > 20
@@ -294,9 +311,13 @@ def test_approved_plan_carries_title_author_subject_and_language(pdf_approvato):
 # --------------------------------------------------------------------------------------------
 
 
-def test_every_narrative_section_has_a_default_text():
+def test_every_narrative_section_but_the_optional_update_of_the_triennale_has_a_default_text():
     for sezione in SezioneTesto.values:
-        assert len(TESTI_PREDEFINITI[sezione]) > 200, sezione
+        if sezione == SezioneTesto.AGGIORNAMENTO_TRIENNALE:
+            # Optional since L.R. 11/2024: printed only when the ufficio di piano writes it.
+            assert sezione not in TESTI_PREDEFINITI
+        else:
+            assert len(TESTI_PREDEFINITI[sezione]) > 200, sezione
 
 
 def test_the_plans_own_narrative_replaces_the_default_and_is_sanitised(piano_cremonese):
@@ -492,7 +513,7 @@ def test_ufficio_di_piano_edits_the_narratives_and_the_default_is_not_stored(
     pagina = client.get(url)
     assert pagina.status_code == 200
     assert "Il sistema regionale dei servizi abitativi" in pagina.content.decode()
-    dati = {sezione: TESTI_PREDEFINITI[sezione] for sezione in SezioneTesto.values}
+    dati = {sezione: TESTI_PREDEFINITI.get(sezione, "") for sezione in SezioneTesto.values}
     dati[SezioneTesto.PREMESSA] = "La nostra premessa.\r\n\r\n- primo punto"
     assert client.post(url, dati).status_code == 302
     salvati = {t.sezione: t for t in Narrativa.objects.filter(piano=piano_cremonese)}

@@ -22,13 +22,13 @@ from piano_annuale.models import (
     RispostaRicognizione,
     ScelteEnte,
     Stato,
-    StatoPiano,
     StatoRisposta,
     StatoUnita,
     leggi_parametri,
 )
 from piano_annuale.services.anno_successivo import crea_piano_anno_successivo
 from tests.builders import crea_ambito
+from tests.piano_annuale.conftest import approva  # the fixture piano_2027 is in that conftest
 
 ALER = "ALER Brescia-Cremona-Mantova"
 
@@ -44,29 +44,6 @@ def scelte(piano: PianoAnnuale, nome: str) -> ScelteEnte:
 @pytest.fixture
 def utente(db):
     return get_user_model().objects.create_user("ufficio.regole", password="x")
-
-
-def approva(piano: PianoAnnuale) -> None:
-    # The workflow's own tests cover approval; here only the next plan's opening matters.
-    PianoAnnuale.objects.filter(pk=piano.pk).update(stato=StatoPiano.APPROVATA)
-    piano.refresh_from_db()
-
-
-@pytest.fixture
-def piano_2027(piano_cremonese, utente):
-    """The Cremonese plan carried to 2026 and then 2027, with the choices the test sets."""
-    approva(piano_cremonese)
-    piano_2026 = crea_piano_anno_successivo(piano=piano_cremonese, utente=utente).piano
-    approva(piano_2026)
-    piano = crea_piano_anno_successivo(piano=piano_2026, utente=utente).piano
-    ScelteEnte.objects.filter(piano=piano).update(quota_forze_polizia=0, quota_polizia_locale=0)
-    ScelteEnte.objects.filter(piano=piano, ente=ente("Comune di Cremona")).update(
-        quota_forze_polizia=12, quota_polizia_locale=3
-    )
-    ScelteEnte.objects.filter(piano=piano, ente=ente("Comune di Soresina")).update(
-        quota_forze_polizia=20, quota_polizia_locale=0
-    )
-    return piano
 
 
 def test_the_cremonese_2025_plan_keeps_the_rules_it_was_approved_under(piano_cremonese):
