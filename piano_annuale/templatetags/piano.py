@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.safestring import SafeString, mark_safe
 
 from piano_annuale.catalogo import Voce, voce
 
@@ -34,6 +36,13 @@ def euro(valore: Decimal | None) -> str:
     if valore is None:
         return "—"
     return f"€ {number_format(valore, decimal_pos=2, use_l10n=True, force_grouping=True)}"
+
+
+@register.filter
+def dal(data: datetime.date | None) -> SafeString:
+    """«dal » or «dall'» before a date, as Italian elides it before «8» and «11»: «dall'11/03/2025»."""
+    elisa = data is not None and data.day in (8, 11)
+    return mark_safe("dall'" if elisa else "dal ")  # noqa: S308 - a constant of ours
 
 
 @register.simple_tag

@@ -4,7 +4,6 @@ Cremonese 2025 plan (rule set «lr-11-2024») keeps i.b) and none of the later p
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,7 @@ from piano_annuale.calcolo import PianoCalcolato, calcola_piano
 from piano_annuale.catalogo import VOCI, presente
 from piano_annuale.models import (
     PianoAnnuale,
+    RegoleAnno,
     RispostaRicognizione,
     ScelteEnte,
     SezioneTesto,
@@ -85,9 +85,6 @@ def piano_2027_reso(django_db_setup, django_db_blocker) -> Piano2027:
         pdf = genera_pdf(piano, forza_bozza=True, calcolo=calcolo).contenuto
         fogli = leggi_xlsx(piano_xlsx(calcolo).contenuto)
         transaction.set_rollback(True)
-    if os.environ.get("POA_PDF_2027"):  # to look at the pages: pdftoppm -png -r 60
-        with open(os.environ["POA_PDF_2027"], "wb") as file:
-            file.write(pdf)
     return Piano2027(calcolo, dopo_l_indice(pagine_di(pdf)), fogli, senza_costo)
 
 
@@ -298,6 +295,17 @@ def test_the_2027_plan_page_shows_the_rules_applied_and_both_quotas(client, uffi
     assert f'<tr><td>{ALER}</td><td class="n">103</td><td class="n">14</td><td class="n">4</td></tr>' in testo
     assert '<th scope="col" class="n">% art. 7 bis</th><th scope="col" class="n">% art. 7 ter</th>' in testo
     assert testo.count("costo non indicato") >= 45  # none declared yet
+
+
+def test_rules_chosen_by_the_ufficio_di_piano_are_shown_with_their_reason(client, ufficio, piano_2027):
+    piano_2027.regole = RegoleAnno.objects.get(codice="rr-2-2025")
+    piano_2027.motivo_regole = "Piano predisposto prima dell'entrata in vigore della L.R. 18/2025."
+    piano_2027.save()
+    client.force_login(ufficio)
+    testo = client.get(reverse("piano_annuale:piano_detail", args=[piano_2027.pk])).content.decode()
+    assert "in vigore dall'11/03/2025, scelte dall'ufficio di piano." in testo
+    assert "Motivazione: Piano predisposto prima dell&#x27;entrata in vigore della L.R. 18/2025." in testo
+    assert "Regole applicate:</strong> R.R. 2/2025: quote d bis (art. 7 bis e 7 ter) per comune" in testo
 
 
 def test_the_cremonese_2025_page_says_its_rules_and_keeps_i_b(client, ufficio, piano_cremonese):
