@@ -177,6 +177,7 @@ CATALOGO: tuple[Voce, ...] = (
         lettera="b)",
         dati="costi_b",
         se_calcolato="costi_b",
+        osservabile=True,
     ),
     _sezione(
         "c",
@@ -194,6 +195,7 @@ CATALOGO: tuple[Voce, ...] = (
         lettera="c bis)",
         dati="cbis",
         se_calcolato="cbis",
+        osservabile=True,
     ),
     _sezione("d", "d)", "Unità SAP di nuova edificazione", "Nuova edificazione", ("d", "totale")),
     Voce(
@@ -206,6 +208,7 @@ CATALOGO: tuple[Voce, ...] = (
         lettera="d bis)",
         dati="dbis",
         se_calcolato="dbis",
+        osservabile=True,
     ),
     Voce(
         "e",

@@ -173,8 +173,11 @@ class SezionePiano(models.TextChoices):
     RICOGNIZIONE = "ricognizione", catalogo.voce("ricognizione").nome
     A = "a", catalogo.voce("a").nome
     B = "b", catalogo.voce("b").nome
+    COSTI_B = "costi_b", catalogo.voce("costi_b").nome
     C = "c", catalogo.voce("c").nome
+    CBIS = "cbis", catalogo.voce("cbis").nome
     D = "d", catalogo.voce("d").nome
+    DBIS = "dbis", catalogo.voce("dbis").nome
     E = "e", catalogo.voce("e").nome
     F = "f", catalogo.voce("f").nome
     G = "g", catalogo.voce("g").nome
