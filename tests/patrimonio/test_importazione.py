@@ -23,7 +23,6 @@ from patrimonio.esportazione import modello_ente
 from patrimonio.importazione import DatiCambiati, analizza, registra
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from patrimonio.resources import COLONNE_UNITA
-from piano_annuale.services.ente import salva_unita
 from piano_annuale.models import (
     Caricamento,
     PianoAnnuale,
@@ -32,6 +31,7 @@ from piano_annuale.models import (
     StatoUnita,
     TurnoverPrevisto,
 )
+from piano_annuale.services.ente import salva_unita
 from tests.builders import crea_ambito
 from tests.utenti import crea_operatore, fotografia, hasher_veloce, riapri_per_il_test
 
