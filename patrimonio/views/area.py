@@ -58,6 +58,7 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
         "da_confermare": da_confermare(area),
         "lettere_approvazione": _lettere_approvazione(area),
+        "regole": area.piano.regole_applicate().valori,
     }
     if area.ufficio_di_piano:
         # The consistency checks name other enti's units too: only the ufficio di piano sees them.

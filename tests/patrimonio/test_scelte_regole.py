@@ -130,7 +130,9 @@ def test_the_cost_of_works_of_a_carenza_unit_is_entered_with_its_state(client, p
         "note_lavori": "Impianto elettrico e serramenti",
     }
     risposta = client.post(url("unita_modifica", piano_2027, aler, unita.pk), dati)
-    assert risposta.status_code == 302, [r for r in risposta.content.decode().split("\n") if "rror" in r or "invalid" in r]
+    assert risposta.status_code == 302, [
+        r for r in risposta.content.decode().split("\n") if "rror" in r or "invalid" in r
+    ]
     stato.refresh_from_db()
     assert (stato.costo_lavori, stato.note_lavori) == (Decimal("15250.50"), "Impianto elettrico e serramenti")
 
@@ -158,3 +160,15 @@ def test_a_cost_of_works_is_refused_for_a_unit_that_is_not_in_carenza(client, pi
         in risposta.content.decode()
     )
     assert fotografia() == prima
+
+
+def test_the_workspace_summarises_the_choices_of_the_plan_rules_and_asks_to_confirm_them(
+    client, piano_2027, cremona
+):
+    ScelteEnte.objects.filter(piano=piano_2027, ente=cremona).update(da_confermare=True)
+    client.force_login(crea_operatore("op.cremona", piano_2027.ambito, Ruolo.COMUNE, cremona))
+    pagina = client.get(url("area_ente", piano_2027, cremona)).content.decode()
+    assert "d bis) Quote art. 7 bis e art. 7 ter" in pagina and "12% + 3%" in pagina
+    assert "i.b) Quota Forze di Polizia" not in pagina
+    assert "Scelte da confermare" in pagina
+    assert "con la quota per le Forze di Polizia riportata come quota art. 7 bis" in pagina
