@@ -3,15 +3,22 @@
 Every factory builds a row that the database accepts; related rows share one ambito and one plan.
 Codes are chosen so they never collide with the Cremonese fixture loaded for the whole session
 (ISTAT codes 9xxxxx, IDs regionali ``T-…``, names «… di prova»).
+
+Tests call ``XFactory.create(...)``: each factory is a ``DjangoModelFactory[Model]``, and ``create``
+is typed to return that model, while ``XFactory(...)`` (the same default create strategy) goes
+through factory_boy's untyped metaclass and is seen by mypy as the factory class itself.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+from typing import TypeVar
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import Model
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte, TipoServizio, UnitaAbitativa
@@ -45,8 +52,10 @@ from piano_annuale.models import (
     VersionePiano,
 )
 
+_M = TypeVar("_M", bound=Model)
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -55,14 +64,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda o: f"{o.username}@prova.invalid")
 
 
-class AmbitoFactory(factory.django.DjangoModelFactory):
+class AmbitoFactory(factory.django.DjangoModelFactory[Ambito]):
     class Meta:
         model = Ambito
 
     nome = factory.Sequence(lambda n: f"Ambito di prova {n}")
 
 
-class AggregazioneTerritorialeFactory(factory.django.DjangoModelFactory):
+class AggregazioneTerritorialeFactory(factory.django.DjangoModelFactory[AggregazioneTerritoriale]):
     class Meta:
         model = AggregazioneTerritoriale
 
@@ -71,7 +80,7 @@ class AggregazioneTerritorialeFactory(factory.django.DjangoModelFactory):
     denominazione = "Centro"
 
 
-class ComuneFactory(factory.django.DjangoModelFactory):
+class ComuneFactory(factory.django.DjangoModelFactory[Comune]):
     class Meta:
         model = Comune
 
@@ -82,7 +91,7 @@ class ComuneFactory(factory.django.DjangoModelFactory):
     superficie_kmq = None
 
 
-class PopolazioneFactory(factory.django.DjangoModelFactory):
+class PopolazioneFactory(factory.django.DjangoModelFactory[Popolazione]):
     class Meta:
         model = Popolazione
 
@@ -92,7 +101,7 @@ class PopolazioneFactory(factory.django.DjangoModelFactory):
     famiglie = 450
 
 
-class EnteProprietarioFactory(factory.django.DjangoModelFactory):
+class EnteProprietarioFactory(factory.django.DjangoModelFactory[EnteProprietario]):
     """By default the ente of a new comune of the same ambito; ``aler=True`` for an ALER ente."""
 
     class Meta:
@@ -108,7 +117,7 @@ class EnteProprietarioFactory(factory.django.DjangoModelFactory):
     denominazione = factory.Sequence(lambda n: f"Ente di prova {n}")
 
 
-class UnitaAbitativaFactory(factory.django.DjangoModelFactory):
+class UnitaAbitativaFactory(factory.django.DjangoModelFactory[UnitaAbitativa]):
     class Meta:
         model = UnitaAbitativa
 
@@ -119,7 +128,7 @@ class UnitaAbitativaFactory(factory.django.DjangoModelFactory):
     tipo = TipoServizio.SAP
 
 
-class PianoAnnualeFactory(factory.django.DjangoModelFactory):
+class PianoAnnualeFactory(factory.django.DjangoModelFactory[PianoAnnuale]):
     class Meta:
         model = PianoAnnuale
 
@@ -128,7 +137,7 @@ class PianoAnnualeFactory(factory.django.DjangoModelFactory):
     data_popolazione = factory.LazyAttribute(lambda o: datetime.date(o.anno - 1, 1, 1))
 
 
-class _DelPiano(factory.django.DjangoModelFactory):
+class _DelPiano(factory.django.DjangoModelFactory[_M]):
     """A row of a plan that names an ente of the plan's ambito."""
 
     class Meta:
@@ -138,7 +147,7 @@ class _DelPiano(factory.django.DjangoModelFactory):
     ente = factory.SubFactory(EnteProprietarioFactory, ambito=factory.SelfAttribute("..piano.ambito"))
 
 
-class StatoUnitaFactory(factory.django.DjangoModelFactory):
+class StatoUnitaFactory(factory.django.DjangoModelFactory[StatoUnita]):
     class Meta:
         model = StatoUnita
 
@@ -150,7 +159,7 @@ class StatoUnitaFactory(factory.django.DjangoModelFactory):
     stato = Stato.LIBERA
 
 
-class ConsistenzaDichiarataFactory(_DelPiano):
+class ConsistenzaDichiarataFactory(_DelPiano[ConsistenzaDichiarata]):
     class Meta:
         model = ConsistenzaDichiarata
 
@@ -159,7 +168,7 @@ class ConsistenzaDichiarataFactory(_DelPiano):
     fonte = "ricognizione di prova"
 
 
-class TurnoverPrevistoFactory(_DelPiano):
+class TurnoverPrevistoFactory(_DelPiano[TurnoverPrevisto]):
     class Meta:
         model = TurnoverPrevisto
 
@@ -167,14 +176,14 @@ class TurnoverPrevistoFactory(_DelPiano):
     numero = 1
 
 
-class RispostaRicognizioneFactory(_DelPiano):
+class RispostaRicognizioneFactory(_DelPiano[RispostaRicognizione]):
     class Meta:
         model = RispostaRicognizione
 
     stato = StatoRisposta.NESSUNA
 
 
-class ScelteEnteFactory(_DelPiano):
+class ScelteEnteFactory(_DelPiano[ScelteEnte]):
     class Meta:
         model = ScelteEnte
 
@@ -182,7 +191,7 @@ class ScelteEnteFactory(_DelPiano):
     quota_forze_polizia = 0
 
 
-class DestinazioneSATFactory(_DelPiano):
+class DestinazioneSATFactory(_DelPiano[DestinazioneSAT]):
     class Meta:
         model = DestinazioneSAT
 
@@ -190,7 +199,7 @@ class DestinazioneSATFactory(_DelPiano):
     numero = 1
 
 
-class AssegnazioniAnnoPrecedenteFactory(_DelPiano):
+class AssegnazioniAnnoPrecedenteFactory(_DelPiano[AssegnazioniAnnoPrecedente]):
     class Meta:
         model = AssegnazioniAnnoPrecedente
 
@@ -199,7 +208,7 @@ class AssegnazioniAnnoPrecedenteFactory(_DelPiano):
     in_deroga = 0
 
 
-class OperatoreFactory(factory.django.DjangoModelFactory):
+class OperatoreFactory(factory.django.DjangoModelFactory[Operatore]):
     """By default a member of the Assemblea, who needs no ente."""
 
     class Meta:
@@ -211,7 +220,7 @@ class OperatoreFactory(factory.django.DjangoModelFactory):
     ente = None
 
 
-class RiepilogoDichiaratoFactory(_DelPiano):
+class RiepilogoDichiaratoFactory(_DelPiano[RiepilogoDichiarato]):
     class Meta:
         model = RiepilogoDichiarato
 
@@ -220,7 +229,7 @@ class RiepilogoDichiaratoFactory(_DelPiano):
     carenza_manutentiva = 1
 
 
-class TestoPianoFactory(factory.django.DjangoModelFactory):
+class TestoPianoFactory(factory.django.DjangoModelFactory[TestoPiano]):
     __test__ = False  # not a test class, despite its name
 
     class Meta:
@@ -231,7 +240,7 @@ class TestoPianoFactory(factory.django.DjangoModelFactory):
     testo = "Testo di prova."
 
 
-class DocumentoPianoFactory(factory.django.DjangoModelFactory):
+class DocumentoPianoFactory(factory.django.DjangoModelFactory[DocumentoPiano]):
     class Meta:
         model = DocumentoPiano
 
@@ -240,7 +249,7 @@ class DocumentoPianoFactory(factory.django.DjangoModelFactory):
     progresso = 0
 
 
-class CaricamentoFactory(_DelPiano):
+class CaricamentoFactory(_DelPiano[Caricamento]):
     class Meta:
         model = Caricamento
 
@@ -251,7 +260,7 @@ class CaricamentoFactory(_DelPiano):
 # --- the plan's workflow (issue 6) ------------------------------------------------------------
 
 
-class PassaggioDiStatoFactory(factory.django.DjangoModelFactory):
+class PassaggioDiStatoFactory(factory.django.DjangoModelFactory[PassaggioDiStato]):
     class Meta:
         model = PassaggioDiStato
 
@@ -261,7 +270,7 @@ class PassaggioDiStatoFactory(factory.django.DjangoModelFactory):
     utente = factory.SubFactory(UserFactory)
 
 
-class VersionePianoFactory(factory.django.DjangoModelFactory):
+class VersionePianoFactory(factory.django.DjangoModelFactory[VersionePiano]):
     """A frozen version's row (its PDF is only named: the constraints are about the row)."""
 
     class Meta:
@@ -277,7 +286,7 @@ class VersionePianoFactory(factory.django.DjangoModelFactory):
     creata_da = factory.SubFactory(UserFactory)
 
 
-class OsservazioneAlerFactory(factory.django.DjangoModelFactory):
+class OsservazioneAlerFactory(factory.django.DjangoModelFactory[OsservazioneAler]):
     class Meta:
         model = OsservazioneAler
 
@@ -288,7 +297,7 @@ class OsservazioneAlerFactory(factory.django.DjangoModelFactory):
     autore = factory.SubFactory(UserFactory)
 
 
-class ParereAlerFactory(factory.django.DjangoModelFactory):
+class ParereAlerFactory(factory.django.DjangoModelFactory[ParereAler]):
     class Meta:
         model = ParereAler
 
@@ -300,7 +309,7 @@ class ParereAlerFactory(factory.django.DjangoModelFactory):
     espresso_da = factory.SubFactory(UserFactory)
 
 
-class ApprovazioneFactory(factory.django.DjangoModelFactory):
+class ApprovazioneFactory(factory.django.DjangoModelFactory[Approvazione]):
     class Meta:
         model = Approvazione
 
@@ -312,7 +321,7 @@ class ApprovazioneFactory(factory.django.DjangoModelFactory):
     registrata_da = factory.SubFactory(UserFactory)
 
 
-class PresenzaAssembleaFactory(factory.django.DjangoModelFactory):
+class PresenzaAssembleaFactory(factory.django.DjangoModelFactory[PresenzaAssemblea]):
     class Meta:
         model = PresenzaAssemblea
 
@@ -321,7 +330,7 @@ class PresenzaAssembleaFactory(factory.django.DjangoModelFactory):
     presente = True
 
 
-class ModificaFactory(factory.django.DjangoModelFactory):
+class ModificaFactory(factory.django.DjangoModelFactory[Modifica]):
     class Meta:
         model = Modifica
 

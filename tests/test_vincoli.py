@@ -13,12 +13,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
+from factory.django import DjangoModelFactory
 
 from ambito.models import Comune, Popolazione
 from patrimonio.models import RUOLI_CON_ENTE, EnteProprietario, Operatore, Ruolo, TipoEnte, UnitaAbitativa
@@ -85,7 +87,7 @@ def _nomina(messaggio: str, atteso: str) -> bool:
             connection.vendor == "sqlite"
             and isinstance(vincolo, models.UniqueConstraint)
             and "UNIQUE constraint failed" in messaggio
-            and all(model._meta.get_field(campo).column in messaggio for campo in vincolo.fields)
+            and all(_colonna(model, campo) in messaggio for campo in vincolo.fields)
         )
     nome_model, campo = atteso.split(".")
     model = next(
@@ -94,7 +96,14 @@ def _nomina(messaggio: str, atteso: str) -> bool:
         for m in apps.get_app_config(label).get_models()
         if m.__name__ == nome_model
     )
-    return model._meta.get_field(campo).column in messaggio
+    return _colonna(model, campo) in messaggio
+
+
+def _colonna(model: type[models.Model], campo: str) -> str:
+    """The column of ``model.campo``: constraints name concrete fields, never reverse relations."""
+    campo_del_model = model._meta.get_field(campo)
+    assert isinstance(campo_del_model, models.Field) and campo_del_model.column
+    return campo_del_model.column
 
 
 @contextmanager
@@ -121,7 +130,7 @@ def vincolo_nel_database(model: type[models.Model], nome: str, **valori: object)
     """
     with connection.cursor() as cursore:
         nel_database = connection.introspection.get_constraints(cursore, model._meta.db_table)
-    assert nel_database.get(nome, {}).get("check"), (
+    assert nome in nel_database and nel_database[nome]["check"], (
         f"La tabella {model._meta.db_table} non ha il vincolo {nome}"
     )
     _, vincolo = vincoli_dichiarati()[nome]
@@ -156,218 +165,218 @@ def test_every_constraint_declared_in_the_models_has_a_test_that_fails_without_i
 
 
 def test_database_refuses_two_ambiti_with_the_same_name():
-    AmbitoFactory(nome="Ambito doppio")
+    AmbitoFactory.create(nome="Ambito doppio")
     with rifiutata("Ambito.nome"):
-        AmbitoFactory(nome="Ambito doppio")
+        AmbitoFactory.create(nome="Ambito doppio")
 
 
 def test_database_refuses_two_aggregazioni_with_the_same_number_in_one_ambito():
-    prima = AggregazioneTerritorialeFactory(numero=3)
+    prima = AggregazioneTerritorialeFactory.create(numero=3)
     with rifiutata("aggregazione_numero_unico"):
-        AggregazioneTerritorialeFactory(ambito=prima.ambito, numero=3)
+        AggregazioneTerritorialeFactory.create(ambito=prima.ambito, numero=3)
 
 
 def test_database_accepts_the_same_aggregazione_number_in_two_ambiti():
-    AggregazioneTerritorialeFactory(numero=3)
-    AggregazioneTerritorialeFactory(numero=3)
+    AggregazioneTerritorialeFactory.create(numero=3)
+    AggregazioneTerritorialeFactory.create(numero=3)
 
 
 def test_database_refuses_aggregazione_number_zero():
     # 0 passes the PositiveIntegerField's own check: only the named constraint refuses it.
     with rifiutata("aggregazione_numero_positivo"):
-        AggregazioneTerritorialeFactory(numero=0)
+        AggregazioneTerritorialeFactory.create(numero=0)
 
 
 def test_database_refuses_two_comuni_with_the_same_istat_code():
-    ComuneFactory(codice_istat="999001")
+    ComuneFactory.create(codice_istat="999001")
     with rifiutata("Comune.codice_istat"):
-        ComuneFactory(codice_istat="999001")
+        ComuneFactory.create(codice_istat="999001")
 
 
 @pytest.mark.parametrize("codice", ["", "99900", "99900A", "9 9900", "-99900"])
 def test_database_refuses_istat_code_that_is_not_six_digits(codice):
     with rifiutata("comune_codice_istat_6_cifre"):
-        ComuneFactory(codice_istat=codice)
+        ComuneFactory.create(codice_istat=codice)
 
 
 def test_database_accepts_istat_code_with_leading_zero():
-    ComuneFactory(codice_istat="099001")
+    ComuneFactory.create(codice_istat="099001")
     assert Comune.objects.filter(codice_istat="099001").exists()
 
 
 @pytest.mark.parametrize("sigla", ["", "C", "cr", "C1"])
 def test_database_refuses_provincia_that_is_not_two_capital_letters(sigla):
     with rifiutata("comune_provincia_sigla"):
-        ComuneFactory(provincia=sigla)
+        ComuneFactory.create(provincia=sigla)
 
 
 @pytest.mark.parametrize("superficie", [Decimal("0"), Decimal("-12.50")])
 def test_database_refuses_zero_or_negative_superficie(superficie):
     with rifiutata("comune_superficie_positiva"):
-        ComuneFactory(superficie_kmq=superficie)
+        ComuneFactory.create(superficie_kmq=superficie)
 
 
 def test_database_accepts_comune_with_unknown_superficie():
-    comune = ComuneFactory(superficie_kmq=None)
+    comune = ComuneFactory.create(superficie_kmq=None)
     assert Comune.objects.get(pk=comune.pk).superficie_kmq is None
 
 
 def test_database_refuses_two_populations_of_a_comune_at_the_same_date():
-    prima = PopolazioneFactory()
+    prima = PopolazioneFactory.create()
     with rifiutata("popolazione_una_per_data"):
-        PopolazioneFactory(comune=prima.comune, data_riferimento=prima.data_riferimento)
+        PopolazioneFactory.create(comune=prima.comune, data_riferimento=prima.data_riferimento)
 
 
 def test_database_accepts_populations_of_a_comune_at_two_dates():
-    prima = PopolazioneFactory(data_riferimento=datetime.date(2023, 1, 1))
-    PopolazioneFactory(comune=prima.comune, data_riferimento=datetime.date(2024, 1, 1))
+    prima = PopolazioneFactory.create(data_riferimento=datetime.date(2023, 1, 1))
+    PopolazioneFactory.create(comune=prima.comune, data_riferimento=datetime.date(2024, 1, 1))
     assert Popolazione.objects.filter(comune=prima.comune).count() == 2
 
 
 def test_database_refuses_negative_abitanti():
     vincolo_nel_database(Popolazione, "popolazione_abitanti_non_negativi", abitanti=-1)
     with rifiutata("popolazione_abitanti_non_negativi", "Popolazione.abitanti"):
-        PopolazioneFactory(abitanti=-1)
+        PopolazioneFactory.create(abitanti=-1)
 
 
 def test_database_refuses_negative_famiglie():
     vincolo_nel_database(Popolazione, "popolazione_famiglie_non_negative", abitanti=10, famiglie=-1)
     with rifiutata("popolazione_famiglie_non_negative", "Popolazione.famiglie"):
-        PopolazioneFactory(famiglie=-1)
+        PopolazioneFactory.create(famiglie=-1)
 
 
 @pytest.mark.parametrize("ruolo", RUOLI_CON_ENTE)
 def test_database_refuses_operatore_comunale_or_aler_without_ente(ruolo):
     with rifiutata("operatore_ente_obbligatorio_per_comune_e_aler"):
-        OperatoreFactory(ruolo=ruolo, ente=None)
+        OperatoreFactory.create(ruolo=ruolo, ente=None)
 
 
 @pytest.mark.parametrize("ruolo", [Ruolo.UFFICIO_DI_PIANO, Ruolo.ASSEMBLEA])
 def test_database_accepts_ufficio_di_piano_and_assemblea_without_ente(ruolo):
-    operatore = OperatoreFactory(ruolo=ruolo, ente=None)
+    operatore = OperatoreFactory.create(ruolo=ruolo, ente=None)
     assert Operatore.objects.get(pk=operatore.pk).ente is None
 
 
 def test_database_accepts_operatore_comunale_who_names_an_ente():
-    ente = EnteProprietarioFactory()
-    operatore = OperatoreFactory(ruolo=Ruolo.COMUNE, ambito=ente.ambito, ente=ente)
+    ente = EnteProprietarioFactory.create()
+    operatore = OperatoreFactory.create(ruolo=Ruolo.COMUNE, ambito=ente.ambito, ente=ente)
     assert Operatore.objects.get(pk=operatore.pk).ente == ente
 
 
 def test_database_refuses_two_operatori_for_one_user():
-    primo = OperatoreFactory()
+    primo = OperatoreFactory.create()
     with rifiutata("Operatore.user"):
-        OperatoreFactory(user=primo.user, ambito=primo.ambito)
+        OperatoreFactory.create(user=primo.user, ambito=primo.ambito)
 
 
 # --- patrimonio -----------------------------------------------------------------------------------
 
 
 def test_database_refuses_two_enti_with_the_same_denominazione_in_one_ambito():
-    primo = EnteProprietarioFactory(denominazione="Comune doppio")
+    primo = EnteProprietarioFactory.create(denominazione="Comune doppio")
     with rifiutata("ente_denominazione_unica"):
-        EnteProprietarioFactory(ambito=primo.ambito, denominazione="Comune doppio")
+        EnteProprietarioFactory.create(ambito=primo.ambito, denominazione="Comune doppio")
 
 
 def test_database_accepts_the_same_denominazione_in_two_ambiti():
-    EnteProprietarioFactory(denominazione="Operatore omonimo", operatore=True)
-    EnteProprietarioFactory(denominazione="Operatore omonimo", operatore=True)
+    EnteProprietarioFactory.create(denominazione="Operatore omonimo", operatore=True)
+    EnteProprietarioFactory.create(denominazione="Operatore omonimo", operatore=True)
     assert EnteProprietario.objects.filter(denominazione="Operatore omonimo").count() == 2
 
 
 def test_database_refuses_ente_of_tipo_comune_without_comune():
     with rifiutata("ente_comune_solo_per_tipo_comune"):
-        EnteProprietarioFactory(tipo=TipoEnte.COMUNE, comune=None)
+        EnteProprietarioFactory.create(tipo=TipoEnte.COMUNE, comune=None)
 
 
 @pytest.mark.parametrize("tipo", [TipoEnte.ALER, TipoEnte.OPERATORE])
 def test_database_refuses_ente_aler_or_operatore_with_a_comune(tipo):
-    ambito = AmbitoFactory()
+    ambito = AmbitoFactory.create()
     with rifiutata("ente_comune_solo_per_tipo_comune"):
-        EnteProprietarioFactory(ambito=ambito, tipo=tipo, comune=ComuneFactory(ambito=ambito))
+        EnteProprietarioFactory.create(ambito=ambito, tipo=tipo, comune=ComuneFactory.create(ambito=ambito))
 
 
 def test_database_refuses_two_enti_for_the_same_comune():
-    primo = EnteProprietarioFactory()
+    primo = EnteProprietarioFactory.create()
     with rifiutata("EnteProprietario.comune"):
-        EnteProprietarioFactory(ambito=primo.ambito, comune=primo.comune)
+        EnteProprietarioFactory.create(ambito=primo.ambito, comune=primo.comune)
 
 
 def test_database_refuses_ente_that_manages_itself():
-    ente = EnteProprietarioFactory()
+    ente = EnteProprietarioFactory.create()
     with rifiutata("ente_non_gestore_di_se_stesso"):
         EnteProprietario.objects.filter(pk=ente.pk).update(gestore=ente)
 
 
 def test_database_accepts_comune_whose_units_aler_manages():
-    aler = EnteProprietarioFactory(aler=True)
-    comune = EnteProprietarioFactory(ambito=aler.ambito, gestore=aler)
+    aler = EnteProprietarioFactory.create(aler=True)
+    comune = EnteProprietarioFactory.create(ambito=aler.ambito, gestore=aler)
     assert EnteProprietario.objects.get(pk=comune.pk).gestore == aler
 
 
 def test_database_refuses_two_units_with_the_same_id_regionale():
-    prima = UnitaAbitativaFactory(id_regionale="T-DOPPIO")
+    prima = UnitaAbitativaFactory.create(id_regionale="T-DOPPIO")
     with rifiutata("unita_id_regionale_unico"):
-        UnitaAbitativaFactory(ente=prima.ente, id_regionale="T-DOPPIO")
+        UnitaAbitativaFactory.create(ente=prima.ente, id_regionale="T-DOPPIO")
 
 
 def test_database_accepts_two_units_without_id_regionale():
-    prima = UnitaAbitativaFactory(id_regionale=None)
-    UnitaAbitativaFactory(ente=prima.ente, id_regionale=None)
+    prima = UnitaAbitativaFactory.create(id_regionale=None)
+    UnitaAbitativaFactory.create(ente=prima.ente, id_regionale=None)
     assert UnitaAbitativa.objects.filter(ente=prima.ente, id_regionale__isnull=True).count() == 2
 
 
 @pytest.mark.parametrize("id_regionale", ["", " ", "12 345", "non comunicato"])
 def test_database_refuses_empty_or_malformed_id_regionale(id_regionale):
     with rifiutata("unita_id_regionale_non_vuoto"):
-        UnitaAbitativaFactory(id_regionale=id_regionale)
+        UnitaAbitativaFactory.create(id_regionale=id_regionale)
 
 
 def test_database_refuses_two_units_of_one_ente_with_the_same_codice_ente():
-    prima = UnitaAbitativaFactory(codice_ente="BS000001")
+    prima = UnitaAbitativaFactory.create(codice_ente="BS000001")
     with rifiutata("unita_codice_ente_unico_per_ente"):
-        UnitaAbitativaFactory(ente=prima.ente, codice_ente="BS000001")
+        UnitaAbitativaFactory.create(ente=prima.ente, codice_ente="BS000001")
 
 
 def test_database_accepts_the_same_codice_ente_in_two_enti():
-    UnitaAbitativaFactory(codice_ente="BS000002")
-    UnitaAbitativaFactory(codice_ente="BS000002")
+    UnitaAbitativaFactory.create(codice_ente="BS000002")
+    UnitaAbitativaFactory.create(codice_ente="BS000002")
     assert UnitaAbitativa.objects.filter(codice_ente="BS000002").count() == 2
 
 
 def test_database_accepts_two_units_of_one_ente_without_codice_ente():
-    prima = UnitaAbitativaFactory(codice_ente="")
-    UnitaAbitativaFactory(ente=prima.ente, codice_ente="")
+    prima = UnitaAbitativaFactory.create(codice_ente="")
+    UnitaAbitativaFactory.create(ente=prima.ente, codice_ente="")
     assert UnitaAbitativa.objects.filter(ente=prima.ente, codice_ente="").count() == 2
 
 
 def test_database_refuses_two_states_for_one_unit_in_one_plan():
-    primo = StatoUnitaFactory()
+    primo = StatoUnitaFactory.create()
     with rifiutata("stato_unico_per_unita_e_piano"):
-        StatoUnitaFactory(piano=primo.piano, unita=primo.unita)
+        StatoUnitaFactory.create(piano=primo.piano, unita=primo.unita)
 
 
 def test_database_accepts_one_state_per_plan_for_the_same_unit():
-    primo = StatoUnitaFactory(piano__anno=2024)
-    secondo_piano = PianoAnnualeFactory(ambito=primo.piano.ambito, anno=2025)
-    StatoUnitaFactory(piano=secondo_piano, unita=primo.unita)
+    primo = StatoUnitaFactory.create(piano__anno=2024)
+    secondo_piano = PianoAnnualeFactory.create(ambito=primo.piano.ambito, anno=2025)
+    StatoUnitaFactory.create(piano=secondo_piano, unita=primo.unita)
     assert StatoUnita.objects.filter(unita=primo.unita).count() == 2
 
 
 def test_database_refuses_two_consistenze_for_one_ente_in_one_plan():
-    prima = ConsistenzaDichiarataFactory()
+    prima = ConsistenzaDichiarataFactory.create()
     with rifiutata("consistenza_una_per_ente"):
-        ConsistenzaDichiarataFactory(piano=prima.piano, ente=prima.ente)
+        ConsistenzaDichiarataFactory.create(piano=prima.piano, ente=prima.ente)
 
 
 @pytest.mark.parametrize(("sap", "sas"), [(10, None), (None, 2)])
 def test_database_refuses_consistenza_with_only_sap_or_only_sas(sap, sas):
     with rifiutata("consistenza_sap_sas_entrambi_o_nessuno"):
-        ConsistenzaDichiarataFactory(sap=sap, sas=sas)
+        ConsistenzaDichiarataFactory.create(sap=sap, sas=sas)
 
 
 def test_database_accepts_consistenza_not_communicated():
-    consistenza = ConsistenzaDichiarataFactory(sap=None, sas=None)
+    consistenza = ConsistenzaDichiarataFactory.create(sap=None, sas=None)
     assert not ConsistenzaDichiarata.objects.get(pk=consistenza.pk).comunicata
 
 
@@ -375,30 +384,30 @@ def test_database_accepts_consistenza_not_communicated():
 def test_database_refuses_negative_consistenza(sap, sas):
     vincolo_nel_database(ConsistenzaDichiarata, "consistenza_non_negativa", sap=sap, sas=sas)
     with rifiutata("consistenza_non_negativa", "ConsistenzaDichiarata.sap", "ConsistenzaDichiarata.sas"):
-        ConsistenzaDichiarataFactory(sap=sap, sas=sas)
+        ConsistenzaDichiarataFactory.create(sap=sap, sas=sas)
 
 
 def test_database_refuses_turnover_of_zero_units():
     with rifiutata("turnover_positivo"):
-        TurnoverPrevistoFactory(numero=0)
+        TurnoverPrevistoFactory.create(numero=0)
 
 
 def test_database_refuses_negative_turnover():
     vincolo_nel_database(TurnoverPrevisto, "turnover_positivo", numero=-1)
     with rifiutata("turnover_positivo", "TurnoverPrevisto.numero"):
-        TurnoverPrevistoFactory(numero=-1)
+        TurnoverPrevistoFactory.create(numero=-1)
 
 
 def test_database_refuses_two_turnover_counts_for_one_ente_and_comune():
-    primo = TurnoverPrevistoFactory()
+    primo = TurnoverPrevistoFactory.create()
     with rifiutata("turnover_unico"):
-        TurnoverPrevistoFactory(piano=primo.piano, ente=primo.ente, comune=primo.comune)
+        TurnoverPrevistoFactory.create(piano=primo.piano, ente=primo.ente, comune=primo.comune)
 
 
 def test_database_accepts_turnover_of_one_ente_in_two_comuni():
-    primo = TurnoverPrevistoFactory()
-    altro_comune = ComuneFactory(ambito=primo.piano.ambito)
-    TurnoverPrevistoFactory(piano=primo.piano, ente=primo.ente, comune=altro_comune)
+    primo = TurnoverPrevistoFactory.create()
+    altro_comune = ComuneFactory.create(ambito=primo.piano.ambito)
+    TurnoverPrevistoFactory.create(piano=primo.piano, ente=primo.ente, comune=altro_comune)
     assert TurnoverPrevisto.objects.filter(piano=primo.piano, ente=primo.ente).count() == 2
 
 
@@ -406,72 +415,72 @@ def test_database_accepts_turnover_of_one_ente_in_two_comuni():
 
 
 def test_database_refuses_two_plans_for_one_ambito_and_year():
-    primo = PianoAnnualeFactory(anno=2025)
+    primo = PianoAnnualeFactory.create(anno=2025)
     with rifiutata("piano_unico_per_ambito_e_anno"):
-        PianoAnnualeFactory(ambito=primo.ambito, anno=2025)
+        PianoAnnualeFactory.create(ambito=primo.ambito, anno=2025)
 
 
 def test_database_accepts_plans_of_one_ambito_for_two_years():
-    primo = PianoAnnualeFactory(anno=2024)
-    PianoAnnualeFactory(ambito=primo.ambito, anno=2025)
+    primo = PianoAnnualeFactory.create(anno=2024)
+    PianoAnnualeFactory.create(ambito=primo.ambito, anno=2025)
     assert PianoAnnuale.objects.filter(ambito=primo.ambito).count() == 2
 
 
 @pytest.mark.parametrize("anno", [2017, 2101, 0])
 def test_database_refuses_plan_year_before_2018_or_after_2100(anno):
     with rifiutata("piano_anno_plausibile"):
-        PianoAnnualeFactory(anno=anno, data_popolazione=datetime.date(2000, 1, 1))
+        PianoAnnualeFactory.create(anno=anno, data_popolazione=datetime.date(2000, 1, 1))
 
 
 @pytest.mark.parametrize("anno", [2018, 2100])
 def test_database_accepts_plan_years_2018_and_2100(anno):
-    piano = PianoAnnualeFactory(anno=anno)
+    piano = PianoAnnualeFactory.create(anno=anno)
     assert PianoAnnuale.objects.get(pk=piano.pk).anno == anno
 
 
 def test_database_refuses_two_answers_from_one_ente_to_one_plan():
-    prima = RispostaRicognizioneFactory()
+    prima = RispostaRicognizioneFactory.create()
     with rifiutata("risposta_una_per_ente"):
-        RispostaRicognizioneFactory(piano=prima.piano, ente=prima.ente)
+        RispostaRicognizioneFactory.create(piano=prima.piano, ente=prima.ente)
 
 
 @pytest.mark.parametrize("stato", [StatoRisposta.INVIATA, StatoRisposta.NIENTE_DA_DICHIARARE])
 def test_database_refuses_answer_given_without_inviata_il(stato):
     with rifiutata("risposta_data_invio_se_inviata"):
-        RispostaRicognizioneFactory(stato=stato, inviata_il=None)
+        RispostaRicognizioneFactory.create(stato=stato, inviata_il=None)
 
 
 @pytest.mark.parametrize("stato", [StatoRisposta.INVIATA, StatoRisposta.NIENTE_DA_DICHIARARE])
 def test_database_accepts_answer_given_with_inviata_il(stato):
-    risposta = RispostaRicognizioneFactory(stato=stato, inviata_il=timezone.now())
+    risposta = RispostaRicognizioneFactory.create(stato=stato, inviata_il=timezone.now())
     assert RispostaRicognizione.objects.get(pk=risposta.pk).ha_risposto
 
 
 @pytest.mark.parametrize("stato", [StatoRisposta.NESSUNA, StatoRisposta.IN_CORSO, StatoRisposta.RIAPERTA])
 def test_database_accepts_answer_not_yet_given_without_inviata_il(stato):
-    risposta = RispostaRicognizioneFactory(stato=stato, inviata_il=None)
+    risposta = RispostaRicognizioneFactory.create(stato=stato, inviata_il=None)
     assert not RispostaRicognizione.objects.get(pk=risposta.pk).ha_risposto
 
 
 def test_database_refuses_two_choices_rows_for_one_ente_in_one_plan():
-    prime = ScelteEnteFactory()
+    prime = ScelteEnteFactory.create()
     with rifiutata("scelte_una_per_ente"):
-        ScelteEnteFactory(piano=prime.piano, ente=prime.ente)
+        ScelteEnteFactory.create(piano=prime.piano, ente=prime.ente)
 
 
 def test_database_refuses_indigenti_quota_above_eighty_points():
     with rifiutata("scelte_soglia_indigenti_0_80"):
-        ScelteEnteFactory(soglia_indigenti_eccedente=81)
+        ScelteEnteFactory.create(soglia_indigenti_eccedente=81)
 
 
 def test_database_refuses_negative_indigenti_quota():
     with rifiutata("scelte_soglia_indigenti_0_80", "ScelteEnte.soglia_indigenti_eccedente"):
-        ScelteEnteFactory(soglia_indigenti_eccedente=-1)
+        ScelteEnteFactory.create(soglia_indigenti_eccedente=-1)
 
 
 @pytest.mark.parametrize("soglia", [0, 80])
 def test_database_accepts_indigenti_quota_from_zero_to_eighty_points(soglia):
-    scelte = ScelteEnteFactory(soglia_indigenti_eccedente=soglia)
+    scelte = ScelteEnteFactory.create(soglia_indigenti_eccedente=soglia)
     assert ScelteEnte.objects.get(pk=scelte.pk).soglia_indigenti_eccedente == soglia
 
 
@@ -479,81 +488,81 @@ def test_database_refuses_police_quotas_that_together_exceed_all_units():
     # The limits of each rule set (10 % per ente, 20 % per comune...) are checks: the database keeps
     # only what no rule set can allow.
     with rifiutata("scelte_quote_polizia_entro_100"):
-        ScelteEnteFactory(quota_forze_polizia=90, quota_polizia_locale=11)
+        ScelteEnteFactory.create(quota_forze_polizia=90, quota_polizia_locale=11)
 
 
 def test_database_refuses_negative_forze_polizia_quota():
     with rifiutata("ScelteEnte.quota_forze_polizia"):
-        ScelteEnteFactory(quota_forze_polizia=-1)
+        ScelteEnteFactory.create(quota_forze_polizia=-1)
 
 
 @pytest.mark.parametrize(("quota_7bis", "quota_7ter"), [(0, 0), (10, 0), (12, 3), (100, 0)])
 def test_database_accepts_police_quotas_up_to_all_units(quota_7bis, quota_7ter):
-    scelte = ScelteEnteFactory(quota_forze_polizia=quota_7bis, quota_polizia_locale=quota_7ter)
+    scelte = ScelteEnteFactory.create(quota_forze_polizia=quota_7bis, quota_polizia_locale=quota_7ter)
     salvate = ScelteEnte.objects.get(pk=scelte.pk)
     assert (salvate.quota_forze_polizia, salvate.quota_polizia_locale) == (quota_7bis, quota_7ter)
 
 
 def test_database_refuses_a_c_bis_threshold_above_all_units():
     with rifiutata("scelte_soglia_c_bis_entro_100"):
-        ScelteEnteFactory(soglia_c_bis=101)
+        ScelteEnteFactory.create(soglia_c_bis=101)
 
 
 def test_database_refuses_a_negative_cost_of_works():
     with rifiutata("stato_costo_lavori_non_negativo"):
-        StatoUnitaFactory(costo_lavori=Decimal("-1.00"))
+        StatoUnitaFactory.create(costo_lavori=Decimal("-1.00"))
 
 
 @pytest.mark.parametrize(("inizio", "fine"), [(2026, 2027), (2022, 2024), (2028, 2030)])
 def test_database_refuses_a_triennale_that_is_not_three_years_containing_the_plan_year(inizio, fine):
     with rifiutata("piano_triennio_di_tre_anni_con_l_anno"):
-        PianoAnnualeFactory(anno=2027, triennio_inizio=inizio, triennio_fine=fine)
+        PianoAnnualeFactory.create(anno=2027, triennio_inizio=inizio, triennio_fine=fine)
 
 
 def test_database_accepts_a_triennale_of_three_years_containing_the_plan_year():
-    piano = PianoAnnualeFactory(anno=2027, triennio_inizio=2026, triennio_fine=2028)
+    piano = PianoAnnualeFactory.create(anno=2027, triennio_inizio=2026, triennio_fine=2028)
     assert PianoAnnuale.objects.get(pk=piano.pk).triennio_fine == 2028
 
 
 def test_database_refuses_sat_of_zero_units():
     with rifiutata("sat_positivo"):
-        DestinazioneSATFactory(numero=0)
+        DestinazioneSATFactory.create(numero=0)
 
 
 def test_database_refuses_negative_sat():
     with rifiutata("sat_positivo", "DestinazioneSAT.numero"):
-        DestinazioneSATFactory(numero=-2)
+        DestinazioneSATFactory.create(numero=-2)
 
 
 def test_database_refuses_two_sat_counts_for_one_ente_and_comune():
-    prima = DestinazioneSATFactory()
+    prima = DestinazioneSATFactory.create()
     with rifiutata("sat_unico"):
-        DestinazioneSATFactory(piano=prima.piano, ente=prima.ente, comune=prima.comune)
+        DestinazioneSATFactory.create(piano=prima.piano, ente=prima.ente, comune=prima.comune)
 
 
 def test_database_accepts_sat_count_of_one_unit():
-    destinazione = DestinazioneSATFactory(numero=1)
+    destinazione = DestinazioneSATFactory.create(numero=1)
     assert DestinazioneSAT.objects.get(pk=destinazione.pk).numero == 1
 
 
 def test_database_refuses_two_assignment_rows_for_one_ente_in_one_plan():
-    prime = AssegnazioniAnnoPrecedenteFactory()
+    prime = AssegnazioniAnnoPrecedenteFactory.create()
     with rifiutata("assegnazioni_una_per_ente"):
-        AssegnazioniAnnoPrecedenteFactory(piano=prime.piano, ente=prime.ente)
+        AssegnazioniAnnoPrecedenteFactory.create(piano=prime.piano, ente=prime.ente)
 
 
 def test_database_refuses_assignments_by_mobilita_above_totale():
     with rifiutata("assegnazioni_mobilita_entro_totale"):
-        AssegnazioniAnnoPrecedenteFactory(totale=3, mobilita=4)
+        AssegnazioniAnnoPrecedenteFactory.create(totale=3, mobilita=4)
 
 
 def test_database_refuses_assignments_in_deroga_above_totale():
     with rifiutata("assegnazioni_deroga_entro_totale"):
-        AssegnazioniAnnoPrecedenteFactory(totale=3, in_deroga=4)
+        AssegnazioniAnnoPrecedenteFactory.create(totale=3, in_deroga=4)
 
 
 def test_database_accepts_mobilita_and_in_deroga_equal_to_totale():
-    assegnazioni = AssegnazioniAnnoPrecedenteFactory(totale=3, mobilita=3, in_deroga=3)
+    assegnazioni = AssegnazioniAnnoPrecedenteFactory.create(totale=3, mobilita=3, in_deroga=3)
     assert AssegnazioniAnnoPrecedente.objects.get(pk=assegnazioni.pk).mobilita == 3
 
 
@@ -565,13 +574,13 @@ def test_database_refuses_negative_assignments(campo):
         "assegnazioni_mobilita_entro_totale",
         "assegnazioni_deroga_entro_totale",
     ):
-        AssegnazioniAnnoPrecedenteFactory(**valori)
+        AssegnazioniAnnoPrecedenteFactory.create(**valori)
 
 
 def test_database_refuses_two_platform_summaries_for_one_ente_in_one_plan():
-    primo = RiepilogoDichiaratoFactory()
+    primo = RiepilogoDichiaratoFactory.create()
     with rifiutata("riepilogo_uno_per_ente"):
-        RiepilogoDichiaratoFactory(piano=primo.piano, ente=primo.ente)
+        RiepilogoDichiaratoFactory.create(piano=primo.piano, ente=primo.ente)
 
 
 @pytest.mark.parametrize(
@@ -587,47 +596,48 @@ def test_database_refuses_two_platform_summaries_for_one_ente_in_one_plan():
 )
 def test_database_refuses_negative_counts_in_platform_summary(campo):
     with rifiutata(f"RiepilogoDichiarato.{campo}"):
-        RiepilogoDichiaratoFactory(**{campo: -1})
+        RiepilogoDichiaratoFactory.create(**{campo: -1})
 
 
 def test_database_refuses_two_texts_for_one_section_of_a_plan():
-    primo = TestoPianoFactory(sezione=SezioneTesto.PREMESSA)
+    primo = TestoPianoFactory.create(sezione=SezioneTesto.PREMESSA)
     with rifiutata("testo_uno_per_sezione"):
-        TestoPianoFactory(piano=primo.piano, sezione=SezioneTesto.PREMESSA)
+        TestoPianoFactory.create(piano=primo.piano, sezione=SezioneTesto.PREMESSA)
 
 
 def test_database_accepts_one_text_per_section_of_a_plan():
-    primo = TestoPianoFactory(sezione=SezioneTesto.PREMESSA)
-    TestoPianoFactory(piano=primo.piano, sezione=SezioneTesto.NOTE_CHIUSURA)
+    primo = TestoPianoFactory.create(sezione=SezioneTesto.PREMESSA)
+    TestoPianoFactory.create(piano=primo.piano, sezione=SezioneTesto.NOTE_CHIUSURA)
     assert primo.piano.testi.count() == 2
 
 
 @pytest.mark.parametrize("progresso", [101, 255])
 def test_database_refuses_pdf_progress_above_one_hundred_percent(progresso):
     with rifiutata("documento_progresso_0_100"):
-        DocumentoPianoFactory(progresso=progresso)
+        DocumentoPianoFactory.create(progresso=progresso)
 
 
 def test_database_refuses_negative_pdf_progress():
     with rifiutata("DocumentoPiano.progresso", "documento_progresso_0_100"):
-        DocumentoPianoFactory(progresso=-1)
+        DocumentoPianoFactory.create(progresso=-1)
 
 
 @pytest.mark.parametrize("progresso", [0, 100])
 def test_database_accepts_pdf_progress_from_zero_to_one_hundred_percent(progresso):
-    documento = DocumentoPianoFactory(progresso=progresso)
+    documento = DocumentoPianoFactory.create(progresso=progresso)
     assert documento.piano.documenti.get().progresso == progresso
 
 
 def test_database_refuses_two_pdfs_with_the_same_content_key():
-    primo = DocumentoPianoFactory()
+    primo = DocumentoPianoFactory.create()
     with rifiutata("DocumentoPiano.chiave"):
-        DocumentoPianoFactory(piano=primo.piano, chiave=primo.chiave)
+        DocumentoPianoFactory.create(piano=primo.piano, chiave=primo.chiave)
 
 
 def test_factories_build_rows_the_database_accepts():
     """Guard for the tests above: without the one bad field, every row is valid."""
-    costruttori = [
+    # Any: a factory's model parameter is invariant, so the list cannot say DjangoModelFactory[Model].
+    costruttori: list[type[DjangoModelFactory[Any]]] = [
         AggregazioneTerritorialeFactory,
         PopolazioneFactory,
         OperatoreFactory,
@@ -645,8 +655,8 @@ def test_factories_build_rows_the_database_accepts():
         UserFactory,
     ]
     for costruttore in costruttori:
-        riga = costruttore()
-        assert type(riga).objects.filter(pk=riga.pk).exists()
+        riga: models.Model = costruttore.create()
+        assert type(riga)._default_manager.filter(pk=riga.pk).exists()
     assert RiepilogoDichiarato.objects.exists()
 
 
@@ -654,12 +664,12 @@ def test_factories_build_rows_the_database_accepts():
 def test_database_refuses_upload_progress_above_one_hundred_percent(progresso, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     with rifiutata("caricamento_progresso_0_100"):
-        CaricamentoFactory(progresso=progresso)
+        CaricamentoFactory.create(progresso=progresso)
 
 
 def test_database_accepts_a_complete_upload(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    assert CaricamentoFactory(progresso=100).progresso == 100
+    assert CaricamentoFactory.create(progresso=100).progresso == 100
 
 
 # --- the plan's workflow (issue 6) ------------------------------------------------------------
@@ -688,7 +698,7 @@ from tests.factories import (  # noqa: E402
 )
 def test_database_refuses_a_move_the_workflow_does_not_allow(da, a):
     with rifiutata("passaggio_consentito"):
-        PassaggioDiStatoFactory(da=da, a=a, motivo="prova")
+        PassaggioDiStatoFactory.create(da=da, a=a, motivo="prova")
 
 
 @pytest.mark.parametrize(
@@ -702,76 +712,76 @@ def test_database_refuses_a_move_the_workflow_does_not_allow(da, a):
     ],
 )
 def test_database_accepts_each_forward_move(da, a):
-    assert PassaggioDiStatoFactory(da=da, a=a).pk
+    assert PassaggioDiStatoFactory.create(da=da, a=a).pk
 
 
 @pytest.mark.parametrize("motivo", ["", "   "])
 def test_database_refuses_going_back_to_bozza_without_a_reason(motivo):
     with rifiutata("passaggio_ritorno_in_bozza_motivato"):
-        PassaggioDiStatoFactory(da=StatoPiano.TRASMESSA_ASSEMBLEA, a=StatoPiano.BOZZA, motivo=motivo)
+        PassaggioDiStatoFactory.create(da=StatoPiano.TRASMESSA_ASSEMBLEA, a=StatoPiano.BOZZA, motivo=motivo)
 
 
 def test_database_accepts_going_back_to_bozza_with_a_reason():
-    assert PassaggioDiStatoFactory(
+    assert PassaggioDiStatoFactory.create(
         da=StatoPiano.INVIATA_ALER, a=StatoPiano.BOZZA, motivo="Dati da correggere"
     ).pk
 
 
 def test_database_refuses_two_versions_of_a_plan_with_the_same_number():
-    prima = VersionePianoFactory(numero=1)
+    prima = VersionePianoFactory.create(numero=1)
     with rifiutata("versione_numero_unico"):
-        VersionePianoFactory(piano=prima.piano, numero=1)
+        VersionePianoFactory.create(piano=prima.piano, numero=1)
 
 
 def test_database_refuses_version_number_zero():
     with rifiutata("versione_numero_positivo"):
-        VersionePianoFactory(numero=0)
+        VersionePianoFactory.create(numero=0)
 
 
 def test_database_refuses_a_version_of_an_unknown_kind():
     with rifiutata("versione_tipo_valido"):
-        VersionePianoFactory(tipo="bozza")
+        VersionePianoFactory.create(tipo="bozza")
 
 
 def test_database_refuses_two_approved_versions_of_a_plan():
-    prima = VersionePianoFactory(tipo=TipoVersione.APPROVATA)
+    prima = VersionePianoFactory.create(tipo=TipoVersione.APPROVATA)
     with rifiutata("versione_approvata_unica"):
-        VersionePianoFactory(piano=prima.piano, tipo=TipoVersione.APPROVATA)
+        VersionePianoFactory.create(piano=prima.piano, tipo=TipoVersione.APPROVATA)
 
 
 def test_database_accepts_many_versions_sent_to_aler_and_one_approved():
-    prima = VersionePianoFactory()
-    VersionePianoFactory(piano=prima.piano)
-    VersionePianoFactory(piano=prima.piano, tipo=TipoVersione.APPROVATA)
+    prima = VersionePianoFactory.create()
+    VersionePianoFactory.create(piano=prima.piano)
+    VersionePianoFactory.create(piano=prima.piano, tipo=TipoVersione.APPROVATA)
     assert PianoAnnuale.objects.get(pk=prima.piano.pk).versioni.count() == 3
 
 
 @pytest.mark.parametrize("impronta", ["", "abc", "A" * 64, "g" * 64, "a" * 63])
 def test_database_refuses_a_version_whose_json_digest_is_not_a_sha256(impronta):
     with rifiutata("versione_sha256_dati_valido"):
-        VersionePianoFactory(dati_sha256=impronta)
+        VersionePianoFactory.create(dati_sha256=impronta)
 
 
 @pytest.mark.parametrize("impronta", ["", "z" * 64])
 def test_database_refuses_a_version_whose_pdf_digest_is_not_a_sha256(impronta):
     with rifiutata("versione_sha256_pdf_valido"):
-        VersionePianoFactory(pdf_sha256=impronta)
+        VersionePianoFactory.create(pdf_sha256=impronta)
 
 
 def test_database_refuses_a_version_without_its_pdf():
     with rifiutata("versione_con_pdf"):
-        VersionePianoFactory(pdf="")
+        VersionePianoFactory.create(pdf="")
 
 
 @pytest.mark.parametrize("testo", ["", " \n "])
 def test_database_refuses_an_observation_without_text(testo):
     with rifiutata("osservazione_con_testo"):
-        OsservazioneAlerFactory(testo=testo)
+        OsservazioneAlerFactory.create(testo=testo)
 
 
 def test_database_refuses_an_observation_on_an_unknown_section():
     with rifiutata("osservazione_sezione_valida"):
-        OsservazioneAlerFactory(sezione="z")
+        OsservazioneAlerFactory.create(sezione="z")
 
 
 @pytest.mark.parametrize(
@@ -785,80 +795,80 @@ def test_database_refuses_an_observation_on_an_unknown_section():
 )
 def test_database_refuses_an_incomplete_answer_to_an_observation(risposta):
     if risposta.get("risposta_di") == "utente":
-        risposta = {**risposta, "risposta_di": UserFactory()}
+        risposta = {**risposta, "risposta_di": UserFactory.create()}
     with rifiutata("osservazione_risposta_completa"):
-        OsservazioneAlerFactory(**risposta)
+        OsservazioneAlerFactory.create(**risposta)
 
 
 def test_database_accepts_an_observation_with_its_complete_answer():
-    assert OsservazioneAlerFactory(
-        risposta="Corretto.", risposta_il=timezone.now(), risposta_di=UserFactory()
+    assert OsservazioneAlerFactory.create(
+        risposta="Corretto.", risposta_il=timezone.now(), risposta_di=UserFactory.create()
     ).pk
 
 
 def test_database_refuses_a_parere_with_an_unknown_outcome():
     with rifiutata("parere_esito_valido"):
-        ParereAlerFactory(esito="astenuto")
+        ParereAlerFactory.create(esito="astenuto")
 
 
 @pytest.mark.parametrize("esito", [EsitoParere.NON_FAVOREVOLE, EsitoParere.FAVOREVOLE_CON_OSSERVAZIONI])
 def test_database_refuses_a_parere_that_is_not_favourable_without_its_reasons(esito):
     with rifiutata("parere_motivato"):
-        ParereAlerFactory(esito=esito, testo=" ")
+        ParereAlerFactory.create(esito=esito, testo=" ")
 
 
 def test_database_refuses_a_parere_dated_before_2018():
     with rifiutata("parere_data_plausibile"):
-        ParereAlerFactory(data=datetime.date(2017, 12, 31))
+        ParereAlerFactory.create(data=datetime.date(2017, 12, 31))
 
 
 def test_database_refuses_two_pareri_on_one_version():
-    primo = ParereAlerFactory()
+    primo = ParereAlerFactory.create()
     with rifiutata("ParereAler.versione"):
-        ParereAlerFactory(piano=primo.piano, versione=primo.versione)
+        ParereAlerFactory.create(piano=primo.piano, versione=primo.versione)
 
 
 @pytest.mark.parametrize("numero", ["", "  "])
 def test_database_refuses_an_approval_without_the_verbale_number(numero):
     with rifiutata("approvazione_numero_verbale"):
-        ApprovazioneFactory(numero_verbale=numero)
+        ApprovazioneFactory.create(numero_verbale=numero)
 
 
 def test_database_refuses_an_approval_without_the_signed_verbale():
     with rifiutata("approvazione_con_verbale"):
-        ApprovazioneFactory(verbale="")
+        ApprovazioneFactory.create(verbale="")
 
 
 def test_database_refuses_an_approval_whose_verbale_digest_is_not_a_sha256():
     with rifiutata("approvazione_sha256_valido"):
-        ApprovazioneFactory(verbale_sha256="0" * 10)
+        ApprovazioneFactory.create(verbale_sha256="0" * 10)
 
 
 def test_database_refuses_an_approval_dated_before_2018():
     with rifiutata("approvazione_data_plausibile"):
-        ApprovazioneFactory(data_seduta=datetime.date(2017, 6, 1))
+        ApprovazioneFactory.create(data_seduta=datetime.date(2017, 6, 1))
 
 
 def test_database_refuses_a_quorum_of_zero_comuni():
     with rifiutata("approvazione_quorum_positivo"):
-        ApprovazioneFactory(quorum=0)
+        ApprovazioneFactory.create(quorum=0)
 
 
 def test_database_refuses_two_approvals_of_one_plan():
-    prima = ApprovazioneFactory()
+    prima = ApprovazioneFactory.create()
     with rifiutata("Approvazione.piano"):
-        ApprovazioneFactory(piano=prima.piano)
+        ApprovazioneFactory.create(piano=prima.piano)
 
 
 def test_database_refuses_two_presences_of_one_comune_at_one_session():
-    prima = PresenzaAssembleaFactory()
+    prima = PresenzaAssembleaFactory.create()
     with rifiutata("presenza_una_per_comune"):
-        PresenzaAssembleaFactory(approvazione=prima.approvazione, comune=prima.comune, presente=False)
+        PresenzaAssembleaFactory.create(approvazione=prima.approvazione, comune=prima.comune, presente=False)
 
 
 def test_database_refuses_an_audit_row_with_an_unknown_action():
     with rifiutata("modifica_azione_valida"):
-        ModificaFactory(azione="spostamento")
+        ModificaFactory.create(azione="spostamento")
 
 
 @pytest.mark.parametrize(
@@ -872,11 +882,11 @@ def test_database_refuses_an_audit_row_with_an_unknown_action():
 )
 def test_database_refuses_audit_values_that_contradict_the_action(azione, prima, dopo):
     with rifiutata("modifica_valori_coerenti"):
-        ModificaFactory(azione=azione, prima=prima, dopo=dopo)
+        ModificaFactory.create(azione=azione, prima=prima, dopo=dopo)
 
 
 def test_workflow_factories_build_rows_the_database_accepts():
-    for costruttore in (
+    costruttori: tuple[type[DjangoModelFactory[Any]], ...] = (
         PassaggioDiStatoFactory,
         VersionePianoFactory,
         OsservazioneAlerFactory,
@@ -884,6 +894,7 @@ def test_workflow_factories_build_rows_the_database_accepts():
         ApprovazioneFactory,
         PresenzaAssembleaFactory,
         ModificaFactory,
-    ):
-        riga = costruttore()
-        assert type(riga).objects.filter(pk=riga.pk).exists()
+    )
+    for costruttore in costruttori:
+        riga: models.Model = costruttore.create()
+        assert type(riga)._default_manager.filter(pk=riga.pk).exists()

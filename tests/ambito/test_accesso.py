@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
 
 @pytest.fixture
 def piano(db) -> PianoAnnuale:
-    return PianoAnnualeFactory(ambito__nome="Ambito della Valle di Prova")
+    return PianoAnnualeFactory.create(ambito__nome="Ambito della Valle di Prova")
 
 
 @pytest.fixture
@@ -81,7 +81,9 @@ def test_password_reset_sends_an_italian_email_with_a_working_link(client, uffic
     messaggio = mail.outbox[0]
     assert messaggio.subject == "Piano annuale dell'offerta abitativa – nuova password"
     assert "«ufficio»" in messaggio.body
-    collegamento = re.search(r"https?://[^/]+(/\S+)", messaggio.body).group(1)
+    trovato = re.search(r"https?://[^/]+(/\S+)", str(messaggio.body))
+    assert trovato, messaggio.body
+    collegamento = trovato.group(1)
     risposta = client.get(collegamento, follow=True)
     assert "Imposta una nuova password" in risposta.content.decode()
     risposta = client.post(
