@@ -16,6 +16,7 @@ import pytest
 import tablib
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -38,7 +39,14 @@ from misure.models import (
 from misure.resources import MisuraPianoResource, QuotaSolidarietaResource
 from misure.services import MisureNonValide, carica_misure
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
-from piano_annuale.calcolo import PianoCalcolato, calcola_piano, in_euro
+from piano_annuale.calcolo import (
+    MisuraCalcolata,
+    ParteSeconda,
+    PianoCalcolato,
+    TabellaSolidarieta,
+    calcola_piano,
+    in_euro,
+)
 from piano_annuale.controlli import CONTROLLI, VINCOLI, messaggio_vincolo
 from piano_annuale.models import PianoAnnuale, StatoPiano
 from piano_annuale.services.carica import carica_piano
@@ -55,8 +63,23 @@ def p(piano_cremonese) -> PianoCalcolato:
     return calcola_piano(piano_cremonese)
 
 
-def misura(p: PianoCalcolato, codice: str):
+def misura(p: PianoCalcolato, codice: str) -> MisuraCalcolata:
+    assert p.parte_seconda is not None
     return next(m for m in p.parte_seconda.misure if m.codice == codice)
+
+
+def parte_seconda(piano: PianoAnnuale) -> ParteSeconda:
+    """The computed parte seconda, which every plan of these tests has."""
+    calcolata = calcola_piano(piano).parte_seconda
+    assert calcolata is not None
+    return calcolata
+
+
+def solidarieta(piano: PianoAnnuale) -> TabellaSolidarieta:
+    """The computed solidarity table, which the tests reading it expect to be there."""
+    tabella = parte_seconda(piano).contributo_solidarieta
+    assert tabella is not None
+    return tabella
 
 
 def dati_annuali(piano, codice: str) -> MisuraPiano:
@@ -110,6 +133,7 @@ def test_a_fondo_morosita_incolpevole(p):
     ]
     assert (m.domande_pervenute, m.domande_respinte, m.domande_approvate) == (22, 3, 19)
     # The seed's breakdown adds up: 188.331,50 − 67.266,89 = 121.064,61 = 42.637,55 + 78.427,06.
+    assert m.risorse_impegnate is not None and m.risorse_erogate is not None
     assert m.risorse_impegnate - m.risorse_erogate == m.risorse_residue == m.somma_utilizzi
 
 
@@ -431,9 +455,7 @@ def test_m12_solidarity_row_of_an_ente_outside_the_ambito(piano_cremonese):
         "Contributo regionale di solidarietà: la riga di «ALER Milano» riguarda un ente che non fa parte "
         "dell'ambito «Ambito Sociale Territoriale Cremonese»: non è conteggiata."
     ]
-    assert calcola_piano(piano_cremonese).parte_seconda.contributo_solidarieta.totale.riparto == D(
-        "1649013.75"
-    )
+    assert solidarieta(piano_cremonese).totale.riparto == D("1649013.75")
 
 
 def test_m13_comune_without_a_row_counts_as_without_contribution(piano_cremonese):
@@ -442,7 +464,7 @@ def test_m13_comune_without_a_row_counts_as_without_contribution(piano_cremonese
         "Contributo regionale di solidarietà: nessuna riga per il comune di Cremona; è contato tra i comuni "
         "senza contributo né residui."
     ]
-    cs = calcola_piano(piano_cremonese).parte_seconda.contributo_solidarieta
+    cs = solidarieta(piano_cremonese)
     assert (cs.conteggio("con_riparto"), cs.conteggio("senza_contributo")) == (2, 28)
 
 
@@ -454,7 +476,7 @@ def test_m14_avviso_with_a_comune_outside_the_ambito(piano_cremonese):
         "L'avviso «Avviso di prova» elenca tra i comuni aderenti Milano, che non fa parte dell'ambito "
         "«Ambito Sociale Territoriale Cremonese»: non è contato."
     ]
-    assert calcola_piano(piano_cremonese).parte_seconda.avvisi[0].adesione == "1 su 48"
+    assert parte_seconda(piano_cremonese).avvisi[0].adesione == "1 su 48"
 
 
 def test_m15_avviso_for_a_measure_without_figures_in_the_plan(piano_cremonese):
@@ -481,7 +503,7 @@ def test_an_avviso_counts_the_comuni_that_joined_39_su_48(piano_cremonese):
     )
     avviso.misure.set([Misura.objects.get(codice="contributo-solidarieta")])
     avviso.comuni_aderenti.set(Comune.objects.filter(ambito=piano_cremonese.ambito).order_by("nome")[:39])
-    calcolato = calcola_piano(piano_cremonese).parte_seconda.avvisi[0]
+    calcolato = parte_seconda(piano_cremonese).avvisi[0]
     assert (calcolato.adesione, calcolato.misure) == ("39 su 48", ("Contributo regionale di solidarietà",))
     assert not messaggi(piano_cremonese, "M15")
 
@@ -514,6 +536,7 @@ def test_a_synthetic_plan_with_consistent_measures_has_no_anomaly(db):
         )
     calcolo = calcola_piano(piano)
     assert calcolo.anomalie == ()
+    assert calcolo.parte_seconda and calcolo.parte_seconda.contributo_solidarieta
     assert calcolo.parte_seconda.contributo_solidarieta.conteggio("con_riparto") == 4
 
 
@@ -565,15 +588,18 @@ def test_database_refuses_negative_amounts(piano_cremonese, modello, campo):
 
 def test_database_refuses_negative_amounts_of_renovations_and_projects(piano_cremonese):
     intervento = InterventoRiqualificazione.objects.first()
+    assert intervento is not None
     intervento.importo = D("-5")
     assert vincolo_rifiutato(intervento.save) == "Gli importi non possono essere negativi."
     progetto = Progettualita.objects.first()
+    assert progetto is not None
     progetto.costo = D("-5")
     assert vincolo_rifiutato(progetto.save) == "Gli importi non possono essere negativi."
 
 
 def test_database_refuses_a_di_cui_line_without_amount_nor_applications(piano_cremonese):
     quota = QuotaErogata.objects.first()
+    assert quota is not None
     quota.importo = quota.domande_approvate = None
     assert (
         vincolo_rifiutato(quota.save)
@@ -588,6 +614,7 @@ def test_database_refuses_an_avviso_without_number_nor_date(piano_cremonese):
 
 def test_database_refuses_a_project_ending_before_it_starts(piano_cremonese):
     progetto = Progettualita.objects.first()
+    assert progetto is not None
     progetto.data_inizio, progetto.data_fine = datetime.date(2025, 10, 1), datetime.date(2021, 9, 1)
     assert vincolo_rifiutato(progetto.save) == "La data di fine non può precedere quella di inizio."
 
@@ -657,9 +684,9 @@ def fixture_misure() -> dict:
 
 
 def righe_misure() -> dict[str, int]:
-    modelli = (Misura, Delibera, MisuraPiano, QuotaErogata, UtilizzoResiduo, Avviso, RipartoSolidarieta)
-    modelli += (QuotaSolidarieta, InterventoRiqualificazione, Progettualita)
-    return {m.__name__: m.objects.count() for m in modelli}
+    modelli: tuple[type[Model], ...] = (Misura, Delibera, MisuraPiano, QuotaErogata, UtilizzoResiduo, Avviso)
+    modelli += (RipartoSolidarieta, QuotaSolidarieta, InterventoRiqualificazione, Progettualita)
+    return {m.__name__: m._default_manager.count() for m in modelli}
 
 
 def test_the_fixture_loads_every_row_of_parts_two_and_three(piano_cremonese):
@@ -696,7 +723,7 @@ def test_rows_no_longer_in_the_file_are_removed_and_the_catalogue_stays(piano_cr
     assert Misura.objects.filter(codice="coniugi-separati").exists()
     assert Progettualita.objects.count() == 2
     assert not QuotaSolidarieta.objects.exists() and not RipartoSolidarieta.objects.exists()
-    assert calcola_piano(piano_cremonese).parte_seconda.contributo_solidarieta is None
+    assert parte_seconda(piano_cremonese).contributo_solidarieta is None
 
 
 def test_an_invalid_section_is_refused_in_italian_and_the_whole_file_writes_nothing(
@@ -749,14 +776,20 @@ def operatore_comune(piano_cremonese):
 
 
 def fotografia_misure() -> dict[str, list[tuple]]:
-    modelli = (MisuraPiano, QuotaErogata, UtilizzoResiduo, Avviso, RipartoSolidarieta, QuotaSolidarieta)
-    modelli += (InterventoRiqualificazione, Progettualita)
-    return {m.__name__: list(m.objects.order_by("pk").values_list()) for m in modelli}
+    modelli: tuple[type[Model], ...] = (
+        MisuraPiano,
+        QuotaErogata,
+        UtilizzoResiduo,
+        Avviso,
+        RipartoSolidarieta,
+    )
+    modelli += (QuotaSolidarieta, InterventoRiqualificazione, Progettualita)
+    return {m.__name__: list(m._default_manager.order_by("pk").values_list()) for m in modelli}
 
 
-def dati_modulo_misura(mp: MisuraPiano, **modifiche: str) -> dict[str, str]:
+def dati_modulo_misura(mp: MisuraPiano, **modifiche: str) -> dict[str, str | list[str]]:
     """The POST of the measure's page as the browser sends it, with ``modifiche``."""
-    dati = {
+    dati: dict[str, str | list[str]] = {
         "misura": str(mp.misura_id),
         "risorse_impegnate": scrivi_importo(mp.risorse_impegnate),
         "risorse_erogate": scrivi_importo(mp.risorse_erogate),
@@ -823,7 +856,7 @@ def test_the_overview_prints_the_computed_totals_even_with_a_row_outside_the_amb
     altro = Ambito.objects.create(nome="Altro ambito")
     estraneo = EnteProprietario.objects.create(ambito=altro, tipo=TipoEnte.ALER, denominazione="ALER Milano")
     QuotaSolidarieta.objects.create(piano=piano_cremonese, ente=estraneo, riparto=D("10"), totale=D("10"))
-    totale = calcola_piano(piano_cremonese).parte_seconda.contributo_solidarieta.totale
+    totale = solidarieta(piano_cremonese).totale
     assert (totale.riparto, totale.residuo, totale.totale) == (
         D("1649013.75"),
         D("129126.45"),
@@ -915,7 +948,7 @@ def test_a_new_measure_is_added_with_its_di_cui_lines(client, ufficio, piano_cre
     mp = MisuraPiano.objects.get(piano=piano_cremonese, misura=nuova)
     quota = mp.quote.get()
     assert (quota.importo, str(quota.delibera)) == (D("10000.00"), "DGR 9999/2024")
-    assert calcola_piano(piano_cremonese).parte_seconda.misure[-1].lettera == "f"
+    assert parte_seconda(piano_cremonese).misure[-1].lettera == "f"
 
 
 def test_the_solidarity_rows_are_edited_and_a_missing_total_is_computed(client, ufficio, piano_cremonese):
@@ -949,7 +982,7 @@ def test_the_solidarity_rows_are_edited_and_a_missing_total_is_computed(client, 
     assert risposta.status_code == 302, risposta.content.decode()[:3000]
     riga = QuotaSolidarieta.objects.get(piano=piano_cremonese, ente=ente("Volongo"))
     assert (riga.riparto, riga.residuo, riga.totale) == (D("1000.00"), D("5735.16"), D("6735.16"))
-    cs = calcola_piano(piano_cremonese).parte_seconda.contributo_solidarieta
+    cs = solidarieta(piano_cremonese)
     assert cs.conteggio("con_riparto") == 4
 
 
@@ -993,7 +1026,9 @@ def test_projects_are_added_from_the_workspace(client, ufficio, piano_cremonese)
     }
     risposta = client.post(url, dati)
     assert risposta.status_code == 302, risposta.content.decode()[:3000]
-    progetto = calcola_piano(piano_cremonese).parte_terza.progetti[-1]
+    parte_terza = calcola_piano(piano_cremonese).parte_terza
+    assert parte_terza is not None
+    progetto = parte_terza.progetti[-1]
     assert (progetto.titolo, progetto.costo) == ("Housing first", D("72000.00"))
 
 

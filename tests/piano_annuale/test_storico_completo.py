@@ -101,7 +101,7 @@ class Campione:
 
 
 def _misura_piano(valore: Any) -> MisuraPiano:
-    piano = f.PianoAnnualeFactory()
+    piano = f.PianoAnnualeFactory.create()
     misura = Misura.objects.create(codice="misura-dello-storico", nome="Misura dello storico")
     return MisuraPiano.objects.create(piano=piano, misura=misura, note=valore)
 
@@ -120,8 +120,8 @@ def _regole(nome: Any) -> RegoleAnno:
 
 
 def _quota_solidarieta(valore: Any) -> QuotaSolidarieta:
-    piano = f.PianoAnnualeFactory()
-    ente = f.EnteProprietarioFactory(ambito=piano.ambito)
+    piano = f.PianoAnnualeFactory.create()
+    ente = f.EnteProprietarioFactory.create(ambito=piano.ambito)
     return QuotaSolidarieta.objects.create(
         piano=piano, ente=ente, riparto=Decimal(valore), residuo=Decimal("0.00"), totale=Decimal(valore)
     )
@@ -129,53 +129,53 @@ def _quota_solidarieta(valore: Any) -> QuotaSolidarieta:
 
 CAMPIONI: dict[type[Model], Campione] = {
     Ambito: Campione(
-        lambda v: f.AmbitoFactory(nome=v), "nome", "Ambito dello storico", "Ambito nuovo", "Ambito nuovo"
+        lambda v: f.AmbitoFactory.create(nome=v), "nome", "Ambito dello storico", "Ambito nuovo", "Ambito nuovo"
     ),
     AggregazioneTerritoriale: Campione(
-        lambda v: f.AggregazioneTerritorialeFactory(denominazione=v),
+        lambda v: f.AggregazioneTerritorialeFactory.create(denominazione=v),
         "denominazione",
         "Centro",
         "Nord",
         "Nord",
     ),
-    Comune: Campione(lambda v: f.ComuneFactory(nome=v), "nome", "Comune dello storico", "Borgo", "Borgo"),
-    Popolazione: Campione(lambda v: f.PopolazioneFactory(abitanti=v), "abitanti", 1000, "1200", 1200),
+    Comune: Campione(lambda v: f.ComuneFactory.create(nome=v), "nome", "Comune dello storico", "Borgo", "Borgo"),
+    Popolazione: Campione(lambda v: f.PopolazioneFactory.create(abitanti=v), "abitanti", 1000, "1200", 1200),
     Operatore: Campione(
-        lambda v: f.OperatoreFactory(ruolo=v),
+        lambda v: f.OperatoreFactory.create(ruolo=v),
         "ruolo",
         Ruolo.ASSEMBLEA,
         Ruolo.UFFICIO_DI_PIANO,
         "ufficio_di_piano",
     ),
     EnteProprietario: Campione(
-        lambda v: f.EnteProprietarioFactory(denominazione=v),
+        lambda v: f.EnteProprietarioFactory.create(denominazione=v),
         "denominazione",
         "Ente dello storico",
         "Ente",
         "Ente",
     ),
     UnitaAbitativa: Campione(
-        lambda v: f.UnitaAbitativaFactory(indirizzo=v), "indirizzo", "Via Roma 1", "Via Po 2", "Via Po 2"
+        lambda v: f.UnitaAbitativaFactory.create(indirizzo=v), "indirizzo", "Via Roma 1", "Via Po 2", "Via Po 2"
     ),
-    PianoAnnuale: Campione(lambda v: f.PianoAnnualeFactory(anno=v), "anno", 2031, "2032", 2032),
+    PianoAnnuale: Campione(lambda v: f.PianoAnnualeFactory.create(anno=v), "anno", 2031, "2032", 2032),
     RispostaRicognizione: Campione(
-        lambda v: f.RispostaRicognizioneFactory(stato=v), "stato", "nessuna", "in_corso", "in_corso"
+        lambda v: f.RispostaRicognizioneFactory.create(stato=v), "stato", "nessuna", "in_corso", "in_corso"
     ),
     ScelteEnte: Campione(
-        lambda v: f.ScelteEnteFactory(soglia_indigenti_eccedente=v), "soglia_indigenti_eccedente", 0, "2", 2
+        lambda v: f.ScelteEnteFactory.create(soglia_indigenti_eccedente=v), "soglia_indigenti_eccedente", 0, "2", 2
     ),
-    DestinazioneSAT: Campione(lambda v: f.DestinazioneSATFactory(numero=v), "numero", 1, "3", 3),
+    DestinazioneSAT: Campione(lambda v: f.DestinazioneSATFactory.create(numero=v), "numero", 1, "3", 3),
     AssegnazioniAnnoPrecedente: Campione(
-        lambda v: f.AssegnazioniAnnoPrecedenteFactory(totale=v), "totale", 5, "7", 7
+        lambda v: f.AssegnazioniAnnoPrecedenteFactory.create(totale=v), "totale", 5, "7", 7
     ),
-    RiepilogoDichiarato: Campione(lambda v: f.RiepilogoDichiaratoFactory(sap=v), "sap", 10, "12", 12),
-    StatoUnita: Campione(lambda v: f.StatoUnitaFactory(note=v), "note", "", "da verificare", "da verificare"),
+    RiepilogoDichiarato: Campione(lambda v: f.RiepilogoDichiaratoFactory.create(sap=v), "sap", 10, "12", 12),
+    StatoUnita: Campione(lambda v: f.StatoUnitaFactory.create(note=v), "note", "", "da verificare", "da verificare"),
     ConsistenzaDichiarata: Campione(
-        lambda v: f.ConsistenzaDichiarataFactory(fonte=v), "fonte", "ricognizione", "verbale", "verbale"
+        lambda v: f.ConsistenzaDichiarataFactory.create(fonte=v), "fonte", "ricognizione", "verbale", "verbale"
     ),
-    TurnoverPrevisto: Campione(lambda v: f.TurnoverPrevistoFactory(numero=v), "numero", 1, "2", 2),
+    TurnoverPrevisto: Campione(lambda v: f.TurnoverPrevistoFactory.create(numero=v), "numero", 1, "2", 2),
     RegoleAnno: Campione(_regole, "nome", "Regole di prova", "Regole nuove", "Regole nuove"),
-    Narrativa: Campione(lambda v: f.TestoPianoFactory(testo=v), "testo", "Premessa.", "Nuova.", "Nuova."),
+    Narrativa: Campione(lambda v: f.TestoPianoFactory.create(testo=v), "testo", "Premessa.", "Nuova.", "Nuova."),
     Delibera: Campione(
         lambda v: Delibera.objects.create(numero="4242", anno=2024, oggetto=v),
         "oggetto",
@@ -210,14 +210,14 @@ CAMPIONI: dict[type[Model], Campione] = {
         "altro utilizzo",
     ),
     Avviso: Campione(
-        lambda v: Avviso.objects.create(piano=f.PianoAnnualeFactory(), titolo=v, numero="1"),
+        lambda v: Avviso.objects.create(piano=f.PianoAnnualeFactory.create(), titolo=v, numero="1"),
         "titolo",
         "Avviso dello storico",
         "Avviso 2025",
         "Avviso 2025",
     ),
     RipartoSolidarieta: Campione(
-        lambda v: RipartoSolidarieta.objects.create(piano=f.PianoAnnualeFactory(), anno_riparto=2024, nota=v),
+        lambda v: RipartoSolidarieta.objects.create(piano=f.PianoAnnualeFactory.create(), anno_riparto=2024, nota=v),
         "nota",
         "",
         "Riparto provvisorio",
@@ -228,7 +228,7 @@ CAMPIONI: dict[type[Model], Campione] = {
     ),
     InterventoRiqualificazione: Campione(
         lambda v: InterventoRiqualificazione.objects.create(
-            piano=f.PianoAnnualeFactory(), contesto="Quartiere", titolo="Tetti", descrizione=v
+            piano=f.PianoAnnualeFactory.create(), contesto="Quartiere", titolo="Tetti", descrizione=v
         ),
         "descrizione",
         "Rifacimento",
@@ -237,7 +237,7 @@ CAMPIONI: dict[type[Model], Campione] = {
     ),
     Progettualita: Campione(
         lambda v: Progettualita.objects.create(
-            piano=f.PianoAnnualeFactory(), titolo="Housing", descrizione="A", periodo=v
+            piano=f.PianoAnnualeFactory.create(), titolo="Housing", descrizione="A", periodo=v
         ),
         "periodo",
         "",
@@ -333,13 +333,13 @@ def test_the_delete_selected_action_records_each_row_in_the_history(client, radi
 
 
 FABBRICHE_SOLA_LETTURA: dict[type[Model], Callable[[], Model]] = {
-    Modifica: f.ModificaFactory,
-    VersionePiano: f.VersionePianoFactory,
-    PassaggioDiStato: f.PassaggioDiStatoFactory,
-    OsservazioneAler: f.OsservazioneAlerFactory,
-    ParereAler: f.ParereAlerFactory,
-    Approvazione: f.ApprovazioneFactory,
-    PresenzaAssemblea: f.PresenzaAssembleaFactory,
+    Modifica: f.ModificaFactory.create,
+    VersionePiano: f.VersionePianoFactory.create,
+    PassaggioDiStato: f.PassaggioDiStatoFactory.create,
+    OsservazioneAler: f.OsservazioneAlerFactory.create,
+    ParereAler: f.ParereAlerFactory.create,
+    Approvazione: f.ApprovazioneFactory.create,
+    PresenzaAssemblea: f.PresenzaAssembleaFactory.create,
 }
 
 
@@ -360,8 +360,8 @@ def test_the_admin_refuses_to_write_the_workflow_records_and_the_history(client,
 
 
 def test_an_inline_row_added_and_one_deleted_on_the_parents_page_are_recorded(client, radice):
-    comune = f.ComuneFactory(nome="Comune con popolazione")
-    vecchia = f.PopolazioneFactory(comune=comune, data_riferimento=datetime.date(2023, 1, 1), abitanti=900)
+    comune = f.ComuneFactory.create(nome="Comune con popolazione")
+    vecchia = f.PopolazioneFactory.create(comune=comune, data_riferimento=datetime.date(2023, 1, 1), abitanti=900)
     dati = dati_della_pagina(client, url(Comune, "change", comune.pk), Comune)
     dati |= {
         "popolazioni-0-DELETE": ["on"],
@@ -381,8 +381,8 @@ def test_an_inline_row_added_and_one_deleted_on_the_parents_page_are_recorded(cl
 
 
 def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_empties(client, radice):
-    comune = f.ComuneFactory(nome="Comune da togliere")
-    popolazione = f.PopolazioneFactory(comune=comune, abitanti=321)
+    comune = f.ComuneFactory.create(nome="Comune da togliere")
+    popolazione = f.PopolazioneFactory.create(comune=comune, abitanti=321)
     risposta = client.post(url(Comune, "delete", comune.pk), {"post": "yes"})
     assert risposta.status_code == 302, risposta.content.decode()[:3000]
     (del_comune,) = storico(Comune, comune.pk, AzioneModifica.ELIMINAZIONE)
@@ -396,9 +396,9 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
 
     # An avviso that a deleted comune had joined loses it from its list: a change of the avviso.
     avviso = Avviso.objects.create(
-        piano=f.PianoAnnualeFactory(), titolo="Avviso con un comune in meno", numero="4"
+        piano=f.PianoAnnualeFactory.create(), titolo="Avviso con un comune in meno", numero="4"
     )
-    resta, va = f.ComuneFactory(ambito=avviso.piano.ambito), f.ComuneFactory(ambito=avviso.piano.ambito)
+    resta, va = f.ComuneFactory.create(ambito=avviso.piano.ambito), f.ComuneFactory.create(ambito=avviso.piano.ambito)
     avviso.comuni_aderenti.set([resta, va])
     assert client.post(url(Comune, "delete", va.pk), {"post": "yes"}).status_code == 302
     (dell_avviso,) = storico(Avviso, avviso.pk, AzioneModifica.MODIFICA)
@@ -409,7 +409,7 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
 
     # A solidarity row that named the deleted aggregazione is left without one: a change of that row.
     quota = _quota_solidarieta("10.00")
-    aggregazione = f.AggregazioneTerritorialeFactory(ambito=quota.piano.ambito)
+    aggregazione = f.AggregazioneTerritorialeFactory.create(ambito=quota.piano.ambito)
     quota.aggregazione_indicata = aggregazione
     quota.save()
     risposta = client.post(url(AggregazioneTerritoriale, "delete", aggregazione.pk), {"post": "yes"})
@@ -425,8 +425,8 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
 
 
 def test_a_many_to_many_change_in_the_admin_is_recorded_with_the_ids_before_and_after(client, radice):
-    avviso = Avviso.objects.create(piano=f.PianoAnnualeFactory(), titolo="Avviso con comuni", numero="3")
-    primo, secondo = f.ComuneFactory(ambito=avviso.piano.ambito), f.ComuneFactory(ambito=avviso.piano.ambito)
+    avviso = Avviso.objects.create(piano=f.PianoAnnualeFactory.create(), titolo="Avviso con comuni", numero="3")
+    primo, secondo = f.ComuneFactory.create(ambito=avviso.piano.ambito), f.ComuneFactory.create(ambito=avviso.piano.ambito)
     primo.nome, secondo.nome = "Casalbuttano", "Soresina"
     Comune.objects.bulk_update([primo, secondo], ["nome"])
     avviso.comuni_aderenti.set([primo])
@@ -444,7 +444,7 @@ def test_a_many_to_many_change_in_the_admin_is_recorded_with_the_ids_before_and_
 
 
 def test_an_operators_role_changed_on_the_users_page_is_recorded(client, radice):
-    operatore = f.OperatoreFactory(ruolo=Ruolo.ASSEMBLEA)
+    operatore = f.OperatoreFactory.create(ruolo=Ruolo.ASSEMBLEA)
     indirizzo = reverse("admin:auth_user_change", args=[operatore.user_id])
     risposta = client.get(indirizzo)
     modulo = ModuloAdmin("user_form")
@@ -460,7 +460,7 @@ def test_an_operators_role_changed_on_the_users_page_is_recorded(client, radice)
 
 
 def test_an_uploads_record_deleted_in_the_admin_keeps_its_whole_row(client, radice):
-    caricamento = f.CaricamentoFactory(nome_file="unita-da-togliere.xlsx")
+    caricamento = f.CaricamentoFactory.create(nome_file="unita-da-togliere.xlsx")
     assert client.post(url(Caricamento, "delete", caricamento.pk), {"post": "yes"}).status_code == 302
     (eliminazione,) = storico(Caricamento, caricamento.pk, AzioneModifica.ELIMINAZIONE)
     assert valori_prima(eliminazione)["nome_file"] == "unita-da-togliere.xlsx"

@@ -34,7 +34,7 @@ def radice(db) -> Any:
 
 @pytest.fixture
 def piano_e_ufficio(db) -> tuple[PianoAnnuale, Any]:
-    piano = f.PianoAnnualeFactory(anno=2025)
+    piano = f.PianoAnnualeFactory.create(anno=2025)
     ufficio = crea_operatore("ufficio.storico", piano.ambito, Ruolo.UFFICIO_DI_PIANO)
     return piano, ufficio
 
@@ -73,7 +73,7 @@ def test_the_misure_pages_record_a_measure_its_lines_an_avviso_and_their_deletio
     assert {della_misura.utente, della_quota.utente} == {ufficio}
     assert della_quota.piano_id == piano.pk  # in the plan's history, though the row names only its measure
 
-    comune = f.ComuneFactory(ambito=piano.ambito)
+    comune = f.ComuneFactory.create(ambito=piano.ambito)
     dati_avviso = {
         "titolo": "Avviso 2025",
         "numero": "12",
@@ -107,7 +107,7 @@ def test_the_solidarity_page_records_each_changed_row_and_nothing_for_untouched_
     cambiata, ferma = (
         QuotaSolidarieta.objects.create(
             piano=piano,
-            ente=f.EnteProprietarioFactory(ambito=piano.ambito),
+            ente=f.EnteProprietarioFactory.create(ambito=piano.ambito),
             riparto=Decimal(importo),
             residuo=Decimal("0.00"),
             totale=Decimal(importo),
@@ -159,9 +159,9 @@ def test_the_narratives_saved_by_the_ufficio_are_recorded(piano_e_ufficio):
 
 
 def test_a_spreadsheet_imported_in_the_admin_is_recorded_in_bulk(radice):
-    piano = f.PianoAnnualeFactory(anno=2025)
+    piano = f.PianoAnnualeFactory.create(anno=2025)
     enti = [
-        f.EnteProprietarioFactory(ambito=piano.ambito, denominazione=f"Ente del foglio {n}") for n in range(3)
+        f.EnteProprietarioFactory.create(ambito=piano.ambito, denominazione=f"Ente del foglio {n}") for n in range(3)
     ]
     dataset = tablib.Dataset(headers=["ambito", "anno", "ente", "riparto", "residuo", "totale"])
     for ente in enti:
