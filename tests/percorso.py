@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -30,11 +30,11 @@ class Ambito:
     aler: EnteProprietario
     ente_comune: EnteProprietario
     altro_ente: EnteProprietario
-    ufficio: AbstractBaseUser
-    operatore_aler: AbstractBaseUser
-    operatore_comune: AbstractBaseUser
-    sindaco: AbstractBaseUser
-    ufficio_altro_ambito: AbstractBaseUser
+    ufficio: User
+    operatore_aler: User
+    operatore_comune: User
+    sindaco: User
+    ufficio_altro_ambito: User
 
 
 def crea_ambito_con_utenti(
@@ -99,7 +99,7 @@ def fixture_pdf_veloce(monkeypatch):
     return genera
 
 
-def porta_a(a: Ambito, stato: str, *, parere: str = EsitoParere.FAVOREVOLE) -> PianoAnnuale:
+def porta_a(a: Ambito, stato: StatoPiano, *, parere: str = EsitoParere.FAVOREVOLE) -> PianoAnnuale:
     """Walk the (bozza) plan up to ``stato`` through the services, as its users would."""
     piano = a.piano
     ordine = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Model
 
 from ambito.models import Ambito
@@ -45,7 +45,7 @@ def crea_operatore(
     email: str = "",
     nome: str = "",
     cognome: str = "",
-) -> AbstractBaseUser:
+) -> User:
     user = get_user_model().objects.create_user(
         username=username, password=PASSWORD, email=email, first_name=nome, last_name=cognome
     )
@@ -56,7 +56,7 @@ def crea_operatore(
 def fotografia() -> dict[str, list[tuple]]:
     """Every row of the enti's data, to prove a refused request changed nothing."""
     return {
-        modello.__name__: list(modello.objects.order_by("pk").values_list()) for modello in MODELLI_DELL_ENTE
+        modello.__name__: list(modello._default_manager.order_by("pk").values_list()) for modello in MODELLI_DELL_ENTE
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from patrimonio.models import EnteProprietario
 from piano_annuale.models import PianoAnnuale, ScelteEnte, StatoPiano
@@ -18,7 +18,7 @@ def approva(piano: PianoAnnuale) -> None:
     piano.refresh_from_db()
 
 
-def crea_piano_2027(piano_2025: PianoAnnuale, utente: AbstractBaseUser) -> PianoAnnuale:
+def crea_piano_2027(piano_2025: PianoAnnuale, utente: User) -> PianoAnnuale:
     """The 2025 plan carried to 2026 and then 2027; d bis) Cremona 12 % + 3 %, Soresina 20 % + 0 %,
     no other comune."""
     approva(piano_2025)

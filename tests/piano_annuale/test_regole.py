@@ -48,6 +48,7 @@ def utente(db):
 
 def test_the_cremonese_2025_plan_keeps_the_rules_it_was_approved_under(piano_cremonese):
     calcolo = calcola_piano(piano_cremonese)
+    assert calcolo.regole is not None
     assert calcolo.regole.codice == "lr-11-2024"
     assert (calcolo.regole.quota_per, calcolo.regole.quota_massimo, calcolo.regole.con_7ter) == (
         "ente",
@@ -74,7 +75,9 @@ def test_the_cremonese_2025_plan_keeps_the_rules_it_was_approved_under(piano_cre
     ],
 )
 def test_the_rule_set_in_force_on_a_date(db, data, codice):
-    assert RegoleAnno.objects.in_vigore_al(data).codice == codice
+    regole = RegoleAnno.objects.in_vigore_al(data)
+    assert regole is not None
+    assert regole.codice == codice
 
 
 def test_the_next_year_maps_the_old_forze_di_polizia_quota_to_the_7_bis_quota_to_confirm(
@@ -82,6 +85,7 @@ def test_the_next_year_maps_the_old_forze_di_polizia_quota_to_the_7_bis_quota_to
 ):
     approva(piano_cremonese)
     piano_2026 = crea_piano_anno_successivo(piano=piano_cremonese, utente=utente).piano
+    assert piano_2026.regole is not None
     assert piano_2026.regole.codice == "lr-18-2025"
     cremona = scelte(piano_2026, "Comune di Cremona")
     soresina = scelte(piano_2026, "Comune di Soresina")
@@ -92,6 +96,7 @@ def test_the_next_year_maps_the_old_forze_di_polizia_quota_to_the_7_bis_quota_to
         True,
     )
     calcolo = calcola_piano(piano_2026)
+    assert calcolo.dbis is not None
     assert [(r.comune, r.percentuale_7bis, r.percentuale_7ter) for r in calcolo.dbis.righe] == [
         ("Cremona", 5, 0),
         ("Gadesco-Pieve Delmona", 5, 0),
@@ -104,6 +109,7 @@ def test_the_next_year_maps_the_old_forze_di_polizia_quota_to_the_7_bis_quota_to
 
 def test_a_2027_plan_gives_the_units_of_each_quota_per_comune_and_ente_rounded_up(piano_2027):
     calcolo = calcola_piano(piano_2027)
+    assert calcolo.regole is not None and calcolo.dbis is not None
     assert calcolo.regole.codice == "lr-18-2025"
     assert calcolo.ib.righe == ()
     righe = {r.comune: r for r in calcolo.dbis.righe}
@@ -177,6 +183,7 @@ def test_c_bis_thresholds_are_received_with_their_categories_and_limit(piano_202
         soglia_c_bis=25, categorie_c_bis=["disabili"]
     )
     calcolo = calcola_piano(piano_2027)
+    assert calcolo.cbis is not None
     righe = {r.ente.denominazione: r for r in calcolo.cbis.righe}
     aler = righe[ALER]
     assert aler.categorie == (
@@ -196,8 +203,10 @@ def test_section_b_states_the_cost_of_works_and_names_each_unit_without_it(piano
     carenze = StatoUnita.objects.filter(piano=piano_2027, stato=Stato.CARENZA_MANUTENTIVA).order_by("pk")
     assert carenze.count() == 45
     senza = carenze.first()
+    assert senza is not None
     carenze.exclude(pk=senza.pk).update(costo_lavori=Decimal("15000.00"), note_lavori="Impianti e serramenti")
     calcolo = calcola_piano(piano_2027)
+    assert calcolo.costi_b is not None
     assert calcolo.costi_b.totale == Decimal("660000.00")  # 44 × € 15.000
     assert calcolo.costi_b.senza_costo == 1
     b01 = [a for a in calcolo.anomalie if a.codice == "B01"]
@@ -233,6 +242,7 @@ def test_a_new_rule_set_loaded_as_data_changes_the_computation(piano_2027):
     piano_2027.save()
     calcolo = calcola_piano(piano_2027)
     assert [a for a in calcolo.anomalie if a.codice == "Q01"] == []
+    assert calcolo.dbis is not None and calcolo.regole is not None
     cremona = next(r for r in calcolo.dbis.righe if r.comune == "Cremona")
     # ALER 101 × 20 % = 20,2 → 21 and the comune 22 × 20 % = 4,4 → 5; 7 ter 5,05 → 6 and 1,1 → 2.
     assert (cremona.percentuale_totale, cremona.unita_7bis, cremona.unita_7ter) == (25, 26, 8)

@@ -47,6 +47,13 @@ def ricaricato(piano: PianoAnnuale) -> PianoAnnuale:
     return PianoAnnuale.objects.get(pk=piano.pk)
 
 
+def codice_regole(piano: PianoAnnuale) -> str:
+    """The code of the rule set the plan applies, read again from the database."""
+    regole = ricaricato(piano).regole
+    assert regole is not None
+    return regole.codice
+
+
 @pytest.fixture
 def ufficio(piano_cremonese):
     return crea_operatore("ufficio.regole.scelta", piano_cremonese.ambito, Ruolo.UFFICIO_DI_PIANO)
@@ -86,8 +93,10 @@ def test_the_ufficio_chooses_another_rule_set_with_a_reason_and_the_plan_is_reco
     assert risposta.status_code == 302
     assert risposta["Location"] == url("iter_piano", piano_2027) + "#regole"
     piano = ricaricato(piano_2027)
+    assert piano.regole is not None
     assert (piano.regole.codice, piano.motivo_regole) == ("rr-2-2025", MOTIVO)
     calcolo = calcola_piano(piano)
+    assert calcolo.regole is not None
     assert (calcolo.regole.codice, calcolo.regole.scelte_dall_ufficio, calcolo.regole.motivo) == (
         "rr-2-2025",
         True,
@@ -107,6 +116,7 @@ def test_the_choice_is_in_the_history_with_who_when_before_after_and_the_reason(
         MOTIVO,
         "piano_annuale.pianoannuale",
     )
+    assert modifica.prima is not None and modifica.dopo is not None
     assert (modifica.prima["regole_id"], modifica.prima["motivo_regole"]) == (regole("lr-18-2025").pk, "")
     assert (modifica.dopo["regole_id"], modifica.dopo["motivo_regole"]) == (regole("rr-2-2025").pk, MOTIVO)
     pagina = client.get(url("storico_piano", piano_2027)).content.decode()
@@ -132,7 +142,7 @@ def test_a_choice_without_a_reason_is_refused_and_changes_nothing(client, piano_
     )
     assert risposta.status_code == 400
     assert "Indicare il motivo per cui il piano applica queste regole." in risposta.content.decode()
-    assert ricaricato(piano_2027).regole.codice == "lr-18-2025"
+    assert codice_regole(piano_2027) == "lr-18-2025"
     assert storico(piano_2027, ORIGINE_REGOLE) == []
 
 
@@ -162,6 +172,7 @@ def test_only_the_ambitos_ufficio_di_piano_chooses_the_rules(client, piano_2027,
         == 404
     )
     piano = ricaricato(piano_2027)
+    assert piano.regole is not None
     assert (piano.regole.codice, piano.motivo_regole, piano.triennio_inizio) == ("lr-18-2025", "", None)
     assert (
         Modifica.objects.filter(piano=piano_2027, origine__in=[ORIGINE_REGOLE, ORIGINE_TRIENNIO]).count() == 0
@@ -178,7 +189,7 @@ def test_an_approved_plan_keeps_its_rules(client, piano_2027, ufficio):
         "Il piano 2027 è approvato: le regole applicate non si possono più cambiare."
         in risposta.content.decode()
     )
-    assert ricaricato(piano_2027).regole.codice == "lr-18-2025"
+    assert codice_regole(piano_2027) == "lr-18-2025"
     assert "Applica regole diverse" not in risposta.content.decode()
     assert storico(piano_2027, ORIGINE_REGOLE) == []
 
@@ -196,6 +207,7 @@ def test_the_ufficio_records_the_triennale_and_it_is_in_the_history(client, pian
     assert (piano.triennio_inizio, piano.triennio_fine) == (2026, 2028)
     (modifica,) = storico(piano_2027, ORIGINE_TRIENNIO)
     assert modifica.utente == ufficio
+    assert modifica.prima is not None and modifica.dopo is not None
     assert (
         modifica.prima["triennio_inizio"],
         modifica.dopo["triennio_inizio"],
@@ -275,11 +287,14 @@ def test_a_rule_set_loaded_from_a_file_changes_the_computation_without_code_chan
     )
     calcolo = calcola_piano(ricaricato(piano_2027))
     assert [a for a in calcolo.anomalie if a.codice == "Q01"] == []
+    assert calcolo.dbis is not None
     cremona = next(r for r in calcolo.dbis.righe if r.comune == "Cremona")
     # ALER 101 × 20 % = 20,2 → 21 and the comune 22 × 20 % = 4,4 → 5; 7 ter 5,05 → 6 and 1,1 → 2.
     assert (cremona.percentuale_totale, cremona.unita_7bis, cremona.unita_7ter) == (25, 26, 8)
     # A plan of a year after the new rules' start gets them, with no reason: they are those in force.
-    assert RegoleAnno.objects.in_vigore_al(datetime.date(2027, 1, 1)).codice == "ipotesi-25"
+    in_vigore = RegoleAnno.objects.in_vigore_al(datetime.date(2027, 1, 1))
+    assert in_vigore is not None
+    assert in_vigore.codice == "ipotesi-25"
 
 
 def test_loading_the_same_file_again_changes_nothing(tmp_path, db, capsys):
@@ -392,5 +407,5 @@ def test_the_rules_of_a_draft_already_sent_to_aler_cannot_change_without_a_new_d
         "Il piano 2027 è già stato inviato ad ALER: per applicare regole diverse occorre riportarlo in bozza."
         in risposta.content.decode()
     )
-    assert ricaricato(piano_2027).regole.codice == "lr-18-2025"
+    assert codice_regole(piano_2027) == "lr-18-2025"
     assert storico(piano_2027, ORIGINE_REGOLE) == []

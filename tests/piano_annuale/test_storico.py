@@ -83,6 +83,7 @@ def test_editing_a_unit_records_who_when_and_each_field_before_and_after(
     registro = Modifica.objects.get(modello="patrimonio.unitaabitativa", oggetto_id=unita.pk)
     assert registro.azione == AzioneModifica.MODIFICA
     assert registro.utente == operatore_cremona
+    assert registro.prima is not None and registro.dopo is not None
     assert (registro.prima["indirizzo"], registro.dopo["indirizzo"]) == (unita.indirizzo, "Via Dante 12")
     assert (registro.piano_id, registro.ente_id, registro.unita_id) == (
         piano_cremonese.pk,
@@ -90,6 +91,7 @@ def test_editing_a_unit_records_who_when_and_each_field_before_and_after(
         unita.pk,
     )
     stato = Modifica.objects.get(modello="piano_annuale.statounita", unita_id=unita.pk)
+    assert stato.prima is not None and stato.dopo is not None
     assert (stato.prima["stato"], stato.dopo["stato"]) == (Stato.LIBERA, Stato.CARENZA_MANUTENTIVA)
     assert stato.piano_id == piano_cremonese.pk
 
@@ -133,6 +135,7 @@ def test_creating_and_deleting_a_unit_are_recorded_and_the_history_outlives_the_
         ("patrimonio.unitaabitativa", AzioneModifica.ELIMINAZIONE),
     ]
     eliminata = Modifica.objects.filter(unita_id=unita.pk).order_by("pk").last()
+    assert eliminata is not None and eliminata.prima is not None
     assert eliminata.prima["id_regionale"] == "T-STORICO-1" and eliminata.dopo is None
     assert eliminata.descrizione.startswith("U.I. T-STORICO-1")
 
@@ -151,6 +154,7 @@ def test_choices_counts_and_answers_are_recorded(
         },
     )
     scelte = Modifica.objects.get(modello="piano_annuale.scelteente", ente_id=cremona.pk)
+    assert scelte.prima is not None and scelte.dopo is not None
     assert (scelte.prima["quota_forze_polizia"], scelte.dopo["quota_forze_polizia"]) == (5, 7)
     client.post(
         area("turnover", piano_cremonese, cremona),
@@ -162,6 +166,7 @@ def test_choices_counts_and_answers_are_recorded(
         },
     )
     turnover = Modifica.objects.get(modello="piano_annuale.turnoverprevisto", ente_id=cremona.pk)
+    assert turnover.prima is not None and turnover.dopo is not None
     assert (turnover.azione, turnover.prima["numero"], turnover.dopo["numero"]) == (
         AzioneModifica.MODIFICA,
         5,
@@ -183,6 +188,7 @@ def test_plan_state_changes_are_recorded(db, pdf_veloce):
     a = crea_ambito_con_utenti(nome="Ambito dello storico", prefisso_istat="081")
     porta_a(a, StatoPiano.INVIATA_ALER)
     registro = Modifica.objects.get(modello="piano_annuale.pianoannuale", oggetto_id=a.piano.pk)
+    assert registro.prima is not None and registro.dopo is not None
     assert (registro.prima["stato"], registro.dopo["stato"], registro.utente) == (
         StatoPiano.BOZZA,
         StatoPiano.INVIATA_ALER,
@@ -272,6 +278,7 @@ def test_unit_history_page_shows_fields_in_the_users_words(
 ):
     unita = UnitaAbitativa.objects.get(id_regionale=ID_DI_CREMONA)
     soresina = EnteProprietario.objects.get(comune__nome="Soresina").comune
+    assert soresina is not None
     client.force_login(operatore_cremona)
     client.post(
         area("unita_modifica", piano_cremonese, cremona, unita.pk),
@@ -319,6 +326,7 @@ def test_plan_history_is_only_for_the_ufficio_di_piano(client, piano_cremonese, 
 def test_another_entes_unit_history_is_404(client, piano_cremonese, operatore_cremona):
     soresina = EnteProprietario.objects.get(comune__nome="Soresina")
     sua = UnitaAbitativa.objects.filter(ente=soresina).first()
+    assert sua is not None
     client.force_login(operatore_cremona)
     assert client.get(area("unita_storico", piano_cremonese, soresina, sua.pk)).status_code == 404
     cremona = operatore_cremona.operatore.ente
