@@ -105,9 +105,14 @@ def test_the_button_creates_next_years_plan_and_emails_each_ente(
     assert area("area_ente", nuovo, a.ente_comune) in a_comune[0].body
     # The new year falls under R.R. 2/2025 and L.R. 18/2025: the e-mail asks for their new data.
     assert "Le regole in vigore per il piano 2026 sono cambiate rispetto al piano 2025:" in a_comune[0].body
-    assert "- la quota per le forze dell'ordine è ora definita da ciascun comune (lett. d bis" in a_comune[0].body
+    assert (
+        "- la quota per le forze dell'ordine è ora definita da ciascun comune (lett. d bis"
+        in a_comune[0].body
+    )
     assert "- ogni ente proprietario può indicare una soglia fino al 20% delle unità" in a_comune[0].body
-    assert "- per ogni unità in carenza manutentiva va indicato il costo stimato dei lavori" in a_comune[0].body
+    assert (
+        "- per ogni unità in carenza manutentiva va indicato il costo stimato dei lavori" in a_comune[0].body
+    )
     assert [m for m in mail.outbox if m.to == [a.operatore_aler.email]]
 
 
@@ -140,6 +145,7 @@ def test_an_ente_confirms_one_unit_then_all_the_others(client, a, nuovo):
     assert "da confermare" in elenco and "Conferma tutte" in elenco
     stati = StatoUnita.objects.filter(piano=nuovo, unita__ente=a.ente_comune).order_by("pk")
     prima = stati.first()
+    assert prima is not None
 
     client.post(
         area("unita_conferma", nuovo, a.ente_comune, prima.unita_id), {"ritorno": "?stato=da_confermare"}
@@ -148,6 +154,7 @@ def test_an_ente_confirms_one_unit_then_all_the_others(client, a, nuovo):
     registrata = Modifica.objects.filter(
         modello="piano_annuale.statounita", oggetto_id=prima.pk, azione="modifica"
     ).get()
+    assert registrata.prima is not None and registrata.dopo is not None
     assert (registrata.prima["da_confermare"], registrata.dopo["da_confermare"]) == (True, False)
     assert registrata.utente == a.operatore_comune
 
@@ -172,6 +179,7 @@ def test_an_ente_cannot_send_its_answer_until_every_state_is_confirmed(client, a
 
 def test_saving_a_unit_confirms_its_state(client, a, nuovo):
     stato = StatoUnita.objects.filter(piano=nuovo, unita__ente=a.ente_comune, stato=Stato.LIBERA).first()
+    assert stato is not None
     unita = stato.unita
     client.force_login(a.operatore_comune)
     client.post(
@@ -195,6 +203,7 @@ def test_another_entes_operator_cannot_confirm_and_nothing_changes(client, a, nu
     client.force_login(a.operatore_comune)
     prima = fotografia()
     altra = StatoUnita.objects.filter(piano=nuovo, unita__ente=a.altro_ente).first()
+    assert altra is not None
     assert client.post(area("unita_conferma", nuovo, a.altro_ente, altra.unita_id)).status_code == 404
     assert client.post(area("unita_conferma_tutte", nuovo, a.altro_ente)).status_code == 404
     # Even naming another ente's unit under their own ente's address.

@@ -35,6 +35,12 @@ def ente(nome: str) -> EnteProprietario:
     return EnteProprietario.objects.get(denominazione=nome)
 
 
+def comune_di(ente_comunale: EnteProprietario) -> int:
+    """The id of the comune of a comune's ente (an ALER has none, and no letter to a polizia locale)."""
+    assert ente_comunale.comune_id is not None
+    return ente_comunale.comune_id
+
+
 def approva_direttamente(piano: PianoAnnuale, ufficio, data: datetime.date, verbale: str) -> None:
     """Approval recorded as the seed's plans are (their data keep the seed's contradictions)."""
     PianoAnnuale.objects.filter(pk=piano.pk).update(stato=StatoPiano.APPROVATA)
@@ -78,9 +84,9 @@ def piano_2027(piano_cremonese, ufficio, pdf_veloce):
 
 
 def lettere_di(piano: PianoAnnuale):
-    return lettere_approvazione(
-        versione_approvata(piano.pk), Approvazione.objects.get(piano=piano), provincia="CR"
-    )
+    versione = versione_approvata(piano.pk)
+    assert versione is not None
+    return lettere_approvazione(versione, Approvazione.objects.get(piano=piano), provincia="CR")
 
 
 def pdf_in_testo(contenuto: bytes) -> str:
@@ -165,7 +171,7 @@ def test_the_comunes_letter_to_its_polizia_locale_names_the_7_ter_quota_and_addr
 ):
     client.force_login(ufficio)
     cremona = ente("Comune di Cremona")
-    risposta = client.get(url("lettera_polizia_locale", piano_2027.pk, cremona.pk, cremona.comune_id))
+    risposta = client.get(url("lettera_polizia_locale", piano_2027.pk, cremona.pk, comune_di(cremona)))
     assert risposta.status_code == 200
     testo = pdf_in_testo(risposta.content)
     assert f"Spett.le {POLIZIA_LOCALE_CREMONA}" in testo
@@ -188,12 +194,12 @@ def test_alers_7_ter_letter_goes_to_the_comando_of_the_comune_where_its_units_ar
 ):
     client.force_login(ufficio)
     aler = ente(ALER)
-    cremona = ente("Comune di Cremona").comune_id
+    cremona = comune_di(ente("Comune di Cremona"))
     risposta = client.get(url("lettera_polizia_locale", piano_2027.pk, aler.pk, cremona))
     testo = pdf_in_testo(risposta.content)
     assert f"Spett.le {POLIZIA_LOCALE_CREMONA}" in testo
     assert "Unità abitative destinate (arrotondamento per eccesso) 4" in testo
-    soresina = ente("Comune di Soresina").comune_id
+    soresina = comune_di(ente("Comune di Soresina"))
     assert client.get(url("lettera_polizia_locale", piano_2027.pk, aler.pk, soresina)).status_code == 404
 
 
@@ -208,7 +214,7 @@ def test_the_docx_opens_and_says_the_same_as_the_pdf(client, piano_2027, ufficio
     client.force_login(ufficio)
     argomenti = [piano_2027.pk, ente(chi).pk]
     if nome_pdf == "lettera_polizia_locale":
-        argomenti.append(ente("Comune di Cremona").comune_id)
+        argomenti.append(comune_di(ente("Comune di Cremona")))
     pdf = client.get(url(nome_pdf, *argomenti))
     docx = client.get(url(nome_docx, *argomenti))
     assert docx.status_code == 200
@@ -223,17 +229,17 @@ def test_an_entes_operator_downloads_only_its_own_letters(client, piano_2027):
     client.force_login(crea_operatore("comune.cremona.lettere", piano_2027.ambito, Ruolo.COMUNE, cremona))
     assert client.get(url("lettera_prefettura_docx", piano_2027.pk, cremona.pk)).status_code == 200
     assert (
-        client.get(url("lettera_polizia_locale", piano_2027.pk, cremona.pk, cremona.comune_id)).status_code
+        client.get(url("lettera_polizia_locale", piano_2027.pk, cremona.pk, comune_di(cremona))).status_code
         == 200
     )
     assert client.get(url("lettera_prefettura", piano_2027.pk, soresina.pk)).status_code == 404
     assert (
-        client.get(url("lettera_polizia_locale", piano_2027.pk, aler.pk, cremona.comune_id)).status_code
+        client.get(url("lettera_polizia_locale", piano_2027.pk, aler.pk, comune_di(cremona))).status_code
         == 404
     )
     client.force_login(crea_operatore("aler.lettere", piano_2027.ambito, Ruolo.ALER, aler))
     assert (
-        client.get(url("lettera_polizia_locale_docx", piano_2027.pk, aler.pk, cremona.comune_id)).status_code
+        client.get(url("lettera_polizia_locale_docx", piano_2027.pk, aler.pk, comune_di(cremona))).status_code
         == 200
     )
     assert client.get(url("lettera_prefettura", piano_2027.pk, cremona.pk)).status_code == 404
@@ -259,15 +265,15 @@ def test_the_iter_page_and_the_entes_workspace_offer_both_letters(client, piano_
     for indirizzo in (
         url("lettera_prefettura", piano_2027.pk, cremona.pk),
         url("lettera_prefettura_docx", piano_2027.pk, cremona.pk),
-        url("lettera_polizia_locale", piano_2027.pk, cremona.pk, cremona.comune_id),
-        url("lettera_polizia_locale_docx", piano_2027.pk, cremona.pk, cremona.comune_id),
+        url("lettera_polizia_locale", piano_2027.pk, cremona.pk, comune_di(cremona)),
+        url("lettera_polizia_locale_docx", piano_2027.pk, cremona.pk, comune_di(cremona)),
     ):
         assert indirizzo in pagina
     client.force_login(crea_operatore("comune.cremona.area", piano_2027.ambito, Ruolo.COMUNE, cremona))
     area = client.get(reverse("patrimonio:area_ente", args=[piano_2027.pk, cremona.pk])).content.decode()
     assert "Scarica la lettera alla Prefettura (PDF)" in area
     assert "Scarica la lettera al Comando di Polizia Locale di Cremona (PDF)" in area
-    assert url("lettera_polizia_locale_docx", piano_2027.pk, cremona.pk, cremona.comune_id) in area
+    assert url("lettera_polizia_locale_docx", piano_2027.pk, cremona.pk, comune_di(cremona)) in area
 
 
 def test_under_the_old_rules_the_docx_says_what_the_prefettura_letter_always_said(
@@ -278,7 +284,7 @@ def test_under_the_old_rules_the_docx_says_what_the_prefettura_letter_always_sai
     cremona = ente("Comune di Cremona")
     assert (
         client.get(
-            url("lettera_polizia_locale", piano_cremonese.pk, cremona.pk, cremona.comune_id)
+            url("lettera_polizia_locale", piano_cremonese.pk, cremona.pk, comune_di(cremona))
         ).status_code
         == 404
     )

@@ -14,11 +14,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from patrimonio.models import UnitaAbitativa
-from piano_annuale.services.ente import elimina_unita, salva_unita
-from piano_annuale.services import iter as services
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.models import PianoAnnuale, Stato, StatoPiano, StatoUnita, TipoVersione, VersionePiano
 from piano_annuale.rendering.versioni import confronta, totali
+from piano_annuale.services import iter as services
+from piano_annuale.services.ente import elimina_unita, salva_unita
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401 - fixtures
 from tests.utenti import hasher_veloce, riapri_per_il_test
 
@@ -37,9 +37,11 @@ def url(nome: str, piano: PianoAnnuale, *altri: int) -> str:
 
 
 def una_unita_libera(a) -> UnitaAbitativa:
-    return UnitaAbitativa.objects.filter(
+    unita = UnitaAbitativa.objects.filter(
         ente=a.ente_comune, stati__piano=a.piano, stati__stato=Stato.LIBERA
     ).first()
+    assert unita is not None
+    return unita
 
 
 def pdf_in_testo(contenuto: bytes) -> str:
@@ -78,7 +80,8 @@ def test_approval_freezes_the_definitive_pdf_a_3b_with_the_approval_date(a):
     assert versione.numero == 2
     with versione.pdf.open("rb") as file:
         lettore = PdfReader(io.BytesIO(file.read()))
-    xmp = lettore.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert lettore.xmp_metadata is not None  # the catalog's /Metadata stream
+    xmp = lettore.xmp_metadata.stream.get_data().decode()
     assert re.search(r"pdfaid:part(=\"|>)3", xmp)
     assert len(lettore.attachments) == 2
     copertina = re.sub(r"\s+", " ", lettore.pages[0].extract_text())
@@ -176,7 +179,9 @@ def test_the_database_refuses_raw_sql_on_a_frozen_version(a, pdf_veloce):
         f"UPDATE {TABELLA} SET dati_sha256 = %s WHERE id = %s",
         f"DELETE FROM {TABELLA} WHERE id = %s AND dati_sha256 <> %s",
     ):
-        parametri = ["f" * 64, versione.pk] if istruzione.startswith("UPDATE") else [versione.pk, "x"]
+        parametri: list[str | int] = (
+            ["f" * 64, versione.pk] if istruzione.startswith("UPDATE") else [versione.pk, "x"]
+        )
         with (
             pytest.raises(IntegrityError, match="versione congelata"),
             transaction.atomic(),
