@@ -118,6 +118,7 @@ def test_u05_sas_unit_declared_in_a_sap_section_is_not_counted(piano_cremonese):
 
 def test_c01_listed_units_exceed_the_declared_consistenza(piano_cremonese):
     grontardo = ente("Grontardo")  # declares 4 SAP units and lists 1
+    assert grontardo.comune is not None
     for n in range(4):
         UnitaAbitativa.objects.create(ente=grontardo, comune=grontardo.comune, codice_ente=f"GR-{n}")
     assert messaggi(piano_cremonese, "C01") == [
@@ -147,6 +148,7 @@ def test_d01_declared_totals_differ_from_the_listed_units(piano_cremonese):
 
 def test_s01_sat_units_beyond_the_available_ones(piano_cremonese):
     annicco = ente("Annicco")  # 2 units in carenza
+    assert annicco.comune is not None
     DestinazioneSAT.objects.create(piano=piano_cremonese, ente=annicco, comune=annicco.comune, numero=3)
     assert messaggi(piano_cremonese, "S01") == [
         "Comune di Annicco destina 3 unità ai servizi abitativi transitori nel comune di Annicco, ma vi ha 2 "

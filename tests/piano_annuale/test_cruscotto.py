@@ -168,6 +168,7 @@ def test_reminder_goes_only_to_enti_that_have_not_answered_with_the_deadline(
 
 def test_reminder_is_not_sent_once_the_ricognizione_is_closed(client, piccolo):
     senza_risposta = EnteProprietario.objects.dell_ambito(piccolo.ambito).comunali().first()
+    assert senza_risposta is not None
     EnteProprietario.objects.filter(pk=senza_risposta.pk).update(email="protocollo@prova.invalid")
     RispostaRicognizione.objects.filter(piano=piccolo, ente=senza_risposta).update(
         stato=StatoRisposta.NESSUNA, inviata_il=None

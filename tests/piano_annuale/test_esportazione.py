@@ -191,8 +191,8 @@ def test_template_and_unit_export_neutralise_formulas(piano_cremonese, enti):
         )
     )
     for foglio in cartella:
-        for riga in foglio.iter_rows():
-            for cella in riga:
+        for celle in foglio.iter_rows():
+            for cella in celle:
                 assert cella.data_type != "f", (foglio.title, cella.coordinate, cella.value)
 
 
@@ -316,6 +316,7 @@ def test_plan_exports_neutralise_formulas(piano_cremonese, enti):
     stato = StatoUnita.objects.filter(
         piano=piano_cremonese, stato=Stato.RISTRUTTURAZIONE, unita__ente=enti["cremona"]
     ).first()
+    assert stato is not None
     stato.programma = "=cmd|' /C calc'!A0"
     stato.save()
     calcolo = calcola_piano(piano_cremonese)

@@ -202,6 +202,7 @@ def test_going_back_to_bozza_needs_a_reason(client, a, pdf_veloce):
     client.post(url("riporta_in_bozza", a.piano), {"motivo": "Correzione dei dati di ALER"})
     assert stato_di(a.piano) == StatoPiano.BOZZA
     ritorno = PassaggioDiStato.objects.filter(piano=a.piano).first()
+    assert ritorno is not None
     assert (ritorno.da, ritorno.a, ritorno.motivo) == (
         StatoPiano.INVIATA_ALER,
         StatoPiano.BOZZA,

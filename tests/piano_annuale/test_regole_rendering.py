@@ -45,10 +45,10 @@ class Piano2027:
     calcolo: PianoCalcolato
     testo_pdf: str  # the document after its index, spaces collapsed
     fogli: dict[str, list[list[Any]]]  # the xlsx export, sheet by sheet
-    senza_costo: tuple[str, str]  # ID and code of the one carenza unit without a cost
+    senza_costo: tuple[str | None, str]  # ID (if any) and code of the one carenza unit without a cost
 
 
-def dichiara_2027(piano: PianoAnnuale) -> tuple[str, str]:
+def dichiara_2027(piano: PianoAnnuale) -> tuple[str | None, str]:
     """ALER's c bis) threshold, the cost of works of every carenza unit but the first, the triennale
     and its update: what the 2027 plan declares beyond d bis). Returns the unit left without cost."""
     aler = EnteProprietario.objects.get(denominazione=ALER)
@@ -59,6 +59,7 @@ def dichiara_2027(piano: PianoAnnuale) -> tuple[str, str]:
     )
     carenze = StatoUnita.objects.filter(piano=piano, stato=Stato.CARENZA_MANUTENTIVA).order_by("pk")
     senza = carenze.select_related("unita").first()
+    assert senza is not None
     carenze.exclude(pk=senza.pk).update(costo_lavori=Decimal("15000.00"), note_lavori="Impianti e serramenti")
     PianoAnnuale.objects.filter(pk=piano.pk).update(triennio_inizio=2026, triennio_fine=2028)
     Narrativa.objects.create(piano=piano, sezione=SezioneTesto.AGGIORNAMENTO_TRIENNALE, testo=AGGIORNAMENTO)
@@ -112,7 +113,7 @@ def test_the_cremonese_2025_plan_has_none_of_the_later_parts(piano_cremonese):
 
 
 def test_a_version_frozen_before_the_rule_sets_has_i_b_and_not_d_bis():
-    vecchia = {"ib": {"righe": []}, "dbis": None}
+    vecchia: dict[str, object] = {"ib": {"righe": []}, "dbis": None}
     assert presente(VOCI["ib"], vecchia) and not presente(VOCI["dbis"], vecchia)
     nuova = {"regole": {"quota_per": "comune"}, "dbis": {"righe": []}}
     assert presente(VOCI["dbis"], nuova) and not presente(VOCI["ib"], nuova)
