@@ -344,7 +344,9 @@ def test_a_database_refusal_inside_the_service_rolls_back_everything(enti, piano
 
     soresina = enti["soresina"]
     prima = fotografia()
-    guasto = mock.patch("piano_annuale.services.ente.registra_modifica", side_effect=IntegrityError("simulato"))
+    guasto = mock.patch(
+        "piano_annuale.services.ente.registra_modifica", side_effect=IntegrityError("simulato")
+    )
     with guasto, pytest.raises(IntegrityError):
         salva_unita(
             piano=piano_cremonese,
@@ -561,6 +563,7 @@ def test_nothing_to_declare_is_an_answer_and_is_refused_when_units_are_declared(
     client, utenti, enti, piano_cremonese, aperti
 ):
     acquanegra = EnteProprietario.objects.get(comune__nome="Acquanegra Cremonese")
+    assert acquanegra.comune_id is not None
     user = crea_operatore("acquanegra", piano_cremonese.ambito, Ruolo.COMUNE, acquanegra)
     client.force_login(user)
     risposta = client.post(url("nulla_da_dichiarare", piano_cremonese, acquanegra), follow=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
 
 from patrimonio.accesso import (
@@ -16,7 +16,7 @@ from patrimonio.accesso import (
     q_enti_notificati,
     ruoli_nell_ambito,
 )
-from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.models import PianoAnnuale, RispostaRicognizione, StatoPiano, StatoUnita
 from tests.builders import crea_ambito
 from tests.utenti import crea_operatore, hasher_veloce
@@ -215,12 +215,22 @@ def test_a_role_in_one_ambito_is_no_role_in_another(utenti, altro_piano):
     assert not ha_ruolo(utenti["ufficio"], altro_piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
 
 
+def operatore_di_chi_ha_un_ruolo(utente: User) -> Operatore:
+    """The Operatore of a user the fixture gave a role (``operatore_di`` is None only without one)."""
+    operatore = operatore_di(utente)
+    assert operatore is not None
+    return operatore
+
+
 def test_only_comune_and_aler_operators_fill_in_an_ente_and_only_the_ufficio_follows_the_ricognizione(
     utenti, piano_cremonese
 ):
     soresina = EnteProprietario.objects.get(comune__nome="Soresina")
     aler = EnteProprietario.objects.get(ambito=piano_cremonese.ambito, tipo=TipoEnte.ALER)
-    per_utente = {nome: operatore_di(utenti[nome]) for nome in ("ufficio", "comune", "aler", "assemblea")}
+    per_utente = {
+        nome: operatore_di_chi_ha_un_ruolo(utenti[nome])
+        for nome in ("ufficio", "comune", "aler", "assemblea")
+    }
     assert per_utente["comune"].ente_rappresentato_id == soresina.pk
     assert per_utente["aler"].ente_rappresentato_id == aler.pk
     assert per_utente["ufficio"].ente_rappresentato_id is None
@@ -237,7 +247,9 @@ def test_the_role_is_named_for_the_page_frame(utenti):
 
 
 def test_only_active_operators_of_the_ambito_with_the_roles_asked_are_written_to(utenti, piano_cremonese):
-    sospeso = crea_operatore("sospeso", piano_cremonese.ambito, Ruolo.ALER, operatore_di(utenti["aler"]).ente)
+    sospeso = crea_operatore(
+        "sospeso", piano_cremonese.ambito, Ruolo.ALER, operatore_di_chi_ha_un_ruolo(utenti["aler"]).ente
+    )
     sospeso.is_active = False
     sospeso.save(update_fields=["is_active"])
     scelti = operatori_attivi([Ruolo.ALER, Ruolo.ASSEMBLEA], piano_cremonese.ambito_id)

@@ -113,6 +113,7 @@ def test_the_cost_of_works_of_a_carenza_unit_is_entered_with_its_state(client, p
         .select_related("unita")
         .first()
     )
+    assert stato is not None
     unita = stato.unita
     client.force_login(crea_operatore("op.aler", piano_2027.ambito, Ruolo.ALER, aler))
     pagina = client.get(url("unita_modifica", piano_2027, aler, unita.pk)).content.decode()
@@ -139,6 +140,7 @@ def test_the_cost_of_works_of_a_carenza_unit_is_entered_with_its_state(client, p
 
 def test_a_cost_of_works_is_refused_for_a_unit_that_is_not_in_carenza(client, piano_2027, aler):
     stato = StatoUnita.objects.filter(piano=piano_2027, unita__ente=aler, stato=Stato.LIBERA).first()
+    assert stato is not None
     unita = stato.unita
     client.force_login(crea_operatore("op.aler", piano_2027.ambito, Ruolo.ALER, aler))
     prima = fotografia()

@@ -35,6 +35,7 @@ def cartella_soresina() -> openpyxl.Workbook:
     """Comune di Soresina declares four new units and its turnover, with formulas and numbers."""
     cartella = openpyxl.Workbook()
     unita = cartella.active
+    assert unita is not None  # a new workbook has one active sheet
     unita.title = "Unità abitative"
     unita.append(INTESTAZIONI)
     unita.append(
@@ -80,6 +81,7 @@ def cartella_formule() -> openpyxl.Workbook:
     """Formulas in every kind of cell: only the values LibreOffice computed and saved are read."""
     cartella = openpyxl.Workbook()
     unita = cartella.active
+    assert unita is not None  # a new workbook has one active sheet
     unita.title = "Unità abitative"
     unita.append(INTESTAZIONI)
     unita.append(
