@@ -1,9 +1,13 @@
 """Spreadsheets this service writes for an ente, and the writers every spreadsheet uses.
 
 - ``modello_ente``: the template an ente fills in (xlsx, ods, csv), prefilled with its units and
-  their states and with its turnover; the xlsx adds a sheet that explains every column and its
-  allowed values, a drop-down list for the state and the service, and hides the internal id.
+  their states, with its turnover and (xlsx, ods) its choices in the «Scelte» sheet; the xlsx adds a
+  sheet that explains every column and its allowed values, a drop-down list for the state and the
+  service, and hides the internal id.
 - ``unita_ente``: the ente's units with their state in the plan, in the same columns.
+
+The columns follow the rules of the plan's year: the cost of works of section b) under L.R.
+18/2025, the choices the rule set provides for the ente (``importazione.scelte``).
 - ``scrivi_xlsx`` / ``scrivi_csv`` / ``scrivi_ods``: the writers, also used for the plan's tables
   (``piano_annuale.rendering.esportazione``).
 
@@ -34,21 +38,27 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from patrimonio.models import EnteProprietario
-from piano_annuale.models import PianoAnnuale, Stato, StatoUnita, TurnoverPrevisto
+from piano_annuale.models import Parametri, PianoAnnuale, Stato, StatoUnita, TurnoverPrevisto
 
 from .importazione import neutralizza
+from .importazione.scelte import colonne_scelte, riga_scelte
 from .resources import (
+    COLONNE_LAVORI,
     COLONNE_TURNOVER,
     COLONNE_UNITA,
     NOME_FOGLIO_ISTRUZIONI,
+    NOME_FOGLIO_SCELTE,
     NOME_FOGLIO_TURNOVER,
     NOME_FOGLIO_UNITA,
     SEZIONE_DELLO_STATO,
     STATI_MODELLO,
     TurnoverResource,
-    UnitaResource,
+    colonne_unita,
+    risorsa_unita,
     unita_con_stato,
 )
+
+Scelte = tuple[list[str], list[Any]]  # the «Scelte» sheet: its header and its one row
 
 FORMATI_MODELLO = ("xlsx", "ods", "csv")
 FORMATI_ESPORTAZIONE = ("xlsx", "csv")
@@ -193,8 +203,8 @@ def piano_di_partenza(*, piano: PianoAnnuale, ente: EnteProprietario) -> PianoAn
     return precedente or piano
 
 
-def _dataset_unita(*, ente: EnteProprietario, piano_stati: PianoAnnuale) -> tablib.Dataset:
-    risorsa = UnitaResource(ente=ente)
+def _dataset_unita(*, ente: EnteProprietario, piano_stati: PianoAnnuale, regole: Parametri) -> tablib.Dataset:
+    risorsa = risorsa_unita(ente=ente, con_lavori=regole.con_costo_lavori)
     return risorsa.export(unita_con_stato(ente=ente, piano_stati=piano_stati))
 
 
@@ -211,7 +221,9 @@ def _dataset_turnover(*, ente: EnteProprietario, piano_stati: PianoAnnuale) -> t
     return dataset
 
 
-def _istruzioni(*, piano: PianoAnnuale, ente: EnteProprietario, piano_stati: PianoAnnuale) -> list[list[str]]:
+def _istruzioni(
+    *, piano: PianoAnnuale, ente: EnteProprietario, piano_stati: PianoAnnuale, regole: Parametri
+) -> list[list[str]]:
     origine = (
         f"gli stati dichiarati per il piano {piano_stati.anno}"
         if piano_stati.pk == piano.pk
@@ -231,6 +243,11 @@ def _istruzioni(*, piano: PianoAnnuale, ente: EnteProprietario, piano_stati: Pia
             "si liberino per turn-over nell'anno (sezione e del piano)."
         ],
         [
+            f"Il foglio «{NOME_FOGLIO_SCELTE}» riporta le scelte dell'ente previste dalle regole del piano "
+            f"{piano.anno}, in una sola riga sotto le intestazioni; se presente nel file caricato, le "
+            "scelte vengono controllate con gli stessi limiti della pagina dell'ente e registrate con le unità."
+        ],
+        [
             "Non cambiare la prima riga dei fogli (le intestazioni). Prima di registrare, il servizio "
             "mostra un'anteprima di tutte le modifiche e l'elenco di eventuali errori, riga per riga: "
             "finché c'è un errore non viene registrato nulla."
@@ -239,8 +256,9 @@ def _istruzioni(*, piano: PianoAnnuale, ente: EnteProprietario, piano_stati: Pia
         ["Foglio", "Colonna", "Significato", "Valori ammessi", "Obbligatoria"],
     ]
     for nome_foglio, colonne in (
-        (NOME_FOGLIO_UNITA, COLONNE_UNITA),
+        (NOME_FOGLIO_UNITA, colonne_unita(con_lavori=regole.con_costo_lavori)),
         (NOME_FOGLIO_TURNOVER, COLONNE_TURNOVER),
+        (NOME_FOGLIO_SCELTE, colonne_scelte(ente=ente, regole=regole)),
     ):
         for c in colonne:
             righe.append(
@@ -260,7 +278,7 @@ def _istruzioni(*, piano: PianoAnnuale, ente: EnteProprietario, piano_stati: Pia
 
 
 def _xlsx_modello(
-    unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]] | None
+    unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]] | None, scelte: Scelte
 ) -> bytes:
     stili = _stili()
     cartella = openpyxl.Workbook(write_only=True)
@@ -269,7 +287,11 @@ def _xlsx_modello(
 
     foglio = cartella.create_sheet(NOME_FOGLIO_UNITA)
     _larghezze(foglio, intestazioni, righe)
-    colonna = {c.chiave: i for i, c in enumerate(COLONNE_UNITA)}
+    colonna = {
+        c.chiave: intestazioni.index(c.intestazione)
+        for c in COLONNE_UNITA + COLONNE_LAVORI
+        if c.intestazione in intestazioni
+    }
     foglio.column_dimensions[get_column_letter(colonna["pk"] + 1)].hidden = True
     foglio.freeze_panes = "A2"
     ultima = max(len(righe) + 500, 1000)
@@ -296,6 +318,11 @@ def _xlsx_modello(
     for riga in turnover:
         foglio.append([_cella(v) for v in riga])
 
+    foglio = cartella.create_sheet(NOME_FOGLIO_SCELTE)
+    _larghezze(foglio, scelte[0], [scelte[1]])
+    foglio.append(_riga_intestazione(foglio, scelte[0]))
+    foglio.append([_cella(v) for v in scelte[1]])
+
     if istruzioni is not None:
         foglio = cartella.create_sheet(NOME_FOGLIO_ISTRUZIONI)
         for lettera, larghezza in zip("ABCDE", (22, 24, 70, 50, 12), strict=True):
@@ -318,11 +345,14 @@ def _xlsx_modello(
     return uscita.getvalue()
 
 
-def _ods_modello(unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]]) -> bytes:
+def _ods_modello(
+    unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]], scelte: Scelte
+) -> bytes:
     return scrivi_ods(
         [
             (NOME_FOGLIO_UNITA, list(unita.headers), unita),
             (NOME_FOGLIO_TURNOVER, list(turnover.headers), turnover),
+            (NOME_FOGLIO_SCELTE, scelte[0], [scelte[1]]),
             (NOME_FOGLIO_ISTRUZIONI, None, istruzioni),
         ]
     )
@@ -416,30 +446,33 @@ def modello_ente(
     if formato not in FORMATI_MODELLO:
         raise ValueError(formato)
     piano_stati = piano_di_partenza(piano=piano, ente=ente)
+    regole = piano.regole_applicate().valori
     if formato == "csv" and foglio == "turnover":
         dati = _dataset_turnover(ente=ente, piano_stati=piano_stati)
         return FileEsportato(
             scrivi_csv(dati.headers, dati), _nome(ente, piano, "modello-turnover", formato), formato
         )
-    unita = _dataset_unita(ente=ente, piano_stati=piano_stati)
+    unita = _dataset_unita(ente=ente, piano_stati=piano_stati, regole=regole)
     if formato == "csv":
         return FileEsportato(
             scrivi_csv(unita.headers, unita), _nome(ente, piano, "modello-unita", formato), formato
         )
     turnover = _dataset_turnover(ente=ente, piano_stati=piano_stati)
-    istruzioni = _istruzioni(piano=piano, ente=ente, piano_stati=piano_stati)
+    istruzioni = _istruzioni(piano=piano, ente=ente, piano_stati=piano_stati, regole=regole)
+    scelte = riga_scelte(piano=piano, ente=ente, regole=regole)
     if formato == "xlsx":
-        contenuto = _xlsx_modello(unita, turnover, istruzioni)
+        contenuto = _xlsx_modello(unita, turnover, istruzioni, scelte)
     else:
-        contenuto = _ods_modello(unita, turnover, istruzioni)
+        contenuto = _ods_modello(unita, turnover, istruzioni, scelte)
     return FileEsportato(contenuto, _nome(ente, piano, "modello-unita", formato), formato)
 
 
 def unita_ente(*, piano: PianoAnnuale, ente: EnteProprietario, formato: str) -> FileEsportato:
-    """The ente's units with their state in ``piano`` (and its turnover, in the xlsx)."""
+    """The ente's units with their state in ``piano`` (and its turnover and choices, in the xlsx)."""
     if formato not in FORMATI_ESPORTAZIONE:
         raise ValueError(formato)
-    unita = _dataset_unita(ente=ente, piano_stati=piano)
+    regole = piano.regole_applicate().valori
+    unita = _dataset_unita(ente=ente, piano_stati=piano, regole=regole)
     if formato == "csv":
         return FileEsportato(scrivi_csv(unita.headers, unita), _nome(ente, piano, "unita", formato), formato)
     turnover = TurnoverResource().export(
@@ -447,4 +480,7 @@ def unita_ente(*, piano: PianoAnnuale, ente: EnteProprietario, formato: str) -> 
         .select_related("comune")
         .order_by("comune__nome")
     )
-    return FileEsportato(_xlsx_modello(unita, turnover, None), _nome(ente, piano, "unita", formato), formato)
+    scelte = riga_scelte(piano=piano, ente=ente, regole=regole)
+    return FileEsportato(
+        _xlsx_modello(unita, turnover, None, scelte), _nome(ente, piano, "unita", formato), formato
+    )

@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import F, FilteredRelation, Q, QuerySet
 from import_export import resources
 from import_export.fields import Field
-from import_export.widgets import ForeignKeyWidget, IntegerWidget
+from import_export.widgets import DecimalWidget, ForeignKeyWidget, IntegerWidget
 
 from ambito.models import Comune
 from patrimonio.models import EnteProprietario, TipoServizio, UnitaAbitativa
@@ -171,6 +171,35 @@ COLONNE_UNITA: tuple[Colonna, ...] = (
     ),
 )
 
+# Section b) under the rules with the cost of works (L.R. 18/2025 art. 13): two more columns, before
+# the internal id, in the template and the exports of a plan whose rule set asks for it.
+COLONNE_LAVORI: tuple[Colonna, ...] = (
+    Colonna(
+        "costo_lavori",
+        "Costo stimato dei lavori (€)",
+        "Solo per le unità in carenza manutentiva: il costo stimato degli interventi di ristrutturazione, "
+        "che il nucleo assegnatario deve poter sostenere (L.R. 16/2016 art. 23 c. 11, come modificato "
+        "dalla L.R. 18/2025). Vuoto se non ancora stimato.",
+        "importo in euro, ad es. 15.000,00 oppure 15000 («1.234» vale milleduecentotrentaquattro)",
+        alias=("Costo stimato dei lavori", "Costo dei lavori", "Costo lavori"),
+    ),
+    Colonna(
+        "note_lavori",
+        "Lavori previsti",
+        "Solo per le unità in carenza manutentiva: gli interventi previsti, in breve. Facoltativo.",
+        "testo libero, massimo 300 caratteri",
+        alias=("Interventi previsti", "Note sui lavori"),
+    ),
+)
+
+
+def colonne_unita(*, con_lavori: bool) -> tuple[Colonna, ...]:
+    """The unit sheet's columns under a plan's rules: with the cost of works, before the internal id."""
+    if not con_lavori:
+        return COLONNE_UNITA
+    return (*COLONNE_UNITA[:-1], *COLONNE_LAVORI, COLONNE_UNITA[-1])
+
+
 COLONNE_TURNOVER: tuple[Colonna, ...] = (
     Colonna(
         "comune",
@@ -194,6 +223,7 @@ COLONNE_TURNOVER: tuple[Colonna, ...] = (
 NOME_FOGLIO_UNITA = "Unità abitative"
 NOME_FOGLIO_TURNOVER = "Turnover"
 NOME_FOGLIO_ISTRUZIONI = "Istruzioni"
+NOME_FOGLIO_SCELTE = "Scelte"
 
 
 def mappa_intestazioni(colonne: tuple[Colonna, ...]) -> dict[str, str]:
@@ -205,7 +235,8 @@ def mappa_intestazioni(colonne: tuple[Colonna, ...]) -> dict[str, str]:
     return mappa
 
 
-INTESTAZIONI_UNITA = mappa_intestazioni(COLONNE_UNITA)
+# The cost columns are recognised in any file; under rules without them the import ignores them.
+INTESTAZIONI_UNITA = mappa_intestazioni(COLONNE_UNITA + COLONNE_LAVORI)
 INTESTAZIONI_TURNOVER = mappa_intestazioni(COLONNE_TURNOVER)
 # The headers that reveal the regional platform's two layouts of Allegato B.
 INTESTAZIONI_PIATTAFORMA_ELENCO = {normalizza("Stato dell'Unità Immobiliare")}
@@ -298,6 +329,8 @@ def unita_con_stato(*, ente: EnteProprietario, piano_stati: Any) -> QuerySet[Uni
             stato_piano=F("nel_piano__stato"),
             programma_piano=F("nel_piano__programma"),
             note_piano=F("nel_piano__note"),
+            costo_piano=F("nel_piano__costo_lavori"),
+            lavori_piano=F("nel_piano__note_lavori"),
             nome_comune=F("comune__nome"),
             istat_comune=F("comune__codice_istat"),
         )
@@ -337,7 +370,7 @@ class UnitaResource(resources.ModelResource):
 
     class Meta:
         model = UnitaAbitativa
-        fields = (
+        fields: tuple[str, ...] = (
             "ente",
             "id_regionale",
             "codice_ente",
@@ -388,6 +421,29 @@ class UnitaResource(resources.ModelResource):
             )
         else:
             StatoUnita.objects.filter(piano=self.piano, unita=instance).delete()
+
+
+class UnitaConLavoriResource(UnitaResource):
+    """``UnitaResource`` with the cost of works of section b), for plans whose rules ask for it."""
+
+    costo_lavori = Field(
+        attribute="costo_piano",
+        column_name=_intestazione("costo_lavori", COLONNE_LAVORI),
+        readonly=True,
+        widget=DecimalWidget(coerce_to_string=False),  # a number cell in the spreadsheet
+    )
+    note_lavori = Field(
+        attribute="lavori_piano", column_name=_intestazione("note_lavori", COLONNE_LAVORI), readonly=True
+    )
+
+    class Meta(UnitaResource.Meta):
+        fields = (*UnitaResource.Meta.fields[:-1], "costo_lavori", "note_lavori", "riferimento")
+        export_order = fields
+
+
+def risorsa_unita(*, ente: EnteProprietario, con_lavori: bool) -> UnitaResource:
+    """The Resource of the unit sheet under a plan's rules (with or without the cost of works)."""
+    return UnitaConLavoriResource(ente=ente) if con_lavori else UnitaResource(ente=ente)
 
 
 class TurnoverResource(resources.ModelResource):

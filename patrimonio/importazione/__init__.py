@@ -37,7 +37,7 @@ changes must be exactly those previewed (``impronta``): otherwise the new previe
 
 The modules, bottom up: ``limiti`` (limits, overridable in settings), ``errori`` (``FileNonValido``,
 ``Errore``), ``celle``, ``lettura``, ``tracciati``, ``sql`` (set-based statements: rows and ids as one
-JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``validazione``, ``confronto``,
+JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``scelte`` (the «Scelte» sheet), ``validazione``, ``confronto``,
 ``analisi``, ``storico`` (the history rows), ``scrittura``, ``anteprima``, ``job``. Each imports only
 those before it.
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from misure.formati import scrivi_importo
 from patrimonio.models import TipoServizio
 from piano_annuale.models import Stato
 
@@ -25,7 +27,11 @@ ETICHETTE_CAMPI = {
     "programma": "Programma / lotto",
     "stato_origine": "Stato come dichiarato",
     "note": "Note",
+    "costo_lavori": "Costo stimato dei lavori (€)",
+    "note_lavori": "Lavori previsti",
 }
+_CAMPI_STATO = ("stato", "programma", "stato_origine", "note", "costo_lavori", "note_lavori")
+_SENZA_STATO = (None, "", "", "", None, "")
 
 
 def _etichetta_stato(stato: str | None) -> str:
@@ -60,13 +66,15 @@ def _modificata(c: Contesto, m: Modifica) -> dict[str, Any]:
         if campo == "comune_id":
             prima, valore = _comune(c, prima), _comune(c, valore)
         cambi.append({"campo": ETICHETTE_CAMPI[campo], "prima": n(prima or "—"), "dopo": n(valore or "—")})
-    prima_stato = m.stato_prima.valori() if m.stato_prima else (None, "", "", "")
-    dopo_stato = m.stato_dopo or (None, "", "", "")
-    for indice, campo in enumerate(("stato", "programma", "stato_origine", "note")):
+    prima_stato: tuple[Any, ...] = m.stato_prima.valori() if m.stato_prima else _SENZA_STATO
+    dopo_stato: tuple[Any, ...] = m.stato_dopo or _SENZA_STATO
+    for indice, campo in enumerate(_CAMPI_STATO):
         a, b = prima_stato[indice], dopo_stato[indice]
         if a != b and (a or b):
             if campo == "stato":
                 a, b = _etichetta_stato(a), _etichetta_stato(b)
+            elif campo == "costo_lavori":
+                a, b = _importo(a), _importo(b)
             cambi.append({"campo": ETICHETTE_CAMPI[campo], "prima": n(a or "—"), "dopo": n(b or "—")})
     return {
         "foglio": m.riga.foglio,
@@ -76,6 +84,10 @@ def _modificata(c: Contesto, m: Modifica) -> dict[str, Any]:
         "comune": _comune(c, u.comune_id),
         "cambi": cambi,
     }
+
+
+def _importo(valore: Any) -> str:
+    return scrivi_importo(valore) if isinstance(valore, Decimal) else ""
 
 
 def _rimossa(c: Contesto, pk: int, cancellate: set[int]) -> dict[str, Any]:
@@ -130,6 +142,13 @@ def _turnover(analisi: Analisi) -> list[dict[str, Any]]:
     )
 
 
+def _scelta(valore: Any) -> Any:
+    """A choice as the preview shows it: numbers as they are, texts neutralised, empty as «—»."""
+    if valore in (None, ""):
+        return "—"
+    return valore if isinstance(valore, int) else neutralizza(str(valore))
+
+
 def anteprima(analisi: Analisi) -> dict[str, Any]:
     """The preview as JSON-ready data: counts exact, lists cut at ``ELEMENTI_IN_ANTEPRIMA``.
 
@@ -162,6 +181,11 @@ def anteprima(analisi: Analisi) -> dict[str, Any]:
         "rimosse": [_rimossa(c, pk, cancellate) for pk in rimosse[:quanti]] if c is not None else [],
         "turnover": turnover[:quanti],
         "turnover_presente": analisi.turnover_presente,
+        "scelte_presenti": analisi.scelte_presenti,
+        "scelte": [
+            {"campo": campo, "prima": _scelta(prima), "dopo": _scelta(dopo)}
+            for campo, prima, dopo in analisi.scelte_cambi
+        ],
         "avvisi": analisi.avvisi[:quanti],
         "limite": quanti,
     }
@@ -193,5 +217,7 @@ def riepilogo_testuale(analisi: Analisi) -> str:
         righe.append(f"  {s['etichetta']}: {s['prima']} → {s['dopo']}")
     for voce in dati["turnover"]:
         righe.append(f"  Turn-over {voce['comune']}: {voce['prima']} → {voce['dopo']}")
+    for voce in dati["scelte"]:
+        righe.append(f"  Scelte, {voce['campo']}: {voce['prima']} → {voce['dopo']}")
     righe.extend(f"Avviso: {a}" for a in analisi.avvisi)
     return "\n".join(righe)

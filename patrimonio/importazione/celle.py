@@ -1,10 +1,13 @@
-"""One cell's value as the import reads it: text, whole number, column letter."""
+"""One cell's value as the import reads it: text, whole number, amount in euro, column letter."""
 
 from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from typing import Any
+
+from misure.formati import leggi_importo
 
 _LETTERE = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -65,3 +68,18 @@ def intero(valore: Any) -> tuple[int | None, str | None]:
         numero = float(valore.replace(",", "."))
         return (int(numero), None) if numero.is_integer() else (None, "decimale")
     return None, "testo"
+
+
+IMPORTO_MASSIMO = Decimal("9999999999.99")  # a cost column's 12 digits, 2 of them decimals
+
+
+def importo(valore: Any) -> Decimal:
+    """A cell as an amount in euro, to the cent: a number, or a text the Italian way («15.000,00»,
+    «1.234» is one thousand two hundred thirty-four) or plain («15000.5»). Raises ``ValueError``
+    with the Italian message (the unit form's for a negative amount)."""
+    numero = leggi_importo(valore if valore.__class__ in (int, float) else testo(valore))
+    if numero < 0:
+        raise ValueError("Il costo stimato non può essere negativo.")
+    if numero > IMPORTO_MASSIMO:
+        raise ValueError("Il costo stimato è al più 9.999.999.999,99 €.")
+    return numero

@@ -13,7 +13,17 @@ from piano_annuale.models import StatoUnita
 
 from .contesto import Contesto, StatoEsistente, a_blocchi, id_regionali_altrui
 from .errori import Errore
-from .righe import RISTRUTTURAZIONE, SAP, SAS, Analisi, Modifica, RigaTurnover, RigaUnita
+from .righe import (
+    CARENZA,
+    RISTRUTTURAZIONE,
+    SAP,
+    SAS,
+    Analisi,
+    Modifica,
+    RigaTurnover,
+    RigaUnita,
+    ValoriStato,
+)
 from .tracciati import AMBITO_LAYOUT, LAYOUT_MODELLO, LAYOUT_TURNOVER
 
 
@@ -361,8 +371,9 @@ def _tipo_attuale(contesto: Contesto, r: RigaUnita) -> str:
     return contesto.unita[r.pk].tipo if r.pk is not None else TipoServizio.SAP
 
 
-def _stato_dopo(r: RigaUnita, prima: StatoEsistente | None) -> tuple[str, str, str, str] | None:
-    """The unit's state in the plan after the upload; columns the file lacks keep their value."""
+def _stato_dopo(r: RigaUnita, prima: StatoEsistente | None) -> ValoriStato | None:
+    """The unit's state in the plan after the upload; columns the file lacks keep their value. The
+    cost of works belongs to a unit in carenza manutentiva: a unit that leaves it loses it."""
     if r.stato is None:
         return None
     if r.programma is not None:
@@ -374,4 +385,10 @@ def _stato_dopo(r: RigaUnita, prima: StatoEsistente | None) -> tuple[str, str, s
     else:
         origine = prima.stato_origine if prima and prima.stato == r.stato else ""
     note = r.note if r.note is not None else (prima.note if prima else "")
-    return (r.stato, programma, origine, note)
+    if r.stato != CARENZA:
+        return (r.stato, programma, origine, note, None, "")
+    resta = prima is not None and prima.stato == CARENZA
+    costo = r.costo_lavori if r.costo_nel_file else (prima.costo_lavori if prima and resta else None)
+    lavori_prima = prima.note_lavori if prima and resta else ""
+    lavori = r.note_lavori if r.note_lavori is not None else lavori_prima
+    return (r.stato, programma, origine, note, costo, lavori)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -40,10 +41,20 @@ class StatoEsistente:
     programma: str
     stato_origine: str
     note: str
+    costo_lavori: Decimal | None = None
+    note_lavori: str = ""
     riga: tuple[Any, ...] = ()  # every column, in the order of COLONNE_STATO
 
-    def valori(self) -> tuple[str, str, str, str]:
-        return (self.stato, self.programma, self.stato_origine, self.note)
+    def valori(self) -> tuple[str, str, str, str, Decimal | None, str]:
+        """As ``righe.ValoriStato``: what the import compares and writes."""
+        return (
+            self.stato,
+            self.programma,
+            self.stato_origine,
+            self.note,
+            self.costo_lavori,
+            self.note_lavori,
+        )
 
 
 @dataclass
@@ -59,6 +70,7 @@ class Contesto:
     def __init__(self, *, piano: PianoAnnuale, ente: EnteProprietario) -> None:
         self.piano = piano
         self.ente = ente
+        self.regole = piano.regole_applicate().valori  # which columns the plan's rules have
         comuni = [
             ComuneNoto(*riga)
             for riga in Comune.objects.filter(ambito_id=piano.ambito_id).values_list(
@@ -83,13 +95,24 @@ class Contesto:
                 self.per_id[id_regionale] = pk
             if codice:
                 self.per_codice[codice] = pk
-        s = [COLONNE_STATO.index(c) for c in ("unita_id", "stato", "programma", "stato_origine", "note")]
+        s = [
+            COLONNE_STATO.index(c)
+            for c in (
+                "unita_id",
+                "stato",
+                "programma",
+                "stato_origine",
+                "note",
+                "costo_lavori",
+                "note_lavori",
+            )
+        ]
         self.stati: dict[int, StatoEsistente] = {}
         for pk, *riga in StatoUnita.objects.filter(piano=piano, unita__ente=ente).values_list(
             "pk", *COLONNE_STATO
         ):
             self.stati[riga[s[0]]] = StatoEsistente(
-                pk, riga[s[1]], riga[s[2]], riga[s[3]], riga[s[4]], tuple(riga)
+                pk, riga[s[1]], riga[s[2]], riga[s[3]], riga[s[4]], riga[s[5]], riga[s[6]], tuple(riga)
             )
         # comune → (pk, numero), and each count's whole row by pk.
         self.turnover: dict[int, tuple[int, int]] = {}

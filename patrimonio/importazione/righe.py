@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from patrimonio.models import EnteProprietario, TipoServizio
@@ -16,6 +17,10 @@ from .errori import Errore
 
 # Plain strings: an Enum attribute costs a descriptor call in the loops over every row.
 RISTRUTTURAZIONE = str(Stato.RISTRUTTURAZIONE.value)
+CARENZA = str(Stato.CARENZA_MANUTENTIVA.value)
+# A unit's state in the plan as the import compares and writes it:
+# (stato, programma, stato_origine, note, costo_lavori, note_lavori).
+ValoriStato = tuple[str, str, str, str, Decimal | None, str]
 SAP, SAS = str(TipoServizio.SAP.value), str(TipoServizio.SAS.value)
 
 
@@ -37,6 +42,11 @@ class RigaUnita:
     note: str | None
     pk: int | None = None  # the existing unit it is (set while matching)
     riferimento: int | None = None  # the internal id written in the file, if any
+    # Section b)'s cost of works (rules with it only): ``costo_nel_file`` tells an empty cell
+    # (no cost) from a file without the column (keep).
+    costo_lavori: Decimal | None = None
+    costo_nel_file: bool = False
+    note_lavori: str | None = None
 
 
 @dataclass(slots=True)
@@ -55,7 +65,7 @@ class Modifica:
     riga: RigaUnita
     campi: dict[str, Any]
     stato_prima: StatoEsistente | None
-    stato_dopo: tuple[str, str, str, str] | None  # (stato, programma, stato_origine, note)
+    stato_dopo: ValoriStato | None
 
 
 @dataclass
@@ -83,6 +93,11 @@ class Analisi:
     turnover_tolti: list[tuple[int, int, int]] = field(default_factory=list)  # pk, comune, prima
     sezioni_prima: Counter[str] = field(default_factory=Counter)
     sezioni_dopo: Counter[str] = field(default_factory=Counter)
+    # The «Scelte» sheet: present in the file; the fields that change (header, before, after, as
+    # written) and the values ``salva_scelte`` will save, when something changes.
+    scelte_presenti: bool = False
+    scelte_cambi: list[tuple[str, Any, Any]] = field(default_factory=list)
+    scelte_dopo: dict[str, Any] | None = None
     timbro: str = ""
     contesto: Contesto | None = None
 
@@ -104,6 +119,7 @@ class Analisi:
             or self.turnover_nuovi
             or self.turnover_modificati
             or self.turnover_tolti
+            or self.scelte_cambi
         )
 
     @property
@@ -115,7 +131,7 @@ class Analisi:
             h.update(
                 repr(
                     (r.id_regionale, r.codice_ente, r.comune_id, r.tipo, r.indirizzo, r.stato)
-                    + (r.programma, r.stato_origine, r.note)
+                    + (r.programma, r.stato_origine, r.note, r.costo_lavori, r.note_lavori)
                 ).encode()
             )
         for m in self.modifiche:
@@ -130,4 +146,6 @@ class Analisi:
                 )
             ).encode()
         )
+        if self.scelte_dopo is not None:
+            h.update(repr(sorted(self.scelte_dopo.items())).encode())
         return h.hexdigest()

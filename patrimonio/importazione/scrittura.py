@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -13,11 +14,11 @@ from django.utils import timezone
 
 from patrimonio.models import TipoServizio, UnitaAbitativa
 from piano_annuale.models import Caricamento, StatoCaricamento, StatoUnita, TurnoverPrevisto
-from piano_annuale.services.ente import apri_modifica, registra_modifica
+from piano_annuale.services.ente import apri_modifica, registra_modifica, salva_scelte
 from piano_annuale.services.errori import ModificaNonConsentita
 
 from .errori import DatiCambiati
-from .righe import Analisi
+from .righe import CARENZA, Analisi
 from .sql import colonne, elimina, inserisci, righe_complete, tra
 from .storico import (
     Inserita,
@@ -40,6 +41,7 @@ class Esito:
     rimosse: int
     invariate: int
     turnover: int
+    scelte: bool = False
 
     def descrizione(self) -> str:
         parti = [
@@ -50,6 +52,8 @@ class Esito:
         ]
         if self.turnover:
             parti.append(f"{self.turnover} comuni del turn-over aggiornati")
+        if self.scelte:
+            parti.append("scelte dell'ente aggiornate")
         return "Caricamento registrato: " + ", ".join(parti) + "."
 
 
@@ -83,6 +87,9 @@ def registra(
                 "le modifiche aggiornate."
             )
         scritte = _scrivi(analisi)
+        if analisi.scelte_dopo is not None:
+            # The workspace's own service: the same write and history as the form's.
+            salva_scelte(piano=piano, ente=ente, utente=utente, valori=analisi.scelte_dopo)
         registra_modifica(risposta=risposta, utente=utente)
         # The history of every row the import wrote, in the same transaction, with one insert.
         inserisci_voci(
@@ -99,6 +106,7 @@ def registra(
             turnover=len(analisi.turnover_nuovi)
             + len(analisi.turnover_modificati)
             + len(analisi.turnover_tolti),
+            scelte=analisi.scelte_dopo is not None,
         )
         if caricamento is not None:
             _chiudi(caricamento, analisi, esito)
@@ -198,7 +206,14 @@ def _crea_unita(analisi: Analisi) -> list[Inserita]:
 
 
 def _stato(
-    piano_id: int, unita_id: int, stato: str, programma: str, origine: str, note: str
+    piano_id: int,
+    unita_id: int,
+    stato: str,
+    programma: str,
+    origine: str,
+    note: str,
+    costo_lavori: Decimal | None = None,
+    note_lavori: str = "",
 ) -> dict[str, Any]:
     return {
         "piano_id": piano_id,
@@ -207,6 +222,8 @@ def _stato(
         "programma": programma,
         "stato_origine": origine,
         "note": note,
+        "costo_lavori": costo_lavori,
+        "note_lavori": note_lavori,
     }
 
 
@@ -215,7 +232,15 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserit
     return the states inserted."""
     piano_id = analisi.piano.pk
     nuovi_stati = [
-        _stato(piano_id, pk, r.stato, r.programma or "", r.stato_origine or "", r.note or "")
+        _stato(
+            piano_id,
+            pk,
+            r.stato,
+            r.programma or "",
+            r.stato_origine or "",
+            r.note or "",
+            *((r.costo_lavori, r.note_lavori or "") if r.stato == CARENZA else ()),
+        )
         for (pk, _), r in zip(nuove_unita, analisi.nuove, strict=True)
         if r.stato
     ]
@@ -228,7 +253,7 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserit
         elif prima is not None and dopo is None:
             stati_da_togliere.append(prima.pk)
         elif prima is not None and dopo is not None and prima.valori() != dopo:
-            nomi = ("stato", "programma", "stato_origine", "note")
+            nomi = ("stato", "programma", "stato_origine", "note", "costo_lavori", "note_lavori")
             stati_cambiati.append(
                 (prima.pk, {n: v for n, v, a in zip(nomi, dopo, prima.valori(), strict=True) if v != a})
             )

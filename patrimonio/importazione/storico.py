@@ -36,13 +36,13 @@ from .contesto import (
     StatoEsistente,
     UnitaEsistente,
 )
-from .righe import Analisi
+from .righe import Analisi, ValoriStato
 from .sql import inserisci
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-CAMPI_STATO = ("stato", "programma", "stato_origine", "note")
+CAMPI_STATO = ("stato", "programma", "stato_origine", "note", "costo_lavori", "note_lavori")
 _NOMI_STATO = {str(valore): str(etichetta) for valore, etichetta in Stato.choices}
 
 Valori = dict[str, Any]
@@ -87,7 +87,7 @@ def valori_unita(u: UnitaEsistente) -> Valori:
     return dict(zip(COLONNE_UNITA, u.riga, strict=True))
 
 
-def valori_stato(s: StatoEsistente, dopo: tuple[str, str, str, str] | None = None) -> Valori:
+def valori_stato(s: StatoEsistente, dopo: ValoriStato | None = None) -> Valori:
     """A state's whole row as the analysis read it; with ``dopo``, as the import leaves it."""
     valori = dict(zip(COLONNE_STATO, s.riga, strict=True))
     if dopo is not None:

@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ..resources import (
@@ -19,12 +20,13 @@ from ..resources import (
     interpreta_stato,
     normalizza,
 )
-from .celle import intero, testo
+from .celle import importo, intero, testo
 from .contesto import Contesto
 from .errori import Errore, FileNonValido
 from .lettura import Foglio
 from .limiti import Avanzamento
-from .righe import RISTRUTTURAZIONE, Analisi, RigaTurnover, RigaUnita
+from .righe import CARENZA, RISTRUTTURAZIONE, Analisi, RigaTurnover, RigaUnita
+from .scelte import LettoreScelte, e_foglio_scelte
 from .tracciati import (
     LAYOUT_MODELLO,
     LAYOUT_TURNOVER,
@@ -35,7 +37,16 @@ from .tracciati import (
 
 _ID_REGIONALE = re.compile(r"^[0-9A-Za-z./-]+$")
 _ISTAT = re.compile(r"^\d{1,6}$")
-LUNGHEZZE = {"id_regionale": 20, "codice_ente": 40, "indirizzo": 200, "programma": 120, "note": 300}
+LUNGHEZZE = {
+    "id_regionale": 20,
+    "codice_ente": 40,
+    "indirizzo": 200,
+    "programma": 120,
+    "note": 300,
+    "note_lavori": 300,
+}
+# The unit form's message (``patrimonio.forms.StatoUnitaForm``): the same rule, the same words.
+SOLO_CARENZA = "Il costo e gli interventi si indicano solo per le unità in carenza manutentiva."
 _TOTALE = re.compile(r"\btotale\b", re.IGNORECASE)
 
 
@@ -88,6 +99,12 @@ class Lettore:
         for foglio in fogli:
             if normalizza(foglio.nome) == normalizza(NOME_FOGLIO_ISTRUZIONI):
                 continue  # the template's own explanations
+            if foglio.nome and e_foglio_scelte(foglio.nome):
+                LettoreScelte(self.analisi, self.contesto.regole).leggi(
+                    foglio.nome, foglio.righe, foglio.prima_colonna
+                )
+                trovati = True
+                continue
             trovati |= self._foglio(foglio, prime_righe)
         if not trovati:
             descrizione = "; ".join(
@@ -102,7 +119,8 @@ class Lettore:
                 "copiarvi i dati, senza cambiare la prima riga."
             )
         self.analisi.righe = self.righe_lette
-        if not self.unita and not any(e.riga is not None for e in self.errori):
+        senza_righe = not self.unita and not self.analisi.scelte_presenti
+        if senza_righe and not any(e.riga is not None for e in self.errori):
             raise FileNonValido(
                 "Il file non contiene unità abitative: sotto le intestazioni non ci sono righe. Se "
                 "l'ente non ha nulla da dichiarare, usare «Nulla da dichiarare» nella pagina dell'ente."
@@ -145,6 +163,12 @@ class Lettore:
         return trovata
 
     def _nota_intestazione(self, intestazione: Intestazione, foglio: str) -> None:
+        if not self.contesto.regole.con_costo_lavori:
+            # Rules without the cost of works (before L.R. 18/2025): its columns say nothing.
+            for chiave in ("costo_lavori", "note_lavori"):
+                if chiave in intestazione.colonne:
+                    del intestazione.colonne[chiave]
+                    intestazione.ignorate.append(intestazione.nomi.pop(chiave))
         if intestazione.layout not in self.analisi.layout:
             self.analisi.layout.append(intestazione.layout)
         for colonna in intestazione.ignorate:
@@ -186,6 +210,7 @@ class Lettore:
         stato_testo = testo(r.cella("stato"))
         stato, origine = self._stato(r, stato_testo, programma, intestazione.layout)
         self._coerenza(r, stato, stato_testo, programma, note)
+        costo, note_lavori = self._lavori(r, stato)
         if stato is not None and "programma" not in col and stato != RISTRUTTURAZIONE:
             programma = ""  # a list without lotti: its free and carenza units are in no programme
         if len(self.errori) == errori_prima and comune_id is not None:
@@ -204,9 +229,31 @@ class Lettore:
                     stato_origine=origine,
                     note=note,
                     riferimento=riferimento,
+                    costo_lavori=costo,
+                    costo_nel_file="costo_lavori" in col,
+                    note_lavori=note_lavori,
                 )
             )
         return None
+
+    def _lavori(self, r: _Riga, stato: str | None) -> tuple[Decimal | None, str | None]:
+        """Section b)'s cost of works and the works, only for a unit in carenza manutentiva."""
+        costo: Decimal | None = None
+        grezzo = r.cella("costo_lavori") if "costo_lavori" in r.col else None
+        if grezzo is not None and testo(grezzo):
+            try:
+                costo = importo(grezzo)
+            except ValueError as errore:
+                self.errori.append(r.errore("costo_lavori", testo(grezzo), str(errore)))
+                return None, None
+        note_lavori = self._testo_libero(
+            r.foglio, r.numero, r.cella, r.col, r.nomi, "note_lavori", "La descrizione dei lavori"
+        )
+        if stato != CARENZA:
+            for chiave, valore in (("costo_lavori", costo), ("note_lavori", note_lavori)):
+                if valore not in (None, ""):
+                    self.errori.append(r.errore(chiave, testo(r.cella(chiave)), SOLO_CARENZA))
+        return costo, note_lavori
 
     def _ente(self, r: _Riga) -> None:
         """A row may only be of the ente the upload is for."""

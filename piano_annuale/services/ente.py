@@ -81,7 +81,7 @@ def apri_modifica(*, piano: PianoAnnuale, ente: EnteProprietario) -> RispostaRic
     return risposta
 
 
-def registra_modifica(*, risposta: RispostaRicognizione, utente: User) -> None:
+def registra_modifica(*, risposta: RispostaRicognizione, utente: User | None) -> None:
     """Record who changed the ente's data and when; the first change starts the answer."""
     if risposta.stato == StatoRisposta.NESSUNA:
         risposta.stato = StatoRisposta.IN_CORSO
@@ -127,7 +127,7 @@ def salva_riga_dell_ente(
     modello: type[models.Model],
     piano: PianoAnnuale,
     ente: EnteProprietario,
-    utente: User,
+    utente: User | None,
     valori: Mapping[str, Any],
 ) -> Any:
     """Create or update the ente's one row of ``modello`` in the plan and trace the change.
@@ -142,9 +142,10 @@ def salva_riga_dell_ente(
 
 @transaction.atomic
 def salva_scelte(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, valori: Mapping[str, Any]
+    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User | None, valori: Mapping[str, Any]
 ) -> ScelteEnte:
-    """The ente's choices h (indigenti), i (extra category) and i.b (Forze di Polizia quota)."""
+    """The ente's choices h, i, i.b or d bis, c bis, from the workspace's form or a spreadsheet's
+    «Scelte» sheet (``utente`` None: an upload from the command line)."""
     risposta = apri_modifica(piano=piano, ente=ente)
     scelte = salva_riga_dell_ente(modello=ScelteEnte, piano=piano, ente=ente, utente=utente, valori=valori)
     registra_modifica(risposta=risposta, utente=utente)
