@@ -168,7 +168,10 @@ class Lettore:
             for chiave in ("costo_lavori", "note_lavori"):
                 if chiave in intestazione.colonne:
                     del intestazione.colonne[chiave]
-                    intestazione.ignorate.append(intestazione.nomi.pop(chiave))
+                    self.analisi.avvisi.append(
+                        f"Foglio «{foglio}»: la colonna «{intestazione.nomi.pop(chiave)}» non è prevista "
+                        f"dalle regole del piano {self.contesto.piano.anno} ed è stata ignorata."
+                    )
         if intestazione.layout not in self.analisi.layout:
             self.analisi.layout.append(intestazione.layout)
         for colonna in intestazione.ignorate:

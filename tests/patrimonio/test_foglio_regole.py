@@ -17,6 +17,7 @@ from patrimonio.models import EnteProprietario, TipoEnte
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.models import Modifica, PianoAnnuale, ScelteEnte, Stato, StatoUnita
 from tests.piano_annuale.conftest import crea_piano_2027
+from tests.utenti import riapri_per_il_test
 
 UNITA, SCELTE = "Unità abitative", "Scelte"
 COSTO, LAVORI = "Costo stimato dei lavori (€)", "Lavori previsti"
@@ -202,6 +203,11 @@ def test_a_cost_and_new_quotas_are_written_with_their_history_and_the_plan_shows
     assert voce_scelte.prima is not None and voce_scelte.dopo is not None
     assert (voce_scelte.prima["quota_polizia_locale"], voce_scelte.dopo["quota_polizia_locale"]) == (3, 5)
 
+    for formato in ("xlsx", "ods", "csv"):  # the cost written back as the export writes it
+        di_nuovo = modello_ente(piano=piano_2027, ente=ente("Comune di Cremona"), formato=formato)
+        analisi = carica(piano_2027, "Comune di Cremona", di_nuovo.contenuto, di_nuovo.nome)
+        assert analisi.valida and not analisi.ci_sono_modifiche, (formato, errori(analisi))
+
     calcolo = calcola_piano(piano_2027)
     assert calcolo.dbis is not None and calcolo.costi_b is not None
     cremona = next(r for r in calcolo.dbis.righe if r.comune == "Cremona")
@@ -309,3 +315,20 @@ def test_an_unknown_category_names_the_ones_the_law_allows(piano_2027):
     assert messaggio.startswith(
         "Categoria non prevista dalle regole del piano. Indicare una o più tra: Anziani; "
     )
+
+
+def test_under_the_2025_rules_cost_columns_are_ignored_with_a_warning(piano_cremonese):
+    cremona = ente("Comune di Cremona")
+    riapri_per_il_test(piano_cremonese, cremona)
+    libro = cartella(modello_ente(piano=piano_cremonese, ente=cremona, formato="xlsx").contenuto)
+    foglio = libro[UNITA]
+    foglio.insert_cols(11)
+    foglio.cell(row=1, column=11).value = COSTO
+    foglio.cell(row=2, column=11).value = "15.000,00"
+    analisi = carica(piano_cremonese, "Comune di Cremona", salva(libro))
+    assert analisi.valida, errori(analisi)
+    assert not analisi.ci_sono_modifiche
+    assert analisi.avvisi == [
+        f"Foglio «{UNITA}»: la colonna «{COSTO} (colonna K)» non è prevista dalle regole del piano 2025 ed è "
+        "stata ignorata."
+    ]
