@@ -29,6 +29,12 @@ and carenza units (Allegato B, first table) removes those two states from the un
 lists, the lotto list does the same for units in renovation; other units are not touched. A
 «Turnover» sheet, when present, replaces the ente's turnover counts.
 
+The rules of the plan's year decide the columns (``Contesto.regole``): the cost of works of section
+b) (L.R. 18/2025) is read only under rules that have it, and only for units in carenza manutentiva;
+a «Scelte» sheet (``scelte``), when present, holds the ente's choices as the rule set defines them,
+is validated by the workspace's own form and saved by its service, in the same transaction as the
+units. A file may hold only that sheet.
+
 A ``Caricamento`` keeps the original file, its preview and its outcome (``job``:
 ``crea_caricamento``, ``analizza_caricamento``, ``conferma_caricamento``); files above
 ``POA_IMPORTAZIONE_RIGHE_IN_BACKGROUND`` rows are analysed and committed by the Celery tasks of
@@ -37,9 +43,9 @@ changes must be exactly those previewed (``impronta``): otherwise the new previe
 
 The modules, bottom up: ``limiti`` (limits, overridable in settings), ``errori`` (``FileNonValido``,
 ``Errore``), ``celle``, ``lettura``, ``tracciati``, ``sql`` (set-based statements: rows and ids as one
-JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``scelte`` (the «Scelte» sheet), ``validazione``, ``confronto``,
-``analisi``, ``storico`` (the history rows), ``scrittura``, ``anteprima``, ``job``. Each imports only
-those before it.
+JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``scelte`` (the «Scelte»
+sheet), ``validazione``, ``confronto``, ``analisi``, ``storico`` (the history rows), ``scrittura``,
+``anteprima``, ``job``. Each imports only those before it.
 
 Who may upload for which ente is the views' business (``EnteProprietario.objects.modificabili_da``);
 here a file can only ever touch the ente it is analysed for: rows of other enti, IDs regionali or
