@@ -108,6 +108,7 @@ class LettoreScelte:
         self.analisi = analisi
         self.regole = regole
         self.errori = analisi.errori
+        self.foglio = NOME_FOGLIO_SCELTE  # the sheet's name as written, once ``leggi`` has it
 
     def leggi(self, nome_foglio: str, righe: Iterable[Sequence[Any]], prima_colonna: int) -> None:
         self.foglio = nome_foglio
