@@ -66,6 +66,7 @@ def test_login_page_with_an_error_has_no_serious_accessibility_violation(apri_pa
 def test_ufficio_di_piano_pages_have_no_serious_accessibility_violation(apri_pagina, cremonese):
     piano, aler = cremonese["piano"], cremonese["aler"]
     unita = UnitaAbitativa.objects.filter(ente=aler, stati__piano=piano).order_by("pk").first()
+    assert unita is not None
     pagina = apri_pagina()
     accedi(pagina, "ufficio", PASSWORD)
     for indirizzo in (

@@ -104,6 +104,7 @@ def test_comune_adds_a_unit_and_submits_then_the_ufficio_di_piano_sees_both(apri
 def test_aler_operator_cannot_open_a_comunes_workspace(apri_pagina, ambito_e2e):
     piano, comune = ambito_e2e["piano"], ambito_e2e["comune"]
     unita = UnitaAbitativa.objects.filter(ente=comune).first()
+    assert unita is not None
     pagina = apri_pagina()
     accedi(pagina, "paolo.aler", PASSWORD)
     assert pagina.get_by_role("link", name=f"Dati di {comune.denominazione}").count() == 0
