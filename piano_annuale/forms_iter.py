@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from ambito.forms import ModuloPOA
 from ambito.models import Comune
+from piano_annuale.services.iter import DIMENSIONE_MASSIMA_VERBALE, Presenza
 
 from .models import EsitoParere, SezionePiano
-from piano_annuale.services.iter import DIMENSIONE_MASSIMA_VERBALE, Presenza
 
 CAMPO_DATA = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -14,7 +14,6 @@ from django.shortcuts import redirect
 
 from ambito.models import Comune
 from patrimonio.forms import ConsistenzaForm, ConteggiFormSet, conteggi_iniziali
-from piano_annuale.services.ente import salva_consistenza, salva_turnover
 from patrimonio.views.base import Area, carica_area, esegui, render_area
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.forms import AssegnazioniForm, ScelteForm
@@ -25,7 +24,13 @@ from piano_annuale.models import (
     ScelteEnte,
     TurnoverPrevisto,
 )
-from piano_annuale.services.ente import salva_assegnazioni, salva_sat, salva_scelte
+from piano_annuale.services.ente import (
+    salva_assegnazioni,
+    salva_consistenza,
+    salva_sat,
+    salva_scelte,
+    salva_turnover,
+)
 from piano_annuale.services.errori import OperazioneNonValida
 
 # Counts per comune, consistenza, choices, assignments

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from patrimonio.forms import StatoUnitaForm, UnitaForm
 from patrimonio.models import UnitaAbitativa
-from piano_annuale.services.ente import elimina_unita, salva_unita
 from patrimonio.views.base import (
     STATI,
     UNITA_PER_PAGINA,
@@ -27,7 +26,7 @@ from piano_annuale.models import (
     Stato,
     StatoUnita,
 )
-from piano_annuale.services.ente import conferma_stati
+from piano_annuale.services.ente import conferma_stati, elimina_unita, salva_unita
 from piano_annuale.storico import righe_storico
 
 # Units
