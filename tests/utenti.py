@@ -56,7 +56,8 @@ def crea_operatore(
 def fotografia() -> dict[str, list[tuple]]:
     """Every row of the enti's data, to prove a refused request changed nothing."""
     return {
-        modello.__name__: list(modello._default_manager.order_by("pk").values_list()) for modello in MODELLI_DELL_ENTE
+        modello.__name__: list(modello._default_manager.order_by("pk").values_list())
+        for modello in MODELLI_DELL_ENTE
     }
 
 

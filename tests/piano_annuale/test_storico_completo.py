@@ -129,7 +129,11 @@ def _quota_solidarieta(valore: Any) -> QuotaSolidarieta:
 
 CAMPIONI: dict[type[Model], Campione] = {
     Ambito: Campione(
-        lambda v: f.AmbitoFactory.create(nome=v), "nome", "Ambito dello storico", "Ambito nuovo", "Ambito nuovo"
+        lambda v: f.AmbitoFactory.create(nome=v),
+        "nome",
+        "Ambito dello storico",
+        "Ambito nuovo",
+        "Ambito nuovo",
     ),
     AggregazioneTerritoriale: Campione(
         lambda v: f.AggregazioneTerritorialeFactory.create(denominazione=v),
@@ -138,7 +142,9 @@ CAMPIONI: dict[type[Model], Campione] = {
         "Nord",
         "Nord",
     ),
-    Comune: Campione(lambda v: f.ComuneFactory.create(nome=v), "nome", "Comune dello storico", "Borgo", "Borgo"),
+    Comune: Campione(
+        lambda v: f.ComuneFactory.create(nome=v), "nome", "Comune dello storico", "Borgo", "Borgo"
+    ),
     Popolazione: Campione(lambda v: f.PopolazioneFactory.create(abitanti=v), "abitanti", 1000, "1200", 1200),
     Operatore: Campione(
         lambda v: f.OperatoreFactory.create(ruolo=v),
@@ -155,27 +161,43 @@ CAMPIONI: dict[type[Model], Campione] = {
         "Ente",
     ),
     UnitaAbitativa: Campione(
-        lambda v: f.UnitaAbitativaFactory.create(indirizzo=v), "indirizzo", "Via Roma 1", "Via Po 2", "Via Po 2"
+        lambda v: f.UnitaAbitativaFactory.create(indirizzo=v),
+        "indirizzo",
+        "Via Roma 1",
+        "Via Po 2",
+        "Via Po 2",
     ),
     PianoAnnuale: Campione(lambda v: f.PianoAnnualeFactory.create(anno=v), "anno", 2031, "2032", 2032),
     RispostaRicognizione: Campione(
         lambda v: f.RispostaRicognizioneFactory.create(stato=v), "stato", "nessuna", "in_corso", "in_corso"
     ),
     ScelteEnte: Campione(
-        lambda v: f.ScelteEnteFactory.create(soglia_indigenti_eccedente=v), "soglia_indigenti_eccedente", 0, "2", 2
+        lambda v: f.ScelteEnteFactory.create(soglia_indigenti_eccedente=v),
+        "soglia_indigenti_eccedente",
+        0,
+        "2",
+        2,
     ),
     DestinazioneSAT: Campione(lambda v: f.DestinazioneSATFactory.create(numero=v), "numero", 1, "3", 3),
     AssegnazioniAnnoPrecedente: Campione(
         lambda v: f.AssegnazioniAnnoPrecedenteFactory.create(totale=v), "totale", 5, "7", 7
     ),
     RiepilogoDichiarato: Campione(lambda v: f.RiepilogoDichiaratoFactory.create(sap=v), "sap", 10, "12", 12),
-    StatoUnita: Campione(lambda v: f.StatoUnitaFactory.create(note=v), "note", "", "da verificare", "da verificare"),
+    StatoUnita: Campione(
+        lambda v: f.StatoUnitaFactory.create(note=v), "note", "", "da verificare", "da verificare"
+    ),
     ConsistenzaDichiarata: Campione(
-        lambda v: f.ConsistenzaDichiarataFactory.create(fonte=v), "fonte", "ricognizione", "verbale", "verbale"
+        lambda v: f.ConsistenzaDichiarataFactory.create(fonte=v),
+        "fonte",
+        "ricognizione",
+        "verbale",
+        "verbale",
     ),
     TurnoverPrevisto: Campione(lambda v: f.TurnoverPrevistoFactory.create(numero=v), "numero", 1, "2", 2),
     RegoleAnno: Campione(_regole, "nome", "Regole di prova", "Regole nuove", "Regole nuove"),
-    Narrativa: Campione(lambda v: f.TestoPianoFactory.create(testo=v), "testo", "Premessa.", "Nuova.", "Nuova."),
+    Narrativa: Campione(
+        lambda v: f.TestoPianoFactory.create(testo=v), "testo", "Premessa.", "Nuova.", "Nuova."
+    ),
     Delibera: Campione(
         lambda v: Delibera.objects.create(numero="4242", anno=2024, oggetto=v),
         "oggetto",
@@ -217,7 +239,9 @@ CAMPIONI: dict[type[Model], Campione] = {
         "Avviso 2025",
     ),
     RipartoSolidarieta: Campione(
-        lambda v: RipartoSolidarieta.objects.create(piano=f.PianoAnnualeFactory.create(), anno_riparto=2024, nota=v),
+        lambda v: RipartoSolidarieta.objects.create(
+            piano=f.PianoAnnualeFactory.create(), anno_riparto=2024, nota=v
+        ),
         "nota",
         "",
         "Riparto provvisorio",
@@ -361,7 +385,9 @@ def test_the_admin_refuses_to_write_the_workflow_records_and_the_history(client,
 
 def test_an_inline_row_added_and_one_deleted_on_the_parents_page_are_recorded(client, radice):
     comune = f.ComuneFactory.create(nome="Comune con popolazione")
-    vecchia = f.PopolazioneFactory.create(comune=comune, data_riferimento=datetime.date(2023, 1, 1), abitanti=900)
+    vecchia = f.PopolazioneFactory.create(
+        comune=comune, data_riferimento=datetime.date(2023, 1, 1), abitanti=900
+    )
     dati = dati_della_pagina(client, url(Comune, "change", comune.pk), Comune)
     dati |= {
         "popolazioni-0-DELETE": ["on"],
@@ -398,7 +424,10 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
     avviso = Avviso.objects.create(
         piano=f.PianoAnnualeFactory.create(), titolo="Avviso con un comune in meno", numero="4"
     )
-    resta, va = f.ComuneFactory.create(ambito=avviso.piano.ambito), f.ComuneFactory.create(ambito=avviso.piano.ambito)
+    resta, va = (
+        f.ComuneFactory.create(ambito=avviso.piano.ambito),
+        f.ComuneFactory.create(ambito=avviso.piano.ambito),
+    )
     avviso.comuni_aderenti.set([resta, va])
     assert client.post(url(Comune, "delete", va.pk), {"post": "yes"}).status_code == 302
     (dell_avviso,) = storico(Avviso, avviso.pk, AzioneModifica.MODIFICA)
@@ -425,8 +454,13 @@ def test_deleting_a_row_records_what_the_deletion_cascades_to_and_what_it_emptie
 
 
 def test_a_many_to_many_change_in_the_admin_is_recorded_with_the_ids_before_and_after(client, radice):
-    avviso = Avviso.objects.create(piano=f.PianoAnnualeFactory.create(), titolo="Avviso con comuni", numero="3")
-    primo, secondo = f.ComuneFactory.create(ambito=avviso.piano.ambito), f.ComuneFactory.create(ambito=avviso.piano.ambito)
+    avviso = Avviso.objects.create(
+        piano=f.PianoAnnualeFactory.create(), titolo="Avviso con comuni", numero="3"
+    )
+    primo, secondo = (
+        f.ComuneFactory.create(ambito=avviso.piano.ambito),
+        f.ComuneFactory.create(ambito=avviso.piano.ambito),
+    )
     primo.nome, secondo.nome = "Casalbuttano", "Soresina"
     Comune.objects.bulk_update([primo, secondo], ["nome"])
     avviso.comuni_aderenti.set([primo])

@@ -161,7 +161,8 @@ def test_the_narratives_saved_by_the_ufficio_are_recorded(piano_e_ufficio):
 def test_a_spreadsheet_imported_in_the_admin_is_recorded_in_bulk(radice):
     piano = f.PianoAnnualeFactory.create(anno=2025)
     enti = [
-        f.EnteProprietarioFactory.create(ambito=piano.ambito, denominazione=f"Ente del foglio {n}") for n in range(3)
+        f.EnteProprietarioFactory.create(ambito=piano.ambito, denominazione=f"Ente del foglio {n}")
+        for n in range(3)
     ]
     dataset = tablib.Dataset(headers=["ambito", "anno", "ente", "riparto", "residuo", "totale"])
     for ente in enti:
