@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+
+from piano_annuale.services.carica import carica_piano
 
 CHROMIUM = Path(os.environ.get("POA_CHROMIUM", "/usr/bin/chromium"))
 ARGOMENTI_CHROMIUM = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -93,9 +96,6 @@ def ripristina_dati_della_sessione(django_db_blocker) -> Iterator[None]:
     session loaded — e.g. the PDF's module fixtures) expect it, as ``tests/conftest.py`` loads it.
     """
     yield
-    from django.conf import settings
-
-    from piano_annuale.services.carica import carica_piano
-
     with django_db_blocker.unblock():
+        # The loader restores the rule sets the flush removed, then loads the plan.
         carica_piano(percorso=settings.BASE_DIR / "fixtures" / "cremonese_2025.json")

@@ -43,6 +43,7 @@ from piano_annuale.services.file_piano import (
     leggi_file,
     valida,
 )
+from piano_annuale.services.regole import assicura_regole_predefinite
 from piano_annuale.storico import Scrittura
 
 
@@ -63,6 +64,9 @@ def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
     valida(dati)
     origine = f"caricamento del file {pathlib.Path(percorso).name}"
     with transaction.atomic():
+        # The plan records the rules in force for its year: they must exist (a flushed database
+        # lacks the rule sets its migration wrote).
+        assicura_regole_predefinite()
         with Scrittura(utente=None, origine=origine) as scrittura:
             for righe in righe_raggiungibili(dati):
                 scrittura.osserva(righe)

@@ -8,10 +8,12 @@ Every write is one transaction and goes into the history with who, when, before 
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -205,3 +207,20 @@ def carica_regole(voci: Sequence[Any], *, utente: User | None = None) -> EsitoCa
         aggiornate=tuple(c["codice"] for c in cambiate),
         invariate=tuple(c["codice"] for c in campi if c["codice"] in esistenti and c not in cambiate),
     )
+
+
+# The rule sets since 2018, as their migration writes them.
+REGOLE_PREDEFINITE = settings.BASE_DIR / "piano_annuale" / "migrations" / "dati" / "regole_2018_2025.json"
+
+
+@transaction.atomic
+def assicura_regole_predefinite(*, utente: User | None = None) -> tuple[str, ...]:
+    """Create the rule sets since 2018 that the database lacks (after a ``flush``, say), leaving
+    those it has as they are; return the codes created. Their migration writes them on every new
+    database: this only restores them where something emptied the table."""
+    voci = json.loads(REGOLE_PREDEFINITE.read_text(encoding="utf-8"))
+    presenti = set(RegoleAnno.objects.values_list("codice", flat=True))
+    mancanti = [v for v in voci if v["codice"] not in presenti]
+    if not mancanti:
+        return ()
+    return carica_regole(mancanti, utente=utente).create

@@ -27,6 +27,7 @@ from piano_annuale.models import (
     leggi_parametri,
 )
 from piano_annuale.services.anno_successivo import crea_piano_anno_successivo
+from piano_annuale.services.regole import assicura_regole_predefinite
 from tests.builders import crea_ambito
 from tests.piano_annuale.conftest import approva  # the fixture piano_2027 is in that conftest
 
@@ -283,3 +284,12 @@ def test_the_computation_costs_the_same_queries_at_one_and_ten_times_under_eithe
         conteggi.append(len(contesto.captured_queries))
     assert conteggi[0] == conteggi[1]
     assert conteggi[0] == (29 if codice == "lr-11-2024" else 30)
+
+
+def test_the_rule_sets_since_2018_are_restored_where_something_emptied_the_table(db):
+    # The session's Cremonese plan keeps «lr-11-2024» (PROTECT); the others go, as after a flush.
+    RegoleAnno.objects.filter(piani__isnull=True).delete()
+    assert list(RegoleAnno.objects.values_list("codice", flat=True)) == ["lr-11-2024"]
+    assert assicura_regole_predefinite() == ("rr-4-2017-rr-3-2019", "rr-2-2025", "lr-18-2025")
+    assert RegoleAnno.objects.in_vigore_al(datetime.date(2027, 1, 1)).codice == "lr-18-2025"
+    assert assicura_regole_predefinite() == ()
