@@ -33,7 +33,7 @@ class AmbitoAdmin(ConStorico):
 
     @admin.display(description="comuni", ordering="_numero_comuni")
     def numero_comuni(self, obj: Ambito) -> int:
-        return obj._numero_comuni
+        return obj._numero_comuni  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 @admin.register(AggregazioneTerritoriale)
@@ -51,7 +51,7 @@ class AggregazioneTerritorialeAdmin(ConStorico):
 
     @admin.display(description="comuni", ordering="_numero_comuni")
     def numero_comuni(self, obj: AggregazioneTerritoriale) -> int:
-        return obj._numero_comuni
+        return obj._numero_comuni  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 class PopolazioneInline(admin.TabularInline):
@@ -121,7 +121,7 @@ User = get_user_model()
 
 class UtenteAdmin(ConStorico, UserAdmin):
     inlines = [*UserAdmin.inlines, OperatoreInline]
-    list_display = [*UserAdmin.list_display, "ruolo"]
+    list_display = [*UserAdmin.list_display, "ruolo"]  # type: ignore[misc]  # the stubs type it per instance
     list_filter = [*UserAdmin.list_filter, "operatore__ruolo"]
     list_select_related = ["operatore"]
 

@@ -17,7 +17,7 @@ import datetime
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models, transaction
 
@@ -40,6 +40,8 @@ from .models import (
     UtilizzoResiduo,
     leggi_chiave_delibera,
 )
+
+M = TypeVar("M", bound=models.Model)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -228,7 +230,7 @@ class _Controlli:
             for d in m.get("delibere", []):
                 self._delibera(d, dove)
         self._unici((m.get("codice") for m in catalogo), "piano.misure.catalogo", "il codice")
-        self.codici |= {m.get("codice") for m in catalogo}
+        self.codici |= {codice for m in catalogo if isinstance(codice := m.get("codice"), str)}
 
     def _dati_annuali(self, righe: list[Dati]) -> None:
         for i, r in enumerate(righe):
@@ -243,7 +245,9 @@ class _Controlli:
                 self.errore(dove, "«rinnovo_previsto» deve essere true o false")
             pervenute, approvate, respinte = (r.get(c) for c in CAMPI_DOMANDE)
             if (
-                all(isinstance(n, int) for n in (pervenute, approvate, respinte))
+                isinstance(pervenute, int)
+                and isinstance(approvate, int)
+                and isinstance(respinte, int)
                 and approvate + respinte != pervenute
             ):
                 self.errore(
@@ -332,7 +336,12 @@ class _Controlli:
                 riparto, residuo, totale = (importo(r.get(c)) for c in ("riparto", "residuo", "totale"))
             except ValueError:
                 continue
-            if None not in (riparto, residuo, totale) and riparto + residuo != totale:
+            if (
+                riparto is not None
+                and residuo is not None
+                and totale is not None
+                and riparto + residuo != totale
+            ):
                 self.errore(
                     dove_riga,
                     f"il totale {totale} non è la somma di riparto {riparto} e residuo {residuo}",
@@ -446,17 +455,17 @@ class _Caricamento:
 
     def _sincronizza(
         self,
-        modello: type[models.Model],
+        modello: type[M],
         righe: Iterable[tuple[dict, dict]],
         **padre: Any,
-    ) -> list[models.Model]:
+    ) -> list[M]:
         """Create or update each (key, values) row under ``padre``; delete the rows not listed."""
         padre = padre or {"piano": self.piano}
         tenute = []
         for chiave, valori in righe:
-            riga, _ = modello.objects.update_or_create(**padre, **chiave, defaults=valori)
+            riga, _ = modello._default_manager.update_or_create(**padre, **chiave, defaults=valori)
             tenute.append(riga)
-        modello.objects.filter(**padre).exclude(pk__in=[r.pk for r in tenute]).delete()
+        modello._default_manager.filter(**padre).exclude(pk__in=[r.pk for r in tenute]).delete()
         return tenute
 
     def _catalogo(self) -> None:
@@ -469,7 +478,7 @@ class _Caricamento:
                     "ordine": m.get("ordine", 0),
                 },
             )
-            misura.delibere.set([self.delibera(d) for d in m.get("delibere", [])])
+            misura.delibere.set([d for chiave in m.get("delibere", []) if (d := self.delibera(chiave))])
             self.misure[misura.codice] = misura
 
     def _dati_annuali(self) -> None:
@@ -508,7 +517,7 @@ class _Caricamento:
                 misura_piano=misura_piano,
             )
             for quota, q in zip(quote, r.get("di_cui", []), strict=True):
-                quota.residuo_di.set([self.misura(c) for c in q.get("residuo_di", [])])
+                quota.residuo_di.set([m for c in q.get("residuo_di", []) if (m := self.misura(c))])
             self._sincronizza(
                 UtilizzoResiduo,
                 (
@@ -543,7 +552,7 @@ class _Caricamento:
             ),
         )
         for avviso, a in zip(tenuti, avvisi, strict=True):
-            avviso.misure.set([self.misura(c) for c in a.get("misure", [])])
+            avviso.misure.set([m for c in a.get("misure", []) if (m := self.misura(c))])
             avviso.comuni_aderenti.set([self.comuni[nome] for nome in a.get("comuni_aderenti", [])])
 
     def _solidarieta(self) -> None:

@@ -8,6 +8,7 @@ plan is a draft (ricognizione or bozza); afterwards the pages are read-only and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.forms import BaseModelFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -217,7 +219,8 @@ def elimina_avviso(request: HttpRequest, piano_pk: int, pk: int) -> HttpResponse
     return redirect("misure:panoramica", piano_pk=piano.pk)
 
 
-ELENCHI = {
+# Each list: its formset, title and description.
+ELENCHI: dict[str, tuple[Callable[..., BaseModelFormSet[Any, Any]], str, str]] = {
     "riqualificazione": (
         InterventiFormSetFactory,
         "Accesso ai fondi per la riqualificazione dei contesti abitativi pubblici",
@@ -240,7 +243,8 @@ def elenco(request: HttpRequest, piano_pk: int, nome: str) -> HttpResponse:
     if dati is not None:
         _verifica_modificabile(piano)
     formset = fabbrica(dati, piano=piano, prefix=nome)
-    osservate = formset.model.objects.filter(piano=piano)
+    assert formset.model is not None  # set by modelformset_factory
+    osservate = formset.model._default_manager.filter(piano=piano)
     if dati is not None and formset.is_valid() and _salva(request, piano, formset.save, osservate):
         messages.success(request, f"{titolo}: modifiche salvate.")
         return redirect("misure:panoramica", piano_pk=piano.pk)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MinValueValidator
@@ -257,8 +257,12 @@ class BaseConteggiFormSet(forms.BaseFormSet):
         }
 
 
-ConteggiFormSet = forms.formset_factory(
-    RigaConteggioForm, formset=BaseConteggiFormSet, extra=3, can_delete=True, max_num=1000
+# Typed as the base class it builds on: the views pass it ``comuni`` and read ``numeri``.
+ConteggiFormSet = cast(
+    type[BaseConteggiFormSet],
+    forms.formset_factory(
+        RigaConteggioForm, formset=BaseConteggiFormSet, extra=3, can_delete=True, max_num=1000
+    ),
 )
 
 

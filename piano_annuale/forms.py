@@ -5,7 +5,7 @@ The per-comune SAT counts (section j) use the same formset as turnover: ``patrim
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -89,7 +89,7 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
             "Una categoria in aggiunta a quelle già previste dalla legge in vigore "
             f"({categorie}). Lasciare vuoto se il comune non ne individua."
         )
-        campo_fdp = self.fields["quota_forze_polizia"]
+        campo_fdp = cast(forms.IntegerField, self.fields["quota_forze_polizia"])  # declared above
         campo_fdp.error_messages["required"] = "Indicare la percentuale (0 se nessuna)."
         campo_fdp.error_messages["min_value"] = "La percentuale non può essere negativa."
         if quota.per == "ente":
@@ -111,7 +111,8 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
         for nome in ("quota_polizia_locale", "soglia_c_bis"):
             self.fields[nome].error_messages["min_value"] = "La percentuale non può essere negativa."
             self.fields[nome].error_messages["required"] = "Indicare la percentuale (0 se nessuna)."
-        self.fields["categorie_c_bis"].choices = [(c.codice, c.nome) for c in regole.categorie]
+        campo_categorie = cast(forms.MultipleChoiceField, self.fields["categorie_c_bis"])  # declared above
+        campo_categorie.choices = [(c.codice, c.nome) for c in regole.categorie]
         if regole.c_bis_massimo is not None:
             self.fields["soglia_c_bis"].help_text = (
                 f"Fino al {regole.c_bis_massimo}% delle unità disponibili nell'anno (lett. c bis R.R. 4/2017, "

@@ -9,8 +9,6 @@ page is a 404 whatever link the user followed. Writes go through the services, w
 (``ModificaNonConsentita``, a 403) once the ente has answered or the plan has left the ricognizione.
 """
 
-
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,8 +34,6 @@ from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonVa
 
 UNITA_PER_PAGINA = 25
 STATI = dict(Stato.choices)
-
-
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from patrimonio import esportazione, importazione
+from patrimonio.accesso import utente_di
 from patrimonio.tasks import analizza_caricamento_task, conferma_caricamento_task
 from patrimonio.views.base import Area, carica_area, render_area
 from piano_annuale.calcolo import calcola_piano
@@ -72,7 +73,7 @@ def caricamenti(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         caricamento = importazione.crea_caricamento(
             piano=area.piano,
             ente=area.ente,
-            utente=request.user,
+            utente=utente_di(request),
             nome_file=upload.name,
             contenuto=form.contenuto,
         )
@@ -232,5 +233,3 @@ def piano_esporta(request: HttpRequest, piano: int, formato: str, sezione: str =
         except KeyError:
             raise Http404("Sezione sconosciuta.") from None
     raise Http404("Formato non disponibile.")
-
-

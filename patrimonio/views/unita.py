@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from patrimonio.accesso import utente_di
 from patrimonio.forms import StatoUnitaForm, UnitaForm
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import (
@@ -113,7 +114,7 @@ def unita_modulo(request: HttpRequest, piano: int, ente: int, unita: int | None 
                 salva_unita(
                     piano=area.piano,
                     ente=area.ente,
-                    utente=request.user,
+                    utente=utente_di(request),
                     valori_unita=valori_unita,
                     valori_stato=form_stato.valori(),
                     unita=istanza if istanza.pk else None,
@@ -134,7 +135,7 @@ def unita_elimina(request: HttpRequest, piano: int, ente: int, unita: int) -> Ht
     istanza = _unita_dell_ente(request, area, unita)
     if request.method == "POST":
         descrizione = str(istanza)
-        cancellata = elimina_unita(piano=area.piano, ente=area.ente, utente=request.user, unita=istanza)
+        cancellata = elimina_unita(piano=area.piano, ente=area.ente, utente=utente_di(request), unita=istanza)
         if cancellata:
             messages.success(request, f"Unità eliminata: {descrizione}.")
         else:
@@ -165,7 +166,7 @@ def unita_conferma(request: HttpRequest, piano: int, ente: int, unita: int) -> H
     """Confirm one unit's state carried over from last year's plan."""
     area = carica_area(request, piano, ente, per_modifica=True)
     istanza = _unita_dell_ente(request, area, unita)
-    if conferma_stati(piano=area.piano, ente=area.ente, utente=request.user, unita=[istanza.pk]):
+    if conferma_stati(piano=area.piano, ente=area.ente, utente=utente_di(request), unita=[istanza.pk]):
         messages.success(request, f"Stato confermato per {istanza}.")
     else:
         messages.info(request, f"Lo stato di {istanza} non era da confermare.")
@@ -177,7 +178,7 @@ def unita_conferma(request: HttpRequest, piano: int, ente: int, unita: int) -> H
 def unita_conferma_tutte(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     """Confirm every state carried over from last year's plan at once."""
     area = carica_area(request, piano, ente, per_modifica=True)
-    confermati = conferma_stati(piano=area.piano, ente=area.ente, utente=request.user)
+    confermati = conferma_stati(piano=area.piano, ente=area.ente, utente=utente_di(request))
     messages.success(
         request,
         f"Confermati gli stati di {confermati} unità." if confermati else "Nessuno stato da confermare.",

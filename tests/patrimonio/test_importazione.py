@@ -11,12 +11,14 @@ from unittest import mock
 
 import openpyxl
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models.query import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl.worksheet.worksheet import Worksheet
 
 from patrimonio import importazione
 from patrimonio.esportazione import modello_ente
@@ -84,7 +86,9 @@ def utenti(piano_cremonese, enti):
 
 def xlsx(fogli: dict[str, list[list]]) -> bytes:
     cartella = openpyxl.Workbook()
-    cartella.remove(cartella.active)
+    foglio_vuoto = cartella.active
+    assert foglio_vuoto is not None  # a new workbook has one sheet
+    cartella.remove(foglio_vuoto)
     for nome, righe in fogli.items():
         foglio = cartella.create_sheet(nome)
         for riga in righe:
@@ -365,7 +369,7 @@ def test_registra_refuses_an_analysis_older_than_the_data(piano_cremonese, enti,
     salva_unita(
         piano=piano_cremonese,
         ente=ente,
-        utente=None,
+        utente=get_user_model().objects.create_user("altro.operatore"),
         valori_unita={"comune_id": ente.comune_id, "id_regionale": "T-NEL-FRATTEMPO", "tipo": "SAP"},
         valori_stato=None,
     )
@@ -794,6 +798,7 @@ def test_numbers_typed_as_numbers_and_names_in_any_case(piano_cremonese, enti, a
 def test_leading_empty_rows_and_columns_keep_the_row_numbers(piano_cremonese, enti, aperti):
     cartella = openpyxl.Workbook()
     foglio = cartella.active
+    assert isinstance(foglio, Worksheet)  # a new workbook's sheet
     for colonna, valore in enumerate(INTESTAZIONI, start=3):
         foglio.cell(row=3, column=colonna, value=valore)
     for colonna, valore in enumerate(riga(id_regionale="T-Z", stato="boh"), start=3):
@@ -1236,6 +1241,7 @@ def test_an_imports_rows_appear_in_the_history_with_who_and_before_after(
         ("piano_annuale.statounita", nuova_unita.pk),
     }
     cambio = storico.get(modello="piano_annuale.statounita", azione="modifica")
+    assert cambio.prima is not None and cambio.dopo is not None  # a change has both
     assert (cambio.unita_id, cambio.prima["stato"], cambio.dopo["stato"]) == (
         cambiata_pk,
         "libera",

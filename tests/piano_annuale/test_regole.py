@@ -291,5 +291,6 @@ def test_the_rule_sets_since_2018_are_restored_where_something_emptied_the_table
     RegoleAnno.objects.filter(piani__isnull=True).delete()
     assert list(RegoleAnno.objects.values_list("codice", flat=True)) == ["lr-11-2024"]
     assert assicura_regole_predefinite() == ("rr-4-2017-rr-3-2019", "rr-2-2025", "lr-18-2025")
-    assert RegoleAnno.objects.in_vigore_al(datetime.date(2027, 1, 1)).codice == "lr-18-2025"
+    in_vigore = RegoleAnno.objects.in_vigore_al(datetime.date(2027, 1, 1))
+    assert in_vigore is not None and in_vigore.codice == "lr-18-2025"
     assert assicura_regole_predefinite() == ()
