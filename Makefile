@@ -60,8 +60,9 @@ demo: install ## migra, carica l'Ambito Cremonese 2025, crea gli utenti demo e a
 	$(MANAGE) demo --indirizzo http://$(RUNSERVER_ADDR)
 	$(MANAGE) runserver $(RUNSERVER_ADDR)
 
-test: install-dev ## ruff, controlli di Django, migrazioni mancanti e test
+test: install-dev ## ruff, mypy, controlli di Django, migrazioni mancanti e test
 	$(RUFF) check .
+	$(VENV)/bin/mypy .
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(PY) -m pytest -q
@@ -70,9 +71,10 @@ bench-smoke: install-dev ## una esecuzione breve di ogni benchmark (le cifre com
 	$(PY) benchmarks/import_units.py --smoke
 	$(PY) benchmarks/pdf.py --runs 1
 
-lint: install-dev ## ruff check e verifica della formattazione
+lint: install-dev ## ruff check, verifica della formattazione e mypy
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(VENV)/bin/mypy .
 
 format: install-dev ## formatta il codice e applica le correzioni automatiche di ruff
 	$(RUFF) format .
