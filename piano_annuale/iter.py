@@ -73,6 +73,7 @@ class ApprovazioneRegistrata:
     assenti: int | None
     quorum: int | None
     seduta_valida: bool | None
+    comuni: int | None = None  # present + absent: the comuni of the Assemblea the note counts
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def note_di_chiusura(piano: PianoAnnuale) -> NoteChiusura:
             assenti=registrata.assenti if con_presenze else None,
             quorum=registrata.quorum,
             seduta_valida=registrata.seduta_valida,
+            comuni=registrata.presenti + registrata.assenti if con_presenze else None,
         )
     return NoteChiusura(
         parere=parere,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from patrimonio.models import EnteProprietario, Ruolo
+from piano_annuale.iter import note_di_chiusura
 from piano_annuale.models import (
     Approvazione,
     EsitoParere,
@@ -710,3 +711,22 @@ def test_the_entes_workspace_links_its_letter_once_the_plan_is_approved(client, 
     client.force_login(crea_operatore("comune.acquanegra", piano.ambito, Ruolo.COMUNE, acquanegra))
     pagina = client.get(reverse("patrimonio:area_ente", args=[piano.pk, acquanegra.pk])).content.decode()
     assert "Scarica la lettera alla Prefettura" not in pagina
+
+
+def test_the_closing_note_counts_the_comuni_present_of_the_assemblea(a, pdf_veloce):
+    porta_a(a, StatoPiano.TRASMESSA_ASSEMBLEA)
+    comuni = list(a.piano.ambito.comuni.values_list("pk", flat=True))
+    assert len(comuni) == 4  # tests/percorso.py: an ambito of 4 comuni
+    presenze = {pk: mosse.Presenza(presente=n < 3) for n, pk in enumerate(comuni)}
+    mosse.approva_piano(
+        piano=a.piano,
+        utente=a.ufficio,
+        data_seduta=timezone.localdate(),
+        numero_verbale="03/2025",
+        verbale=verbale(),
+        presenze=presenze,
+        quorum=3,
+    )
+    approvazione = note_di_chiusura(a.piano).approvazione
+    assert approvazione is not None
+    assert (approvazione.presenti, approvazione.assenti, approvazione.comuni) == (3, 1, 4)
