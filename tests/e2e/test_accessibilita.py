@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.models import RispostaRicognizione, StatoRisposta
 from piano_annuale.services.carica import carica_piano
 from tests import navigatore as browser
 from tests.navigatore import accedi, violazioni_gravi
+from tests.piano_annuale.conftest import crea_piano_2027
 from tests.utenti import PASSWORD, crea_operatore, hasher_veloce
 
 # The browser fixtures, shared with the other browser tests.
@@ -127,3 +129,21 @@ def test_the_first_tab_stop_is_the_skip_link_to_the_content(apri_pagina, db):
     pagina.keyboard.press("Tab")
     # From the skip link, the next stop is inside the main content: the username field.
     assert pagina.evaluate("() => document.activeElement.id") == "id_username"
+
+
+@pytest.mark.parametrize("larghezza", [1366, 390])
+def test_the_2027_plan_under_the_new_rules_has_no_serious_accessibility_violation(
+    apri_pagina, cremonese, larghezza
+):
+    piano = crea_piano_2027(cremonese["piano"], get_user_model().objects.create_user("apertura.2027"))
+    cremona = EnteProprietario.objects.get(denominazione="Comune di Cremona")
+    crea_operatore("cremona", piano.ambito, Ruolo.COMUNE, cremona)
+    pagina = apri_pagina(larghezza=larghezza)
+    accedi(pagina, "ufficio", PASSWORD)
+    # The plan page with d bis), c bis) and the costs of b); the iter page with the rules applied.
+    for indirizzo in (f"/piani/{piano.pk}/", f"/piani/{piano.pk}/iter/"):
+        assert controlla(pagina, indirizzo) == [], indirizzo
+    pagina = apri_pagina(larghezza=larghezza)
+    accedi(pagina, "cremona", PASSWORD)
+    for indirizzo in ("", "scelte/", "unita/"):
+        assert controlla(pagina, f"/piani/{piano.pk}/enti/{cremona.pk}/{indirizzo}") == [], indirizzo
