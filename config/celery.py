@@ -1,4 +1,5 @@
 """Celery application. Without CELERY_BROKER_URL tasks run eagerly in-process (demo, tests)."""
+
 import os
 
 from celery import Celery

@@ -14,6 +14,7 @@ from piano_annuale.models.piano import PianoAnnuale
 if TYPE_CHECKING:
     pass
 
+
 class AzioneModifica(models.TextChoices):
     CREAZIONE = "creazione", "Creazione"
     MODIFICA = "modifica", "Modifica"

@@ -140,5 +140,3 @@ def piano_testi(request: HttpRequest, pk: int) -> HttpResponse:
         "piano_annuale/documento/testi.html",
         {"piano": piano, "sezioni": sezioni, "modificabile": modificabile},
     )
-
-
