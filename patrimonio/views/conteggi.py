@@ -1,4 +1,4 @@
-"""The ente's counts and choices: turnover, SAT, consistenza, choices (h, i, i.b), assignments (k)."""
+"""The ente's counts and choices: turnover, SAT, consistenza, the choices the plan's rules provide (h, i, i.b or d bis, c bis), assignments (k)."""
 
 from __future__ import annotations
 
