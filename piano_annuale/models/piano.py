@@ -73,6 +73,9 @@ class PianoAnnuale(models.Model):
     triennio_fine = models.PositiveSmallIntegerField("piano triennale: ultimo anno", null=True, blank=True)
     creato_il = models.DateTimeField("creato il", auto_now_add=True)
     aggiornato_il = models.DateTimeField("aggiornato il", auto_now=True)
+    # Bumped in the same transaction as every write that can change the computed plan: the key of
+    # the cached computation (``calcolo.cache``), so a stale result is never read.
+    revisione = models.PositiveBigIntegerField("revisione dei dati", default=0, editable=False)
 
     objects = PianoQuerySet.as_manager()
 
