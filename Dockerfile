@@ -38,4 +38,5 @@ USER poa
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "120"]
+# Workers and threads from the CPU count (WEB_CONCURRENCY, GUNICORN_THREADS override): gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "config.wsgi:application"]

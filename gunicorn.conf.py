@@ -1,0 +1,61 @@
+"""gunicorn's configuration for POA: workers and threads from the machine, overridable by env.
+
+    gunicorn -c gunicorn.conf.py config.wsgi:application
+
+- ``WEB_CONCURRENCY``: worker processes (default: 2 per CPU, at least 2). The plan's computation is
+  Python (GIL-bound), so processes, not threads, are what use the cores; two per core keep a core
+  busy while the other worker of the pair waits on PostgreSQL.
+- ``GUNICORN_THREADS``: threads per worker (default 2): with more than one the ``gthread`` worker is
+  used, so a slow request (a PDF, an upload) does not hold a whole process hostage.
+- ``GUNICORN_BIND`` (default ``0.0.0.0:8000``, the container's port), ``GUNICORN_TIMEOUT`` (default
+  120 s: a large ambito's PDF can still render inside the request when no broker is configured),
+  ``GUNICORN_MAX_REQUESTS`` (default 1000: workers are recycled, bounding what a long-lived process
+  accumulates, e.g. WeasyPrint's caches).
+
+Command-line options (``--bind``, ``--workers``) override these, as usual with gunicorn.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+
+def _intero(nome: str, predefinito: int, minimo: int = 1) -> int:
+    """An integer environment variable; unset or empty means the default. A bad value stops the
+    start-up with a message naming the variable (better than a silent fallback in production)."""
+    valore = os.environ.get(nome, "").strip()
+    if not valore:
+        return predefinito
+    try:
+        numero = int(valore)
+    except ValueError:
+        raise SystemExit(f"{nome}={valore!r}: serve un numero intero.") from None
+    if numero < minimo:
+        raise SystemExit(f"{nome}={numero}: deve essere almeno {minimo}.")
+    return numero
+
+
+def _cpu() -> int:
+    """The CPUs this process may run on (the container's share when it is pinned), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, multiprocessing.cpu_count())
+
+
+bind = os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"
+workers = _intero("WEB_CONCURRENCY", max(2, 2 * _cpu()))
+threads = _intero("GUNICORN_THREADS", 2)
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = _intero("GUNICORN_TIMEOUT", 120)
+graceful_timeout = 30
+keepalive = 5
+max_requests = _intero("GUNICORN_MAX_REQUESTS", 1000, minimo=0)
+max_requests_jitter = max_requests // 10
+# The heartbeat file on tmpfs: a worker blocked on a slow disk is not taken for a dead one.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
