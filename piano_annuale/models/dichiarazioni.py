@@ -448,6 +448,8 @@ class Caricamento(models.Model):
     esito = models.TextField("esito", blank=True)
     creato_il = models.DateTimeField("caricato il", auto_now_add=True)
     completato_il = models.DateTimeField("completato il", null=True, blank=True)
+    # The job's heartbeat: bumped while it runs; the sweep fails jobs whose heartbeat stopped.
+    aggiornato_il = models.DateTimeField("ultimo segnale", auto_now=True)
 
     class Meta:
         verbose_name = "caricamento"

@@ -85,6 +85,8 @@ class DocumentoPiano(models.Model):
     )
     creato_il = models.DateTimeField("richiesto il", auto_now_add=True)
     completato_il = models.DateTimeField("completato il", null=True, blank=True)
+    # The job's heartbeat: bumped while it runs; the sweep fails jobs whose heartbeat stopped.
+    aggiornato_il = models.DateTimeField("ultimo segnale", auto_now=True)
 
     class Meta:
         verbose_name = "documento PDF del piano"
