@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
 
 from ambito.models import Ambito, Comune
 from misure.models import (
@@ -24,7 +25,7 @@ from misure.models import (
     RipartoSolidarieta,
     UtilizzoResiduo,
 )
-from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa
+from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa, UnitaQuerySet
 from piano_annuale.models import (
     RISPOSTE_DATE,
     AssegnazioniAnnoPrecedente,
@@ -150,7 +151,8 @@ class DatiPiano:
     registro_per_tipo: dict[tuple[int, str], int]  # (ente, SAP/SAS) → units in the registry
     registro_coppie: set[tuple[int, int]]  # (ente, comune) where the ente has units
     due_sezioni: list[StatoUnita]
-    id_regionali: list[tuple[int, str, int]]  # (unit id, ID regionale, ente id)
+    # (unit id, ID regionale, ente id) of the units whose normalised ID another unit shares
+    id_regionali: list[tuple[int, str, int]]
     misure: DatiMisure  # Parte seconda and terza
     regole: RegoleAnno  # the rule set the plan is computed under
     carenze: list[StatoUnita]  # units in carenza manutentiva with their cost, where the rules ask for it
@@ -187,9 +189,7 @@ class DatiPiano:
             due_sezioni=list(
                 stati.in_due_sezioni().select_related("unita__ente", "unita__comune").order_by("unita__id")
             ),
-            id_regionali=list(
-                registro.filter(id_regionale__isnull=False).values_list("id", "id_regionale", "ente_id")
-            ),
+            id_regionali=_id_regionali_ripetuti(registro),
             misure=DatiMisure.carica(piano),
             regole=regole,
             carenze=(
@@ -240,6 +240,40 @@ def _regole(piano: PianoAnnuale) -> RegoleAnno:
             f"Nessuna regola in vigore al {piano.data_riferimento_regole:%d/%m/%Y}."
         )
     return regole
+
+
+class _LTrim(Func):
+    """``LTRIM(text, characters)``: the two-argument form PostgreSQL and SQLite share (Django's
+    ``LTrim`` strips spaces only)."""
+
+    function = "LTRIM"
+    arity = 2
+    output_field = CharField()
+
+
+def id_regionale_normalizzato(campo: str = "id_regionale") -> _LTrim:
+    """The database's form of ``controlli.normalizza_id_regionale``: no separators, upper case, no
+    leading zeros. The stored ID holds only letters, digits, «.», «/» and «-» (a check constraint),
+    so removing those three separators (and spaces, for safety) is the whole of the regex."""
+    senza: Func = F(campo)  # type: ignore[assignment]  # an expression, as Replace takes
+    for separatore in (".", "/", "-", " "):
+        senza = Replace(senza, Value(separatore), Value(""))
+    return _LTrim(Upper(senza), Value("0"))
+
+
+def _id_regionali_ripetuti(registro: UnitaQuerySet) -> list[tuple[int, str, int]]:
+    """The units whose normalised ID regionale another unit of the ambito shares, found by the
+    database (one grouped query): reading the whole registry to group it in Python cost a Milano-sized
+    ambito most of its computation. Within a group the units keep the registry's order."""
+    con_chiave = registro.filter(id_regionale__isnull=False).annotate(chiave=id_regionale_normalizzato())
+    ripetute: QuerySet = (
+        con_chiave.order_by()
+        .values("chiave")
+        .annotate(quante=Count("pk"))
+        .filter(quante__gt=1)
+        .values("chiave")
+    )
+    return list(con_chiave.filter(chiave__in=ripetute).values_list("id", "id_regionale", "ente_id"))
 
 
 def _enti(ambito: Ambito) -> tuple[dict[int, Ente], dict[int, int | None]]:
