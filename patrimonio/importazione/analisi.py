@@ -8,7 +8,7 @@ from piano_annuale.models import PianoAnnuale, RispostaRicognizione
 from .confronto import Confronto
 from .contesto import Contesto
 from .errori import Errore, FileNonValido
-from .lettura import leggi_file, non_leggibile
+from .lettura import leggi, non_leggibile
 from .limiti import Avanzamento, nessun_avanzamento
 from .righe import Analisi
 from .validazione import Lettore
@@ -37,10 +37,12 @@ def analizza(
     # Read before the data, so a change made meanwhile is seen by ``registra``.
     analisi.timbro = _timbro(piano, ente)
     try:
-        analisi.formato, fogli = leggi_file(contenuto, nome_file)
+        lettura = leggi(contenuto, nome_file)
     except FileNonValido as errore:
         analisi.errori.append(Errore(None, "", "", str(errore)))
         return analisi
+    analisi.formato, fogli = lettura.formato, lettura.fogli
+    analisi.avvisi.extend(lettura.avvisi)  # hidden sheets, which are not read
     avanzamento(5)
     contesto = Contesto(piano=piano, ente=ente)
     analisi.contesto = contesto

@@ -1,21 +1,45 @@
 """Reading a file into sheets of cell values: xlsx, xls and ods with python-calamine (the values the
 spreadsheet saved, formulas never evaluated), csv with the ``csv`` module (``;``, ``,`` or tab; UTF-8
-with or without BOM, or Windows-1252). Size, format and corruption are checked here."""
+with or without BOM, or Windows-1252). Size, format and corruption are checked here.
+
+A spreadsheet is untrusted: it is first measured (``misura``: zip entries, sizes, declared extents,
+password protection) and only then read, once, by calamine in a child process (``lettore_isolato``)
+limited in memory, CPU time, wall time and output, so that a file that would make calamine allocate
+hundreds of gigabytes (and abort: a Rust abort cannot be caught) ends that child with an Italian
+``FileNonValido``, never the web or Celery worker."""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import PurePath
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
-from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
-
 from .errori import FileNonValido
+from .lettore_isolato import ESCI_ILLEGGIBILE, ESCI_PASSWORD, RECORD
 from .limiti import FORMATI, limite
+from .misura import in_mb, misura, non_leggibile, numero, protetto
+
+__all__ = [
+    "Foglio",
+    "Lettura",
+    "conta_righe",
+    "estensione",
+    "leggi",
+    "leggi_file",
+    "non_leggibile",
+    "verifica_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,69 +69,174 @@ def verifica_file(*, nome_file: str, dimensione: int) -> str:
     massimo = limite("DIMENSIONE_MASSIMA")
     if dimensione > massimo:
         raise FileNonValido(
-            f"Il file «{nome_file}» è troppo grande ({_in_mb(dimensione)}): la dimensione massima è "
-            f"{_in_mb(massimo)}. Dividere l'elenco in più file o togliere i fogli non necessari."
+            f"Il file «{nome_file}» è troppo grande ({in_mb(dimensione)}): la dimensione massima è "
+            f"{in_mb(massimo)}. Dividere l'elenco in più file o togliere i fogli non necessari."
         )
     if dimensione == 0:
         raise FileNonValido(f"Il file «{nome_file}» è vuoto.")
     return formato
 
 
-def _in_mb(byte: int) -> str:
-    return f"{byte / (1024 * 1024):.1f} MB".replace(".", ",")
+@dataclass
+class Lettura:
+    """A file read: its format, the sheets to analyse, and what the preview should warn about."""
+
+    formato: str
+    fogli: list[Foglio]
+    avvisi: list[str] = field(default_factory=list)
+
+
+def leggi(contenuto: bytes, nome_file: str) -> Lettura:
+    """Measure the file, then read it (spreadsheets in a limited child process). Raises
+    ``FileNonValido`` for what is not a readable spreadsheet of an accepted format, too large,
+    protected by a password, or empty."""
+    formato = verifica_file(nome_file=nome_file, dimensione=len(contenuto))
+    if formato == "csv":
+        return Lettura(formato, [_foglio_csv(contenuto, nome_file)])
+    misurato = misura(contenuto, nome_file, formato)
+    return Lettura(formato, leggi_isolato(contenuto, nome_file, formato), misurato.avvisi)
 
 
 def leggi_file(contenuto: bytes, nome_file: str) -> tuple[str, list[Foglio]]:
-    """The file's format and its sheets. Raises ``FileNonValido`` for what is not a readable
-    spreadsheet of an accepted format, too large or empty."""
-    formato = verifica_file(nome_file=nome_file, dimensione=len(contenuto))
-    if formato == "csv":
-        return formato, [_foglio_csv(contenuto, nome_file)]
-    return formato, _fogli_calamine(contenuto, nome_file, formato)
+    """The file's format and its sheets (``leggi`` without the warnings)."""
+    lettura = leggi(contenuto, nome_file)
+    return lettura.formato, lettura.fogli
 
 
-def non_leggibile(nome_file: str, formato: str) -> FileNonValido:
+# --------------------------------------------------------------------------------------------
+# The child process (``lettore_isolato``) and what it hands back
+# --------------------------------------------------------------------------------------------
+
+_LETTORE = Path(__file__).with_name("lettore_isolato.py")
+_TIPI_AMMESSI = {("datetime", n) for n in ("datetime", "date", "time", "timedelta", "timezone")}
+
+
+class _Sicuro(pickle.Unpickler):
+    """Unpickles only plain values and ``datetime`` objects, whatever the child wrote."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _TIPI_AMMESSI:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} non ammesso")
+
+
+class _Righe:
+    """A sheet's rows, unpickled block by block from the child's output as they are iterated."""
+
+    def __init__(self, dati: bytes, blocchi: list[tuple[int, int]]) -> None:
+        self._dati = memoryview(dati)
+        self._blocchi = blocchi
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for inizio, fine in self._blocchi:
+            yield from _Sicuro(io.BytesIO(self._dati[inizio:fine])).load()
+
+
+def troppo_pesante(nome_file: str) -> FileNonValido:
     return FileNonValido(
-        f"Il file «{nome_file}» non è un foglio di calcolo {FORMATI[formato]} leggibile: è danneggiato "
-        "o è un altro tipo di file con l'estensione cambiata. Salvarlo di nuovo dal programma di "
-        "foglio di calcolo e ricaricarlo."
+        f"Il file «{nome_file}» non può essere letto entro i limiti di memoria del servizio: è troppo "
+        "grande o costruito in modo anomalo (per esempio celle isolate molto lontane dai dati). Salvarlo "
+        "di nuovo dal programma di foglio di calcolo dopo aver eliminato righe e colonne vuote, o "
+        "dividere l'elenco in più file."
     )
 
 
-# Magic numbers: xlsx and ods are zip archives, xls an OLE2 compound document.
-_FIRME = {"xlsx": (b"PK\x03\x04",), "ods": (b"PK\x03\x04",), "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)}
+def troppo_lento(nome_file: str, secondi: int) -> FileNonValido:
+    return FileNonValido(
+        f"La lettura del file «{nome_file}» ha superato il tempo massimo di {numero(secondi)} secondi ed "
+        "è stata interrotta: nessun dato è stato letto. Dividere l'elenco in più file."
+    )
 
 
-def _fogli_calamine(contenuto: bytes, nome_file: str, formato: str) -> list[Foglio]:
-    if not contenuto.startswith(_FIRME[formato]):
+def leggi_isolato(contenuto: bytes, nome_file: str, formato: str) -> list[Foglio]:
+    """Read a spreadsheet with calamine in a child process under memory, CPU and output limits; a
+    native abort, a ``MemoryError`` or a timeout ends the child, never this process."""
+    tempo = limite("TEMPO_LETTURA")
+    with tempfile.TemporaryDirectory(prefix="poa-lettura-") as cartella:
+        uscita = Path(cartella) / "righe"
+        comando = [
+            sys.executable,
+            "-I",  # no PYTHON* variables, no user site, not the script's folder on the path
+            str(_LETTORE),
+            str(uscita),
+            str(limite("MEMORIA_LETTURA")),
+            str(tempo),
+            str(limite("USCITA_LETTURA")),
+        ]
+        try:
+            figlio = subprocess.run(
+                comando,
+                input=contenuto,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=tempo,
+                env={**os.environ, "RUST_BACKTRACE": "0"},
+                check=False,
+            )
+        except subprocess.TimeoutExpired:  # run() has killed the child
+            logger.warning("File %s: lettura interrotta dopo %s s", nome_file, tempo)
+            raise troppo_lento(nome_file, tempo) from None
+        if figlio.returncode != 0:
+            _fallito(figlio, nome_file, formato, tempo)
+        dati = uscita.read_bytes() if uscita.exists() else b""
+    return _fogli(dati, nome_file, formato)
+
+
+def _fallito(figlio: subprocess.CompletedProcess[bytes], nome_file: str, formato: str, tempo: int) -> None:
+    codice = figlio.returncode
+    logger.warning(
+        "File %s: lettura non riuscita (codice %s): %s",
+        nome_file,
+        codice,
+        figlio.stderr[-300:].decode(errors="replace"),
+    )
+    if codice == ESCI_PASSWORD:
+        raise protetto(nome_file)
+    if codice == ESCI_ILLEGGIBILE:
         raise non_leggibile(nome_file, formato)
-    # The zip must hold the kind of document its name says (an .ods renamed .xlsx is refused).
-    if formato == "ods" and b"opendocument.spreadsheet" not in contenuto[:200]:
-        raise non_leggibile(nome_file, formato)
-    if formato == "xlsx" and b"[Content_Types].xml" not in contenuto:
-        raise non_leggibile(nome_file, formato)
+    if codice == -signal.SIGXCPU:
+        raise troppo_lento(nome_file, tempo)
+    # ESCI_MEMORIA, SIGABRT (a failed allocation in Rust), SIGKILL, SIGSEGV, SIGXFSZ (output limit)
+    raise troppo_pesante(nome_file)
+
+
+def _fogli(dati: bytes, nome_file: str, formato: str) -> list[Foglio]:
+    """The sheets of the child's output: headers read now, rows unpickled when iterated."""
+    fogli: list[Foglio] = []
+    blocchi: list[tuple[int, int]] = []
+    posizione = 0
     try:
-        cartella = CalamineWorkbook.from_filelike(io.BytesIO(contenuto))
-        fogli = []
-        for meta in cartella.sheets_metadata:
-            if meta.typ != SheetTypeEnum.WorkSheet or meta.visible != SheetVisibleEnum.Visible:
-                continue
-            foglio = cartella.get_sheet_by_name(meta.name)
-            if foglio.height > limite("RIGHE_MASSIME") + 1:
-                raise FileNonValido(
-                    f"Il foglio «{meta.name}» ha {foglio.height} righe: il massimo è "
-                    f"{limite('RIGHE_MASSIME')}. Dividere l'elenco in più file."
-                )
-            # iter_rows yields every row from the first (row numbers stay those the user sees),
-            # but starts at the first used column.
-            inizio = foglio.start
-            fogli.append(Foglio(meta.name, foglio.iter_rows(), inizio[1] if inizio else 0, foglio.height))
-        return fogli
-    except FileNonValido:
-        raise
-    except Exception as errore:  # calamine raises its own types and plain ValueErrors
-        logger.info("File %s non leggibile: %s", nome_file, errore)
-        raise non_leggibile(nome_file, formato) from errore
+        while True:
+            tipo, lunghezza = RECORD.unpack_from(dati, posizione)
+            inizio, posizione = posizione + RECORD.size, posizione + RECORD.size + lunghezza
+            if posizione > len(dati):
+                raise ValueError("uscita troncata")
+            if tipo == b"E":
+                break
+            if tipo == b"B" and fogli:
+                blocchi.append((inizio, posizione))
+            elif tipo == b"F":
+                nome, prima_colonna, altezza = _Sicuro(io.BytesIO(dati[inizio:posizione])).load()
+                _controlla_altezza(str(nome), int(altezza))
+                blocchi = []
+                fogli.append(Foglio(str(nome), _Righe(dati, blocchi), int(prima_colonna), int(altezza)))
+            else:
+                raise ValueError(f"record {tipo!r}")
+    except (struct.error, ValueError, pickle.UnpicklingError, EOFError, TypeError) as errore:
+        if isinstance(errore, FileNonValido):
+            raise
+        logger.warning("File %s: uscita del lettore non valida: %s", nome_file, errore)
+        raise non_leggibile(nome_file, formato) from None
+    return fogli
+
+
+def _controlla_altezza(nome: str, altezza: int) -> None:
+    """What the child read, against the row limit (a sheet may declare less than it holds)."""
+    if altezza > limite("RIGHE_MASSIME") + 1:
+        raise FileNonValido(
+            f"Il foglio «{nome}» ha {numero(altezza)} righe: il massimo è {numero(limite('RIGHE_MASSIME'))}. "
+            "Dividere l'elenco in più file."
+        )
 
 
 def _foglio_csv(contenuto: bytes, nome_file: str) -> Foglio:
@@ -138,12 +267,12 @@ def _foglio_csv(contenuto: bytes, nome_file: str) -> Foglio:
 
 
 def conta_righe(contenuto: bytes, nome_file: str) -> int:
-    """About how many rows the file has (to choose the background path); 0 if unreadable."""
+    """How many rows the file has, from measuring it (nothing is parsed); 0 if it cannot be
+    measured: the analysis, which measures it again, then refuses it at once with its message."""
     formato = estensione(nome_file)
     try:
-        if formato == "csv":
-            return contenuto.count(b"\n") + 1
-        cartella = CalamineWorkbook.from_filelike(io.BytesIO(contenuto))
-        return sum(cartella.get_sheet_by_name(n).height for n in cartella.sheet_names)
-    except Exception:
+        if formato not in FORMATI:
+            return 0
+        return misura(contenuto, nome_file, formato).righe
+    except FileNonValido:
         return 0

@@ -1,0 +1,431 @@
+"""Measuring an untrusted spreadsheet before any reader sees it (issue 16).
+
+A spreadsheet reader trusts the file: one cell at XFD1048576 makes it allocate a grid of 17 billion
+cells, a zip entry of zeros expands a thousandfold. So the bytes are measured first, cheaply and with
+bounded memory: for xlsx and ods the zip's directory (entries, declared sizes, compression ratio,
+encryption) and each sheet's extent (the ``<dimension>`` an xlsx declares in its first bytes, or the
+rows and cells an ods repeats, streamed through expat); for xls the OLE2 header and its
+``DIMENSIONS`` records; for csv the line count. What fails a limit of ``limiti`` is refused with an
+Italian ``FileNonValido``; what is only odd (hidden sheets) becomes a warning for the preview. The
+row count chooses the background path, so the file is not parsed for it.
+
+The measure can be fooled (a dimension that lies, a zip whose directory lies): that is why the
+reading itself runs in a limited child process (``lettura``); measuring refuses the honest and the
+naive bad files early and with a precise message.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from xml.parsers import expat
+
+from django.utils.translation import ngettext
+
+from .errori import FileNonValido
+from .limiti import FORMATI, limite
+
+# Magic numbers: xlsx and ods are zip archives, xls an OLE2 compound document (as is an xlsx
+# encrypted with a password: Office wraps it in OLE2 with an «EncryptedPackage» stream).
+FIRMA_ZIP = b"PK\x03\x04"
+FIRMA_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PACCHETTO_CIFRATO = "EncryptedPackage".encode("utf-16-le")
+_TIPO_ODS = b"application/vnd.oasis.opendocument.spreadsheet"
+_NS_TABELLA = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_NS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_NS_TESTO = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_NS_STILE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+_NS_XLSX = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DIMENSIONE = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?\""
+)
+_RIFERIMENTO = re.compile(rb"\sr=\"([A-Z]{0,3})(\d+)\"")
+_INIZIO_SHEET = 64 * 1024  # the <dimension> comes before <sheetData>, in the first bytes
+_BLOCCO = 1024 * 1024
+_PARTE_PICCOLA = 10 * 1024 * 1024  # workbook.xml, its relations, the manifest: read whole up to this
+_COMPRESSIONE_IRRILEVANTE = 1024 * 1024  # below this a high ratio is harmless
+
+
+@dataclass
+class Estensione:
+    """How far a sheet reaches: its last row and column (1-based), as the reader would allocate."""
+
+    nome: str
+    righe: int
+    colonne: int
+
+
+@dataclass
+class Misura:
+    """What measuring found: the format, the sheets to read with their extent, the warnings."""
+
+    formato: str
+    fogli: list[Estensione] = field(default_factory=list)
+    nascosti: list[str] = field(default_factory=list)
+
+    @property
+    def righe(self) -> int:
+        """Rows over the sheets that will be read (a header row included): chooses the background."""
+        return sum(f.righe for f in self.fogli)
+
+    @property
+    def avvisi(self) -> list[str]:
+        if not self.nascosti:
+            return []
+        nomi = ", ".join(f"«{n}»" for n in self.nascosti)
+        return [
+            ngettext(
+                "Il foglio %(nomi)s è nascosto e non è stato letto: se contiene dati da caricare, "
+                "renderlo visibile, salvare il file e caricarlo di nuovo.",
+                "I fogli %(nomi)s sono nascosti e non sono stati letti: se contengono dati da caricare, "
+                "renderli visibili, salvare il file e caricarlo di nuovo.",
+                len(self.nascosti),
+            )
+            % {"nomi": nomi}
+        ]
+
+
+def numero(valore: int) -> str:
+    """An integer the Italian way: 1.048.576."""
+    return f"{valore:,}".replace(",", ".")
+
+
+def in_mb(byte: int) -> str:
+    return f"{byte / (1024 * 1024):.1f} MB".replace(".", ",")
+
+
+def non_leggibile(nome_file: str, formato: str) -> FileNonValido:
+    return FileNonValido(
+        f"Il file «{nome_file}» non è un foglio di calcolo {FORMATI[formato]} leggibile: è danneggiato "
+        "o è un altro tipo di file con l'estensione cambiata. Salvarlo di nuovo dal programma di "
+        "foglio di calcolo e ricaricarlo."
+    )
+
+
+def protetto(nome_file: str) -> FileNonValido:
+    return FileNonValido(
+        f"Il file «{nome_file}» è protetto da password e non può essere letto. Aprirlo con il programma "
+        "di foglio di calcolo, salvarlo senza password e caricarlo di nuovo."
+    )
+
+
+def colonna(indice: int) -> str:
+    """The spreadsheet letters of a 1-based column index (16384 → XFD)."""
+    lettere = ""
+    while indice > 0:
+        indice, resto = divmod(indice - 1, 26)
+        lettere = chr(65 + resto) + lettere
+    return lettere
+
+
+def _indice_colonna(lettere: bytes) -> int:
+    indice = 0
+    for c in lettere:
+        indice = indice * 26 + c - 64
+    return indice
+
+
+def misura(contenuto: bytes, nome_file: str, formato: str) -> Misura:
+    """Measure the file against the limits; raise ``FileNonValido`` for what must not be read."""
+    if formato == "csv":
+        return Misura(formato, [Estensione("", contenuto.count(b"\n") + 1, 0)])
+    if contenuto.startswith(FIRMA_OLE2):
+        if _PACCHETTO_CIFRATO in contenuto:
+            raise protetto(nome_file)
+        if formato != "xls":
+            raise non_leggibile(nome_file, formato)
+        return _misura_xls(contenuto, nome_file)
+    if formato == "xls" or not contenuto.startswith(FIRMA_ZIP):
+        raise non_leggibile(nome_file, formato)
+    try:
+        with zipfile.ZipFile(io.BytesIO(contenuto)) as archivio:
+            _controlla_archivio(archivio, nome_file)
+            if formato == "ods":
+                return _misura_ods(archivio, nome_file)
+            return _misura_xlsx(archivio, nome_file)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ET.ParseError, expat.ExpatError):
+        # A truncated or corrupt zip, a damaged deflate stream, malformed XML.
+        raise non_leggibile(nome_file, formato) from None
+    except (KeyError, ValueError, NotImplementedError, RuntimeError) as errore:
+        if isinstance(errore, FileNonValido):
+            raise
+        # A missing part, an unsupported compression, an encrypted entry zipfile cannot open.
+        raise non_leggibile(nome_file, formato) from None
+
+
+def _controlla_archivio(archivio: zipfile.ZipFile, nome_file: str) -> None:
+    """Entries, declared sizes, ratio and encryption, from the zip's directory alone."""
+    voci = archivio.infolist()
+    if len(voci) > limite("VOCI_ZIP_MASSIME"):
+        raise FileNonValido(
+            f"Il file «{nome_file}» contiene {numero(len(voci))} parti: un foglio di calcolo ne ha al più "
+            f"{numero(limite('VOCI_ZIP_MASSIME'))}. Salvarlo di nuovo dal programma di foglio di calcolo "
+            "e ricaricarlo."
+        )
+    totale = 0
+    for voce in voci:
+        if voce.flag_bits & 0x1:
+            raise protetto(nome_file)
+        if voce.file_size > limite("VOCE_ZIP_MASSIMA"):
+            raise FileNonValido(
+                f"Il file «{nome_file}» una volta decompresso avrebbe una parte di {in_mb(voce.file_size)} "
+                f"(«{voce.filename[:80]}»): il massimo è {in_mb(limite('VOCE_ZIP_MASSIMA'))}. Dividere "
+                "l'elenco in più file."
+            )
+        if voce.file_size > _COMPRESSIONE_IRRILEVANTE and voce.file_size > voce.compress_size * limite(
+            "RAPPORTO_COMPRESSIONE_MASSIMO"
+        ):
+            raise FileNonValido(
+                f"Il file «{nome_file}» contiene una parte compressa in modo anomalo («{voce.filename[:80]}», "
+                f"{numero(voce.file_size // max(1, voce.compress_size))} volte): non viene letto. Salvarlo di "
+                "nuovo dal programma di foglio di calcolo e ricaricarlo."
+            )
+        totale += voce.file_size
+    if totale > limite("DECOMPRESSO_MASSIMO"):
+        raise FileNonValido(
+            f"Il file «{nome_file}» una volta decompresso occuperebbe {in_mb(totale)}: il massimo è "
+            f"{in_mb(limite('DECOMPRESSO_MASSIMO'))}. Dividere l'elenco in più file o togliere i fogli "
+            "non necessari."
+        )
+
+
+def _leggi_parte(archivio: zipfile.ZipFile, nome: str, massimo: int = _PARTE_PICCOLA) -> bytes:
+    """A small part read whole, never more than ``massimo`` bytes whatever its directory says."""
+    with archivio.open(nome) as parte:
+        dati = parte.read(massimo + 1)
+    if len(dati) > massimo:
+        raise ValueError(f"parte {nome} troppo grande")
+    return dati
+
+
+def _blocchi(archivio: zipfile.ZipFile, nome: str) -> Iterator[bytes]:
+    """A part's bytes in blocks, stopping at the entry limit even when the directory lied."""
+    letti = 0
+    massimo = limite("VOCE_ZIP_MASSIMA")
+    with archivio.open(nome) as parte:
+        while blocco := parte.read(_BLOCCO):
+            letti += len(blocco)
+            if letti > massimo:
+                raise ValueError(f"parte {nome} oltre il limite")
+            yield blocco
+
+
+def controlla_estensione(estensione: Estensione, nome_file: str) -> None:
+    """Refuse a sheet that reaches too far down, too far right, or holds too many cells."""
+    nome = f"Il foglio «{estensione.nome}»" if estensione.nome else f"Il file «{nome_file}»"
+    massime = limite("RIGHE_MASSIME")
+    if estensione.righe > massime + 1:  # the header row is not a data row
+        raise FileNonValido(
+            f"{nome} arriva alla riga {numero(estensione.righe)}: il massimo è {numero(massime)} righe. "
+            "Se le righe in fondo sono vuote, eliminarle (anche quelle solo formattate) e salvare di "
+            "nuovo il file; altrimenti dividere l'elenco in più file."
+        )
+    if estensione.colonne > limite("COLONNE_MASSIME"):
+        raise FileNonValido(
+            f"{nome} arriva alla colonna {colonna(estensione.colonne)} ({numero(estensione.colonne)} "
+            f"colonne): il massimo è {numero(limite('COLONNE_MASSIME'))} colonne. Eliminare le colonne "
+            "non necessarie (anche quelle solo formattate) e salvare di nuovo il file."
+        )
+    celle = estensione.righe * estensione.colonne
+    if celle > limite("CELLE_MASSIME"):
+        raise FileNonValido(
+            f"{nome} ha {numero(estensione.righe)} righe per {numero(estensione.colonne)} colonne "
+            f"({numero(celle)} celle): il massimo è {numero(limite('CELLE_MASSIME'))} celle. Togliere le "
+            "colonne non necessarie o dividere l'elenco in più file."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# xlsx
+# --------------------------------------------------------------------------------------------
+
+
+def _misura_xlsx(archivio: zipfile.ZipFile, nome_file: str) -> Misura:
+    nomi = set(archivio.namelist())
+    if "[Content_Types].xml" not in nomi or "xl/workbook.xml" not in nomi:
+        raise non_leggibile(nome_file, "xlsx")  # an ods or another zip renamed .xlsx
+    misura = Misura("xlsx")
+    for nome, parte, visibile in _fogli_xlsx(archivio):
+        if not visibile:
+            misura.nascosti.append(nome)
+            continue
+        if parte not in nomi:
+            raise non_leggibile(nome_file, "xlsx")
+        estensione = _estensione_xlsx(archivio, parte, nome)
+        controlla_estensione(estensione, nome_file)
+        misura.fogli.append(estensione)
+    return misura
+
+
+def _fogli_xlsx(archivio: zipfile.ZipFile) -> Iterator[tuple[str, str, bool]]:
+    """Each worksheet of the workbook: name, part in the zip, whether it is visible."""
+    relazioni = {}
+    if "xl/_rels/workbook.xml.rels" in archivio.namelist():
+        radice = ET.fromstring(_leggi_parte(archivio, "xl/_rels/workbook.xml.rels"))
+        for rel in radice.iter(f"{{{_NS_PKG_REL}}}Relationship"):
+            destinazione = rel.get("Target", "").lstrip("/")
+            if not destinazione.startswith("xl/"):
+                destinazione = f"xl/{destinazione}"
+            relazioni[rel.get("Id", "")] = destinazione
+    radice = ET.fromstring(_leggi_parte(archivio, "xl/workbook.xml"))
+    for foglio in radice.iter(f"{{{_NS_XLSX}}}sheet"):
+        parte = relazioni.get(foglio.get(f"{{{_NS_REL}}}id", ""), "")
+        if parte and "chartsheet" in parte:
+            continue  # a chart, not cells: the reader skips it too
+        yield foglio.get("name", ""), parte, foglio.get("state", "visible") == "visible"
+
+
+def _estensione_xlsx(archivio: zipfile.ZipFile, parte: str, nome: str) -> Estensione:
+    """The sheet's declared ``<dimension>``; when missing or implausible for the part's size, the
+    largest cell reference found by streaming the part."""
+    with archivio.open(parte) as flusso:
+        inizio = flusso.read(_INIZIO_SHEET)
+    trovata = _DIMENSIONE.search(inizio)
+    if trovata:
+        colonne = _indice_colonna(trovata.group(3) or trovata.group(1) or b"A")
+        righe = int(trovata.group(4) or trovata.group(2) or 1)
+        # A sheet's XML takes at most some hundreds of bytes per declared cell (a long text is in
+        # the shared strings): a «A1» dimension over megabytes of cells is a writer that did not
+        # update it, so the cells themselves are measured.
+        if archivio.getinfo(parte).file_size <= _INIZIO_SHEET + righe * colonne * 1024:
+            return Estensione(nome, righe, colonne)
+    return _scorri_xlsx(archivio, parte, nome)
+
+
+def _scorri_xlsx(archivio: zipfile.ZipFile, parte: str, nome: str) -> Estensione:
+    righe = colonne = 0
+    resto = b""
+    for blocco in _blocchi(archivio, parte):
+        testo = resto + blocco
+        taglio = testo.rfind(b">") + 1  # references never straddle the cut
+        for trovato in _RIFERIMENTO.finditer(testo, 0, taglio):
+            righe = max(righe, int(trovato.group(2)))
+            if trovato.group(1):
+                colonne = max(colonne, _indice_colonna(trovato.group(1)))
+        resto = testo[taglio:]
+    return Estensione(nome, righe, colonne)
+
+
+# --------------------------------------------------------------------------------------------
+# ods
+# --------------------------------------------------------------------------------------------
+
+
+class _TabelleOds:
+    """Expat handlers that follow the tables of content.xml: rows and columns up to the last cell
+    holding something, with ``number-rows-repeated`` and ``number-columns-repeated`` multiplied out
+    (as the reader would), trailing empty rows not counted (the reader drops them)."""
+
+    def __init__(self, nome_file: str) -> None:
+        self.nome_file = nome_file
+        self.tabelle: list[tuple[Estensione, str]] = []
+        self.stili_nascosti: set[str] = set()
+        self._stile = ""
+        self._riga_corrente = 0
+        self._ripeti_righe = 1
+        self._colonna = 0
+        self._larghezza_riga = 0
+        self._ripeti_celle = 1
+        self._cella_piena = False
+        self._profondita_cella = 0
+
+    def inizio(self, nome: str, attributi: dict[str, str]) -> None:
+        if nome == f"{_NS_TABELLA} table-cell" or nome == f"{_NS_TABELLA} covered-table-cell":
+            self._ripeti_celle = int(attributi.get(f"{_NS_TABELLA} number-columns-repeated", "1"))
+            self._cella_piena = f"{_NS_OFFICE} value-type" in attributi
+            self._profondita_cella += 1
+        elif nome == f"{_NS_TESTO} p" and self._profondita_cella:
+            self._cella_piena = True
+        elif nome == f"{_NS_TABELLA} table-row":
+            self._ripeti_righe = int(attributi.get(f"{_NS_TABELLA} number-rows-repeated", "1"))
+            self._colonna = self._larghezza_riga = 0
+        elif nome == f"{_NS_TABELLA} table":
+            if self._profondita_cella:
+                return  # a table inside a cell is not a sheet
+            estensione = Estensione(attributi.get(f"{_NS_TABELLA} name", ""), 0, 0)
+            self.tabelle.append((estensione, attributi.get(f"{_NS_TABELLA} style-name", "")))
+            self._riga_corrente = 0
+        elif nome == f"{_NS_STILE} style":
+            self._stile = attributi.get(f"{_NS_STILE} name", "")
+        elif nome == f"{_NS_STILE} table-properties" and attributi.get(f"{_NS_TABELLA} display") == "false":
+            self.stili_nascosti.add(self._stile)
+
+    def fine(self, nome: str) -> None:
+        if nome == f"{_NS_TABELLA} table-cell" or nome == f"{_NS_TABELLA} covered-table-cell":
+            self._profondita_cella -= 1
+            self._colonna += self._ripeti_celle
+            if self._cella_piena:
+                self._larghezza_riga = self._colonna
+        elif nome == f"{_NS_TABELLA} table-row" and self.tabelle and not self._profondita_cella:
+            estensione = self.tabelle[-1][0]
+            self._riga_corrente += self._ripeti_righe
+            if self._larghezza_riga:
+                estensione.righe = self._riga_corrente
+                estensione.colonne = max(estensione.colonne, self._larghezza_riga)
+                # Refuse as soon as a table is too large, before streaming the rest.
+                controlla_estensione(estensione, self.nome_file)
+
+
+def _misura_ods(archivio: zipfile.ZipFile, nome_file: str) -> Misura:
+    nomi = set(archivio.namelist())
+    if "mimetype" not in nomi or _leggi_parte(archivio, "mimetype", 200).strip() != _TIPO_ODS:
+        raise non_leggibile(nome_file, "ods")  # an xlsx or another zip renamed .ods
+    if "META-INF/manifest.xml" in nomi and b"encryption-data" in _leggi_parte(
+        archivio, "META-INF/manifest.xml"
+    ):
+        raise protetto(nome_file)
+    if "content.xml" not in nomi:
+        raise non_leggibile(nome_file, "ods")
+    tabelle = _TabelleOds(nome_file)
+    analizzatore = expat.ParserCreate(namespace_separator=" ")
+    analizzatore.StartElementHandler = tabelle.inizio
+    analizzatore.EndElementHandler = tabelle.fine
+    for blocco in _blocchi(archivio, "content.xml"):
+        analizzatore.Parse(blocco, False)
+    analizzatore.Parse(b"", True)
+    misura = Misura("ods")
+    for estensione, stile in tabelle.tabelle:
+        if stile in tabelle.stili_nascosti:
+            misura.nascosti.append(estensione.nome)
+        else:
+            misura.fogli.append(estensione)
+    return misura
+
+
+# --------------------------------------------------------------------------------------------
+# xls
+# --------------------------------------------------------------------------------------------
+
+_RECORD_DIMENSIONI = struct.Struct("<HHIIHH")  # id 0x0200, length 14, rows first/last+1, cols
+
+
+def _misura_xls(contenuto: bytes, nome_file: str) -> Misura:
+    """An OLE2 file: its header must be sane and it must hold a workbook stream; the sheets' extents
+    come from their BIFF8 ``DIMENSIONS`` records (found by their signature: cheap, and good enough to
+    refuse a declared 65,536 × 256 sheet and to count rows; the child process is the real guard)."""
+    if len(contenuto) < 512:
+        raise non_leggibile(nome_file, "xls")
+    _, versione, ordine, settore = struct.unpack_from("<HHHH", contenuto, 24)
+    if ordine != 0xFFFE or (versione, settore) not in {(3, 9), (4, 12)}:
+        raise non_leggibile(nome_file, "xls")
+    if "Workbook".encode("utf-16-le") not in contenuto and "Book".encode("utf-16-le") not in contenuto:
+        raise non_leggibile(nome_file, "xls")  # a Word document or another OLE2 file renamed .xls
+    misura = Misura("xls")
+    posizione = contenuto.find(b"\x00\x02\x0e\x00")
+    while posizione >= 0 and posizione + _RECORD_DIMENSIONI.size <= len(contenuto):
+        _, _, prima, ultima, prima_col, ultima_col = _RECORD_DIMENSIONI.unpack_from(contenuto, posizione)
+        if prima <= ultima <= 65_536 and prima_col <= ultima_col <= 256:
+            estensione = Estensione("", ultima, ultima_col)  # BIFF names sheets elsewhere
+            controlla_estensione(estensione, nome_file)
+            misura.fogli.append(estensione)
+        posizione = contenuto.find(b"\x00\x02\x0e\x00", posizione + 1)
+    if not misura.fogli:  # no record found: a rough count from the size, for the background choice
+        misura.fogli.append(Estensione("", len(contenuto) // 64, 0))
+    return misura
