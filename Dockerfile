@@ -30,7 +30,7 @@ COPY . .
 # Static files are collected with the production storage (DEBUG=0); the key and hosts here exist
 # only for this build step and are not kept in the image.
 RUN mkdir -p static var/media \
-    && DEBUG=0 SECRET_KEY=solo-per-collectstatic ALLOWED_HOSTS=localhost \
+    && DEBUG=0 SECRET_KEY=solo-per-collectstatic ALLOWED_HOSTS=localhost POA_EMAIL_CONSOLE_CONSENTITA=1 \
         python manage.py collectstatic --noinput \
     && chown -R poa:poa var
 

@@ -7,9 +7,11 @@ With ``DEBUG`` off the application refuses to start without ``SECRET_KEY`` and `
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "import_export",
+    "axes",
+    "csp",
     "ambito",
     "patrimonio",
     "piano_annuale",
@@ -67,6 +71,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -81,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -126,11 +134,50 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
+# Login throttling (django-axes): the first backend refuses a locked-out user before the password is
+# even checked. Failures count by username and, separately, by IP address; FAILURE_LIMIT failures
+# lock for COOLOFF minutes. The ufficio di piano and the platform admin unlock from /accessi-bloccati/.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_MINUTI = int(os.environ.get("AXES_COOLOFF_MINUTI", "30"))
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTI)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "patrimonio.blocchi.risposta_blocco"
+# Behind POA_PROXY_FIDATI reverse proxies the client's address is read from X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "patrimonio.blocchi.indirizzo_client"
+POA_PROXY_FIDATI = int(os.environ.get("POA_PROXY_FIDATI", "0"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: SMTP when EMAIL_HOST is set, the console otherwise (development). With DEBUG off the console
+# would write password-reset links into the server's log: it is refused unless explicitly allowed.
+EMAIL_CONSOLE = "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else EMAIL_CONSOLE
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+if not DEBUG and not env_bool("POA_EMAIL_CONSOLE_CONSENTITA", False):
+    if EMAIL_BACKEND == EMAIL_CONSOLE:
+        raise ImproperlyConfigured(
+            "Con DEBUG disattivato serve un server SMTP: impostare EMAIL_HOST (ed EMAIL_PORT, "
+            "EMAIL_HOST_USER, EMAIL_HOST_PASSWORD). Per scrivere le e-mail nel log del server, "
+            "solo per prova, impostare POA_EMAIL_CONSOLE_CONSENTITA=1."
+        )
+    if EMAIL_BACKEND.endswith("smtp.EmailBackend") and not EMAIL_HOST:
+        raise ImproperlyConfigured("EMAIL_BACKEND è SMTP ma EMAIL_HOST non è impostata.")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "poa@ambito.example")
 # The service's contact address, shown in the accessibility statement and the privacy note.
 EMAIL_SERVIZIO = os.environ.get("EMAIL_SERVIZIO", DEFAULT_FROM_EMAIL)
@@ -151,10 +198,46 @@ REST_FRAMEWORK = {
     ],
 }
 
+# Sessions end after SESSION_MINUTI minutes without a request (every request renews the cookie) and
+# when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_MINUTI", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp): no inline script or style; an inline <script> that must stay
+# carries nonce="{{ CSP_NONCE }}". Bootstrap Italia's CSS draws icons as data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # TLS ends at the reverse proxy, which says so in X-Forwarded-Proto (empty to disable: then
+    # the proxy must not pass the header through from clients).
+    _intestazione_proxy = os.environ.get("SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO")
+    SECURE_PROXY_SSL_HEADER = (_intestazione_proxy, "https") if _intestazione_proxy else None
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # One year by default; 0 turns HSTS off (e.g. while trying the service over plain HTTP).
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

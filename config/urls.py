@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from patrimonio.views.sblocco import accessi_bloccati
+
 admin.site.site_header = "POA – Piano annuale dell'offerta abitativa"
 admin.site.site_title = "POA amministrazione"
 admin.site.index_title = "Amministrazione"
@@ -8,6 +10,8 @@ admin.site.index_title = "Amministrazione"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Blocked logins (django-axes), unlocked by the ufficio di piano and the platform admin.
+    path("accessi-bloccati/", accessi_bloccati, name="accessi_bloccati"),
     path("", include("piano_annuale.urls")),
     path("", include("misure.urls")),
     path("", include("patrimonio.urls")),

@@ -54,7 +54,10 @@ def test_settings_without_allowed_hosts_refuse_to_load_with_debug_off():
 
 def test_settings_load_with_debug_off_when_secret_key_and_allowed_hosts_are_set():
     risultato = importa_settings(
-        DEBUG="0", SECRET_KEY="una-chiave-di-prova-abbastanza-lunga", ALLOWED_HOSTS="poa.example.it"
+        DEBUG="0",
+        SECRET_KEY="una-chiave-di-prova-abbastanza-lunga",
+        ALLOWED_HOSTS="poa.example.it",
+        EMAIL_HOST="smtp.example.it",  # with DEBUG off an SMTP server is required too
     )
     assert risultato.returncode == 0, risultato.stdout + risultato.stderr
     assert "importate" in risultato.stdout
