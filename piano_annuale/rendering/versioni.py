@@ -8,12 +8,17 @@ the row (see the migration's trigger).
 ``confronta`` walks two such JSON documents and lists, section by section, every value that
 changed, with the labels the plan prints; ``totali_sezioni`` gives the one total of each section.
 Sections, their order, labels and totals come from ``piano_annuale.catalogo``.
+
+``file_verificato`` is the one check every download of a frozen file goes through (a version's PDF,
+the signed verbale, an approved PDF): the bytes served are those whose SHA-256 was just compared
+with the recorded one, so a tampered or missing file is reported and logged, never served.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db.models import Max
+from django.db.models.fields.files import FieldFile
 
 from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, calcola_piano
 from piano_annuale.catalogo import CATALOGO, leggi_totale, sezioni_dei_dati
@@ -40,6 +46,62 @@ def json_versione(calcolo: PianoCalcolato, note: NoteChiusura) -> str:
 
 def sha256(contenuto: str | bytes) -> str:
     return hashlib.sha256(contenuto.encode() if isinstance(contenuto, str) else contenuto).hexdigest()
+
+
+logger = logging.getLogger(__name__)
+
+# HTTP statuses of a frozen file that cannot be served. A missing file is «410 Gone»: the record
+# says it existed and it is no longer there. A file whose digest differs is «409 Conflict»: the
+# stored bytes conflict with the record of what was frozen (the request is fine, the archive is not).
+FILE_MANCANTE = 410
+FILE_ALTERATO = 409
+
+
+class FileNonVerificato(Exception):
+    """A frozen file that must not be served: missing (``FILE_MANCANTE``) or altered (``FILE_ALTERATO``)."""
+
+    def __init__(self, messaggio: str, *, status: int) -> None:
+        super().__init__(messaggio)
+        self.messaggio = messaggio
+        self.status = status
+
+
+def file_verificato(campo: FieldFile, sha256_atteso: str, *, descrizione: str) -> bytes:
+    """The file's bytes, once their SHA-256 equals ``sha256_atteso``; else ``FileNonVerificato``.
+
+    The whole file is read and hashed, and those same bytes are returned: nothing can change
+    between the check and the download. Both failures are logged (``logger.error``) with the path.
+    """
+    nome = campo.name or ""
+    try:
+        if not nome:
+            raise FileNotFoundError("nessun file registrato")
+        # From the storage, not the field's cached file object: always the bytes on disk now.
+        with campo.storage.open(nome, "rb") as file:
+            contenuto = file.read()
+    except OSError as errore:  # FileNotFoundError, permissions, a storage that went away
+        logger.error("File congelato mancante: %s (%s): %s", descrizione, nome or "senza nome", errore)
+        raise FileNonVerificato(
+            f"Il file «{descrizione}» non è più disponibile nell'archivio. L'errore è stato registrato: "
+            "avvisare l'amministratore della piattaforma, che può ripristinarlo dalla copia di sicurezza.",
+            status=FILE_MANCANTE,
+        ) from errore
+    trovato = sha256(contenuto)
+    if trovato != sha256_atteso:
+        logger.error(
+            "File congelato alterato: %s (%s): SHA-256 %s, registrato %s",
+            descrizione,
+            nome,
+            trovato,
+            sha256_atteso,
+        )
+        raise FileNonVerificato(
+            f"Il file «{descrizione}» nell'archivio non corrisponde a quello registrato (impronta SHA-256 "
+            "diversa) e per sicurezza non viene consegnato. L'errore è stato registrato: avvisare "
+            "l'amministratore della piattaforma, che può ripristinarlo dalla copia di sicurezza.",
+            status=FILE_ALTERATO,
+        )
+    return contenuto
 
 
 def congela_versione(*, piano: PianoAnnuale, tipo: str, utente: User) -> VersionePiano:

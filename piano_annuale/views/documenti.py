@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,7 +23,11 @@ from piano_annuale.models import (
 )
 from piano_annuale.rendering.pdf import nome_file
 from piano_annuale.rendering.testi import markdown_sicuro, salva_testi, testi_del_piano
+from piano_annuale.rendering.versioni import FILE_MANCANTE, FileNonVerificato
 from piano_annuale.tasks import richiedi_pdf
+from piano_annuale.views.file_verificati import pagina_file_non_verificato, scarica_verificato
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # The plan as a PDF for the Assemblea dei Sindaci (rendered in the background)
@@ -92,18 +99,34 @@ def documento_stato_json(request: HttpRequest, pk: int, documento_pk: int) -> Js
 
 
 @login_required
-def documento_scarica(request: HttpRequest, pk: int, documento_pk: int) -> FileResponse:
-    """The PDF file, named for the reader: «POA-2025-Ambito-…-BOZZA.pdf»."""
+def documento_scarica(request: HttpRequest, pk: int, documento_pk: int) -> HttpResponseBase:
+    """The PDF file, named for the reader: «POA-2025-Ambito-…-BOZZA.pdf».
+
+    An approved PDF, and any PDF whose digest was recorded, is served only if its SHA-256 matches
+    (else 409/410 and a log line); a draft without a recorded digest only if the file exists (410)."""
     documento = _documento_del_piano(request, pk, documento_pk)
     if documento.stato != StatoDocumento.PRONTO or not documento.file:
         raise Http404("Il PDF non è ancora pronto.")
     piano = documento.piano
-    return FileResponse(
-        documento.file.open("rb"),
-        as_attachment=True,
-        filename=nome_file(piano.ambito.nome, piano.anno, definitiva=documento.definitivo),
-        content_type="application/pdf",
-    )
+    nome = nome_file(piano.ambito.nome, piano.anno, definitiva=documento.definitivo)
+    descrizione = f"PDF {'approvato' if documento.definitivo else 'in bozza'} del piano {piano.anno}"
+    if documento.definitivo or documento.sha256:
+        return scarica_verificato(
+            request, documento.file, documento.sha256, piano=piano, descrizione=descrizione, nome_file=nome
+        )
+    try:
+        contenuto = documento.file.open("rb")
+    except OSError as errore:
+        logger.error("PDF del piano mancante: %s (%s): %s", descrizione, documento.file.name, errore)
+        return pagina_file_non_verificato(
+            request,
+            FileNonVerificato(
+                f"Il file «{descrizione}» non è più disponibile: richiedere di nuovo il PDF del piano.",
+                status=FILE_MANCANTE,
+            ),
+            piano=piano,
+        )
+    return FileResponse(contenuto, as_attachment=True, filename=nome, content_type="application/pdf")
 
 
 @login_required

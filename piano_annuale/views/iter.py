@@ -11,7 +11,8 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_POST
 from ambito.models import Comune
 from patrimonio.accesso import utente_di
 from piano_annuale.calcolo import (
-    calcola_piano,
+    piano_calcolato,
 )
 from piano_annuale.forms_iter import ApprovazioneForm, MotivoForm, OsservazioneForm, ParereForm, RispostaForm
 from piano_annuale.forms_regole import ScelteRegoleForm, TriennioForm
@@ -55,6 +56,7 @@ from piano_annuale.services.iter import (
 )
 from piano_annuale.storico import righe_storico
 from piano_annuale.transizioni import APPROVA, transizione
+from piano_annuale.views.file_verificati import scarica_verificato
 from piano_annuale.views.lettere import lettere_leggibili
 
 # --------------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def pagina_iter(
 ) -> HttpResponse:
     """The workflow page of a plan the user reads; a refused form of the rules comes back bound."""
     ufficio = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=piano.pk).exists()
-    calcolo = calcola_piano(piano)
+    calcolo = piano_calcolato(piano)
     quadro = quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=ufficio)
     osservazioni = list(
         OsservazioneAler.objects.filter(piano=piano)
@@ -383,14 +385,17 @@ def _versione(request: HttpRequest, pk: int, versione: int) -> VersionePiano:
 
 
 @login_required
-def versione_pdf(request: HttpRequest, pk: int, versione: int) -> FileResponse:
+def versione_pdf(request: HttpRequest, pk: int, versione: int) -> HttpResponseBase:
+    """The frozen PDF, only if its SHA-256 is the recorded one (else 409/410 and a log line)."""
     v = _versione(request, pk, versione)
     base = nome_file(v.piano.ambito.nome, v.piano.anno, definitiva=v.tipo == TipoVersione.APPROVATA)
-    return FileResponse(
-        v.pdf.open("rb"),
-        as_attachment=True,
-        filename=base.replace(".pdf", f"-versione-{v.numero}.pdf"),
-        content_type="application/pdf",
+    return scarica_verificato(
+        request,
+        v.pdf,
+        v.pdf_sha256,
+        piano=v.piano,
+        descrizione=f"PDF della versione {v.numero} del piano {v.piano.anno}",
+        nome_file=base.replace(".pdf", f"-versione-{v.numero}.pdf"),
     )
 
 
@@ -428,7 +433,7 @@ def confronto_versioni(request: HttpRequest, pk: int) -> HttpResponse:
 
     def dati_di(scelta: str) -> dict:
         if scelta == CORRENTE:
-            return json.loads(json_versione(calcola_piano(piano), note_di_chiusura(piano)))
+            return json.loads(json_versione(piano_calcolato(piano), note_di_chiusura(piano)))
         return per_id[scelta].dati
 
     sezioni = confronta(dati_di(da), dati_di(a)) if da != a else []
@@ -451,14 +456,17 @@ def confronto_versioni(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def verbale_scarica(request: HttpRequest, pk: int) -> FileResponse:
+def verbale_scarica(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The signed verbale, only if its SHA-256 is the recorded one (else 409/410 and a log line)."""
     piano = _piano_leggibile(request, pk)
     approvazione = get_object_or_404(Approvazione, piano=piano)
-    return FileResponse(
-        approvazione.verbale.open("rb"),
-        as_attachment=True,
-        filename=f"POA-{piano.anno}-verbale-assemblea-{approvazione.data_seduta:%Y-%m-%d}.pdf",
-        content_type="application/pdf",
+    return scarica_verificato(
+        request,
+        approvazione.verbale,
+        approvazione.verbale_sha256,
+        piano=piano,
+        descrizione=f"verbale dell'Assemblea dei Sindaci del piano {piano.anno}",
+        nome_file=f"POA-{piano.anno}-verbale-assemblea-{approvazione.data_seduta:%Y-%m-%d}.pdf",
     )
 
 
