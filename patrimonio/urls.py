@@ -39,6 +39,9 @@ urlpatterns += [
     path(
         AREA + "caricamenti/<int:caricamento>/annulla/", views.caricamento_annulla, name="caricamento_annulla"
     ),
+    path(
+        AREA + "caricamenti/<int:caricamento>/riprova/", views.caricamento_riprova, name="caricamento_riprova"
+    ),
     path(AREA + "caricamenti/<int:caricamento>/file/", views.caricamento_file, name="caricamento_file"),
     path(
         AREA + "caricamenti/<int:caricamento>/errori.csv", views.caricamento_errori, name="caricamento_errori"

@@ -4,6 +4,10 @@
 (``rendering.pdf.chiave_documento``), so the same data renders once: a later request with the same
 key gets the same ``DocumentoPiano`` back. It lives here, above the renderer, because it queues
 ``genera_documento``: the renderer never imports this module.
+
+Faults (``piano_annuale.lavori``): the task claims its row (in coda → in corso) before rendering, so a
+second delivery of the same message does nothing; it beats while it renders; a request after a
+failure or a dead job queues it again; an unreachable broker fails the row with a message.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from piano_annuale.lavori import (
+    MESSAGGIO_CODA_NON_RAGGIUNGIBILE,
+    Pulizia,
+    accoda_dopo_commit,
+    battito,
+    documento_fermo,
+    pulisci_lavori,
+)
 from piano_annuale.models import DocumentoPiano, PianoAnnuale, StatoDocumento
 from piano_annuale.rendering.pdf import chiave_attuale, da_generare, genera_pdf, nome_file
 
@@ -33,20 +45,37 @@ MESSAGGIO_DATI_CAMBIATI = (
 
 
 def _aggiorna(documento_id: int, **campi: object) -> None:
-    """Write progress straight away (one UPDATE): the status page reads it while the task runs."""
-    DocumentoPiano.objects.filter(pk=documento_id).update(**campi)
+    """Write progress straight away (one UPDATE, a heartbeat too): the status page reads it."""
+    DocumentoPiano.objects.filter(pk=documento_id).update(aggiornato_il=timezone.now(), **campi)
+
+
+def _prendi(documento_id: int) -> bool:
+    """Claim a queued document for this delivery (in coda → in corso), atomically.
+
+    Anything else is left alone: a ready or failed document (a stray or late delivery: a new
+    request queues it again), or one in corso — another delivery of the same message is rendering
+    it, or the worker that was rendering it died; then its heartbeat stops and the sweep fails it."""
+    return (
+        DocumentoPiano.objects.filter(pk=documento_id, stato=StatoDocumento.IN_CODA).update(
+            stato=StatoDocumento.IN_CORSO, progresso=0, errore="", aggiornato_il=timezone.now()
+        )
+        == 1
+    )
 
 
 @shared_task(name="piano_annuale.genera_documento", ignore_result=True)
 def genera_documento(documento_id: int) -> None:
     """Render the PDF of a ``DocumentoPiano`` and store it, reporting progress as it goes:
     10% plan computed, 40% HTML ready, 90% PDF written, 100% ready."""
-    documento = DocumentoPiano.objects.select_related("piano__ambito").filter(pk=documento_id).first()
-    if documento is None:  # deleted while queued
+    if not _prendi(documento_id):
         return
-    if documento.stato == StatoDocumento.PRONTO and documento.file:
-        return  # a duplicate delivery of the task: the file is already there
-    _aggiorna(documento_id, stato=StatoDocumento.IN_CORSO, progresso=0, errore="")
+    documento = DocumentoPiano.objects.select_related("piano__ambito").get(pk=documento_id)
+    with battito(DocumentoPiano, documento_id):
+        _genera(documento)
+
+
+def _genera(documento: DocumentoPiano) -> None:
+    documento_id = documento.pk
     try:
         generato = genera_pdf(
             documento.piano, avanzamento=lambda percento: _aggiorna(documento_id, progresso=percento)
@@ -91,7 +120,7 @@ def richiedi_pdf(*, piano: PianoAnnuale, utente: Any) -> DocumentoPiano:
             defaults={"piano": piano, "definitivo": definitiva, "richiesto_da": richiedente},
         )
         if not creato:
-            if not da_generare(documento):
+            if not (da_generare(documento) or documento_fermo(documento)):
                 return documento
             # A new request for a failed or lost rendering: start again from the queue.
             documento.stato = StatoDocumento.IN_CODA
@@ -102,5 +131,18 @@ def richiedi_pdf(*, piano: PianoAnnuale, utente: Any) -> DocumentoPiano:
             documento.completato_il = None
             documento.save()
         documento_id = documento.pk
-        transaction.on_commit(lambda: genera_documento.delay(documento_id))
+        accoda_dopo_commit(
+            genera_documento,
+            documento_id,
+            se_non_accodato=lambda: _aggiorna(
+                documento_id, stato=StatoDocumento.ERRORE, errore=MESSAGGIO_CODA_NON_RAGGIUNGIBILE
+            ),
+        )
     return documento
+
+
+@shared_task(name="piano_annuale.pulisci_lavori", ignore_result=True)
+def pulisci_lavori_task() -> dict[str, int]:
+    """The periodic sweep (celery beat): dead or lost jobs become failed, with a message."""
+    pulizia: Pulizia = pulisci_lavori()
+    return {"documenti": pulizia.documenti, "letture": pulizia.letture, "scritture": pulizia.scritture}

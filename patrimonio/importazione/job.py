@@ -1,7 +1,12 @@
 """The upload's life: one ``Caricamento`` per file keeps the original, its preview and its outcome.
 Large files are analysed and committed by the Celery tasks of ``patrimonio.tasks``, which call
 ``analizza_caricamento`` and ``conferma_caricamento``; these never raise: whatever goes wrong ends
-in the upload's state and message."""
+in the upload's state and message.
+
+Faults: a task claims its job (``prendi_lavoro``: progress 0 → 1) so a second delivery does nothing;
+the end of a job writes only if the upload is still in the state it started from (a cancelled
+upload stays cancelled); «Annulla» works in every state but the final ones, and «Riprova» reads the
+file again after a failure or a dead job (``piano_annuale.lavori`` sweeps those)."""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from patrimonio.models import EnteProprietario
 from piano_annuale.controlli.vincoli import messaggio_vincolo
+from piano_annuale.lavori import MESSAGGIO_CODA_NON_RAGGIUNGIBILE, caricamento_fermo
 from piano_annuale.models import Caricamento, PianoAnnuale, StatoCaricamento
 from piano_annuale.services.errori import ModificaNonConsentita
 
@@ -83,7 +89,7 @@ def _progresso(pk: int, da: int, a: int) -> Avanzamento:
         valore = da + (a - da) * max(0, min(100, percento)) // 100
         if valore != ultimo[0]:
             ultimo[0] = valore
-            Caricamento.objects.filter(pk=pk).update(progresso=valore)
+            Caricamento.objects.filter(pk=pk).update(progresso=valore, aggiornato_il=timezone.now())
 
     return avanza
 
@@ -93,7 +99,8 @@ def _leggi_contenuto(caricamento: Caricamento) -> bytes:
         return f.read()
 
 
-def _salva_anteprima(caricamento: Caricamento, analisi: Analisi, *, premessa: str = "") -> None:
+def _salva_anteprima(caricamento: Caricamento, analisi: Analisi, *, da: str, premessa: str = "") -> bool:
+    """Store the preview, only if the upload is still in state ``da`` (not cancelled meanwhile)."""
     aggiorna_conteggi(caricamento, analisi)
     caricamento.errori = [e.as_dict() for e in analisi.errori[: limite("ERRORI_IN_ANTEPRIMA")]]
     caricamento.anteprima = anteprima(analisi)
@@ -111,7 +118,11 @@ def _salva_anteprima(caricamento: Caricamento, analisi: Analisi, *, premessa: st
         caricamento.stato = StatoCaricamento.ANTEPRIMA
         esito = "Anteprima pronta: controllare le modifiche e confermarle per registrarle."
     caricamento.esito = f"{premessa} {esito}".strip()
-    caricamento.save()
+    with transaction.atomic():
+        if not Caricamento.objects.select_for_update().filter(pk=caricamento.pk, stato=da).exists():
+            return False
+        caricamento.save()
+    return True
 
 
 def _carica(caricamento_id: int) -> Caricamento:
@@ -129,12 +140,13 @@ def analizza_caricamento(caricamento_id: int, *, contenuto: bytes | None = None)
             nome_file=caricamento.nome_file,
             piano=caricamento.piano,
             ente=caricamento.ente,
-            avanzamento=_progresso(caricamento.pk, 0, 99),
+            avanzamento=_progresso(caricamento.pk, 1, 99),
         )
-        _salva_anteprima(caricamento, analisi)
+        if not _salva_anteprima(caricamento, analisi, da=StatoCaricamento.IN_LETTURA):
+            caricamento.refresh_from_db()
     except Exception:
         logger.exception("Caricamento %s: analisi non riuscita", caricamento_id)
-        Caricamento.objects.filter(pk=caricamento_id).update(
+        Caricamento.objects.filter(pk=caricamento_id, stato=StatoCaricamento.IN_LETTURA).update(
             stato=StatoCaricamento.FALLITO, esito=MESSAGGIO_ERRORE_INTERNO, completato_il=timezone.now()
         )
         caricamento.refresh_from_db()
@@ -167,13 +179,22 @@ def conferma_caricamento(caricamento_id: int, *, utente_id: int | None) -> Caric
             nome_file=caricamento.nome_file,
             piano=caricamento.piano,
             ente=caricamento.ente,
-            avanzamento=_progresso(caricamento.pk, 0, 60),
+            avanzamento=_progresso(caricamento.pk, 1, 60),
         )
         if analisi.errori or analisi.impronta != attesa:
-            _salva_anteprima(caricamento, analisi, premessa=_DATI_CAMBIATI)
+            _salva_anteprima(caricamento, analisi, da=StatoCaricamento.IN_SCRITTURA, premessa=_DATI_CAMBIATI)
+            caricamento.refresh_from_db()
             return caricamento
-        Caricamento.objects.filter(pk=caricamento.pk).update(progresso=60)
-        registra(analisi=analisi, utente=utente, caricamento=caricamento)
+        Caricamento.objects.filter(pk=caricamento.pk).update(progresso=60, aggiornato_il=timezone.now())
+        with transaction.atomic():
+            # The upload's row stays locked until the write commits: «Annulla» either comes first
+            # (and nothing is written) or finds the upload confirmed.
+            if (
+                Caricamento.objects.select_for_update()
+                .filter(pk=caricamento.pk, stato=StatoCaricamento.IN_SCRITTURA)
+                .exists()
+            ):
+                registra(analisi=analisi, utente=utente, caricamento=caricamento)
     except DatiCambiati:
         return _rianalizza(caricamento)
     except ModificaNonConsentita as errore:
@@ -200,21 +221,98 @@ def _rianalizza(caricamento: Caricamento) -> Caricamento:
         piano=caricamento.piano,
         ente=caricamento.ente,
     )
-    _salva_anteprima(caricamento, analisi, premessa=_DATI_CAMBIATI)
+    _salva_anteprima(caricamento, analisi, da=StatoCaricamento.IN_SCRITTURA, premessa=_DATI_CAMBIATI)
+    caricamento.refresh_from_db()
     return caricamento
 
 
 def _fallito(caricamento: Caricamento, esito: str) -> None:
-    Caricamento.objects.filter(pk=caricamento.pk).update(
+    Caricamento.objects.filter(pk=caricamento.pk, stato=StatoCaricamento.IN_SCRITTURA).update(
         stato=StatoCaricamento.FALLITO, esito=esito, progresso=100, completato_il=timezone.now()
     )
 
 
-def annulla_caricamento(caricamento: Caricamento) -> bool:
-    """Drop a preview that was not confirmed (the file stays in the history)."""
+# States a job may still leave: «Annulla» works in each of them.
+STATI_ANNULLABILI = (
+    StatoCaricamento.IN_LETTURA,
+    StatoCaricamento.ANTEPRIMA,
+    StatoCaricamento.CON_ERRORI,
+    StatoCaricamento.IN_SCRITTURA,
+    StatoCaricamento.FALLITO,
+)
+MESSAGGIO_REGISTRAZIONE_IN_CORSO = (
+    "La registrazione di questo caricamento è in corso e non può più essere annullata: attendere che "
+    "finisca (la pagina si aggiorna da sola)."
+)
+MESSAGGIO_NON_ANNULLABILE = "Questo caricamento è già concluso: non c'è nulla da annullare."
+MESSAGGIO_NON_RIPROVABILE = "Questo caricamento non è fallito né interrotto: non c'è nulla da riprovare."
+
+
+def annulla_caricamento(caricamento: Caricamento) -> str:
+    """Cancel an upload in any state but the final ones; '' when done, else why not.
+
+    While it is being written the upload's row is locked by the writing transaction: then it is too
+    late, and the user is told so at once instead of waiting for the lock."""
+    try:
+        with transaction.atomic():
+            riga = (
+                Caricamento.objects.select_for_update(nowait=True)
+                .filter(pk=caricamento.pk, stato__in=STATI_ANNULLABILI)
+                .first()
+            )
+            if riga is None:
+                return MESSAGGIO_NON_ANNULLABILE
+            Caricamento.objects.filter(pk=riga.pk).update(
+                stato=StatoCaricamento.ANNULLATO, completato_il=timezone.now(), aggiornato_il=timezone.now()
+            )
+    except DatabaseError:  # the row is locked: the write is committing right now
+        return MESSAGGIO_REGISTRAZIONE_IN_CORSO
+    return ""
+
+
+def riprovabile(caricamento: Caricamento) -> bool:
+    """Whether «Riprova» applies: the upload failed, or its job died or was lost."""
+    return caricamento.stato == StatoCaricamento.FALLITO or caricamento_fermo(caricamento)
+
+
+def riprova_caricamento(caricamento: Caricamento) -> bool:
+    """Start reading the file again after a failure or a dead job: back to «in lettura» (queued).
+    A failed write is never repeated blindly: the new preview is confirmed again."""
+    if not riprovabile(caricamento):
+        return False
+    stati = [StatoCaricamento.FALLITO, StatoCaricamento.IN_LETTURA, StatoCaricamento.IN_SCRITTURA]
     return (
-        Caricamento.objects.filter(
-            pk=caricamento.pk, stato__in=[StatoCaricamento.ANTEPRIMA, StatoCaricamento.CON_ERRORI]
-        ).update(stato=StatoCaricamento.ANNULLATO, completato_il=timezone.now())
+        Caricamento.objects.filter(pk=caricamento.pk, stato__in=stati).update(
+            stato=StatoCaricamento.IN_LETTURA,
+            progresso=0,
+            esito="",
+            errori=[],
+            anteprima={},
+            completato_il=None,
+            aggiornato_il=timezone.now(),
+        )
         == 1
+    )
+
+
+def prendi_lavoro(caricamento_id: int, stato: str) -> bool:
+    """Claim a queued job for this delivery (progress 0 → 1 in ``stato``), atomically. A second
+    delivery of the same message finds it taken and does nothing; if the first one died, its
+    heartbeat stops and the sweep fails the upload, to be retried."""
+    return (
+        Caricamento.objects.filter(pk=caricamento_id, stato=stato, progresso=0).update(
+            progresso=1, aggiornato_il=timezone.now()
+        )
+        == 1
+    )
+
+
+def non_accodato(caricamento_id: int) -> None:
+    """The broker refused the job: a read fails (to retry), a confirmation goes back to its preview."""
+    ora = timezone.now()
+    Caricamento.objects.filter(pk=caricamento_id, stato=StatoCaricamento.IN_LETTURA).update(
+        stato=StatoCaricamento.FALLITO, esito=MESSAGGIO_CODA_NON_RAGGIUNGIBILE, completato_il=ora
+    )
+    Caricamento.objects.filter(pk=caricamento_id, stato=StatoCaricamento.IN_SCRITTURA).update(
+        stato=StatoCaricamento.ANTEPRIMA, esito=MESSAGGIO_CODA_NON_RAGGIUNGIBILE, progresso=100
     )

@@ -14,10 +14,18 @@ from django.views.decorators.http import require_POST
 
 from patrimonio import esportazione, importazione
 from patrimonio.accesso import utente_di
+from patrimonio.importazione.job import (
+    MESSAGGIO_NON_RIPROVABILE,
+    STATI_ANNULLABILI,
+    non_accodato,
+    riprova_caricamento,
+    riprovabile,
+)
 from patrimonio.tasks import analizza_caricamento_task, conferma_caricamento_task
 from patrimonio.views.base import Area, carica_area, render_area
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.catalogo import voce
+from piano_annuale.lavori import accoda_dopo_commit
 from piano_annuale.models import (
     Caricamento,
     PianoAnnuale,
@@ -78,7 +86,7 @@ def caricamenti(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
             contenuto=form.contenuto,
         )
         if importazione.in_background(form.contenuto, caricamento.nome_file):
-            transaction.on_commit(lambda: analizza_caricamento_task.delay(caricamento.pk))
+            _accoda_lettura(caricamento.pk)
         else:
             importazione.analizza_caricamento(caricamento.pk, contenuto=form.contenuto)
         return redirect(area.url("caricamento", caricamento.pk))
@@ -95,12 +103,19 @@ def caricamenti(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     )
 
 
+def _accoda_lettura(pk: int) -> None:
+    """Queue the reading of an upload; if the broker is unreachable the upload fails with a message."""
+    accoda_dopo_commit(analizza_caricamento_task, pk, se_non_accodato=lambda: non_accodato(pk))
+
+
 def _stato_caricamento(caricamento: Caricamento) -> dict[str, Any]:
+    fermo = caricamento.stato in STATI_IN_CORSO and riprovabile(caricamento)
     return {
         "stato": caricamento.stato,
         "descrizione": caricamento.get_stato_display(),
         "progresso": caricamento.progresso,
-        "in_corso": caricamento.stato in STATI_IN_CORSO,
+        # A dead job is no longer «in corso» for the page: it stops polling and offers «Riprova».
+        "in_corso": caricamento.stato in STATI_IN_CORSO and not fermo,
     }
 
 
@@ -116,6 +131,8 @@ def caricamento(request: HttpRequest, piano: int, ente: int, caricamento: int) -
         caricamento=oggetto,
         anteprima=oggetto.anteprima,
         stato=_stato_caricamento(oggetto),
+        riprovabile=riprovabile(oggetto),
+        annullabile=oggetto.stato in STATI_ANNULLABILI,
         errori_mostrati=oggetto.errori[:200],
     )
 
@@ -137,7 +154,12 @@ def caricamento_conferma(request: HttpRequest, piano: int, ente: int, caricament
         return redirect(area.url("caricamento", oggetto.pk))
     if oggetto.righe > importazione.limite("RIGHE_IN_BACKGROUND"):
         utente_id = request.user.pk
-        transaction.on_commit(lambda: conferma_caricamento_task.delay(oggetto.pk, utente_id))
+        accoda_dopo_commit(
+            conferma_caricamento_task,
+            oggetto.pk,
+            utente_id,
+            se_non_accodato=lambda: non_accodato(oggetto.pk),
+        )
     else:
         oggetto = importazione.conferma_caricamento(oggetto.pk, utente_id=request.user.pk)
         if oggetto.stato == StatoCaricamento.CONFERMATO:
@@ -152,11 +174,27 @@ def caricamento_conferma(request: HttpRequest, piano: int, ente: int, caricament
 def caricamento_annulla(request: HttpRequest, piano: int, ente: int, caricamento: int) -> HttpResponse:
     area = carica_area(request, piano, ente, per_modifica=True)
     oggetto = _caricamento(area, caricamento)
-    if importazione.annulla_caricamento(oggetto):
-        messages.success(
-            request, f"Caricamento di «{oggetto.nome_file}» annullato: nulla è stato registrato."
-        )
+    rifiuto = importazione.annulla_caricamento(oggetto)
+    if rifiuto:
+        messages.error(request, rifiuto)
+        return redirect(area.url("caricamento", oggetto.pk))
+    messages.success(request, f"Caricamento di «{oggetto.nome_file}» annullato: nulla è stato registrato.")
     return redirect(area.url("caricamenti"))
+
+
+@login_required
+@require_POST
+def caricamento_riprova(request: HttpRequest, piano: int, ente: int, caricamento: int) -> HttpResponse:
+    """Read the file again after a failure or an interrupted job (in the background)."""
+    area = carica_area(request, piano, ente, per_modifica=True)
+    oggetto = _caricamento(area, caricamento)
+    with transaction.atomic():
+        if not riprova_caricamento(oggetto):
+            messages.error(request, MESSAGGIO_NON_RIPROVABILE)
+            return redirect(area.url("caricamento", oggetto.pk))
+        _accoda_lettura(oggetto.pk)
+    messages.info(request, f"Lettura di «{oggetto.nome_file}» avviata di nuovo.")
+    return redirect(area.url("caricamento", oggetto.pk))
 
 
 @login_required
