@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from django.utils.translation import ngettext
+
 from .errori import FileNonValido
 from .lettore_isolato import ESCI_ILLEGGIBILE, ESCI_PASSWORD, RECORD
 from .limiti import FORMATI, limite
@@ -143,8 +145,14 @@ def troppo_pesante(nome_file: str) -> FileNonValido:
 
 def troppo_lento(nome_file: str, secondi: int) -> FileNonValido:
     return FileNonValido(
-        f"La lettura del file «{nome_file}» ha superato il tempo massimo di {numero(secondi)} secondi ed "
-        "è stata interrotta: nessun dato è stato letto. Dividere l'elenco in più file."
+        ngettext(
+            "La lettura del file «%(nome)s» ha superato il tempo massimo di %(n)s secondo ed è stata "
+            "interrotta: nessun dato è stato letto. Dividere l'elenco in più file.",
+            "La lettura del file «%(nome)s» ha superato il tempo massimo di %(n)s secondi ed è stata "
+            "interrotta: nessun dato è stato letto. Dividere l'elenco in più file.",
+            secondi,
+        )
+        % {"nome": nome_file, "n": numero(secondi)}
     )
 
 
@@ -260,7 +268,7 @@ def _foglio_csv(contenuto: bytes, nome_file: str) -> Foglio:
     righe = list(csv.reader(io.StringIO(testo, newline=""), delimiter=separatore))
     if len(righe) > limite("RIGHE_MASSIME") + 1:
         raise FileNonValido(
-            f"Il file ha {len(righe)} righe: il massimo è {limite('RIGHE_MASSIME')}. "
+            f"Il file ha {numero(len(righe))} righe: il massimo è {numero(limite('RIGHE_MASSIME'))}. "
             "Dividere l'elenco in più file."
         )
     return Foglio("", righe, 0, len(righe))  # one table: errors name no sheet

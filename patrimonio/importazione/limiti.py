@@ -24,7 +24,7 @@ DECOMPRESSO_MASSIMO = 600 * 1024 * 1024
 RAPPORTO_COMPRESSIONE_MASSIMO = 300
 # The child process that reads the file (``lettore_isolato``): address space (bytes), CPU and wall
 # time (seconds), and the size of the rows it hands back (bytes).
-MEMORIA_LETTURA = 3 * 1024 * 1024 * 1024
+MEMORIA_LETTURA = 2 * 1024 * 1024 * 1024
 TEMPO_LETTURA = 180
 USCITA_LETTURA = 1024 * 1024 * 1024
 ELEMENTI_IN_ANTEPRIMA = 200

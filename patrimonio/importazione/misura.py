@@ -415,6 +415,14 @@ def _misura_xls(contenuto: bytes, nome_file: str) -> Misura:
     _, versione, ordine, settore = struct.unpack_from("<HHHH", contenuto, 24)
     if ordine != 0xFFFE or (versione, settore) not in {(3, 9), (4, 12)}:
         raise non_leggibile(nome_file, "xls")
+    # The allocation table and the directory must lie inside the file: a header that points
+    # elsewhere sends the reader chasing sectors (seconds of CPU and gigabytes) before it fails.
+    dimensione_settore = 1 << settore
+    settori = (len(contenuto) - 512) // dimensione_settore
+    settori_fat, inizio_directory = struct.unpack_from("<II", contenuto, 44)
+    fat = struct.unpack_from(f"<{min(settori_fat, 109)}I", contenuto, 76) if settori_fat else ()
+    if not 1 <= settori_fat <= settori or inizio_directory >= settori or any(s >= settori for s in fat):
+        raise non_leggibile(nome_file, "xls")
     if "Workbook".encode("utf-16-le") not in contenuto and "Book".encode("utf-16-le") not in contenuto:
         raise non_leggibile(nome_file, "xls")  # a Word document or another OLE2 file renamed .xls
     misura = Misura("xls")
