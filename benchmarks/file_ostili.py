@@ -11,8 +11,9 @@ Without ``--url`` the uploads go through ``django.test.Client`` in this process,
 worker: a file that killed its reader would kill this script. With ``CELERY_BROKER_URL`` set, large
 files go to the real Celery worker and the script waits for their outcome. With ``--url`` they go
 over HTTP to a running server (gunicorn or ``runserver``) that uses the same database as this script
-(its ``DATABASE_URL``): the script logs in as its own operator, uploads, then checks the server
-still answers and reads the outcome from the database.
+(its ``DATABASE_URL``): the script logs in as its own operator, uploads, checks the upload got an
+answer (a worker that dies mid-request gives a reset or a 502) and the server still answers, and reads
+the outcome from the database (how the reader ended is then in the server's log, not counted here).
 
 The script's own ambito ("Ambito benchmark file ostili": one comune, an ALER ente with 3 units, an
 operator) is created on start and removed at the end; nothing else in the database is touched. The
@@ -223,6 +224,8 @@ class Remoto:
                 return int(risposta.status), str(risposta.read().decode(errors="replace"))
         except urllib.error.HTTPError as errore:
             return int(errore.code), str(errore.read().decode(errors="replace"))
+        except OSError as errore:  # reset or closed: the worker serving the request died
+            return 0, str(errore)
 
     def carica(self, nome: str, contenuto: bytes) -> tuple[int, str]:
         return self._post(self.percorso, {}, self._get(self.percorso), (nome, contenuto))
@@ -304,7 +307,9 @@ def prova(ostile: Ostile, scena: Scena, servitore: Locale | Remoto, figli: _Figl
         stato,
         messaggio,
         _conteggio(scena) - prima,
-        servitore.vivo(),
+        # Alive: the upload got an answer (a worker dying mid-request gives a reset or a 502, even if
+        # the server then starts another) and the server still answers.
+        0 < stato_http < 500 and servitore.vivo(),
         figlio.get(codice, codice),
         secondi,
     )
