@@ -1,7 +1,8 @@
 """What an ente declares for a plan's ricognizione, each write in one transaction.
 
-Every write first calls ``apri_modifica`` (the plan is open, the ente's answer is not sent; the answer
-row is locked) and ends with ``registra_modifica`` (who changed the ente's data, when); each changed
+Every write first calls ``apri_modifica``, whose gate ``blocca_per_scrittura`` locks the plan's row as
+the workflow's transitions do and checks, under that lock, that the plan is open and the ente's answer
+not sent (so no write commits after «Invia ad ALER» froze the version), and ends with ``registra_modifica`` (who changed the ente's data, when); each changed
 row is also recorded in the audit (``piano_annuale.storico``: before and after). The views decide
 *who* may call these functions (``visibili_a`` / ``modificabili_da``, i.e. ``patrimonio.accesso``);
 these functions decide *when*: only while the plan is open and the ente's answer has not been given.
@@ -14,6 +15,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from ambito.models import Comune
@@ -64,20 +66,43 @@ def motivo_blocco(*, piano: PianoAnnuale, risposta: RispostaRicognizione | None)
     return ""
 
 
+def blocca_per_scrittura(piano_id: int, ente_id: int) -> PianoAnnuale:
+    """The gate of every write of an ente's data: lock the plan's row, then check it may change.
+
+    Call it first inside the write's ``transaction.atomic``. It takes ``select_for_update`` on the
+    plan's row, the lock the workflow's transitions take (``services.iter``), and reads the plan's
+    state and the ente's answer afresh under it: a write that holds the lock before «Invia ad ALER»
+    commits before the freeze reads the data (so it is in the frozen version); one that waits for
+    the lock reads the new state and is refused with ``ModificaNonConsentita``. Never a commit after
+    the freeze. Returns the locked plan.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        # Outside a transaction the lock would end with the statement that takes it.
+        raise TransactionManagementError("blocca_per_scrittura va chiamata dentro transaction.atomic.")
+    piano = PianoAnnuale.objects.select_for_update().select_related("ambito").get(pk=piano_id)
+    risposta = (
+        RispostaRicognizione.objects.select_for_update()
+        .select_related("ente")
+        .filter(piano_id=piano_id, ente_id=ente_id)
+        .first()
+    )
+    if motivo := motivo_blocco(piano=piano, risposta=risposta):
+        raise ModificaNonConsentita(motivo)
+    return piano
+
+
 def apri_modifica(*, piano: PianoAnnuale, ente: EnteProprietario) -> RispostaRicognizione:
-    """Lock the ente's answer for the current transaction and check its data may change.
+    """Pass the gate (``blocca_per_scrittura``) and return the ente's answer, locked.
 
     Call inside ``transaction.atomic``. Raises ``ModificaNonConsentita`` (see ``motivo_blocco``): the
-    data of an ente that answered stays locked until the ufficio di piano reopens it.
+    data of an ente that answered stays locked until the ufficio di piano reopens it, and nothing
+    changes once the plan has left the ricognizione (or the draft).
     """
     if ente.ambito_id != piano.ambito_id:
         raise ModificaNonConsentita(f"{ente} non fa parte dell'ambito del piano {piano.anno}.")
-    # Read the state afresh: the object may predate a change made in the meantime.
-    piano = PianoAnnuale.objects.get(pk=piano.pk)
-    # The row lock serialises concurrent writes of the same ente against submit and reopen.
-    risposta, _ = RispostaRicognizione.objects.select_for_update().get_or_create(piano=piano, ente=ente)
-    if motivo := motivo_blocco(piano=piano, risposta=risposta):
-        raise ModificaNonConsentita(motivo)
+    blocca_per_scrittura(piano.pk, ente.pk)
+    # Under the plan's lock: the answer row is created once, and locked against submit and reopen.
+    risposta, _ = RispostaRicognizione.objects.select_for_update().get_or_create(piano_id=piano.pk, ente=ente)
     return risposta
 
 
@@ -370,7 +395,9 @@ def invia_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: User)
 @transaction.atomic
 def riapri_risposta(*, piano: PianoAnnuale, ente: EnteProprietario, utente: User) -> None:
     """The ufficio di piano reopens a sent answer, so the ente can change its data and send again."""
-    if not PianoAnnuale.objects.modificabili().filter(pk=piano.pk).exists():
+    # The plan's lock first, as every write and transition takes it: no reopen after a freeze.
+    bloccato = PianoAnnuale.objects.select_for_update().get(pk=piano.pk)
+    if bloccato.stato not in PianoQuerySet.STATI_MODIFICABILI:
         raise ModificaNonConsentita(
             f"Il piano {piano.anno} non è più in ricognizione: le risposte non si possono riaprire."
         )
