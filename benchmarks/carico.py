@@ -1,0 +1,600 @@
+"""Benchmark (not a test): N logged-in clients against gunicorn + PostgreSQL on the synthetic Lombardy.
+
+    .venv/bin/python benchmarks/carico.py                    # 20 clients, 60 s of reads, 60 s mixed
+    .venv/bin/python benchmarks/carico.py --durata 300       # issue 16's figure: 5 minutes a phase
+    .venv/bin/python benchmarks/carico.py --smoke            # CI: 2 clients, a few seconds, small DB
+
+The regional database (``DATABASE_URL``, default ``poa_regione``; ``poa_regione_0_02`` for
+``--smoke``) is made by ``benchmarks/regione.py --solo-genera`` when missing. Then it collects the
+static files, starts gunicorn with ``gunicorn.conf.py`` (DEBUG=0, production settings over plain HTTP,
+127.0.0.1 on a free port) and, unless ``--senza-redis``, a Celery worker (1 process) with Redis as
+broker and cache, so a PDF request is queued as in production.
+
+Each client logs in (as the ufficio di piano of its own ambito, and as that ambito's capofila comune
+for writes; ``--milano`` of them, default 2, on the Milano-sized ambito), then:
+
+1. **reads** for ``--durata`` seconds: the plan page, piano.json, the dashboard (ricognizione), ALER's
+   and the capofila's workspaces, in turn;
+2. **mixed** for ``--durata`` seconds: the same reads, with, in every 10 requests, a unit form save
+   (GET the form, POST it with a new address), an upload of a small xlsx (the comune's own unit list,
+   exported once at the start; the POST that reads and previews it) and, one in 20, a PDF request
+   (POST, queued). The Milano clients do not upload nor ask for PDFs (their file is not small).
+
+It prints, for each phase, p50/p95/p99, requests/s and errors (and per kind of request), and the
+targets with PASS/FAIL: reads p95 ≤ 200 ms, ≥ 100 requests/s, 0 errors; mixed p95 ≤ 300 ms, 0 errors.
+Exit status: 0 when every target is met; with ``--smoke`` the latency targets are not judged, but an
+error still fails the run. Only loopback addresses are used; every loop is bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html.parser
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+OBIETTIVO_LETTURE_P95 = 0.200
+OBIETTIVO_LETTURE_RPS = 100.0
+OBIETTIVO_MISTE_P95 = 0.300
+RICHIESTE_MAX_PER_CLIENTE = 100_000  # a bound on every client's loop, whatever the duration
+TIMEOUT_RICHIESTA = 120.0
+PASSWORD = "carico2027!"  # benchmarks/regione.py's users
+
+
+def argomenti() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clienti", type=int, default=20, help="client concorrenti (predefinito 20)")
+    parser.add_argument("--milano", type=int, default=2, help="di cui sull'ambito di Milano (predefinito 2)")
+    parser.add_argument("--durata", type=float, default=60.0, help="secondi per fase (predefinito 60)")
+    parser.add_argument("--scala", type=float, default=1.0, help="scala della regione (regione.py)")
+    parser.add_argument("--workers", type=int, default=None, help="WEB_CONCURRENCY per gunicorn")
+    parser.add_argument("--threads", type=int, default=None, help="GUNICORN_THREADS per gunicorn")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="broker e cache (solo loopback)")
+    parser.add_argument(
+        "--senza-redis", action="store_true", help="niente Celery né Redis: PDF nella richiesta"
+    )
+    parser.add_argument("--smoke", action="store_true", help="prova rapida (CI): 2 client, 4 s per fase")
+    opzioni = parser.parse_args()
+    if opzioni.smoke:
+        opzioni.clienti, opzioni.milano, opzioni.durata, opzioni.scala = 2, 1, 4.0, 0.02
+    if not 1 <= opzioni.clienti <= 200 or not 0 <= opzioni.milano <= opzioni.clienti:
+        parser.error("--clienti va da 1 a 200, --milano da 0 a --clienti.")
+    if not 1 <= opzioni.durata <= 3600:
+        parser.error("--durata va da 1 a 3600 secondi.")
+    if not opzioni.senza_redis and not opzioni.redis.startswith(("redis://127.0.0.1", "redis://localhost")):
+        parser.error("--redis deve essere su 127.0.0.1 (il benchmark usa solo indirizzi locali).")
+    return opzioni
+
+
+def url_database(scala: float) -> str:
+    """DATABASE_URL, or regione.py's default for this scale."""
+    if "DATABASE_URL" in os.environ:
+        return os.environ["DATABASE_URL"]
+    nome = "poa_regione" if scala == 1.0 else f"poa_regione_{scala:g}".replace(".", "_")
+    return f"postgres://postgres@127.0.0.1:5432/{nome}"
+
+
+OPZIONI = argomenti()
+os.environ["DATABASE_URL"] = url_database(OPZIONI.scala)
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+# --------------------------------------------------------------------------------------------
+# The scene: which ambiti, plans, enti and units the clients use (read once from the database)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scena:
+    sigla: str  # users' suffix: «milano» or «NN»
+    piano: int
+    aler: int
+    capofila: int
+    unita: tuple[int, ...]  # units of the capofila's ente with a state in the plan
+    milano: bool
+
+
+def scene(quante: int, milano: int) -> list[Scena]:
+    """One ambito per client: ``milano`` on the Milano-sized one, the others on distinct ambiti."""
+    import django  # noqa: PLC0415  # Django only for this lookup; the clients speak HTTP
+
+    django.setup()
+    from patrimonio.models import EnteProprietario, TipoEnte  # noqa: PLC0415
+    from piano_annuale.models import PianoAnnuale, StatoUnita  # noqa: PLC0415
+
+    def scena(piano: Any) -> Scena:
+        aler = EnteProprietario.objects.get(ambito=piano.ambito, tipo=TipoEnte.ALER)
+        capofila = EnteProprietario.objects.get(ambito=piano.ambito, comune=piano.ambito.comune_capofila)
+        unita = StatoUnita.objects.filter(piano=piano, unita__ente=capofila).order_by("unita_id")
+        nome = piano.ambito.nome
+        sigla = "milano" if nome.endswith("Milano") else nome.rsplit(" ", 1)[-1]
+        return Scena(
+            sigla,
+            piano.pk,
+            aler.pk,
+            capofila.pk,
+            tuple(unita.values_list("unita_id", flat=True)[:20]),
+            sigla == "milano",
+        )
+
+    piani = list(PianoAnnuale.objects.select_related("ambito").order_by("ambito__nome"))
+    if not piani:
+        raise SystemExit("Il database non contiene la regione: eseguire benchmarks/regione.py --solo-genera.")
+    di_milano = [p for p in piani if p.ambito.nome.endswith("Milano")]
+    altri = [p for p in piani if not p.ambito.nome.endswith("Milano")]
+    scelti = di_milano[:1] * milano + [altri[i % len(altri)] for i in range(quante - milano)]
+    gia: dict[int, Scena] = {}
+    return [gia.setdefault(p.pk, scena(p)) for p in scelti]
+
+
+# --------------------------------------------------------------------------------------------
+# Server processes
+# --------------------------------------------------------------------------------------------
+
+
+def porta_libera() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def ambiente(porta: int) -> dict[str, str]:
+    """Production settings (DEBUG=0) over plain HTTP on loopback."""
+    amb = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-carico-solo-in-locale",
+        "ALLOWED_HOSTS": HOST,
+        "CSRF_TRUSTED_ORIGINS": f"http://{HOST}:{porta}",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "POA_EMAIL_CONSOLE_CONSENTITA": "1",
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_BIND": f"{HOST}:{porta}",
+    }
+    if OPZIONI.workers:
+        amb["WEB_CONCURRENCY"] = str(OPZIONI.workers)
+    if OPZIONI.threads:
+        amb["GUNICORN_THREADS"] = str(OPZIONI.threads)
+    amb.pop("CELERY_BROKER_URL", None)
+    if not OPZIONI.senza_redis:
+        amb["CELERY_BROKER_URL"] = OPZIONI.redis
+        amb["CACHE_URL"] = OPZIONI.redis
+        amb["CACHE_KEY_PREFIX"] = f"carico-{porta}"
+    return amb
+
+
+@dataclass
+class Servizi:
+    processi: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    log: Path = Path(tempfile.gettempdir()) / "poa-carico.log"
+
+    def avvia(self, comando: list[str], amb: dict[str, str]) -> None:
+        with open(self.log, "ab") as uscita:
+            self.processi.append(
+                subprocess.Popen(
+                    comando,
+                    cwd=BASE_DIR,
+                    env=amb,
+                    stdout=uscita,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+
+    def ferma(self) -> None:
+        """Stop the processes this script started (their own process groups), politely then not."""
+        for p in self.processi:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.processi:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+
+
+def avvia_servizi(porta: int) -> Servizi:
+    amb = ambiente(porta)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=amb,
+        check=True,
+    )
+    servizi = Servizi()
+    servizi.log.write_bytes(b"")
+    servizi.avvia([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "config.wsgi:application"], amb)
+    if not OPZIONI.senza_redis:
+        servizi.avvia(
+            [str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=1"], amb
+        )
+    try:
+        attendi_gunicorn(servizi, f"http://{HOST}:{porta}")
+    except BaseException:
+        servizi.ferma()
+        raise
+    return servizi
+
+
+def attendi_gunicorn(servizi: Servizi, base: str) -> None:
+    """Bounded wait (120 s) for the login page to answer 200."""
+    limite = time.monotonic() + 120
+    while time.monotonic() < limite:
+        if servizi.processi[0].poll() is not None:
+            raise SystemExit(f"gunicorn non è partito: vedi {servizi.log}")
+        try:
+            stato = requests.get(f"{base}/accounts/login/", timeout=30).status_code
+        except requests.RequestException:
+            stato = 0
+        if stato == 200:
+            return
+        if stato >= 500:
+            raise SystemExit(f"La pagina di accesso risponde HTTP {stato}: vedi {servizi.log}")
+        time.sleep(0.5)
+    raise SystemExit(f"gunicorn non risponde dopo 120 s: vedi {servizi.log}")
+
+
+# --------------------------------------------------------------------------------------------
+# Clients
+# --------------------------------------------------------------------------------------------
+
+
+class _Modulo(html.parser.HTMLParser):
+    """The fields of the first POST form with a given action-less or matching form: name → value, as a
+    browser would send them (checked boxes, selected options, textareas)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.campi: list[tuple[str, str]] = []
+        self._dentro = False
+        self._fatto = False
+        self._select: str | None = None
+        self._select_valore: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and not self._fatto and a.get("method", "").lower() == "post":
+            self._dentro = True
+        if not self._dentro or "name" not in a and tag != "option":
+            return
+        if tag == "input":
+            tipo = a.get("type", "text").lower()
+            if tipo in ("submit", "button", "file", "image", "reset"):
+                return
+            if tipo in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.campi.append((a["name"], a.get("value", "on" if tipo == "checkbox" else "")))
+        elif tag == "select":
+            self._select, self._select_valore = a["name"], None
+        elif tag == "option" and self._select is not None:
+            if "selected" in a or self._select_valore is None:
+                self._select_valore = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.campi.append((a["name"], ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            nome, valore = self.campi[-1]
+            self.campi[-1] = (nome, valore + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._select is not None:
+            self.campi.append((self._select, self._select_valore or ""))
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form" and self._dentro:
+            self._dentro, self._fatto = False, True
+
+
+def campi_modulo(pagina: str) -> list[tuple[str, str]]:
+    parser = _Modulo()
+    parser.feed(pagina)
+    return parser.campi
+
+
+@dataclass
+class Esito:
+    tipo: str
+    secondi: float
+    errore: str  # empty when the answer was the expected one
+
+
+class Cliente:
+    """One user at a browser: a session as ufficio di piano and one as the capofila comune."""
+
+    def __init__(self, base: str, scena: Scena, numero: int) -> None:
+        self.base, self.scena, self.numero = base, scena, numero
+        self.ufficio = self._accedi(f"ufficio.{scena.sigla}")
+        self.comune = self._accedi(f"comune.{scena.sigla}")
+        self.esiti: list[Esito] = []
+        self.file_xlsx: bytes = b""
+        self.conteggio = 0
+        p = scena.piano
+        self.letture: list[tuple[str, requests.Session, str]] = [
+            ("pagina del piano", self.ufficio, f"/piani/{p}/"),
+            ("piano.json", self.ufficio, f"/piani/{p}/piano.json"),
+            ("cruscotto", self.ufficio, f"/piani/{p}/ricognizione/"),
+            ("area ALER", self.ufficio, f"/piani/{p}/enti/{scena.aler}/"),
+            ("area comune", self.comune, f"/piani/{p}/enti/{scena.capofila}/"),
+        ]
+
+    def _accedi(self, username: str) -> requests.Session:
+        sessione = requests.Session()
+        pagina = sessione.get(f"{self.base}/accounts/login/", timeout=TIMEOUT_RICHIESTA)
+        dati = dict(campi_modulo(pagina.text)) | {"username": username, "password": PASSWORD}
+        risposta = sessione.post(
+            f"{self.base}/accounts/login/", data=dati, allow_redirects=False, timeout=TIMEOUT_RICHIESTA
+        )
+        if risposta.status_code != 302 or "sessionid" not in sessione.cookies:
+            raise SystemExit(f"Accesso non riuscito per {username}: HTTP {risposta.status_code}.")
+        return sessione
+
+    def _misura(
+        self, tipo: str, funzione: Callable[[], requests.Response], atteso: int
+    ) -> requests.Response | None:
+        inizio = time.perf_counter()
+        try:
+            risposta = funzione()
+        except requests.RequestException as eccezione:
+            self.esiti.append(Esito(tipo, time.perf_counter() - inizio, type(eccezione).__name__))
+            return None
+        errore = "" if risposta.status_code == atteso else f"HTTP {risposta.status_code}"
+        self.esiti.append(Esito(tipo, time.perf_counter() - inizio, errore))
+        return risposta if not errore else None
+
+    def leggi(self) -> None:
+        tipo, sessione, percorso = self.letture[self.conteggio % len(self.letture)]
+        self._misura(tipo, lambda: sessione.get(self.base + percorso, timeout=TIMEOUT_RICHIESTA), 200)
+
+    def salva_unita(self) -> None:
+        s = self.scena
+        if not s.unita:
+            return self.leggi()
+        unita = s.unita[self.conteggio % len(s.unita)]
+        url = f"{self.base}/piani/{s.piano}/enti/{s.capofila}/unita/{unita}/"
+        pagina = self._misura("modulo unità", lambda: self.comune.get(url, timeout=TIMEOUT_RICHIESTA), 200)
+        if pagina is None:
+            return None
+        campi = [(k, v) for k, v in campi_modulo(pagina.text) if k != "indirizzo"]
+        campi.append(("indirizzo", f"Via del Carico {self.numero}-{self.conteggio}"))
+        self._misura(
+            "salvataggio unità",
+            lambda: self.comune.post(
+                url, data=campi, headers={"Referer": url}, allow_redirects=False, timeout=TIMEOUT_RICHIESTA
+            ),
+            302,
+        )
+        return None
+
+    def prepara_file(self) -> None:
+        """The capofila's own unit list as the app exports it: a valid file, re-uploaded unchanged."""
+        s = self.scena
+        risposta = self.comune.get(
+            f"{self.base}/piani/{s.piano}/enti/{s.capofila}/unita.xlsx", timeout=TIMEOUT_RICHIESTA
+        )
+        if risposta.status_code != 200:
+            raise SystemExit(f"Esportazione delle unità non riuscita: HTTP {risposta.status_code}.")
+        self.file_xlsx = risposta.content
+
+    def carica_file(self) -> None:
+        s = self.scena
+        url = f"{self.base}/piani/{s.piano}/enti/{s.capofila}/caricamenti/"
+        token = self.comune.cookies.get("csrftoken", "")
+        self._misura(
+            "caricamento xlsx",
+            lambda: self.comune.post(
+                url,
+                data={"csrfmiddlewaretoken": token},
+                files={"file": ("unita.xlsx", self.file_xlsx)},
+                headers={"Referer": url},
+                allow_redirects=False,
+                timeout=TIMEOUT_RICHIESTA,
+            ),
+            302,
+        )
+
+    def chiedi_pdf(self) -> None:
+        url = f"{self.base}/piani/{self.scena.piano}/pdf/"
+        token = self.ufficio.cookies.get("csrftoken", "")
+        self._misura(
+            "richiesta PDF",
+            lambda: self.ufficio.post(
+                url,
+                data={"csrfmiddlewaretoken": token},
+                headers={"Referer": url},
+                allow_redirects=False,
+                timeout=TIMEOUT_RICHIESTA,
+            ),
+            302,
+        )
+
+    def esegui(self, fine: float, *, scritture: bool) -> None:
+        """Requests back to back until ``fine`` (monotonic), at most RICHIESTE_MAX_PER_CLIENTE."""
+        for _ in range(RICHIESTE_MAX_PER_CLIENTE):
+            if time.monotonic() >= fine:
+                break
+            self.conteggio += 1
+            passo = self.conteggio % 20
+            if scritture and passo in (3, 13):
+                self.salva_unita()
+            elif scritture and passo == 7 and not self.scena.milano:
+                self.carica_file()
+            elif scritture and passo == 17 and not self.scena.milano:
+                self.chiedi_pdf()
+            else:
+                self.leggi()
+
+
+# --------------------------------------------------------------------------------------------
+# Phases and figures
+# --------------------------------------------------------------------------------------------
+
+
+def percentile(valori: list[float], p: float) -> float:
+    ordinati = sorted(valori)
+    return ordinati[min(len(ordinati) - 1, max(0, round(p / 100 * len(ordinati) + 0.5) - 1))]
+
+
+@dataclass
+class Fase:
+    nome: str
+    secondi: float
+    esiti: list[Esito]
+
+    @property
+    def errori(self) -> list[Esito]:
+        return [e for e in self.esiti if e.errore]
+
+    def p(self, quale: float) -> float:
+        return percentile([e.secondi for e in self.esiti], quale) if self.esiti else float("nan")
+
+    @property
+    def al_secondo(self) -> float:
+        return len(self.esiti) / self.secondi
+
+    def stampa(self) -> None:
+        print(
+            f"{self.nome}: {len(self.esiti)} richieste in {self.secondi:.1f} s, {self.al_secondo:.1f} richieste/s, "
+            f"p50 {self.p(50) * 1000:.0f} ms, p95 {self.p(95) * 1000:.0f} ms, p99 {self.p(99) * 1000:.0f} ms, "
+            f"{len(self.errori)} errori"
+        )
+        per_tipo: dict[str, list[Esito]] = defaultdict(list)
+        for e in self.esiti:
+            per_tipo[e.tipo].append(e)
+        for tipo, esiti in per_tipo.items():
+            tempi = [e.secondi for e in esiti]
+            errori = sorted({e.errore for e in esiti if e.errore})
+            print(
+                f"  {tipo:<20} {len(esiti):>6}  p50 {percentile(tempi, 50) * 1000:7.0f} ms  "
+                f"p95 {percentile(tempi, 95) * 1000:7.0f} ms  max {max(tempi) * 1000:7.0f} ms  "
+                f"errori {len(esiti) - len([e for e in esiti if not e.errore])}"
+                + (f" ({', '.join(errori)})" if errori else "")
+            )
+
+
+def fase(nome: str, clienti: list[Cliente], durata: float, *, scritture: bool) -> Fase:
+    for c in clienti:
+        c.esiti = []
+    inizio = time.monotonic()
+    fine = inizio + durata
+    fili = [threading.Thread(target=c.esegui, args=(fine,), kwargs={"scritture": scritture}) for c in clienti]
+    for f in fili:
+        f.start()
+    for f in fili:
+        f.join(timeout=durata + 2 * TIMEOUT_RICHIESTA)  # bounded: a request times out before this
+    secondi = time.monotonic() - inizio
+    return Fase(nome, secondi, [e for c in clienti for e in c.esiti])
+
+
+def verdetti(letture: Fase, miste: Fase) -> tuple[bool, bool]:
+    """Print the targets with PASS/FAIL; (latency and throughput targets met, no error)."""
+    righe = [
+        ("letture: p95 (ms)", letture.p(95) * 1000, OBIETTIVO_LETTURE_P95 * 1000, True),
+        ("letture: richieste/s", letture.al_secondo, OBIETTIVO_LETTURE_RPS, False),
+        ("miste: p95 (ms)", miste.p(95) * 1000, OBIETTIVO_MISTE_P95 * 1000, True),
+    ]
+    prestazioni = True
+    print("Obiettivi:")
+    for descrizione, valore, soglia, al_massimo in righe:
+        riuscito = valore <= soglia if al_massimo else valore >= soglia
+        prestazioni &= riuscito
+        print(
+            f"  {'PASS' if riuscito else 'FAIL'} {descrizione}: {valore:.1f} ({'≤' if al_massimo else '≥'} {soglia:g})"
+        )
+    errori = len(letture.errori) + len(miste.errori)
+    print(f"  {'PASS' if not errori else 'FAIL'} errori: {errori} (= 0)")
+    return prestazioni, not errori
+
+
+def main() -> int:
+    print(f"Database: {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} (scala {OPZIONI.scala:g})", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(BASE_DIR / "benchmarks" / "regione.py"),
+            "--scala",
+            str(OPZIONI.scala),
+            "--solo-genera",
+        ],
+        check=True,
+        env=os.environ,
+    )
+    lista = scene(OPZIONI.clienti, OPZIONI.milano)
+    porta = porta_libera()
+    servizi = avvia_servizi(porta)
+    try:
+        configurazione = subprocess.run(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "--print-config",
+                "config.wsgi:application",
+            ],
+            cwd=BASE_DIR,
+            env=ambiente(porta),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        valori = {
+            chiave.strip(): valore.strip()
+            for chiave, valore in (r.split(" = ", 1) for r in configurazione.splitlines() if " = " in r)
+        }
+        print(
+            f"gunicorn su {HOST}:{porta}: {valori['workers']} worker × {valori['threads']} thread "
+            f"({valori['worker_class']}), DEBUG=0; "
+            + ("Celery + Redis" if not OPZIONI.senza_redis else "senza broker (PDF nella richiesta)")
+        )
+        base = f"http://{HOST}:{porta}"
+        clienti = [Cliente(base, s, i) for i, s in enumerate(lista)]
+        for c in clienti:
+            if not c.scena.milano:
+                c.prepara_file()
+        print(
+            f"{len(clienti)} client connessi ({OPZIONI.milano} sull'ambito di Milano); "
+            f"{OPZIONI.durata:g} s per fase.",
+            flush=True,
+        )
+        letture = fase("Letture", clienti, OPZIONI.durata, scritture=False)
+        letture.stampa()
+        miste = fase("Miste (con scritture)", clienti, OPZIONI.durata, scritture=True)
+        miste.stampa()
+    finally:
+        servizi.ferma()
+    prestazioni, senza_errori = verdetti(letture, miste)
+    if not senza_errori:
+        print(f"Errori: vedi il log del server in {servizi.log}")
+        return 1
+    if OPZIONI.smoke:
+        print("Prova rapida: gli obiettivi di tempo valgono a 20 client sulla regione intera.")
+        return 0
+    return 0 if prestazioni else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
