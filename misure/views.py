@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from piano_annuale.calcolo import calcola_piano
+from piano_annuale.calcolo import piano_calcolato
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.models import PianoAnnuale, StatoPiano
 from piano_annuale.storico import Scrittura
@@ -103,7 +103,7 @@ def panoramica(request: HttpRequest, piano_pk: int) -> HttpResponse:
     """Parte seconda and terza of a plan as they will be printed, the checks that concern them, and
     the links to change each part. Every figure comes from the computed plan, as in the PDF."""
     piano = _piano(request, piano_pk)
-    calcolo = calcola_piano(piano)
+    calcolo = piano_calcolato(piano)
     anomalie = [a for a in calcolo.anomalie if a.codice.startswith("M")]
     return render(
         request,

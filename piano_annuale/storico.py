@@ -31,6 +31,7 @@ from django.utils import timezone
 from patrimonio.models import UnitaAbitativa
 
 from .models import AzioneModifica, Modifica, PianoAnnuale
+from .revisione import aggiorna_revisioni
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -159,13 +160,16 @@ def registra_modifiche(
 ) -> int:
     """Record many changes with one ``bulk_create`` (e.g. an import's rows); return how many.
 
-    Call it in the same transaction as the writes it describes, so both are kept or neither.
+    Call it in the same transaction as the writes it describes, so both are kept or neither; the
+    revision of the plans they concern is bumped there too (``revisione``).
     ``origine`` says where the changes come from, e.g. «importazione n. 12 (unita.xlsx)».
     """
     quando = timezone.now()
     utente = utente if getattr(utente, "is_authenticated", False) else None
-    righe = [m.riga(utente=utente, origine=origine, motivo=motivo, quando=quando) for m in modifiche]
+    voci = list(modifiche)
+    righe = [m.riga(utente=utente, origine=origine, motivo=motivo, quando=quando) for m in voci]
     Modifica.objects.bulk_create(righe, batch_size=1000)
+    aggiorna_revisioni(voci)  # the plans these changes concern are computed again (one UPDATE)
     return len(righe)
 
 
@@ -196,6 +200,7 @@ def traccia(
     utente = utente if getattr(utente, "is_authenticated", False) else None
     riga = voce.riga(utente=utente, origine=origine, motivo=motivo, quando=timezone.now())
     riga.save(force_insert=True)
+    aggiorna_revisioni([voce])
     return riga
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from pytest_django import DjangoDbBlocker
 
 from config.celery import app as celery_app
@@ -32,6 +33,13 @@ def celery_eager() -> None:
     """Tasks run in the test process even where CI exports a broker: each test sees its own data."""
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def cache_vuota() -> None:
+    """Each test starts with an empty cache: the computed plans of another test's data (same ids,
+    same revision after its rollback) are never read."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from patrimonio.models import TipoServizio, UnitaAbitativa
 from piano_annuale.models import Caricamento, StatoCaricamento, StatoUnita, TurnoverPrevisto
+from piano_annuale.revisione import aggiorna_revisioni_ambito
 from piano_annuale.services.ente import apri_modifica, registra_modifica, salva_scelte
 from piano_annuale.services.errori import ModificaNonConsentita
 
@@ -98,6 +99,8 @@ def registra(
             utente=utente,
             origine=origine_di(analisi, caricamento),
         )
+        # The registry is the ambito's: every open plan of it is computed again (one UPDATE).
+        aggiorna_revisioni_ambito(piano.ambito_id)
         esito = Esito(
             aggiunte=len(analisi.nuove),
             modificate=len(analisi.modifiche),

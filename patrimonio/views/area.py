@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
-from piano_annuale.calcolo import calcola_piano
+from piano_annuale.calcolo import piano_calcolato
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
@@ -62,7 +62,7 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     }
     if area.ufficio_di_piano:
         # The consistency checks name other enti's units too: only the ufficio di piano sees them.
-        contesto["anomalie"] = [a for a in calcola_piano(area.piano).anomalie if a.ente_id == area.ente.pk]
+        contesto["anomalie"] = [a for a in piano_calcolato(area.piano).anomalie if a.ente_id == area.ente.pk]
     return render_area(request, "area_ente.html", area, **contesto)
 
 

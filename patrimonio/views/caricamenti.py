@@ -23,7 +23,7 @@ from patrimonio.importazione.job import (
 )
 from patrimonio.tasks import analizza_caricamento_task, conferma_caricamento_task
 from patrimonio.views.base import Area, carica_area, render_area
-from piano_annuale.calcolo import calcola_piano
+from piano_annuale.calcolo import piano_calcolato
 from piano_annuale.catalogo import voce
 from piano_annuale.lavori import accoda_dopo_commit
 from piano_annuale.models import (
@@ -252,7 +252,7 @@ def _piano_dell_ufficio(request: HttpRequest, piano: int) -> PianoAnnuale:
 def piano_esportazioni(request: HttpRequest, piano: int) -> HttpResponse:
     """The plan's tables to download (ufficio di piano), each beside the part of the plan it belongs to."""
     oggetto = _piano_dell_ufficio(request, piano)
-    tabelle = [(voce(t.voce), t) for t in tabelle_del_piano(calcola_piano(oggetto))]
+    tabelle = [(voce(t.voce), t) for t in tabelle_del_piano(piano_calcolato(oggetto))]
     return render(
         request, "patrimonio/caricamenti/esportazioni_piano.html", {"piano": oggetto, "tabelle": tabelle}
     )
@@ -262,7 +262,7 @@ def piano_esportazioni(request: HttpRequest, piano: int) -> HttpResponse:
 def piano_esporta(request: HttpRequest, piano: int, formato: str, sezione: str = "") -> HttpResponse:
     """Every section as xlsx, or one section as csv, read from the computed plan."""
     oggetto = _piano_dell_ufficio(request, piano)
-    calcolo = calcola_piano(oggetto)
+    calcolo = piano_calcolato(oggetto)
     if formato == "xlsx" and not sezione:
         return _scarica(esportazione_piano.piano_xlsx(calcolo))
     if formato == "csv" and sezione:

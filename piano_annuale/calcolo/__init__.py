@@ -10,6 +10,8 @@ immutable ``PianoCalcolato``; every rendering reads that result. The package, by
 - ``parte_seconda``: misure, avvisi, contributo di solidarietà, riqualificazione, Parte terza;
 - ``allegati``: Allegato A, Allegato B, the Sintesi (TAB 1 and TAB 2);
 - ``piano``: ``calcola_piano``, the assembly, which runs the checks (``piano_annuale.controlli``);
+- ``cache``: ``piano_calcolato``, what the pages read: the computation cached per revision, an
+  approved plan from its frozen version;
 - ``serializzazione``: ``piano_da_json`` (and ``da_json`` for one part), the result types rebuilt from their JSON;
 - ``helpers``: name order, percentages, euro amounts, Italian lists.
 
@@ -21,6 +23,9 @@ from .allegati import (
     allegato_a,
     allegato_b,
     sintesi,
+)
+from .cache import (
+    piano_calcolato,
 )
 from .dati import (
     Conteggio,
@@ -226,6 +231,7 @@ __all__ = [
     "parte_seconda",
     "parte_terza",
     "percentuale",
+    "piano_calcolato",
     "piano_da_json",
     "quota_arrotondata_per_eccesso",
     "ricognizione",

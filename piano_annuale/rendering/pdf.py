@@ -30,7 +30,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from patrimonio.models import TipoEnte
-from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, calcola_piano, chiave_nome
+from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, chiave_nome, piano_calcolato
 from piano_annuale.catalogo import CATALOGO, Voce, presente, voce
 from piano_annuale.iter import NoteChiusura, note_di_chiusura
 from piano_annuale.models import (
@@ -456,7 +456,7 @@ def genera_pdf(
     already computed the plan and read its Note di chiusura (a frozen version) passes them.
     """
     segnala = avanzamento or (lambda _: None)
-    calcolo = calcolo if calcolo is not None else calcola_piano(piano)
+    calcolo = calcolo if calcolo is not None else piano_calcolato(piano)
     note = note if note is not None else note_di_chiusura(piano)
     testi = testi_del_piano(piano)
     definitiva = definitivo(piano) and not forza_bozza
@@ -495,7 +495,7 @@ def da_generare(documento: DocumentoPiano) -> bool:
 
 def chiave_attuale(piano: PianoAnnuale) -> tuple[str, bool]:
     """The key of the PDF ``piano`` would have now, and whether it would be the definitive one."""
-    calcolo = calcola_piano(piano)
+    calcolo = piano_calcolato(piano)
     definitiva = definitivo(piano)
     chiave = chiave_documento(
         calcolo,

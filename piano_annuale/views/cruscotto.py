@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from ambito.models import AggregazioneTerritoriale
 from patrimonio.models import EnteProprietario
-from piano_annuale.calcolo import RigaDisponibili, calcola_piano, chiave_nome
+from piano_annuale.calcolo import RigaDisponibili, chiave_nome, piano_calcolato
 from piano_annuale.models import (
     RISPOSTE_DATE,
     PianoAnnuale,
@@ -55,7 +55,7 @@ def cruscotto(request: HttpRequest, pk: int) -> HttpResponse:
     piano = get_object_or_404(
         PianoAnnuale.objects.dell_ufficio_di_piano(request.user).select_related("ambito"), pk=pk
     )
-    calcolo = calcola_piano(piano)
+    calcolo = piano_calcolato(piano)
     risposte = {
         r.ente_id: r for r in RispostaRicognizione.objects.filter(piano=piano).select_related("aggiornata_da")
     }

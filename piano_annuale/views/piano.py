@@ -10,7 +10,7 @@ from patrimonio.accesso import operatore_di
 from piano_annuale.calcolo import (
     EncoderPiano,
     PianoCalcolato,
-    calcola_piano,
+    piano_calcolato,
 )
 from piano_annuale.catalogo import VOCI, presente
 from piano_annuale.controlli import CONTROLLI
@@ -73,7 +73,7 @@ PARTI_DELLA_PAGINA = (
 @login_required
 def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
     piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
-    calcolo = calcola_piano(piano)
+    calcolo = piano_calcolato(piano)
     # Links to the object at fault only for who can open it: the ufficio di piano of the ambito.
     correggibile = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
     return render(
@@ -105,7 +105,7 @@ def _anno_precedente(request: HttpRequest, piano: PianoAnnuale, calcolo: PianoCa
     if precedente is None:
         return {"precedente": None, "totali": {}, "confronto_anni": []}
     approvata = VersionePiano.objects.filter(piano=precedente, tipo=TipoVersione.APPROVATA).first()
-    dati_precedenti = approvata.dati if approvata else calcola_piano(precedente).as_dict()
+    dati_precedenti = approvata.dati if approvata else piano_calcolato(precedente).as_dict()
     confronto = totali_sezioni(calcolo.as_dict(), dati_precedenti)
     return {
         "precedente": precedente,
@@ -120,7 +120,7 @@ def piano_json(request: HttpRequest, pk: int) -> JsonResponse:
     """The whole computed plan as JSON."""
     piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
     return JsonResponse(
-        calcola_piano(piano).as_dict(),
+        piano_calcolato(piano).as_dict(),
         encoder=EncoderPiano,
         json_dumps_params={"ensure_ascii": False, "indent": 2},
     )

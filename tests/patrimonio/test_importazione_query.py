@@ -83,6 +83,7 @@ def scritture(sql: list[str]) -> list[str]:
         StatoUnita._meta.db_table: "stato",
         Modifica._meta.db_table: "storico",
         RispostaRicognizione._meta.db_table: "risposta",
+        PianoAnnuale._meta.db_table: "piano",
     }
     descritte = []
     for istruzione in sql:
@@ -95,7 +96,8 @@ def scritture(sql: list[str]) -> list[str]:
 
 
 # Every query of ``registra`` besides its writes: SAVEPOINT and RELEASE around it, the plan read
-# afresh and the ente's answer locked (SELECT … FOR UPDATE).
+# afresh and the ente's answer locked (SELECT … FOR UPDATE). The writes end with the open plans'
+# revision bumped (one UPDATE piano: the computed plans are cached per revision).
 QUERY_DI_CONTORNO = 4
 
 
@@ -103,8 +105,14 @@ QUERY_DI_CONTORNO = 4
 def test_new_rows_are_written_with_a_fixed_number_of_queries(scena, quante):
     piano, ente = scena
     sql = query_di_registra(piano, ente, [riga(n) for n in range(quante)], "nuove.csv")
-    assert scritture(sql) == ["INSERT unita", "INSERT stato", "UPDATE risposta", "INSERT storico"]
-    assert len(sql) == QUERY_DI_CONTORNO + 4
+    assert scritture(sql) == [
+        "INSERT unita",
+        "INSERT stato",
+        "UPDATE risposta",
+        "INSERT storico",
+        "UPDATE piano",
+    ]
+    assert len(sql) == QUERY_DI_CONTORNO + 5
     assert Modifica.objects.filter(ente_id=ente.pk, azione=AzioneModifica.CREAZIONE).count() == 2 * quante
 
 
@@ -116,9 +124,15 @@ def test_changed_rows_are_written_with_a_fixed_number_of_queries(scena, quante):
     # same for all: one UPDATE … WHERE id IN).
     cambiate = [riga(n, stato="carenza", indirizzo=f"Via {n}") for n in range(quante)]
     sql = query_di_registra(piano, ente, cambiate, "dopo.csv")
-    assert scritture(sql) == ["UPDATE unita", "UPDATE stato", "UPDATE risposta", "INSERT storico"]
+    assert scritture(sql) == [
+        "UPDATE unita",
+        "UPDATE stato",
+        "UPDATE risposta",
+        "INSERT storico",
+        "UPDATE piano",
+    ]
     # The units' update is checked to touch only the ente's rows first (one SELECT COUNT).
-    assert len(sql) == QUERY_DI_CONTORNO + 4 + 1
+    assert len(sql) == QUERY_DI_CONTORNO + 5 + 1
     assert Modifica.objects.filter(ente_id=ente.pk, azione=AzioneModifica.MODIFICA).count() == 2 * quante
 
 
@@ -128,8 +142,14 @@ def test_removed_rows_are_written_with_a_fixed_number_of_queries(scena, quante):
     carica(piano, ente, [riga(n) for n in range(quante + 1)], "prima.csv")
     # Our template is the full list: the units it leaves out leave the plan and the registry.
     sql = query_di_registra(piano, ente, [riga(0)], "dopo.csv")
-    assert scritture(sql) == ["DELETE stato", "DELETE unita", "UPDATE risposta", "INSERT storico"]
-    assert len(sql) == QUERY_DI_CONTORNO + 4
+    assert scritture(sql) == [
+        "DELETE stato",
+        "DELETE unita",
+        "UPDATE risposta",
+        "INSERT storico",
+        "UPDATE piano",
+    ]
+    assert len(sql) == QUERY_DI_CONTORNO + 5
     assert UnitaAbitativa.objects.filter(ente=ente).count() == 1
     assert Modifica.objects.filter(ente_id=ente.pk, azione=AzioneModifica.ELIMINAZIONE).count() == 2 * quante
 

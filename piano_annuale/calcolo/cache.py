@@ -1,0 +1,165 @@
+"""The computed plan once per change: ``piano_calcolato(piano)`` is what every page, export, API
+response and PDF reads.
+
+- An approved plan is what was approved: it is rebuilt from its approved frozen version's JSON
+  (``piano_da_json``), never from the live data, which the next year's plan keeps changing.
+- Any other plan is computed by ``calcola_piano`` and kept in Django's cache under a key that changes
+  with every write that can change it: the plan's ``revisione`` (bumped in the same transaction as
+  each write, ``piano_annuale.revisione``), its rule set and the computation's version
+  (``VERSIONE_CALCOLO``). A stale entry is never read again, it just expires.
+- A miss computes once even when many requests arrive together: the first takes a lock key with
+  ``cache.add`` and computes, the others poll the cache until the result appears (or the lock is gone).
+- Inside a transaction of the application (a write in progress) nothing is read from or written to
+  the cache: what that transaction sees may still be rolled back, and its revision number reused.
+- The cache being unreachable (Redis down) is logged and the plan computed directly.
+
+The entry holds the ``PianoCalcolato`` as JSON text (``as_json``, read back with ``piano_da_json``)
+or pickled (``FORMATO``): ``benchmarks/cache_calcolo.py`` measures both.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import OuterRef, Subquery
+
+from piano_annuale.models import PianoAnnuale, StatoPiano, TipoVersione, VersionePiano
+
+from .piano import VERSIONE_CALCOLO, calcola_piano
+from .serializzazione import piano_da_json
+from .tipi import PianoCalcolato
+
+logger = logging.getLogger(__name__)
+
+# How the entry is stored: "pickle" (Django's cache pickles the object) or "json" (the plan's JSON
+# text, rebuilt with ``piano_da_json``). Part of the key, so a change never reads the other format.
+FORMATO = "pickle"
+# An entry outlives any plausible interval between two writes; a stale one is never asked for again.
+DURATA = 7 * 24 * 3600
+# The lock is released when the computation ends; its timeout only frees it if the process died.
+DURATA_LUCCHETTO = 120
+# How long a request waits for another one's computation before computing itself, and how often it looks.
+ATTESA_MASSIMA = 30.0
+PASSO = 0.02
+
+
+def chiave(piano_id: int, revisione: int, regole_id: int | None) -> str:
+    """The cache key of a plan's computation at a revision, under a rule set."""
+    return f"poa:calcolo:{FORMATO}:v{VERSIONE_CALCOLO}:piano{piano_id}:r{revisione}:regole{regole_id or 0}"
+
+
+def chiave_approvata(versione_id: int) -> str:
+    """The cache key of an approved version rebuilt from its JSON."""
+    return f"poa:calcolo:{FORMATO}:approvata{versione_id}"
+
+
+def in_transazione() -> bool:
+    """Whether a transaction of the application is open (the test case's own does not count)."""
+    return any(not getattr(blocco, "_from_testcase", False) for blocco in connection.atomic_blocks)
+
+
+def piano_calcolato(piano: PianoAnnuale) -> PianoCalcolato:
+    """The plan's computation: an approved plan's frozen version, else the cached computation at the
+    plan's current revision (read afresh: ``piano`` may predate a write). One query on a hit."""
+    approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values("pk")
+    revisione, stato, regole_id, versione_id = (
+        PianoAnnuale.objects.filter(pk=piano.pk)
+        .annotate(approvata=Subquery(approvata[:1]))
+        .values_list("revisione", "stato", "regole_id", "approvata")
+        .get()
+    )
+    if stato == StatoPiano.APPROVATA and versione_id is not None:
+        return _in_cache(chiave_approvata(versione_id), lambda: _da_versione(versione_id))
+    if stato == StatoPiano.APPROVATA:
+        # Approved in this very transaction, before its version is frozen: only the freeze reads it.
+        return calcola_piano(piano)
+    return calcolo_in_cache(piano, revisione, regole_id)
+
+
+def calcolo_in_cache(piano: PianoAnnuale, revisione: int, regole_id: int | None) -> PianoCalcolato:
+    """The open plan's computation at ``revisione``: from the cache, or computed once and stored."""
+    return _in_cache(chiave(piano.pk, revisione, regole_id), lambda: calcola_piano(piano))
+
+
+def _da_versione(versione_id: int) -> PianoCalcolato:
+    testo = VersionePiano.objects.values_list("dati_json", flat=True).get(pk=versione_id)
+    return piano_da_json(testo)
+
+
+def _codifica(calcolo: PianoCalcolato) -> object:
+    return calcolo.as_json() if FORMATO == "json" else calcolo
+
+
+def _decodifica(valore: object) -> PianoCalcolato:
+    if isinstance(valore, str):
+        return piano_da_json(valore)
+    assert isinstance(valore, PianoCalcolato)
+    return valore
+
+
+def _leggi(chiave: str) -> object | None:
+    try:
+        return cache.get(chiave)
+    except Exception:  # the cache is an optimisation: its failure must not fail the page
+        logger.warning("Cache non raggiungibile: il piano è calcolato senza cache.", exc_info=True)
+        raise _SenzaCache from None
+
+
+def _scrivi(chiave: str, calcolo: PianoCalcolato) -> None:
+    try:
+        cache.set(chiave, _codifica(calcolo), timeout=DURATA)
+    except Exception:
+        logger.warning("Cache non raggiungibile: il piano calcolato non è conservato.", exc_info=True)
+
+
+def _libera(lucchetto: str) -> None:
+    try:
+        cache.delete(lucchetto)
+    except Exception:  # it expires by itself (DURATA_LUCCHETTO)
+        logger.warning("Cache non raggiungibile: il blocco del calcolo scadrà da sé.", exc_info=True)
+
+
+class _SenzaCache(Exception):
+    """The cache cannot be reached: compute directly."""
+
+
+def _in_cache(chiave: str, calcola: Callable[[], PianoCalcolato]) -> PianoCalcolato:
+    """The value under ``chiave``, computed by ``calcola`` by one request at a time on a miss."""
+    if in_transazione():
+        return calcola()
+    try:
+        return _in_cache_condivisa(chiave, calcola)
+    except _SenzaCache:
+        return calcola()
+
+
+def _in_cache_condivisa(chiave: str, calcola: Callable[[], PianoCalcolato]) -> PianoCalcolato:
+    lucchetto = f"{chiave}:in-calcolo"
+    scadenza = time.monotonic() + ATTESA_MASSIMA
+    while True:
+        valore = _leggi(chiave)
+        if valore is not None:
+            return _decodifica(valore)
+        try:
+            preso = cache.add(lucchetto, 1, timeout=DURATA_LUCCHETTO)
+        except Exception:
+            raise _SenzaCache from None
+        if preso:
+            try:
+                # Another request may have stored it between our read and our lock.
+                valore = _leggi(chiave)
+                if valore is not None:
+                    return _decodifica(valore)
+                calcolo = calcola()
+                _scrivi(chiave, calcolo)
+                return calcolo
+            finally:
+                _libera(lucchetto)
+        if time.monotonic() >= scadenza:
+            # Waited long enough for another request: compute without storing, as if uncached.
+            return calcola()
+        time.sleep(PASSO)

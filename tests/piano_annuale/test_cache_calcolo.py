@@ -1,0 +1,294 @@
+"""The computed plan is cached per change (issue 17) and an approved plan is what was approved (issue 16).
+
+Each kind of write bumps the plan's ``revisione`` in its own transaction and the next page shows the new
+figure; an approved plan's page and JSON read its frozen version, so next year's edits do not move it;
+twenty requests arriving together on a miss compute the plan once; the pages read the cache with a
+fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from misure.models import Misura
+from patrimonio.esportazione import modello_ente
+from patrimonio.importazione import analizza, registra
+from patrimonio.models import EnteProprietario, UnitaAbitativa
+from piano_annuale.calcolo import PianoCalcolato, calcola_piano, piano_calcolato, piano_da_json
+from piano_annuale.calcolo import cache as cache_calcolo
+from piano_annuale.models import (
+    PianoAnnuale,
+    RegoleAnno,
+    SezioneTesto,
+    Stato,
+    StatoPiano,
+    TipoVersione,
+    VersionePiano,
+)
+from piano_annuale.rendering.testi import salva_testi
+from piano_annuale.services import iter as servizi_iter
+from piano_annuale.services.anno_successivo import crea_piano_anno_successivo
+from piano_annuale.services.ente import salva_consistenza, salva_unita
+from piano_annuale.services.regole import scegli_regole
+from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche
+from tests.percorso import Ambito, crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401
+from tests.utenti import hasher_veloce, riapri_per_il_test
+
+pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__, "media")
+
+
+@pytest.fixture
+def a(db) -> Ambito:
+    """A coherent ambito of 4 comuni (3 units each) and ALER (10 units per comune), plan 2025 in bozza."""
+    return crea_ambito_con_utenti(nome="Ambito della cache", prefisso_istat="081")
+
+
+def revisione(piano: PianoAnnuale) -> int:
+    return PianoAnnuale.objects.values_list("revisione", flat=True).get(pk=piano.pk)
+
+
+def dati(client: Any, piano: PianoAnnuale) -> dict[str, Any]:
+    """The plan's JSON, as the API gives it."""
+    risposta = client.get(reverse("piano_annuale:piano_json", args=[piano.pk]))
+    assert risposta.status_code == 200
+    return risposta.json()
+
+
+def area(nome: str, piano: PianoAnnuale, ente: EnteProprietario, *altri: int) -> str:
+    return reverse(f"patrimonio:{nome}", args=[piano.pk, ente.pk, *altri])
+
+
+def unita_libera(ente: EnteProprietario, piano: PianoAnnuale) -> UnitaAbitativa:
+    return UnitaAbitativa.objects.filter(ente=ente, stati__piano=piano, stati__stato=Stato.LIBERA).order_by(
+        "pk"
+    )[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Each kind of write bumps the revision and the next page shows the new figure
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_unit_form_bumps_the_revision_and_the_page_shows_the_new_carenza(client, a):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["b"]["totale"] == 16  # warm: the cache now holds the plan
+    prima = revisione(piano)
+    unita = unita_libera(ente, piano)
+    client.force_login(a.operatore_comune)
+    risposta = client.post(
+        area("unita_modifica", piano, ente, unita.pk),
+        {
+            "id_regionale": unita.id_regionale or "",
+            "codice_ente": unita.codice_ente,
+            "comune": str(unita.comune_id),
+            "tipo": unita.tipo,
+            "indirizzo": "Via della cache 1",
+            "stato": Stato.CARENZA_MANUTENTIVA,
+            "programma": "",
+            "note": "",
+        },
+    )
+    assert risposta.status_code == 302, risposta.content.decode()[:2000]
+    assert revisione(piano) == prima + 2  # the unit and its state: two recorded changes
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["b"]["totale"] == 17
+
+
+def test_an_upload_bumps_the_revision_once_and_the_page_shows_the_new_unit(client, a):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["g"]["totale"]["totale"] == 56
+    prima = revisione(piano)
+    testo = modello_ente(piano=piano, ente=ente, formato="csv").contenuto.decode("utf-8-sig")
+    intestazione, *righe = [list(r) for r in csv.reader(io.StringIO(testo), delimiter=";")]
+    assert ente.comune is not None
+    righe.append([str(ente), "T-CACHE-1", "", ente.comune.nome, "", "SAP", "", "libera", "", "", ""])
+    uscita = io.StringIO()
+    csv.writer(uscita, delimiter=";").writerows([intestazione, *righe])
+    analisi = analizza(contenuto=uscita.getvalue().encode(), nome_file="unita.csv", piano=piano, ente=ente)
+    assert analisi.valida, [e.messaggio for e in analisi.errori]
+    registra(analisi=analisi, utente=a.operatore_comune)
+    assert revisione(piano) == prima + 1
+    assert dati(client, piano)["g"]["totale"]["totale"] == 57
+
+
+def test_an_ente_form_bumps_the_revision_and_the_page_shows_the_new_consistenza(client, a):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["a"]["totale"] == 168
+    prima = revisione(piano)
+    salva_consistenza(piano=piano, ente=ente, utente=a.operatore_comune, valori={"sap": 25, "sas": 2})
+    assert revisione(piano) > prima
+    assert dati(client, piano)["a"]["totale"] == 173
+
+
+def test_a_workflow_transition_bumps_the_revision_and_the_page_shows_the_new_state(client, a, pdf_veloce):
+    client.force_login(a.ufficio)
+    assert dati(client, a.piano)["piano"]["stato"] == "bozza"
+    prima = revisione(a.piano)
+    servizi_iter.invia_ad_aler(piano=a.piano, utente=a.ufficio)
+    assert revisione(a.piano) > prima
+    assert dati(client, a.piano)["piano"]["stato"] == "inviata_aler"
+
+
+def test_the_misure_page_bumps_the_revision_and_the_page_shows_the_new_measure(client, a):
+    piano = a.piano
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["parte_seconda"]["misure"] == []
+    prima = revisione(piano)
+    misura = Misura.objects.create(codice="cache-first", nome="Misura della cache")
+    risposta = client.post(
+        reverse("misure:nuova_misura", args=[piano.pk]),
+        {
+            "misura": str(misura.pk),
+            "risorse_impegnate": "10.000,00",
+            "quote-TOTAL_FORMS": "0",
+            "quote-INITIAL_FORMS": "0",
+            "utilizzi-TOTAL_FORMS": "0",
+            "utilizzi-INITIAL_FORMS": "0",
+        },
+    )
+    assert risposta.status_code == 302, risposta.content.decode()[:2000]
+    assert revisione(piano) > prima
+    (misura_calcolata,) = dati(client, piano)["parte_seconda"]["misure"]
+    assert Decimal(misura_calcolata["risorse_impegnate"]) == Decimal("10000.00")
+
+
+def test_the_texts_bump_the_revision(a):
+    prima = revisione(a.piano)
+    salva_testi(
+        piano=a.piano, testi={SezioneTesto.PREMESSA: "Premessa scritta per la cache."}, utente=a.ufficio
+    )
+    assert revisione(a.piano) == prima + 1
+    # Nothing written, nothing bumped.
+    salva_testi(
+        piano=a.piano, testi={SezioneTesto.PREMESSA: "Premessa scritta per la cache."}, utente=a.ufficio
+    )
+    assert revisione(a.piano) == prima + 1
+
+
+def test_choosing_another_rule_set_bumps_the_revision_and_the_page_follows_it(client, a):
+    client.force_login(a.ufficio)
+    codice = dati(client, a.piano)["regole"]["codice"]
+    altre = RegoleAnno.objects.exclude(codice=codice).order_by("-in_vigore_dal").first()
+    assert altre is not None
+    prima = revisione(a.piano)
+    scegli_regole(piano=a.piano, regole=altre, motivo="Prova della cache.", utente=a.ufficio)
+    assert revisione(a.piano) == prima + 1
+    assert dati(client, a.piano)["regole"]["codice"] == altre.codice
+
+
+def test_a_change_of_a_rule_set_bumps_every_open_plan_and_no_approved_one(a):
+    aperto = a.piano
+    approvato = PianoAnnuale.objects.create(
+        ambito=aperto.ambito, anno=2024, data_popolazione=aperto.data_popolazione, stato=StatoPiano.APPROVATA
+    )
+    regole = RegoleAnno.objects.order_by("in_vigore_dal").first()
+    assert regole is not None
+    prima, prima_approvato = revisione(aperto), revisione(approvato)
+    registra_modifiche(
+        utente=None,
+        origine="prova",
+        modifiche=[VoceModifica.modifica(regole, istantanea(regole) | {"nome": "Regole di prima"})],
+    )
+    assert (revisione(aperto), revisione(approvato)) == (prima + 1, prima_approvato)
+
+
+def test_an_ente_write_bumps_the_open_plans_of_its_ambito_only(a):
+    altro = PianoAnnuale.objects.get(ambito__nome="Ambito della cache (altro)")
+    prima, prima_altro = revisione(a.piano), revisione(altro)
+    unita = unita_libera(a.aler, a.piano)
+    valori = istantanea(unita)
+    unita.indirizzo = "Via del registro 2"
+    unita.save()
+    # A unit of the registry names only its ente: the database finds the ente's ambito.
+    registra_modifiche(utente=None, origine="prova", modifiche=[VoceModifica.modifica(unita, valori)])
+    assert (revisione(a.piano), revisione(altro)) == (prima + 1, prima_altro)
+
+
+def test_next_years_plan_starts_its_own_revision_and_the_approved_plan_keeps_its_figures(
+    client, a, pdf_veloce
+):
+    """Issue 16 item 5: editing a unit in next year's plan moved the approved plan's live page
+    (g totale 56 → 55). The approved plan is read from its frozen version."""
+    approvato = porta_a(a, StatoPiano.APPROVATA)
+    nuovo = crea_piano_anno_successivo(piano=approvato, utente=a.ufficio).piano
+    client.force_login(a.ufficio)
+    assert dati(client, approvato)["g"]["totale"]["totale"] == 56
+    assert dati(client, nuovo)["g"]["totale"]["totale"] == 52
+    revisione_approvato, revisione_nuovo = revisione(approvato), revisione(nuovo)
+    # Next year's form: a free unit of ALER moves to another comune's SAS (the registry is shared).
+    unita = unita_libera(a.aler, approvato)
+    salva_unita(
+        piano=nuovo,
+        ente=a.aler,
+        utente=a.operatore_aler,
+        unita=unita,
+        valori_unita={"tipo": "SAS"},
+        valori_stato={"stato": Stato.LIBERA, "programma": "", "note": ""},
+    )
+    assert revisione(approvato) == revisione_approvato
+    assert revisione(nuovo) > revisione_nuovo
+    assert dati(client, nuovo)["g"]["totale"]["totale"] == 51
+    assert calcola_piano(approvato).g.totale.totale == 55  # what the live data say now
+    # The approved plan: its page and JSON show what was approved, not the live data.
+    assert dati(client, approvato)["g"]["totale"]["totale"] == 56
+    pagina = client.get(reverse("piano_annuale:piano_detail", args=[approvato.pk]))
+    assert pagina.context["p"].g.totale.totale == 56
+    versione = VersionePiano.objects.get(piano=approvato, tipo=TipoVersione.APPROVATA)
+    assert piano_calcolato(approvato) == piano_da_json(versione.dati_json)
+
+
+# --------------------------------------------------------------------------------------------
+# A miss computes once
+# --------------------------------------------------------------------------------------------
+
+
+def test_twenty_requests_on_a_miss_compute_the_plan_once(monkeypatch, a):
+    """Twenty threads ask for the same missing entry at once (locmem): one computes, the others wait."""
+    piano = a.piano
+    calcolato = calcola_piano(piano)
+    chiamate: list[int] = []
+
+    def lento(p: PianoAnnuale) -> PianoCalcolato:
+        chiamate.append(p.pk)
+        time.sleep(0.2)  # long enough for every other thread to find the lock taken
+        return calcolato
+
+    monkeypatch.setattr(cache_calcolo, "calcola_piano", lento)
+    barriera = threading.Barrier(20)
+    risultati: list[int] = []
+    errori: list[BaseException] = []
+
+    def richiesta() -> None:
+        try:
+            barriera.wait()
+            risultati.append(cache_calcolo.calcolo_in_cache(piano, 7, None).g.totale.totale)
+        except BaseException as errore:  # reported below
+            errori.append(errore)
+
+    fili = [threading.Thread(target=richiesta) for _ in range(20)]
+    for filo in fili:
+        filo.start()
+    for filo in fili:
+        filo.join()
+    assert errori == []
+    assert chiamate == [piano.pk]
+    assert risultati == [56] * 20
+    # The lock is gone and the next revision is a miss again.
+    assert cache.get(cache_calcolo.chiave(piano.pk, 7, None) + ":in-calcolo") is None
+    cache_calcolo.calcolo_in_cache(piano, 8, None)
+    assert chiamate == [piano.pk, piano.pk]
