@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from misure.models import Misura
 from patrimonio.esportazione import modello_ente
 from patrimonio.importazione import analizza, registra
-from patrimonio.models import EnteProprietario, UnitaAbitativa
+from patrimonio.models import EnteProprietario, Ruolo, UnitaAbitativa
 from piano_annuale.calcolo import PianoCalcolato, calcola_piano, piano_calcolato, piano_da_json
 from piano_annuale.calcolo import cache as cache_calcolo
 from piano_annuale.models import (
@@ -41,7 +43,7 @@ from piano_annuale.services.ente import salva_consistenza, salva_unita
 from piano_annuale.services.regole import scegli_regole
 from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche
 from tests.percorso import Ambito, crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401
-from tests.utenti import hasher_veloce, riapri_per_il_test
+from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__, "media")
 
@@ -292,3 +294,63 @@ def test_twenty_requests_on_a_miss_compute_the_plan_once(monkeypatch, a):
     assert cache.get(cache_calcolo.chiave(piano.pk, 7, None) + ":in-calcolo") is None
     cache_calcolo.calcolo_in_cache(piano, 8, None)
     assert chiamate == [piano.pk, piano.pk]
+
+
+# --------------------------------------------------------------------------------------------
+# Warm cache: the pages read the computed plan with a fixed number of queries
+# --------------------------------------------------------------------------------------------
+
+# Every page counts 5 queries of the session (its row and user read, then SAVEPOINT, UPDATE, RELEASE:
+# every request renews it). The computed plan itself costs one query on a hit (its revision).
+
+
+@pytest.mark.parametrize(
+    ("pagina", "query"),
+    [
+        # access, revision, then the page's own: the workflow box, last year's plan, the controls' links
+        ("piano_annuale:piano_detail", 16),
+        # access and revision: nothing else
+        ("piano_annuale:piano_json", 7),
+        # access, revision, answers, aggregazioni, enti, the user's role
+        ("piano_annuale:cruscotto", 12),
+    ],
+)
+def test_the_plans_pages_read_the_cached_plan_with_fixed_queries(
+    client, piano_cremonese, django_assert_num_queries, pagina, query
+):
+    ufficio = crea_operatore("ufficio.cache", piano_cremonese.ambito, Ruolo.UFFICIO_DI_PIANO)
+    client.force_login(ufficio)
+    url = reverse(pagina, args=[piano_cremonese.pk])
+    with CaptureQueriesContext(connection) as freddo:
+        assert client.get(url).status_code == 200
+    # The cold request computed the plan: 20 and more queries of its own.
+    assert len(freddo.captured_queries) >= query + 20
+    with django_assert_num_queries(query):
+        assert client.get(url).status_code == 200
+
+
+def test_the_workspace_reads_the_entes_anomalies_from_the_cached_plan(
+    client, piano_cremonese, django_assert_num_queries
+):
+    ufficio = crea_operatore("ufficio.cache", piano_cremonese.ambito, Ruolo.UFFICIO_DI_PIANO)
+    client.force_login(ufficio)
+    cremona = EnteProprietario.objects.get(comune__nome="Cremona")
+    url = reverse("patrimonio:area_ente", args=[piano_cremonese.pk, cremona.pk])
+    assert client.get(reverse("piano_annuale:piano_json", args=[piano_cremonese.pk])).status_code == 200
+    # The ente's figures (counts per state, turnover, SAT, its rows) and the plan's anomalies of it.
+    with django_assert_num_queries(21):
+        risposta = client.get(url)
+    anomalie = risposta.context["anomalie"]
+    assert anomalie == [a for a in calcola_piano(piano_cremonese).anomalie if a.ente_id == cremona.pk]
+    assert len(anomalie) == 2
+
+
+def test_a_hit_costs_one_query_and_an_approved_plan_too(a, pdf_veloce, django_assert_num_queries):
+    piano_calcolato(a.piano)
+    with django_assert_num_queries(1):
+        assert piano_calcolato(a.piano).g.totale.totale == 56
+    approvato = porta_a(a, StatoPiano.APPROVATA)
+    with django_assert_num_queries(2):  # the state and version, then the frozen JSON once
+        assert piano_calcolato(approvato).piano.stato == "approvata"
+    with django_assert_num_queries(1):
+        assert piano_calcolato(approvato).piano.stato == "approvata"
