@@ -137,6 +137,12 @@ class TipoServizio(models.TextChoices):
     SAS = "SAS", "SAS – servizi abitativi sociali"
 
 
+# An ID regionale that normalisation (``controlli.normalizza_id_regionale``: no separators, upper case,
+# no leading zeros) would change. Two stored IDs can share a normalised form only if one of them is
+# such an ID, so the duplicate-ID check starts from these few units (partial index ``unita_id_irregolare``).
+ID_REGIONALE_IRREGOLARE = r"[^0-9A-Z]|^0"
+
+
 class UnitaQuerySet(DatiEnteQuerySet):
     def dell_ambito(self, ambito: Ambito | int) -> UnitaQuerySet:
         """Units owned by the enti of an ambito (wherever they stand)."""
@@ -197,7 +203,16 @@ class UnitaAbitativa(models.Model):
                 name="unita_codice_ente_unico_per_ente",
             ),
         ]
-        indexes = [models.Index(fields=["ente", "comune"], name="unita_ente_comune")]
+        indexes = [
+            models.Index(fields=["ente", "comune"], name="unita_ente_comune"),
+            # The few units of an ente whose ID normalisation would change: where the duplicate-ID check
+            # starts, without reading the ente's whole registry.
+            models.Index(
+                fields=["ente"],
+                condition=Q(id_regionale__regex=ID_REGIONALE_IRREGOLARE),
+                name="unita_id_irregolare",
+            ),
+        ]
 
     def __str__(self) -> str:
         ident = self.id_regionale or "ID non comunicato"

@@ -25,7 +25,14 @@ from misure.models import (
     RipartoSolidarieta,
     UtilizzoResiduo,
 )
-from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa, UnitaQuerySet
+from patrimonio.models import (
+    ID_REGIONALE_IRREGOLARE,
+    EnteProprietario,
+    TipoEnte,
+    TipoServizio,
+    UnitaAbitativa,
+    UnitaQuerySet,
+)
 from piano_annuale.models import (
     RISPOSTE_DATE,
     AssegnazioniAnnoPrecedente,
@@ -254,26 +261,35 @@ class _LTrim(Func):
 def id_regionale_normalizzato(campo: str = "id_regionale") -> _LTrim:
     """The database's form of ``controlli.normalizza_id_regionale``: no separators, upper case, no
     leading zeros. The stored ID holds only letters, digits, «.», «/» and «-» (a check constraint),
-    so removing those three separators (and spaces, for safety) is the whole of the regex."""
+    so removing those three separators is the whole of the regex."""
     senza: Func = F(campo)  # type: ignore[assignment]  # an expression, as Replace takes
-    for separatore in (".", "/", "-", " "):
+    for separatore in (".", "/", "-"):
         senza = Replace(senza, Value(separatore), Value(""))
     return _LTrim(Upper(senza), Value("0"))
 
 
 def _id_regionali_ripetuti(registro: UnitaQuerySet) -> list[tuple[int, str, int]]:
-    """The units whose normalised ID regionale another unit of the ambito shares, found by the
-    database (one grouped query): reading the whole registry to group it in Python cost a Milano-sized
-    ambito most of its computation. Within a group the units keep the registry's order."""
-    con_chiave = registro.filter(id_regionale__isnull=False).annotate(chiave=id_regionale_normalizzato())
+    """The units whose normalised ID regionale another unit of the ambito shares, grouped by the
+    database (GROUP BY … HAVING COUNT > 1) in one query; within a group, the registry's order.
+
+    Identical IDs are refused by the unique constraint, so every group of two or more holds an ID that
+    normalisation changes (``ID_REGIONALE_IRREGOLARE``, found through a partial index); the other
+    members' stored IDs are that ID or its normalised form (found through the unique index). Only those
+    candidates are grouped: the whole registry is neither read nor normalised.
+    """
+    irregolari = registro.filter(id_regionale__regex=ID_REGIONALE_IRREGOLARE).order_by()
+    valori = irregolari.values_list("id_regionale").union(
+        irregolari.annotate(chiave=id_regionale_normalizzato()).values_list("chiave")
+    )
+    candidati = registro.filter(id_regionale__in=valori).annotate(chiave=id_regionale_normalizzato())
     ripetute: QuerySet = (
-        con_chiave.order_by()
+        candidati.order_by()
         .values("chiave")
         .annotate(quante=Count("pk"))
         .filter(quante__gt=1)
         .values("chiave")
     )
-    return list(con_chiave.filter(chiave__in=ripetute).values_list("id", "id_regionale", "ente_id"))
+    return list(candidati.filter(chiave__in=ripetute).values_list("id", "id_regionale", "ente_id"))
 
 
 def _enti(ambito: Ambito) -> tuple[dict[int, Ente], dict[int, int | None]]:

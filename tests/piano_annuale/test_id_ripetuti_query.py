@@ -45,6 +45,19 @@ def test_only_the_units_sharing_an_id_are_read(piano_cremonese):
     ]
 
 
+def test_groups_without_a_regular_id_and_in_lower_case_are_found(piano_cremonese):
+    cremona = EnteProprietario.objects.get(comune__nome="Cremona")
+    comune = Comune.objects.get(nome="Cremona")
+    nuove = [
+        UnitaAbitativa.objects.create(ente=cremona, comune=comune, id_regionale=i, codice_ente=f"T{n}")
+        for n, i in enumerate(["0-77.1", "077/1", "ab12", "AB12", "0ab-12", "XY9"])
+    ]
+    trovate = DatiPiano.carica(piano_cremonese).id_regionali
+    # Two groups: 771 (both IDs irregular, no regular one) and AB12 (lower case, regular, leading zero);
+    # «XY9» shares its form with no one. Within a group the registry's order (by ID, then code).
+    assert sorted(trovate) == sorted((u.pk, u.id_regionale, cremona.pk) for u in nuove[:5])
+
+
 def test_the_registry_is_not_read_row_by_row(piano_cremonese):
     with CaptureQueriesContext(connection) as contesto:
         DatiPiano.carica(piano_cremonese)
