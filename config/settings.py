@@ -212,6 +212,33 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Jobs that survive faults (piano_annuale.lavori): a task is acknowledged only when it ends and put
+# back in the queue if its worker dies, so each task claims its row first and a second delivery does
+# nothing; one task at a time per worker process (a PDF holds a lot of memory). The broker keeps an
+# unacknowledged message for the visibility timeout, longer than any task may run.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", "900"))
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 60, CELERY_TASK_TIME_LIMIT * 9 // 10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, 2 * CELERY_TASK_TIME_LIMIT)}
+# An unreachable broker must fail the request's queueing in about a second, not hang it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Heartbeat and stale-job limits, seconds (piano_annuale.lavori; the sweep runs every SECONDI_PULIZIA
+# under celery beat, or `manage.py pulisci_lavori`).
+POA_LAVORI = {
+    "SECONDI_BATTITO": int(os.environ.get("POA_LAVORI_SECONDI_BATTITO", "15")),
+    "SECONDI_SENZA_SEGNALI": int(os.environ.get("POA_LAVORI_SECONDI_SENZA_SEGNALI", "120")),
+    "SECONDI_IN_CODA": int(os.environ.get("POA_LAVORI_SECONDI_IN_CODA", "1800")),
+    "SECONDI_PULIZIA": int(os.environ.get("POA_LAVORI_SECONDI_PULIZIA", "60")),
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

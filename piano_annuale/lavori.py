@@ -38,6 +38,8 @@ PREDEFINITI = {
     "SECONDI_SENZA_SEGNALI": 120,
     # A job still waiting in the queue after this long was lost (e.g. the broker restarted empty).
     "SECONDI_IN_CODA": 1800,
+    # How often celery beat runs the sweep.
+    "SECONDI_PULIZIA": 60,
 }
 
 MESSAGGIO_CODA_NON_RAGGIUNGIBILE = (
