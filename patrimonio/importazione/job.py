@@ -77,8 +77,10 @@ def contenuto_di(upload: UploadedFile) -> bytes:
 
 
 def in_background(contenuto: bytes, nome_file: str) -> bool:
-    """Whether the file is large enough for the Celery task (and the progress bar)."""
-    return conta_righe(contenuto, nome_file) > limite("RIGHE_IN_BACKGROUND")
+    """Whether the file is large enough for the Celery task (and the progress bar): measured, not
+    parsed, and only as far as the threshold."""
+    soglia = limite("RIGHE_IN_BACKGROUND")
+    return conta_righe(contenuto, nome_file, fino_a=soglia) > soglia
 
 
 def _progresso(pk: int, da: int, a: int) -> Avanzamento:

@@ -274,13 +274,14 @@ def _foglio_csv(contenuto: bytes, nome_file: str) -> Foglio:
     return Foglio("", righe, 0, len(righe))  # one table: errors name no sheet
 
 
-def conta_righe(contenuto: bytes, nome_file: str) -> int:
+def conta_righe(contenuto: bytes, nome_file: str, *, fino_a: int | None = None) -> int:
     """How many rows the file has, from measuring it (nothing is parsed); 0 if it cannot be
-    measured: the analysis, which measures it again, then refuses it at once with its message."""
+    measured: the analysis, which measures it again, then refuses it at once with its message.
+    With ``fino_a`` the count may stop anywhere past that many rows."""
     formato = estensione(nome_file)
     try:
         if formato not in FORMATI:
             return 0
-        return misura(contenuto, nome_file, formato).righe
+        return misura(contenuto, nome_file, formato, fino_a=fino_a).righe
     except FileNonValido:
         return 0

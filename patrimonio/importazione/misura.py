@@ -4,7 +4,7 @@ A spreadsheet reader trusts the file: one cell at XFD1048576 makes it allocate a
 cells, a zip entry of zeros expands a thousandfold. So the bytes are measured first, cheaply and with
 bounded memory: for xlsx and ods the zip's directory (entries, declared sizes, compression ratio,
 encryption) and each sheet's extent (the ``<dimension>`` an xlsx declares in its first bytes, or the
-rows and cells an ods repeats, streamed through expat); for xls the OLE2 header and its
+rows and cells an ods repeats, scanned in blocks); for xls the OLE2 header and its
 ``DIMENSIONS`` records; for csv the line count. What fails a limit of ``limiti`` is refused with an
 Italian ``FileNonValido``; what is only odd (hidden sheets) becomes a warning for the preview. The
 row count chooses the background path, so the file is not parsed for it.
@@ -23,7 +23,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from xml.parsers import expat
 
 from django.utils.translation import ngettext
 
@@ -36,10 +35,6 @@ FIRMA_ZIP = b"PK\x03\x04"
 FIRMA_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PACCHETTO_CIFRATO = "EncryptedPackage".encode("utf-16-le")
 _TIPO_ODS = b"application/vnd.oasis.opendocument.spreadsheet"
-_NS_TABELLA = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_NS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_NS_TESTO = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-_NS_STILE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 _NS_XLSX = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -132,8 +127,10 @@ def _indice_colonna(lettere: bytes) -> int:
     return indice
 
 
-def misura(contenuto: bytes, nome_file: str, formato: str) -> Misura:
-    """Measure the file against the limits; raise ``FileNonValido`` for what must not be read."""
+def misura(contenuto: bytes, nome_file: str, formato: str, *, fino_a: int | None = None) -> Misura:
+    """Measure the file against the limits; raise ``FileNonValido`` for what must not be read.
+    With ``fino_a`` the count may stop once past that many rows (a partial measure, only to choose
+    the background path: the analysis measures the whole file again)."""
     if formato == "csv":
         return Misura(formato, [Estensione("", contenuto.count(b"\n") + 1, 0)])
     if contenuto.startswith(FIRMA_OLE2):
@@ -148,9 +145,9 @@ def misura(contenuto: bytes, nome_file: str, formato: str) -> Misura:
         with zipfile.ZipFile(io.BytesIO(contenuto)) as archivio:
             _controlla_archivio(archivio, nome_file)
             if formato == "ods":
-                return _misura_ods(archivio, nome_file)
+                return _misura_ods(archivio, nome_file, fino_a)
             return _misura_xlsx(archivio, nome_file)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ET.ParseError, expat.ExpatError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ET.ParseError):
         # A truncated or corrupt zip, a damaged deflate stream, malformed XML.
         raise non_leggibile(nome_file, formato) from None
     except (KeyError, ValueError, NotImplementedError, RuntimeError) as errore:
@@ -318,78 +315,117 @@ def _scorri_xlsx(archivio: zipfile.ZipFile, parte: str, nome: str) -> Estensione
 # --------------------------------------------------------------------------------------------
 
 
+# The reader (calamine) matches the conventional prefixes literally, so the measure does too.
+_ELEMENTO_ODS = re.compile(rb"<table:table(-row)?[\s>/]")
+_RIPETI_RIGHE = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_RIPETI_COLONNE = re.compile(rb'table:number-columns-repeated="(\d+)"')
+_NOME_TABELLA = re.compile(rb'table:name="([^"]*)"')
+_STILE_TABELLA = re.compile(rb'table:style-name="([^"]*)"')
+_STILE = re.compile(rb"<style:style\s[^>]*>.*?</style:style>", re.S)
+_NOME_STILE = re.compile(rb'style:name="([^"]*)"')
+_RIGA_ENORME = 16 * 1024 * 1024
+
+
 class _TabelleOds:
-    """Expat handlers that follow the tables of content.xml: rows and columns up to the last cell
-    holding something, with ``number-rows-repeated`` and ``number-columns-repeated`` multiplied out
-    (as the reader would), trailing empty rows not counted (the reader drops them)."""
+    """The tables of content.xml, scanned in blocks (C-speed searches, a few per row): rows and
+    columns up to the last cell holding something, ``number-rows-repeated`` and
+    ``number-columns-repeated`` multiplied out as the reader would; trailing empty rows are not
+    counted (the reader drops them)."""
 
     def __init__(self, nome_file: str) -> None:
         self.nome_file = nome_file
         self.tabelle: list[tuple[Estensione, str]] = []
         self.stili_nascosti: set[str] = set()
-        self._stile = ""
         self._riga_corrente = 0
-        self._ripeti_righe = 1
-        self._colonna = 0
-        self._larghezza_riga = 0
-        self._ripeti_celle = 1
-        self._cella_piena = False
-        self._profondita_cella = 0
+        self._resto = b""
+        self._prima = True
+        # Read once: a settings lookup per row would cost more than the scan.
+        self._massime = (limite("RIGHE_MASSIME") + 1, limite("COLONNE_MASSIME"), limite("CELLE_MASSIME"))
 
-    def inizio(self, nome: str, attributi: dict[str, str]) -> None:
-        if nome == f"{_NS_TABELLA} table-cell" or nome == f"{_NS_TABELLA} covered-table-cell":
-            self._ripeti_celle = int(attributi.get(f"{_NS_TABELLA} number-columns-repeated", "1"))
-            self._cella_piena = f"{_NS_OFFICE} value-type" in attributi
-            self._profondita_cella += 1
-        elif nome == f"{_NS_TESTO} p" and self._profondita_cella:
-            self._cella_piena = True
-        elif nome == f"{_NS_TABELLA} table-row":
-            self._ripeti_righe = int(attributi.get(f"{_NS_TABELLA} number-rows-repeated", "1"))
-            self._colonna = self._larghezza_riga = 0
-        elif nome == f"{_NS_TABELLA} table":
-            if self._profondita_cella:
-                return  # a table inside a cell is not a sheet
-            estensione = Estensione(attributi.get(f"{_NS_TABELLA} name", ""), 0, 0)
-            self.tabelle.append((estensione, attributi.get(f"{_NS_TABELLA} style-name", "")))
+    def blocco(self, dati: bytes) -> None:
+        testo = self._resto + dati
+        if self._prima and b"<office:body" in testo:
+            self._stili(testo[: testo.find(b"<office:body")])
+            self._prima = False
+        inizi = [(m.start(), m.group(1)) for m in _ELEMENTO_ODS.finditer(testo)]
+        if not inizi:
+            self._resto = testo[-64:]  # a tag cut by the block is found with the next one
+            return
+        for (inizio, riga), (fine, _) in zip(inizi, inizi[1:], strict=False):
+            self._pezzo(testo[inizio:fine], riga is not None)
+        self._resto = testo[inizi[-1][0] :]
+        if len(self._resto) > _RIGA_ENORME:
+            self._riga_enorme()
+
+    def fine(self) -> None:
+        if self._resto.startswith(b"<table:table"):
+            self._pezzo(self._resto, self._resto.startswith(b"<table:table-row"))
+
+    def _stili(self, testo: bytes) -> None:
+        for stile in _STILE.finditer(testo):
+            if b'table:display="false"' in stile.group(0) and (nome := _NOME_STILE.search(stile.group(0))):
+                self.stili_nascosti.add(nome.group(1).decode(errors="replace"))
+
+    def _pezzo(self, pezzo: bytes, riga: bool) -> None:
+        """From a row's (or a table's) start tag to the next one."""
+        fine_tag = pezzo.find(b">")
+        intestazione = pezzo[: fine_tag + 1]
+        if not riga:
+            nome = _NOME_TABELLA.search(intestazione)
+            stile = _STILE_TABELLA.search(intestazione)
+            estensione = Estensione(nome.group(1).decode(errors="replace") if nome else "", 0, 0)
+            self.tabelle.append((estensione, stile.group(1).decode(errors="replace") if stile else ""))
             self._riga_corrente = 0
-        elif nome == f"{_NS_STILE} style":
-            self._stile = attributi.get(f"{_NS_STILE} name", "")
-        elif nome == f"{_NS_STILE} table-properties" and attributi.get(f"{_NS_TABELLA} display") == "false":
-            self.stili_nascosti.add(self._stile)
+            return
+        if not self.tabelle:
+            return
+        ripeti = _RIPETI_RIGHE.search(intestazione)
+        self._riga_corrente += int(ripeti.group(1)) if ripeti else 1
+        ultima = max(pezzo.rfind(b"office:value-type="), pezzo.rfind(b"<text:p"))
+        if ultima < 0:
+            return  # an empty row: counted in the position of the rows after it, if any
+        fine_cella = pezzo.find(b">", ultima) + 1
+        larghezza = pezzo.count(b"<table:table-cell", 0, fine_cella) + pezzo.count(
+            b"<table:covered-table-cell", 0, fine_cella
+        )
+        larghezza += sum(int(m.group(1)) - 1 for m in _RIPETI_COLONNE.finditer(pezzo, 0, fine_cella))
+        estensione = self.tabelle[-1][0]
+        estensione.righe = self._riga_corrente
+        estensione.colonne = max(estensione.colonne, larghezza)
+        righe, colonne, celle = self._massime
+        if (
+            estensione.righe > righe
+            or estensione.colonne > colonne
+            or estensione.righe * estensione.colonne > celle
+        ):
+            controlla_estensione(estensione, self.nome_file)  # refused as soon as it is too large
 
-    def fine(self, nome: str) -> None:
-        if nome == f"{_NS_TABELLA} table-cell" or nome == f"{_NS_TABELLA} covered-table-cell":
-            self._profondita_cella -= 1
-            self._colonna += self._ripeti_celle
-            if self._cella_piena:
-                self._larghezza_riga = self._colonna
-        elif nome == f"{_NS_TABELLA} table-row" and self.tabelle and not self._profondita_cella:
-            estensione = self.tabelle[-1][0]
-            self._riga_corrente += self._ripeti_righe
-            if self._larghezza_riga:
-                estensione.righe = self._riga_corrente
-                estensione.colonne = max(estensione.colonne, self._larghezza_riga)
-                # Refuse as soon as a table is too large, before streaming the rest.
-                controlla_estensione(estensione, self.nome_file)
+    def _riga_enorme(self) -> None:
+        """A row of megabytes: its cells so far, against the column limit (no row is that long)."""
+        celle = self._resto.count(b"<table:table-cell") + sum(
+            int(m.group(1)) - 1 for m in _RIPETI_COLONNE.finditer(self._resto)
+        )
+        nome = self.tabelle[-1][0].nome if self.tabelle else ""
+        controlla_estensione(Estensione(nome, self._riga_corrente, celle), self.nome_file)
+        raise ValueError("riga di content.xml troppo lunga")
 
 
-def _misura_ods(archivio: zipfile.ZipFile, nome_file: str) -> Misura:
+def _misura_ods(archivio: zipfile.ZipFile, nome_file: str, fino_a: int | None = None) -> Misura:
     nomi = set(archivio.namelist())
     if "mimetype" not in nomi or _leggi_parte(archivio, "mimetype", 200).strip() != _TIPO_ODS:
         raise non_leggibile(nome_file, "ods")  # an xlsx or another zip renamed .ods
-    if "META-INF/manifest.xml" in nomi and b"encryption-data" in _leggi_parte(
-        archivio, "META-INF/manifest.xml"
-    ):
+    manifesto = _leggi_parte(archivio, "META-INF/manifest.xml") if "META-INF/manifest.xml" in nomi else b""
+    if b"encryption-data" in manifesto:
         raise protetto(nome_file)
     if "content.xml" not in nomi:
         raise non_leggibile(nome_file, "ods")
     tabelle = _TabelleOds(nome_file)
-    analizzatore = expat.ParserCreate(namespace_separator=" ")
-    analizzatore.StartElementHandler = tabelle.inizio
-    analizzatore.EndElementHandler = tabelle.fine
     for blocco in _blocchi(archivio, "content.xml"):
-        analizzatore.Parse(blocco, False)
-    analizzatore.Parse(b"", True)
+        tabelle.blocco(blocco)
+        if fino_a is not None and sum(e.righe for e, _ in tabelle.tabelle) > fino_a:
+            break  # enough to know: the rest is measured by the analysis
+    else:
+        tabelle.fine()
     misura = Misura("ods")
     for estensione, stile in tabelle.tabelle:
         if stile in tabelle.stili_nascosti:
