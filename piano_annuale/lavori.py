@@ -230,7 +230,7 @@ def pulisci_lavori(ora: datetime.datetime | None = None) -> Pulizia:
     pulizia = Pulizia(documenti=documenti, letture=letture, scritture=scritture)
     if pulizia.totale:
         logger.warning(
-            "Lavori interrotti segnati come non riusciti: %s PDF, %s letture, %s registrazioni",
+            "Lavori interrotti segnati come non riusciti: PDF %s, letture %s, registrazioni %s",
             documenti,
             letture,
             scritture,

@@ -19,8 +19,10 @@ def _senza_connessioni() -> None:
 
 
 @pytest.fixture
-def broker_spento(settings: Any) -> Iterator[None]:
+def broker_spento(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every publication is refused (connection refused on port 1), as with the broker down."""
+    # Celery reads the broker from the environment before its configuration (CI exports one).
+    monkeypatch.setenv("CELERY_BROKER_URL", BROKER_SPENTO)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = BROKER_SPENTO
     prima = {"task_always_eager": celery_app.conf.task_always_eager, "broker_url": celery_app.conf.broker_url}
