@@ -260,24 +260,29 @@ def attendi_gunicorn(servizi: Servizi, base: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-class _Modulo(html.parser.HTMLParser):
-    """The fields of the first POST form with a given action-less or matching form: name → value, as a
-    browser would send them (checked boxes, selected options, textareas)."""
+class _Moduli(html.parser.HTMLParser):
+    """The fields of every POST form of a page, as a browser would send them (checked boxes, selected
+    options, textareas; no buttons nor files)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.campi: list[tuple[str, str]] = []
-        self._dentro = False
-        self._fatto = False
+        self.moduli: list[list[tuple[str, str]]] = []
+        self._campi: list[tuple[str, str]] | None = None
         self._select: str | None = None
         self._select_valore: str | None = None
-        self._textarea: str | None = None
+        self._textarea = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and not self._fatto and a.get("method", "").lower() == "post":
-            self._dentro = True
-        if not self._dentro or "name" not in a and tag != "option":
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._campi = []
+            self.moduli.append(self._campi)
+            return
+        if self._campi is None:
+            return
+        if tag == "option" and self._select is not None and ("selected" in a or self._select_valore is None):
+            self._select_valore = a.get("value", "")  # the first option, unless one is selected
+        if "name" not in a:
             return
         if tag == "input":
             tipo = a.get("type", "text").lower()
@@ -285,35 +290,37 @@ class _Modulo(html.parser.HTMLParser):
                 return
             if tipo in ("checkbox", "radio") and "checked" not in a:
                 return
-            self.campi.append((a["name"], a.get("value", "on" if tipo == "checkbox" else "")))
+            self._campi.append((a["name"], a.get("value", "on" if tipo == "checkbox" else "")))
         elif tag == "select":
             self._select, self._select_valore = a["name"], None
-        elif tag == "option" and self._select is not None:
-            if "selected" in a or self._select_valore is None:
-                self._select_valore = a.get("value", "")
         elif tag == "textarea":
-            self._textarea = a["name"]
-            self.campi.append((a["name"], ""))
+            self._textarea = True
+            self._campi.append((a["name"], ""))
 
     def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            nome, valore = self.campi[-1]
-            self.campi[-1] = (nome, valore + data)
+        if self._textarea and self._campi:
+            nome, valore = self._campi[-1]
+            self._campi[-1] = (nome, valore + data)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select is not None:
-            self.campi.append((self._select, self._select_valore or ""))
+        if tag == "select" and self._select is not None and self._campi is not None:
+            self._campi.append((self._select, self._select_valore or ""))
             self._select = None
         elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form" and self._dentro:
-            self._dentro, self._fatto = False, True
+            self._textarea = False
+        elif tag == "form":
+            self._campi = None
 
 
-def campi_modulo(pagina: str) -> list[tuple[str, str]]:
-    parser = _Modulo()
+def campi_modulo(pagina: str, con_campo: str) -> list[tuple[str, str]]:
+    """The fields of the page's POST form that has a field named ``con_campo`` (not, e.g., the
+    header's logout form)."""
+    parser = _Moduli()
     parser.feed(pagina)
-    return parser.campi
+    for campi in parser.moduli:
+        if any(nome == con_campo for nome, _ in campi):
+            return campi
+    raise SystemExit(f"Nessun modulo con il campo «{con_campo}» nella pagina.")
 
 
 @dataclass
@@ -345,7 +352,7 @@ class Cliente:
     def _accedi(self, username: str) -> requests.Session:
         sessione = requests.Session()
         pagina = sessione.get(f"{self.base}/accounts/login/", timeout=TIMEOUT_RICHIESTA)
-        dati = dict(campi_modulo(pagina.text)) | {"username": username, "password": PASSWORD}
+        dati = dict(campi_modulo(pagina.text, "username")) | {"username": username, "password": PASSWORD}
         risposta = sessione.post(
             f"{self.base}/accounts/login/", data=dati, allow_redirects=False, timeout=TIMEOUT_RICHIESTA
         )
@@ -379,7 +386,7 @@ class Cliente:
         pagina = self._misura("modulo unità", lambda: self.comune.get(url, timeout=TIMEOUT_RICHIESTA), 200)
         if pagina is None:
             return None
-        campi = [(k, v) for k, v in campi_modulo(pagina.text) if k != "indirizzo"]
+        campi = [(k, v) for k, v in campi_modulo(pagina.text, "indirizzo") if k != "indirizzo"]
         campi.append(("indirizzo", f"Via del Carico {self.numero}-{self.conteggio}"))
         self._misura(
             "salvataggio unità",

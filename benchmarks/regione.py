@@ -93,6 +93,12 @@ def argomenti() -> argparse.Namespace:
     parser.add_argument("--giri", type=int, default=3, help="giri alternati regione / da solo")
     parser.add_argument("--rigenera", action="store_true", help="cancella e rigenera il database")
     parser.add_argument("--solo-genera", action="store_true", help="genera il database e non misura")
+    parser.add_argument(
+        "--random-page-cost",
+        type=float,
+        default=None,
+        help="SET random_page_cost per la sessione che misura (ad es. 1.1: dati in memoria o su SSD)",
+    )
     parser.add_argument("--solo", type=int, default=None, help=argparse.SUPPRESS)  # child run: one ambito
     opzioni = parser.parse_args()
     if not 0 < opzioni.scala <= 1.0:
@@ -434,6 +440,11 @@ class Tempo:
 def misura_calcolo(s: SpecAmbito, ripetizioni: int) -> tuple[Tempo, list[dict[str, str]]]:
     """``ripetizioni`` timed computations after one warm-up; the queries of the last one."""
     piano = PianoAnnuale.objects.get(ambito__nome=s.nome, anno=ANNO)
+    if OPZIONI.random_page_cost is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('random_page_cost', %s, false)", [str(OPZIONI.random_page_cost)]
+            )
     calcola_piano(piano)  # warm-up: connection, caches of the database and of Python
     tempi = []
     catturate: list[dict[str, str]] = []
@@ -458,6 +469,8 @@ def da_solo(s: SpecAmbito, scala: float, ripetizioni: int, *, genera_soltanto: b
     ambiente = {**os.environ, "DATABASE_URL": f"postgres://{credenziali}@{host}:{porta}/{nome}"}
     comando = [sys.executable, __file__, "--scala", str(scala), "--ripetizioni", str(ripetizioni)]
     comando += ["--solo", str(s.numero)] + (["--solo-genera"] if genera_soltanto else [])
+    if OPZIONI.random_page_cost is not None:
+        comando += ["--random-page-cost", str(OPZIONI.random_page_cost)]
     esito = subprocess.run(comando, env=ambiente, capture_output=True, text=True, timeout=1800)
     if esito.returncode != 0:
         raise SystemExit(f"Il calcolo dell'ambito da solo è fallito:\n{esito.stdout}\n{esito.stderr}")
@@ -499,7 +512,8 @@ def main() -> int:
         solo(OPZIONI.solo, OPZIONI.scala, OPZIONI.ripetizioni, genera_soltanto=OPZIONI.solo_genera)
         return 0
     spec = regione(OPZIONI.scala)
-    print(f"Database: {connection.settings_dict['NAME']} (scala {OPZIONI.scala:g})")
+    costo = "" if OPZIONI.random_page_cost is None else f", random_page_cost {OPZIONI.random_page_cost:g}"
+    print(f"Database: {connection.settings_dict['NAME']} (scala {OPZIONI.scala:g}{costo})")
     inizio = time.perf_counter()
     if genera(spec, OPZIONI.scala):
         print(f"Regione generata in {time.perf_counter() - inizio:.1f} s.")
