@@ -256,14 +256,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # Content-Security-Policy (django-csp): no inline script or style; an inline <script> that must stay
-# carries nonce="{{ CSP_NONCE }}". Bootstrap Italia's CSS draws icons as data: SVG images.
+# carries nonce="{{ CSP_NONCE }}". Bootstrap Italia's CSS embeds data: SVG images and a data: font.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
         "img-src": [SELF, "data:"],
-        "font-src": [SELF],
+        "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
