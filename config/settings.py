@@ -109,6 +109,12 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Database roles (issue 16). DATABASE_URL is the application's role, which owns no table: it reads
+# and writes rows but cannot TRUNCATE, ALTER TABLE … DISABLE TRIGGER nor SET session_replication_role,
+# so the immutability triggers hold. `migrate` runs with DATABASE_URL set to the owner role's URL
+# (docker-compose's migrate service), then `concedi_privilegi` (as the owner) grants DATABASE_APP_ROLE
+# the rows of every table; `verifica_ruolo_applicazione` (as the application) proves the refusals.
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
 
 # The computed plans (piano_annuale.calcolo.cache): in this process's memory by default (the demo, the
 # tests: one process, nothing shared), in Redis when CACHE_URL (or REDIS_URL) names it, so that every
