@@ -13,6 +13,7 @@ import struct
 from collections.abc import Callable
 from unittest import mock
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -378,3 +379,29 @@ def test_dates_and_numbers_come_back_from_the_child():
 def test_measuring_names_the_column_letters():
     assert [misura.colonna(n) for n in (1, 26, 27, 500, 16_384)] == ["A", "Z", "AA", "SF", "XFD"]
     assert misura.numero(1_048_576) == "1.048.576"
+
+
+def _senza_dimensione(righe: int, colonne: int) -> bytes:
+    """What openpyxl's write-only mode (and other streaming writers) saves: no ``<dimension>``."""
+    cartella = openpyxl.Workbook(write_only=True)
+    foglio = cartella.create_sheet("U")
+    for n in range(righe):
+        foglio.append([f"r{n}"] * colonne)
+    uscita = io.BytesIO()
+    cartella.save(uscita)
+    return uscita.getvalue()
+
+
+def test_a_sheet_without_dimension_is_measured_by_streaming_it():
+    (estensione,) = misura.misura(_senza_dimensione(3_000, 3), "u.xlsx", "xlsx").fogli
+    assert (estensione.righe, estensione.colonne) == (3_000, 3)
+    (estensione,) = misura.misura(_senza_dimensione(10, 30), "u.xlsx", "xlsx").fogli
+    assert (estensione.righe, estensione.colonne) == (10, 30)  # column AD
+
+
+def test_the_background_count_stops_past_its_threshold(settings):
+    settings.POA_IMPORTAZIONE_RIGHE_IN_BACKGROUND = 100
+    contenuto = _senza_dimensione(60_000, 2)
+    assert importazione.conta_righe(contenuto, "u.xlsx") == 60_000
+    assert 100 < importazione.conta_righe(contenuto, "u.xlsx", fino_a=100) < 60_000
+    assert importazione.in_background(contenuto, "u.xlsx") is True
