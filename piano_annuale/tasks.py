@@ -29,8 +29,9 @@ from piano_annuale.lavori import (
     documento_fermo,
     pulisci_lavori,
 )
-from piano_annuale.models import DocumentoPiano, PianoAnnuale, StatoDocumento
+from piano_annuale.models import DocumentoPiano, PianoAnnuale, StatoDocumento, VersionePiano
 from piano_annuale.rendering.pdf import chiave_attuale, da_generare, genera_pdf, nome_file
+from piano_annuale.versioni_pdf import allega_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,67 @@ def richiedi_pdf(*, piano: PianoAnnuale, utente: Any) -> DocumentoPiano:
             ),
         )
     return documento
+
+
+MESSAGGIO_ERRORE_VERSIONE = (
+    "Non è stato possibile preparare il PDF della versione congelata; la versione (il piano calcolato e "
+    "la sua impronta) è comunque registrata. Premere «Riprova»; se l'errore si ripete, segnalarlo "
+    "all'assistenza."
+)
+
+
+@shared_task(name="piano_annuale.genera_pdf_versione", ignore_result=True)
+def genera_pdf_versione(documento_id: int) -> None:
+    """Render a frozen version's PDF (send to ALER, approval) and attach it to the version once."""
+    if not _prendi(documento_id):
+        return
+    documento = DocumentoPiano.objects.select_related("versione__piano__ambito").get(pk=documento_id)
+    if documento.versione is None:  # not a version's document
+        _aggiorna(documento_id, stato=StatoDocumento.ERRORE, errore=MESSAGGIO_ERRORE_VERSIONE)
+        return
+    with battito(DocumentoPiano, documento_id):
+        try:
+            allega_pdf(
+                documento.versione, avanzamento=lambda p: _aggiorna(documento_id, progresso=min(p, 99))
+            )
+            versione = VersionePiano.objects.get(pk=documento.versione.pk)
+            _aggiorna(
+                documento_id,
+                file=versione.pdf.name,
+                sha256=versione.pdf_sha256,
+                stato=StatoDocumento.PRONTO,
+                progresso=100,
+                errore="",
+                completato_il=timezone.now(),
+            )
+        except Exception:
+            logger.exception("PDF della versione (documento %s) non riuscito", documento_id)
+            _aggiorna(documento_id, stato=StatoDocumento.ERRORE, errore=MESSAGGIO_ERRORE_VERSIONE)
+
+
+def accoda_pdf_versione(documento_id: int) -> None:
+    """Queue a version's PDF after the commit; an unreachable broker fails its row with a message."""
+    accoda_dopo_commit(
+        genera_pdf_versione,
+        documento_id,
+        se_non_accodato=lambda: _aggiorna(
+            documento_id, stato=StatoDocumento.ERRORE, errore=MESSAGGIO_CODA_NON_RAGGIUNGIBILE
+        ),
+    )
+
+
+def riprova_pdf_versione(documento: DocumentoPiano) -> bool:
+    """Queue a version's PDF again after a failure or a dead job; False if there is nothing to retry."""
+    if documento.versione_id is None:
+        return False
+    with transaction.atomic():
+        riga = DocumentoPiano.objects.select_for_update().get(pk=documento.pk)
+        if not (riga.stato == StatoDocumento.ERRORE or documento_fermo(riga)):
+            return False
+        riga.stato, riga.progresso, riga.errore = StatoDocumento.IN_CODA, 0, ""
+        riga.save(update_fields=["stato", "progresso", "errore", "aggiornato_il"])
+        accoda_pdf_versione(riga.pk)
+    return True
 
 
 @shared_task(name="piano_annuale.pulisci_lavori", ignore_result=True)

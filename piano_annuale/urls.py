@@ -18,6 +18,11 @@ urlpatterns += [
     path("piani/<int:pk>/pdf/", views.piano_pdf, name="piano_pdf"),
     path("piani/<int:pk>/pdf/<int:documento_pk>/", views.documento_stato, name="documento_stato"),
     path(
+        "piani/<int:pk>/pdf/<int:documento_pk>/riprova/",
+        views.versione_pdf_riprova,
+        name="versione_pdf_riprova",
+    ),
+    path(
         "piani/<int:pk>/pdf/<int:documento_pk>/stato.json",
         views.documento_stato_json,
         name="documento_stato_json",

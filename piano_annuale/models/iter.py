@@ -104,7 +104,9 @@ class VersionePiano(models.Model):
 
     Written once, when the plan is sent to ALER and when it is approved, and never changed: the
     migration installs a database trigger (SQLite and PostgreSQL) that refuses every UPDATE and
-    DELETE of these rows. ``dati_json`` keeps the exact text that was hashed. On SQLite a later
+    DELETE of these rows, but one: with a broker the PDF is rendered in the background, so a row may
+    be written without it and receive its PDF and digest once (``pdf`` from empty to a file, nothing
+    else changed; migration 0012). ``dati_json`` keeps the exact text that was hashed. On SQLite a later
     migration that rebuilds this table must create the trigger again (``test_versioni`` checks it).
     """
 
@@ -113,8 +115,8 @@ class VersionePiano(models.Model):
     tipo = models.CharField("tipo", max_length=20, choices=TipoVersione.choices)
     dati_json = models.TextField("piano calcolato (JSON)")
     dati_sha256 = models.CharField("SHA-256 del JSON", max_length=64)
-    pdf = models.FileField("documento PDF", upload_to="piani/versioni/%Y/")
-    pdf_sha256 = models.CharField("SHA-256 del PDF", max_length=64)
+    pdf = models.FileField("documento PDF", upload_to="piani/versioni/%Y/", blank=True)
+    pdf_sha256 = models.CharField("SHA-256 del PDF", max_length=64, blank=True)
     creata_da = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="creata da", on_delete=models.PROTECT, related_name="+"
     )
@@ -136,10 +138,11 @@ class VersionePiano(models.Model):
             models.CheckConstraint(
                 condition=Q(dati_sha256__regex=REGEX_SHA256), name="versione_sha256_dati_valido"
             ),
+            # The PDF and its digest come together: both empty while it is being rendered.
             models.CheckConstraint(
-                condition=Q(pdf_sha256__regex=REGEX_SHA256), name="versione_sha256_pdf_valido"
+                condition=(Q(pdf="") & Q(pdf_sha256="")) | (~Q(pdf="") & Q(pdf_sha256__regex=REGEX_SHA256)),
+                name="versione_pdf_con_impronta",
             ),
-            models.CheckConstraint(condition=~Q(pdf=""), name="versione_con_pdf"),
         ]
 
     def __str__(self) -> str:

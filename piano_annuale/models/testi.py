@@ -87,6 +87,15 @@ class DocumentoPiano(models.Model):
     completato_il = models.DateTimeField("completato il", null=True, blank=True)
     # The job's heartbeat: bumped while it runs; the sweep fails jobs whose heartbeat stopped.
     aggiornato_il = models.DateTimeField("ultimo segnale", auto_now=True)
+    # The frozen version whose PDF this job renders (send to ALER, approval), if any.
+    versione = models.ForeignKey(
+        "piano_annuale.VersionePiano",
+        verbose_name="versione congelata",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documenti",
+    )
 
     class Meta:
         verbose_name = "documento PDF del piano"

@@ -44,6 +44,7 @@ from piano_annuale.notifiche import notifica_passaggio
 from piano_annuale.rendering.versioni import congela_versione
 from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
 from piano_annuale.storico import istantanea, traccia
+from piano_annuale.tasks import accoda_pdf_versione
 from piano_annuale.transizioni import (
     APPROVA,
     CHIUDI_RICOGNIZIONE,
@@ -57,6 +58,7 @@ from piano_annuale.transizioni import (
     stati_di_partenza,
     transizione,
 )
+from piano_annuale.versioni_pdf import congela_senza_pdf, pdf_in_background
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -158,6 +160,19 @@ class _FileScritti:
                 file.delete(save=False)
 
 
+def _congela(piano: PianoAnnuale, tipo: str, utente: User, scritti: _FileScritti) -> VersionePiano:
+    """Freeze the version inside the move's transaction. With a worker the JSON and its digest are
+    frozen here and the PDF is rendered in the background (``piano_annuale.versioni_pdf``); without
+    one (demo, tests) the PDF is rendered here too."""
+    if pdf_in_background():
+        versione, documento = congela_senza_pdf(piano=piano, tipo=tipo, utente=utente)
+        accoda_pdf_versione(documento.pk)
+        return versione
+    versione = congela_versione(piano=piano, tipo=tipo, utente=utente)
+    scritti.file.append(versione.pdf)
+    return versione
+
+
 # --------------------------------------------------------------------------------------------------
 # The ufficio di piano's moves
 
@@ -182,8 +197,7 @@ def invia_ad_aler(*, piano: PianoAnnuale, utente: User, indirizzo_piano: str = "
         piano = _blocca_piano(piano)
         mossa = _richiedi_transizione(piano, INVIA_ALER, utente)
         passaggio = _sposta(piano, mossa, utente=utente)
-        versione = congela_versione(piano=piano, tipo=TipoVersione.INVIATA_ALER, utente=utente)
-        scritti.file.append(versione.pdf)
+        versione = _congela(piano, TipoVersione.INVIATA_ALER, utente, scritti)
         notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
         return versione
 
@@ -463,8 +477,7 @@ def approva_piano(
         )
         traccia(utente=utente, oggetto=approvazione, prima=None)
         passaggio = _sposta(piano, mossa, utente=utente)
-        versione = congela_versione(piano=piano, tipo=TipoVersione.APPROVATA, utente=utente)
-        scritti.file.append(versione.pdf)
+        versione = _congela(piano, TipoVersione.APPROVATA, utente, scritti)
         enti_con_lettera = [
             r["ente"]["denominazione"] for r in versione.dati["ib"]["righe"] if r["unita"] > 0
         ]

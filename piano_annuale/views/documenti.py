@@ -24,7 +24,7 @@ from piano_annuale.models import (
 from piano_annuale.rendering.pdf import nome_file
 from piano_annuale.rendering.testi import markdown_sicuro, salva_testi, testi_del_piano
 from piano_annuale.rendering.versioni import FILE_MANCANTE, FileNonVerificato
-from piano_annuale.tasks import richiedi_pdf
+from piano_annuale.tasks import richiedi_pdf, riprova_pdf_versione
 from piano_annuale.views.file_verificati import pagina_file_non_verificato, scarica_verificato
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,18 @@ def piano_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("piano_annuale:versione_pdf", pk=piano.pk, versione=approvata.pk)
     documento = richiedi_pdf(piano=piano, utente=request.user)
     return redirect("piano_annuale:documento_stato", pk=piano.pk, documento_pk=documento.pk)
+
+
+@login_required
+@require_POST
+def versione_pdf_riprova(request: HttpRequest, pk: int, documento_pk: int) -> HttpResponse:
+    """Render a frozen version's PDF again after a failure or an interrupted job (in the background)."""
+    documento = _documento_del_piano(request, pk, documento_pk)
+    if not riprova_pdf_versione(documento):
+        messages.error(
+            request, "Il PDF di questa versione non è fallito né interrotto: non c'è nulla da riprovare."
+        )
+    return redirect("piano_annuale:documento_stato", pk=pk, documento_pk=documento.pk)
 
 
 @login_required

@@ -56,6 +56,7 @@ from piano_annuale.services.iter import (
 )
 from piano_annuale.storico import righe_storico
 from piano_annuale.transizioni import APPROVA, transizione
+from piano_annuale.versioni_pdf import pdf_in_background
 from piano_annuale.views.file_verificati import scarica_verificato
 from piano_annuale.views.lettere import lettere_leggibili
 
@@ -111,6 +112,11 @@ def _esegui_mossa(request: HttpRequest, scrittura: Callable[[], object], conferm
     return True
 
 
+PDF_IN_PREPARAZIONE = (
+    " Il PDF della versione si sta preparando: l'avanzamento è nell'elenco delle versioni congelate."
+)
+
+
 def _redirect_iter(piano: PianoAnnuale) -> HttpResponse:
     return redirect("piano_annuale:iter_piano", pk=piano.pk)
 
@@ -155,7 +161,9 @@ def pagina_iter(
             "piano": piano,
             "quadro": quadro,
             "passaggi": PassaggioDiStato.objects.filter(piano=piano).select_related("utente"),
-            "versioni": VersionePiano.objects.filter(piano=piano).select_related("creata_da"),
+            "versioni": VersionePiano.objects.filter(piano=piano)
+            .select_related("creata_da")
+            .prefetch_related("documenti"),
             "osservazioni": [
                 (o, RispostaForm(initial={"risposta": o.risposta}, prefix=f"o{o.pk}")) for o in osservazioni
             ],
@@ -199,7 +207,8 @@ def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: invia_ad_aler(
             piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
         ),
-        f"Piano {piano.anno} inviato ad ALER per il parere: la versione inviata è stata congelata.",
+        f"Piano {piano.anno} inviato ad ALER per il parere: la versione inviata è stata congelata."
+        + PDF_IN_PREPARAZIONE * pdf_in_background(),
     )
     return _redirect_iter(piano)
 
@@ -283,7 +292,7 @@ def approva_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 f"Approvazione registrata: il piano {piano.anno} è approvato e la versione definitiva (PDF/A) "
-                "è stata congelata.",
+                "è stata congelata." + PDF_IN_PREPARAZIONE * pdf_in_background(),
             )
             return _redirect_iter(piano)
     return render(request, "piano_annuale/iter/approva.html", {"piano": piano, "form": form})
@@ -388,6 +397,9 @@ def _versione(request: HttpRequest, pk: int, versione: int) -> VersionePiano:
 def versione_pdf(request: HttpRequest, pk: int, versione: int) -> HttpResponseBase:
     """The frozen PDF, only if its SHA-256 is the recorded one (else 409/410 and a log line)."""
     v = _versione(request, pk, versione)
+    in_preparazione = None if v.pdf else v.documenti.first()
+    if in_preparazione is not None:  # rendered in the background: its progress, then its download
+        return redirect("piano_annuale:documento_stato", pk=v.piano_id, documento_pk=in_preparazione.pk)
     base = nome_file(v.piano.ambito.nome, v.piano.anno, definitiva=v.tipo == TipoVersione.APPROVATA)
     return scarica_verificato(
         request,
