@@ -286,7 +286,8 @@ def _registro(
     def unita() -> Iterator[tuple[UnitaAbitativa, tuple[str, str, str] | None]]:
         for n in range(s.unita):
             j = (n * 7) % len(comuni)
-            ente = aler if n % 20 < 13 else enti[j]
+            # 65% ALER; mixed across blocks of 100 (not n % 20, which would leave every stated unit to ALER)
+            ente = aler if ((n // 100) * 37 + n) % 20 < 13 else enti[j]
             yield (
                 UnitaAbitativa(
                     ente=ente,
