@@ -1,0 +1,72 @@
+"""gunicorn.conf.py: workers and threads from the machine, overridden by the environment."""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def leggi(monkeypatch: pytest.MonkeyPatch, **ambiente: str) -> dict[str, Any]:
+    for nome in (
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "GUNICORN_BIND",
+        "GUNICORN_TIMEOUT",
+        "GUNICORN_MAX_REQUESTS",
+    ):
+        monkeypatch.delenv(nome, raising=False)
+    for nome, valore in ambiente.items():
+        monkeypatch.setenv(nome, valore)
+    return runpy.run_path(str(CONF))
+
+
+def test_defaults_follow_the_cpus(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    conf = leggi(monkeypatch)
+    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (6, 2, "gthread")
+    assert (conf["bind"], conf["timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
+        "0.0.0.0:8000",
+        120,
+        1000,
+        100,
+    )
+    assert conf["accesslog"] == "-"
+
+
+def test_one_cpu_still_gets_two_workers(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert leggi(monkeypatch)["workers"] == 2
+
+
+def test_environment_overrides(monkeypatch):
+    conf = leggi(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="1", GUNICORN_BIND="127.0.0.1:9000")
+    assert (conf["workers"], conf["threads"], conf["worker_class"], conf["bind"]) == (
+        3,
+        1,
+        "sync",
+        "127.0.0.1:9000",
+    )
+
+
+def test_empty_variable_means_default(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert leggi(monkeypatch, WEB_CONCURRENCY="")["workers"] == 4
+
+
+@pytest.mark.parametrize(
+    ("valore", "messaggio"),
+    [
+        ("tanti", "WEB_CONCURRENCY='tanti': serve un numero intero."),
+        ("0", "WEB_CONCURRENCY=0: deve essere almeno 1."),
+    ],
+)
+def test_a_bad_value_stops_the_start_with_its_name(monkeypatch, valore, messaggio):
+    with pytest.raises(SystemExit) as uscita:
+        leggi(monkeypatch, WEB_CONCURRENCY=valore)
+    assert str(uscita.value) == messaggio
