@@ -20,11 +20,14 @@ from ambito.models import Comune
 from misure.forms import CampoImporto
 from patrimonio.models import EnteProprietario, UnitaAbitativa
 from piano_annuale.controlli import VINCOLI
+from piano_annuale.forms import campo_versione
 from piano_annuale.models import ConsistenzaDichiarata, Parametri, PianoAnnuale, Stato, StatoUnita
 
 
 class UnitaForm(ModuloPOA, forms.ModelForm):
     """A unit of the ente's registry. The ente is fixed by the page, never chosen in the form."""
+
+    versione = campo_versione()
 
     class Meta:
         model = UnitaAbitativa
@@ -153,6 +156,8 @@ class StatoUnitaForm(ModuloPOA, forms.ModelForm):
 
 class ConsistenzaForm(ModuloPOA, forms.ModelForm):
     """Section a: how many SAP and SAS units the ente owns — both, or neither if not communicated."""
+
+    versione = campo_versione()
 
     class Meta:
         model = ConsistenzaDichiarata

@@ -9,12 +9,14 @@ from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.http import QueryDict
 
 from ambito.forms import ModuloPOA
 from patrimonio.models import EnteProprietario
 
 from .controlli import VINCOLI
 from .models import AssegnazioniAnnoPrecedente, Parametri, ScelteEnte
+from .services.versioni import CAMPO_VERSIONE
 
 # The letters of the plan's sections in the order the plan prints them.
 ORDINE_LETTERE = ["c bis", "d bis", "h", "i", "i.b"]
@@ -23,6 +25,22 @@ ORDINE_LETTERE = ["c bis", "d bis", "h", "i", "i.b"]
 def _senza_parametri(messaggio: str) -> str:
     """A catalogue message used as a validator message, which Django formats with ``%``."""
     return messaggio.replace("%", "%%")
+
+
+def campo_versione() -> forms.CharField:
+    """The hidden version of the rows a form shows, as loaded (``piano_annuale.services.versioni``):
+    the save is refused if they changed meanwhile. Optional: a client that sends none is not checked."""
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+
+
+def aggiorna_versione(form: forms.BaseForm, versione: str) -> None:
+    """After a refused stale save: the form keeps the user's input and now carries the current
+    version, so saving again (after reading the other change) is a deliberate choice."""
+    # A posted QueryDict is immutable: a mutable copy, with every value of multiple-choice fields.
+    dati = QueryDict(mutable=True)
+    dati.update(form.data)
+    dati[form.add_prefix(CAMPO_VERSIONE)] = versione
+    form.data = dati
 
 
 class ScelteForm(ModuloPOA, forms.ModelForm):
@@ -59,6 +77,7 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    versione = campo_versione()
 
     class Meta:
         model = ScelteEnte
@@ -80,9 +99,19 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
             "motivazione_categoria": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args: Any, ente: EnteProprietario, regole: Parametri, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        ente: EnteProprietario,
+        regole: Parametri,
+        con_versione: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.regole = regole
+        if not con_versione:
+            # A spreadsheet's «Scelte» sheet has one column per field: the version is the page's only.
+            del self.fields[CAMPO_VERSIONE]
         quota = regole.quota_polizia
         categorie = "; ".join(c.nome for c in regole.categorie)
         self.fields["categoria_aggiuntiva"].help_text = (
@@ -190,11 +219,14 @@ class ScelteForm(ModuloPOA, forms.ModelForm):
 
     def valori(self) -> dict[str, Any]:
         """The values for the service; saving confirms choices carried over from last year."""
-        return {**{nome: self.cleaned_data[nome] for nome in self.fields}, "da_confermare": False}
+        valori = {nome: self.cleaned_data[nome] for nome in self.fields if nome != CAMPO_VERSIONE}
+        return {**valori, "da_confermare": False}
 
 
 class AssegnazioniForm(ModuloPOA, forms.ModelForm):
     """k) SAP units assigned in the year before the plan, of which by mobilità and in deroga."""
+
+    versione = campo_versione()
 
     class Meta:
         model = AssegnazioniAnnoPrecedente
@@ -209,6 +241,8 @@ class AssegnazioniForm(ModuloPOA, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The model's positive integer fields already refuse negative numbers; say it in Italian.
         for campo in self.fields.values():
+            if campo.widget.is_hidden:
+                continue
             campo.error_messages["min_value"] = "Il numero non può essere negativo."
             campo.error_messages["required"] = "Indicare il numero (0 se nessuna)."
 
@@ -224,4 +258,4 @@ class AssegnazioniForm(ModuloPOA, forms.ModelForm):
         return dati
 
     def valori(self) -> dict[str, int]:
-        return {nome: self.cleaned_data[nome] for nome in self.fields}
+        return {nome: self.cleaned_data[nome] for nome in self.fields if nome != CAMPO_VERSIONE}

@@ -80,6 +80,8 @@ def registra(
         raise ImportazioneNonValida("Il file contiene errori: nessun dato è stato registrato.")
     piano, ente = analisi.piano, analisi.ente
     with transaction.atomic():
+        # First the gate (``blocca_per_scrittura``): the plan's row locked as «Invia ad ALER» locks
+        # it, its state re-checked under the lock, so the upload commits before a freeze or not at all.
         risposta = apri_modifica(piano=piano, ente=ente)
         quando = risposta.aggiornata_il.isoformat() if risposta.aggiornata_il else ""
         if quando != analisi.timbro:

@@ -22,12 +22,14 @@ from patrimonio.views.base import (
     esegui,
     render_area,
 )
+from piano_annuale.forms import aggiorna_versione
 from piano_annuale.models import (
     Modifica,
     Stato,
     StatoUnita,
 )
 from piano_annuale.services.ente import conferma_stati, elimina_unita, salva_unita
+from piano_annuale.services.versioni import CAMPO_VERSIONE, ModificaConcorrente, perimetro_unita
 from piano_annuale.storico import righe_storico
 
 # Units
@@ -103,29 +105,49 @@ def unita_modulo(request: HttpRequest, piano: int, ente: int, unita: int | None 
         stato = StatoUnita.objects.filter(piano=area.piano, unita=istanza).first()
     stato = stato or StatoUnita(piano=area.piano)
     dati = request.POST if request.method == "POST" else None
-    form = UnitaForm(dati, instance=istanza, ente=area.ente, piano=area.piano)
+    # The version of the unit and its state as this page shows them: a stale save is refused.
+    iniziali = (
+        {CAMPO_VERSIONE: perimetro_unita(area.piano.pk, istanza.pk).versione()}
+        if istanza.pk and dati is None
+        else {}
+    )
+    form = UnitaForm(dati, instance=istanza, ente=area.ente, piano=area.piano, initial=iniziali)
     form_stato = StatoUnitaForm(dati, instance=stato, regole=area.piano.regole_applicate().valori)
+    conflitto = False
     if dati is not None and form.is_valid() & form_stato.is_valid():
         valori_unita = {campo: form.cleaned_data[campo] for campo in form.Meta.fields}
         salvata: list[UnitaAbitativa] = []
-        if esegui(
-            form,
-            lambda: salvata.append(
-                salva_unita(
-                    piano=area.piano,
-                    ente=area.ente,
-                    utente=utente_di(request),
-                    valori_unita=valori_unita,
-                    valori_stato=form_stato.valori(),
-                    unita=istanza if istanza.pk else None,
+
+        def salva() -> None:
+            nonlocal conflitto
+            try:
+                salvata.append(
+                    salva_unita(
+                        piano=area.piano,
+                        ente=area.ente,
+                        utente=utente_di(request),
+                        valori_unita=valori_unita,
+                        valori_stato=form_stato.valori(),
+                        unita=istanza if istanza.pk else None,
+                        versione=form.cleaned_data[CAMPO_VERSIONE],
+                    )
                 )
-            ),
-        ):
+            except ModificaConcorrente as errore:
+                conflitto = True
+                aggiorna_versione(form, errore.versione)
+                raise
+
+        if esegui(form, salva):
             messages.success(request, f"Unità salvata: {salvata[0]}.")
             if "salva_e_nuova" in request.POST:
                 return redirect(area.url("unita_nuova"))
             return redirect(area.url("unita_elenco"))
-    return render_area(request, "unita_modulo.html", area, form=form, form_stato=form_stato, unita=istanza)
+    risposta = render_area(
+        request, "unita_modulo.html", area, form=form, form_stato=form_stato, unita=istanza
+    )
+    if conflitto:
+        risposta.status_code = 409  # Conflict: the unit changed after the form was loaded
+    return risposta
 
 
 @login_required
@@ -135,7 +157,17 @@ def unita_elimina(request: HttpRequest, piano: int, ente: int, unita: int) -> Ht
     istanza = _unita_dell_ente(request, area, unita)
     if request.method == "POST":
         descrizione = str(istanza)
-        cancellata = elimina_unita(piano=area.piano, ente=area.ente, utente=utente_di(request), unita=istanza)
+        try:
+            cancellata = elimina_unita(
+                piano=area.piano,
+                ente=area.ente,
+                utente=utente_di(request),
+                unita=istanza,
+                versione=request.POST.get(CAMPO_VERSIONE, ""),
+            )
+        except ModificaConcorrente as errore:
+            messages.error(request, str(errore))
+            return redirect(request.path)
         if cancellata:
             messages.success(request, f"Unità eliminata: {descrizione}.")
         else:
@@ -146,7 +178,14 @@ def unita_elimina(request: HttpRequest, piano: int, ente: int, unita: int) -> Ht
             )
         return redirect(area.url("unita_elenco"))
     altri_piani = StatoUnita.objects.filter(unita=istanza).exclude(piano=area.piano).count()
-    return render_area(request, "unita_elimina.html", area, unita=istanza, altri_piani=altri_piani)
+    return render_area(
+        request,
+        "unita_elimina.html",
+        area,
+        unita=istanza,
+        altri_piani=altri_piani,
+        versione=perimetro_unita(area.piano.pk, istanza.pk).versione(),
+    )
 
 
 # --------------------------------------------------------------------------------------------

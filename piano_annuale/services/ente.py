@@ -33,6 +33,7 @@ from piano_annuale.models import (
     TurnoverPrevisto,
 )
 from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
+from piano_annuale.services.versioni import perimetro_dell_ente, perimetro_unita, verifica_versione
 from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche, traccia
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ def blocca_per_scrittura(piano_id: int, ente_id: int) -> PianoAnnuale:
     the lock reads the new state and is refused with ``ModificaNonConsentita``. Never a commit after
     the freeze. Returns the locked plan.
     """
+    return _blocca(piano_id, ente_id)[0]
+
+
+def _blocca(piano_id: int, ente_id: int) -> tuple[PianoAnnuale, RispostaRicognizione | None]:
+    """The gate; also returns the ente's answer, locked (None if the ente has not started one)."""
     if not transaction.get_connection().in_atomic_block:
         # Outside a transaction the lock would end with the statement that takes it.
         raise TransactionManagementError("blocca_per_scrittura va chiamata dentro transaction.atomic.")
@@ -88,7 +94,7 @@ def blocca_per_scrittura(piano_id: int, ente_id: int) -> PianoAnnuale:
     )
     if motivo := motivo_blocco(piano=piano, risposta=risposta):
         raise ModificaNonConsentita(motivo)
-    return piano
+    return piano, risposta
 
 
 def apri_modifica(*, piano: PianoAnnuale, ente: EnteProprietario) -> RispostaRicognizione:
@@ -100,9 +106,10 @@ def apri_modifica(*, piano: PianoAnnuale, ente: EnteProprietario) -> RispostaRic
     """
     if ente.ambito_id != piano.ambito_id:
         raise ModificaNonConsentita(f"{ente} non fa parte dell'ambito del piano {piano.anno}.")
-    blocca_per_scrittura(piano.pk, ente.pk)
-    # Under the plan's lock: the answer row is created once, and locked against submit and reopen.
-    risposta, _ = RispostaRicognizione.objects.select_for_update().get_or_create(piano_id=piano.pk, ente=ente)
+    _, risposta = _blocca(piano.pk, ente.pk)
+    if risposta is None:
+        # Created under the plan's lock: no other write of the ente can create it meanwhile.
+        risposta = RispostaRicognizione.objects.create(piano_id=piano.pk, ente=ente)
     return risposta
 
 
@@ -167,11 +174,18 @@ def salva_riga_dell_ente(
 
 @transaction.atomic
 def salva_scelte(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User | None, valori: Mapping[str, Any]
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: User | None,
+    valori: Mapping[str, Any],
+    versione: str | None = None,
 ) -> ScelteEnte:
     """The ente's choices h, i, i.b or d bis, c bis, from the workspace's form or a spreadsheet's
-    «Scelte» sheet (``utente`` None: an upload from the command line)."""
+    «Scelte» sheet (``utente`` None: an upload from the command line). ``versione``: the form's,
+    refused with ``ModificaConcorrente`` if the choices changed since it was loaded."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    verifica_versione(perimetro_dell_ente(ScelteEnte, piano.pk, ente.pk, per_aggiornare=True), versione)
     scelte = salva_riga_dell_ente(modello=ScelteEnte, piano=piano, ente=ente, utente=utente, valori=valori)
     registra_modifica(risposta=risposta, utente=utente)
     return scelte
@@ -179,20 +193,35 @@ def salva_scelte(
 
 @transaction.atomic
 def salva_sat(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, numeri: Mapping[int, int]
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: User,
+    numeri: Mapping[int, int],
+    versione: str | None = None,
 ) -> None:
-    """Units the ente destines to servizi abitativi transitori, per comune (section j)."""
+    """Units the ente destines to servizi abitativi transitori, per comune (section j).
+    ``versione``: the table's, refused if the counts changed since it was loaded."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    verifica_versione(perimetro_dell_ente(DestinazioneSAT, piano.pk, ente.pk, per_aggiornare=True), versione)
     sostituisci_conteggi(modello=DestinazioneSAT, piano=piano, ente=ente, numeri=numeri, utente=utente)
     registra_modifica(risposta=risposta, utente=utente)
 
 
 @transaction.atomic
 def salva_assegnazioni(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, valori: Mapping[str, int]
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: User,
+    valori: Mapping[str, int],
+    versione: str | None = None,
 ) -> AssegnazioniAnnoPrecedente:
-    """SAP units the ente assigned in the year before the plan (section k)."""
+    """SAP units the ente assigned in the year before the plan (section k); ``versione`` as for the choices."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    verifica_versione(
+        perimetro_dell_ente(AssegnazioniAnnoPrecedente, piano.pk, ente.pk, per_aggiornare=True), versione
+    )
     assegnazioni = salva_riga_dell_ente(
         modello=AssegnazioniAnnoPrecedente, piano=piano, ente=ente, utente=utente, valori=valori
     )
@@ -218,16 +247,20 @@ def salva_unita(
     valori_unita: Mapping[str, Any],
     valori_stato: Mapping[str, Any] | None,
     unita: UnitaAbitativa | None = None,
+    versione: str | None = None,
 ) -> UnitaAbitativa:
     """Create (``unita`` None) or change a unit of ``ente`` and its state in ``piano``.
 
     ``valori_stato`` None means the unit is not available in the year: its state in this plan is
     removed and the unit stays in the ente's registry. Saving a state carried over from last year's
-    plan confirms it.
+    plan confirms it. ``versione``: the form's, refused with ``ModificaConcorrente`` if the unit or
+    its state changed since the form was loaded.
     """
     risposta = apri_modifica(piano=piano, ente=ente)
     unita = unita if unita is not None else UnitaAbitativa()
     _verifica_unita(unita, ente)
+    if unita.pk is not None:
+        verifica_versione(perimetro_unita(piano.pk, unita.pk, per_aggiornare=True), versione)
     prima_unita = istantanea(UnitaAbitativa.objects.get(pk=unita.pk)) if unita.pk else None
     for campo, valore in valori_unita.items():
         setattr(unita, campo, valore)
@@ -252,7 +285,12 @@ def salva_unita(
 
 @transaction.atomic
 def elimina_unita(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, unita: UnitaAbitativa
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: User,
+    unita: UnitaAbitativa,
+    versione: str | None = None,
 ) -> bool:
     """Remove the unit from the plan; delete it from the registry too unless another plan uses it.
 
@@ -261,6 +299,8 @@ def elimina_unita(
     """
     risposta = apri_modifica(piano=piano, ente=ente)
     _verifica_unita(unita, ente)
+    # A unit changed since the confirmation page was shown is not deleted blindly.
+    verifica_versione(perimetro_unita(piano.pk, unita.pk, per_aggiornare=True), versione)
     # Deleted through querysets: the instances keep their ids, which the audit records.
     for stato in StatoUnita.objects.filter(piano=piano, unita=unita).select_related("unita__comune"):
         prima = istantanea(stato)
@@ -277,20 +317,36 @@ def elimina_unita(
 
 @transaction.atomic
 def salva_turnover(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, numeri: Mapping[int, int]
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: User,
+    numeri: Mapping[int, int],
+    versione: str | None = None,
 ) -> None:
-    """Units the ente expects to free up by turnover, per comune (a count, section e)."""
+    """Units the ente expects to free up by turnover, per comune (a count, section e).
+    ``versione``: the table's, refused if the counts changed since it was loaded."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    verifica_versione(perimetro_dell_ente(TurnoverPrevisto, piano.pk, ente.pk, per_aggiornare=True), versione)
     sostituisci_conteggi(modello=TurnoverPrevisto, piano=piano, ente=ente, numeri=numeri, utente=utente)
     registra_modifica(risposta=risposta, utente=utente)
 
 
 @transaction.atomic
 def salva_consistenza(
-    *, piano: PianoAnnuale, ente: EnteProprietario, utente: User, valori: Mapping[str, Any]
+    *,
+    piano: PianoAnnuale,
+    ente: EnteProprietario,
+    utente: User,
+    valori: Mapping[str, Any],
+    versione: str | None = None,
 ) -> ConsistenzaDichiarata:
-    """The consistenza of the ente's patrimonio (section a): SAP and SAS, or neither (not communicated)."""
+    """The consistenza of the ente's patrimonio (section a): SAP and SAS, or neither (not communicated);
+    ``versione`` as for the choices."""
     risposta = apri_modifica(piano=piano, ente=ente)
+    verifica_versione(
+        perimetro_dell_ente(ConsistenzaDichiarata, piano.pk, ente.pk, per_aggiornare=True), versione
+    )
     consistenza = salva_riga_dell_ente(
         modello=ConsistenzaDichiarata, piano=piano, ente=ente, utente=utente, valori=valori
     )
