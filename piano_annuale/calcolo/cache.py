@@ -75,7 +75,8 @@ def piano_calcolato(piano: PianoAnnuale) -> PianoCalcolato:
     if stato == StatoPiano.APPROVATA and versione_id is not None:
         return _in_cache(chiave_approvata(versione_id), lambda: _da_versione(versione_id))
     if stato == StatoPiano.APPROVATA:
-        # Approved in this very transaction, before its version is frozen: only the freeze reads it.
+        # Approved but not frozen yet (the approval's own transaction, which freezes it next): there is
+        # nothing else to read than the live data, and nothing to cache.
         return calcola_piano(piano)
     return calcolo_in_cache(piano, revisione, regole_id)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -354,3 +354,32 @@ def test_a_hit_costs_one_query_and_an_approved_plan_too(a, pdf_veloce, django_as
         assert piano_calcolato(approvato).piano.stato == "approvata"
     with django_assert_num_queries(1):
         assert piano_calcolato(approvato).piano.stato == "approvata"
+
+
+# --------------------------------------------------------------------------------------------
+# Where the cache is not used
+# --------------------------------------------------------------------------------------------
+
+
+def test_inside_a_write_the_plan_is_computed_and_nothing_is_cached(a):
+    """What a transaction sees may still be rolled back, and its revision number given again."""
+    with transaction.atomic():
+        calcolato = piano_calcolato(a.piano)
+        transaction.set_rollback(True)
+    assert calcolato.g.totale.totale == 56
+    chiave = cache_calcolo.chiave(a.piano.pk, revisione(a.piano), a.piano.regole_id)
+    assert cache.get(chiave) is None
+    piano_calcolato(a.piano)
+    assert cache.get(chiave) == calcolato
+
+
+def test_an_unreachable_cache_computes_the_plan_and_the_page_still_answers(client, a, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there: connection refused
+        }
+    }
+    client.force_login(a.ufficio)
+    assert dati(client, a.piano)["g"]["totale"]["totale"] == 56
+    assert "Cache non raggiungibile: il piano è calcolato senza cache." in caplog.text
