@@ -25,6 +25,7 @@ from .allegati import (
     sintesi,
 )
 from .cache import (
+    json_del_piano,
     piano_calcolato,
 )
 from .dati import (
@@ -224,6 +225,7 @@ __all__ = [
     "demografia",
     "elenco_italiano",
     "in_euro",
+    "json_del_piano",
     "info_piano",
     "misure_del_piano",
     "ordina_enti",

@@ -13,12 +13,15 @@ response and PDF reads.
   the cache: what that transaction sees may still be rolled back, and its revision number reused.
 - The cache being unreachable (Redis down) is logged and the plan computed directly.
 
+``json_del_piano`` gives the API's JSON text, cached beside the computation under the same key.
+
 The entry holds the ``PianoCalcolato`` as JSON text (``as_json``, read back with ``piano_da_json``)
 or pickled (``FORMATO``): ``benchmarks/cache_calcolo.py`` measures both.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -31,7 +34,7 @@ from piano_annuale.models import PianoAnnuale, StatoPiano, TipoVersione, Version
 
 from .piano import VERSIONE_CALCOLO, calcola_piano
 from .serializzazione import piano_da_json
-from .tipi import PianoCalcolato
+from .tipi import EncoderPiano, PianoCalcolato
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,33 @@ def in_transazione() -> bool:
 def piano_calcolato(piano: PianoAnnuale) -> PianoCalcolato:
     """The plan's computation: an approved plan's frozen version, else the cached computation at the
     plan's current revision (read afresh: ``piano`` may predate a write). One query on a hit."""
+    chiave, calcola = _fonte(piano)
+    return calcola() if chiave is None else _in_cache(chiave, calcola)
+
+
+def json_del_piano(piano: PianoAnnuale) -> str:
+    """The plan's JSON as the API serves it (``EncoderPiano``, indented), cached beside the plan:
+    encoding a large plan costs more than reading it back."""
+    chiave, calcola = _fonte(piano)
+    if chiave is None or in_transazione():
+        return _in_json(calcola())
+    try:
+        testo = _leggi(f"{chiave}:json")
+    except _SenzaCache:
+        return _in_json(calcola())
+    if isinstance(testo, str):
+        return testo
+    testo = _in_json(_in_cache(chiave, calcola))
+    _scrivi(f"{chiave}:json", testo)
+    return testo
+
+
+def _in_json(calcolo: PianoCalcolato) -> str:
+    return json.dumps(calcolo.as_dict(), cls=EncoderPiano, ensure_ascii=False, indent=2)
+
+
+def _fonte(piano: PianoAnnuale) -> tuple[str | None, Callable[[], PianoCalcolato]]:
+    """The cache key of the plan's computation now and how to compute it (no key: not cached)."""
     approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values("pk")
     revisione, stato, regole_id, versione_id = (
         PianoAnnuale.objects.filter(pk=piano.pk)
@@ -73,12 +103,12 @@ def piano_calcolato(piano: PianoAnnuale) -> PianoCalcolato:
         .get()
     )
     if stato == StatoPiano.APPROVATA and versione_id is not None:
-        return _in_cache(chiave_approvata(versione_id), lambda: _da_versione(versione_id))
+        return chiave_approvata(versione_id), lambda: _da_versione(versione_id)
     if stato == StatoPiano.APPROVATA:
         # Approved but not frozen yet (the approval's own transaction, which freezes it next): there is
         # nothing else to read than the live data, and nothing to cache.
-        return calcola_piano(piano)
-    return calcolo_in_cache(piano, revisione, regole_id)
+        return None, lambda: calcola_piano(piano)
+    return chiave(piano.pk, revisione, regole_id), lambda: calcola_piano(piano)
 
 
 def calcolo_in_cache(piano: PianoAnnuale, revisione: int, regole_id: int | None) -> PianoCalcolato:
@@ -110,9 +140,9 @@ def _leggi(chiave: str) -> object | None:
         raise _SenzaCache from None
 
 
-def _scrivi(chiave: str, calcolo: PianoCalcolato) -> None:
+def _scrivi(chiave: str, valore: PianoCalcolato | str) -> None:
     try:
-        cache.set(chiave, _codifica(calcolo), timeout=DURATA)
+        cache.set(chiave, _codifica(valore) if isinstance(valore, PianoCalcolato) else valore, timeout=DURATA)
     except Exception:
         logger.warning("Cache non raggiungibile: il piano calcolato non è conservato.", exc_info=True)
 

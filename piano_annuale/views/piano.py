@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from patrimonio.accesso import operatore_di
 from piano_annuale.calcolo import (
-    EncoderPiano,
     PianoCalcolato,
+    json_del_piano,
     piano_calcolato,
 )
 from piano_annuale.catalogo import VOCI, presente
@@ -116,11 +116,8 @@ def _anno_precedente(request: HttpRequest, piano: PianoAnnuale, calcolo: PianoCa
 
 
 @login_required
-def piano_json(request: HttpRequest, pk: int) -> JsonResponse:
+def piano_json(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole computed plan as JSON."""
     piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
-    return JsonResponse(
-        piano_calcolato(piano).as_dict(),
-        encoder=EncoderPiano,
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
+    # The text is cached with the computation: encoding a large plan costs more than reading it.
+    return HttpResponse(json_del_piano(piano), content_type="application/json")

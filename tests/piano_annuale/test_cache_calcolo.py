@@ -252,6 +252,8 @@ def test_next_years_plan_starts_its_own_revision_and_the_approved_plan_keeps_its
     assert pagina.context["p"].g.totale.totale == 56
     versione = VersionePiano.objects.get(piano=approvato, tipo=TipoVersione.APPROVATA)
     assert piano_calcolato(approvato) == piano_da_json(versione.dati_json)
+    congelati = {k: v for k, v in versione.dati.items() if k != "note_chiusura"}
+    assert dati(client, approvato) == congelati
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def test_the_plan_page_rendered_from_the_rebuilt_result_has_the_same_numbers(
         letti.append(ricostruito)
         return ricostruito
 
-    monkeypatch.setattr(vista_piano, "calcola_piano", dal_json_ricostruito)
+    monkeypatch.setattr(vista_piano, "piano_calcolato", dal_json_ricostruito)
     dal_json = client.get(url).content.decode()
     assert letti  # the page was rendered from the rebuilt result
     assert "€ 471.839,55" in dal_json and "1.778.140,20" in dal_json
