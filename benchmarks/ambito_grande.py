@@ -1,8 +1,8 @@
 """A large synthetic ambito for the PDF benchmark, generated deterministically (no randomness).
 
 At ``scala=1`` its draft PDF lists 3,003 ALER units in Allegato B, 1,282 free units of the comuni in
-section e) and 458 anomalies (IDs that differ only in how they are written: «P00001» and
-«P-00001»), the sizes of issue 17. ``scala`` shrinks every count for the CI smoke. The ambito is
+section e) and 458 anomalies (IDs that differ only in how they are written: «P000001» and
+«P0-00001»), the sizes of issue 17. ``scala`` shrinks every count for the CI smoke. The ambito is
 replaced when it exists with other sizes; its plan is left in the database for the next run.
 """
 
@@ -111,10 +111,10 @@ def _crea(scala: float) -> PianoAnnuale:
     for n, stato in enumerate(aler_stati):
         programma = f"Programma di recupero lotto {n % LOTTI + 1}" if stato == Stato.RISTRUTTURAZIONE else ""
         # The first ALER units clash with a comune's unit written with a hyphen: one anomaly each.
-        id_ = f"P{n:05d}" if n < n_anomalie else f"A{blocco}{n:05d}"
+        id_ = f"P{blocco}{n:05d}" if n < n_anomalie else f"A{blocco}{n:05d}"
         aggiungi(aler, comuni[n % n_comuni], stato, programma, id_)
     for n in range(_quanti(LIBERE_COMUNI, scala)):
-        id_ = f"P-{n:05d}" if n < n_anomalie else f"L{blocco}{n:05d}"
+        id_ = f"P{blocco}-{n:05d}" if n < n_anomalie else f"L{blocco}{n:05d}"
         aggiungi(enti[n % n_comuni], comuni[n % n_comuni], Stato.LIBERA, "", id_)
     unita = UnitaAbitativa.objects.bulk_create(unita, batch_size=2_000)
     StatoUnita.objects.bulk_create(

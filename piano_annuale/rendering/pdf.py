@@ -54,9 +54,9 @@ from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
-VERSIONE_MODELLO = (
-    3  # 2: Note di chiusura with parere, observations and approval; 3: headings from the catalogue
-)
+# 2: Note di chiusura with parere, observations and approval; 3: headings from the catalogue;
+# 4: rendered in parts, long lists grouped with subtotals.
+VERSIONE_MODELLO = 4
 VERSIONE_WEASYPRINT = version("weasyprint")  # a new renderer may lay pages out differently
 
 # Inlined into the document, never served to browsers: it lives with the PDF templates.

@@ -44,7 +44,7 @@ def gruppi_allegato_b(unita_b: Sequence[tuple[Any, str, Any]]) -> list[Gruppo]:
     """Allegato B.1's units (``pdf.unita_allegato_b``) by comune in alphabetical order, each group
     with its count and the sum of the costs stated for its units."""
     ordinate = sorted(unita_b, key=lambda r: chiave_nome(r[0].comune))  # stable: keeps the plan's order
-    gruppi = raggruppa(ordinate, lambda r: r[0].comune, lambda r: f"Comune di {r[0].comune}")
+    gruppi = raggruppa(ordinate, lambda r: r[0].comune, lambda r: r[0].comune)
     return [replace(g, costo=_somma_costi(g.righe)) for g in gruppi]
 
 

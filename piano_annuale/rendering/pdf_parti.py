@@ -305,9 +305,10 @@ RIGHE_PER_LOTTO = 600
 SEGNAPOSTO_PAGINA = "888"  # as wide as the real numbers: the index's first layout counts its pages
 
 
-def parti_del_documento(contesto: dict[str, object], righe: int = RIGHE_PER_LOTTO) -> list[dict[str, object]]:
+def parti_del_documento(contesto: dict[str, object], righe: int | None = None) -> list[dict[str, object]]:
     """What each part adds to the document's context (``pdf.contesto_documento``): which parts of
     ``piano.html`` it holds and, for the long lists, which lotto. The cover and index come first."""
+    righe = righe or RIGHE_PER_LOTTO
     parti: list[dict[str, object]] = [{"parti": ("copertina",)}]
     parti += [{"parti": (nome,)} for nome in ("premessa", "parte_prima", "seguito", "allegato_a")]
     lotti_b = in_lotti(contesto["gruppi_b"], righe)  # type: ignore[arg-type]
