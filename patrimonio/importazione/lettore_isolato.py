@@ -1,8 +1,8 @@
 """The child process that hands a spreadsheet to python-calamine, under memory, CPU and file-size
-limits. Run as a script (``python -I lettore_isolato.py USCITA MEMORIA CPU USCITA_MASSIMA``) with the
-file's bytes on stdin; it imports nothing of the project (nor Django), so it starts in a few tens of
-milliseconds and a native abort (calamine's Rust code aborts when an allocation fails) ends only
-this process. The parent (``lettura``) turns every way it can end into an Italian ``FileNonValido``.
+limits. Run as a script (``python -I lettore_isolato.py``), started ahead of need; its stdin brings
+one JSON line ``[USCITA, MEMORIA, CPU, USCITA_MASSIMA]`` (output path, address space and output size
+in bytes, CPU seconds), then the file's bytes. It imports nothing of the project (nor Django), and a
+native abort (calamine's Rust code aborts when an allocation fails) ends only this process. The parent (``lettura``) turns every way it can end into an Italian ``FileNonValido``.
 
 Output, written to USCITA: records of one type byte, an 8-byte length and a pickle: ``F`` a sheet
 ``(nome, prima_colonna, altezza)``, then ``B`` blocks (lists) of that sheet's rows, and ``E`` at the
@@ -17,6 +17,7 @@ for everything else.
 from __future__ import annotations
 
 import io
+import json
 import pickle
 import resource
 import struct
@@ -72,12 +73,22 @@ def _leggi(contenuto: bytes, uscita: io.BufferedWriter) -> None:
     _scrivi(uscita, b"E", None)
 
 
-def main(argomenti: list[str]) -> int:
-    percorso, memoria, cpu, uscita_massima = argomenti[0], *(int(a) for a in argomenti[1:4])
-    _limita(memoria, cpu, uscita_massima)
+def _carica_lettore() -> None:
+    """Load calamine ahead of need: the child is started as a spare before a file arrives."""
+    import python_calamine  # noqa: F401
+
+
+def main() -> int:
+    _carica_lettore()
+    # The first line says where to write and within which limits; the file's bytes follow.
+    riga = sys.stdin.buffer.readline()
+    if not riga.strip():
+        return 0  # the parent ended before needing this spare
+    percorso, memoria, cpu, uscita_massima = json.loads(riga)
+    _limita(int(memoria), int(cpu), int(uscita_massima))
     contenuto = sys.stdin.buffer.read()
     try:
-        with open(percorso, "wb") as uscita:
+        with open(str(percorso), "wb") as uscita:
             _leggi(contenuto, uscita)
     except MemoryError:
         return ESCI_MEMORIA
@@ -91,4 +102,4 @@ def main(argomenti: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
