@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import models
 from django.db.models import Max, Q
 from django.utils import dateformat, timezone
@@ -148,6 +149,16 @@ def _quando(riga: RigaStorico) -> str:
     return f"il {giorno} alle {momento:%H:%M}"
 
 
+def _in_ordine(riga: RigaStorico) -> list[Cambio]:
+    """The changed fields in the model's order (PostgreSQL's jsonb does not keep the keys' order)."""
+    try:
+        modello = apps.get_model(riga.modifica.modello)
+    except (LookupError, ValueError):
+        return list(riga.cambi)
+    ordine = {str(campo.verbose_name): n for n, campo in enumerate(modello._meta.concrete_fields)}
+    return sorted(riga.cambi, key=lambda cambio: ordine.get(cambio.campo, len(ordine)))
+
+
 def _cambio(azione: str, cambio: Cambio) -> str:
     """«indirizzo: «Via Roma 1» → «Via Roma 2»»; a new or deleted row's value alone."""
     if azione == AzioneModifica.CREAZIONE:
@@ -163,7 +174,7 @@ def _descrivi(righe: Sequence[RigaStorico]) -> str:
     gruppi: list[tuple[str, list[str]]] = []
     for riga in righe:
         chi = f"{riga.chi} {_quando(riga)}"
-        cambi = ", ".join(_cambio(riga.modifica.azione, c) for c in riga.cambi)
+        cambi = ", ".join(_cambio(riga.modifica.azione, c) for c in _in_ordine(riga))
         parte = (
             f"{VERBI.get(riga.modifica.azione, 'ha modificato')} {riga.tabella[:1].lower()}{riga.tabella[1:]}"
         )
