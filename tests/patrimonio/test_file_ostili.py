@@ -405,3 +405,20 @@ def test_the_background_count_stops_past_its_threshold(settings):
     assert importazione.conta_righe(contenuto, "u.xlsx") == 60_000
     assert 100 < importazione.conta_righe(contenuto, "u.xlsx", fino_a=100) < 60_000
     assert importazione.in_background(contenuto, "u.xlsx") is True
+
+
+def test_the_spare_child_is_used_once_and_only_by_the_process_that_started_it(monkeypatch):
+    lettura.leggi(ostili.xlsx_openpyxl({"U": [["a"]]}), "u.xlsx")
+    assert lettura._SCORTA is not None
+    pid, scorta = lettura._SCORTA
+    assert pid == os.getpid() and scorta.poll() is None  # started after the read, waiting
+    assert lettura._prendi_figlio() is scorta
+    assert lettura._SCORTA is None  # taken: the next read gets another
+    scorta.communicate(b"")  # an empty first line: the spare exits
+    assert scorta.returncode == 0
+    ereditata = lettura._avvia()  # a spare inherited through a fork belongs to another process
+    monkeypatch.setattr(lettura, "_SCORTA", (os.getpid() + 1, ereditata))
+    nuovo = lettura._prendi_figlio()
+    assert nuovo is not ereditata
+    for figlio in (ereditata, nuovo):
+        figlio.communicate(b"")
