@@ -146,7 +146,8 @@ def blocchi_visibili(user: User | AnonymousUser) -> tuple[list[Blocco], list[Blo
 def sblocca(user: User, *, username: str = "", indirizzo: str = "", motivo: str = "") -> int:
     """Remove the failed attempts of ``username`` (or, for the admin, of ``indirizzo``) and record it.
 
-    Returns how many attempt rows were removed; raises ``SbloccoNonConsentito`` when the policy
+    Returns how many failed attempts were forgiven (each row counts one username, address and
+    browser: its ``failures_since_start``); raises ``SbloccoNonConsentito`` when the policy
     does not let ``user`` unlock them.
     """
     sbloccabili = username_sbloccabili(user)
@@ -174,4 +175,4 @@ def sblocca(user: User, *, username: str = "", indirizzo: str = "", motivo: str 
         ]
         AccessAttempt.objects.filter(pk__in=[r.pk for r in righe]).delete()
         registra_modifiche(utente=user, origine=ORIGINE_SBLOCCO, modifiche=voci, motivo=motivo)
-    return len(righe)
+    return sum(riga.failures_since_start for riga in righe)

@@ -147,7 +147,7 @@ def test_the_ufficio_di_piano_unlocks_a_user_of_its_ambito_and_the_history_recor
     assert "Per indirizzo" not in elenco  # addresses are the platform admin's
 
     risposta = client.post(reverse("accessi_bloccati"), {"username": "sindaco.lodi"}, follow=True)
-    assert "Accesso sbloccato per l'utente «sindaco.lodi»: tolto 1 tentativo non riuscito." in leggi(risposta)
+    assert "Accesso sbloccato per l'utente «sindaco.lodi»: tolti 5 tentativi non riusciti." in leggi(risposta)
     assert AccessAttempt.objects.filter(username="sindaco.lodi").count() == 0
     storia = Modifica.objects.get(modello="axes.accessattempt")
     assert storia.azione == AzioneModifica.ELIMINAZIONE
@@ -157,6 +157,15 @@ def test_the_ufficio_di_piano_unlocks_a_user_of_its_ambito_and_the_history_recor
     assert storia.prima["username"] == "sindaco.lodi"
     assert storia.prima["failures_since_start"] == 5
     assert accedi(Client(), "sindaco.lodi", PASSWORD) == 302
+
+
+def test_the_unlock_message_counts_the_failures_in_italian(client, ambiti):
+    client.force_login(ambiti["ufficio_lodi"])
+    sbaglia(Client(), "sindaco.lodi", 1)
+    risposta = client.post(reverse("accessi_bloccati"), {"username": "sindaco.lodi"}, follow=True)
+    assert "Accesso sbloccato per l'utente «sindaco.lodi»: tolto 1 tentativo non riuscito." in leggi(risposta)
+    risposta = client.post(reverse("accessi_bloccati"), {"username": "sindaco.lodi"}, follow=True)
+    assert "Nessun tentativo non riuscito da sbloccare per l'utente «sindaco.lodi»." in leggi(risposta)
 
 
 def test_the_ufficio_di_piano_cannot_unlock_a_user_of_another_ambito(client, ambiti):

@@ -18,7 +18,7 @@ from piano_annuale.models import DocumentoPiano, StatoDocumento
 from piano_annuale.services.regole import assicura_regole_predefinite
 from tests import navigatore as browser
 from tests.builders import crea_ambito
-from tests.navigatore import accedi
+from tests.navigatore import accedi, violazioni_gravi
 from tests.utenti import PASSWORD, crea_operatore, hasher_veloce
 
 navigatore = browser.navigatore
@@ -111,6 +111,35 @@ def test_the_ufficio_di_piano_pages_load_without_csp_violations(apri_pagina, amb
         "/accounts/password_change/",
     ):
         assert pagina.apri(indirizzo) == [], indirizzo
+
+
+def test_the_ufficio_di_piano_unlocks_a_locked_user_from_the_header_link(apri_pagina, ambito_csp):
+    # The ufficio is logged in; then the comune's operator, from the same address (the live server's
+    # clients are all 127.0.0.1), is locked out after five wrong passwords.
+    pagina = Sorvegliata(apri_pagina())
+    accedi(pagina.pagina, "ufficio.csp", PASSWORD)
+    bloccato = Sorvegliata(apri_pagina())
+    for _ in range(5):
+        bloccato.pagina.goto("/accounts/login/")
+        bloccato.pagina.get_by_label("Nome utente").fill("comune.csp")
+        bloccato.pagina.get_by_label("Password").fill("sbagliata")
+        bloccato.pagina.get_by_role("button", name="Accedi").click()
+    assert bloccato.pagina.get_by_role("heading", name="Accesso bloccato").is_visible()
+
+    pagina.pagina.goto("/")
+    pagina.pagina.get_by_role("link", name="Accessi bloccati").click()
+    riga = pagina.pagina.get_by_role("row").filter(has_text="comune.csp")
+    assert "Bloccato" in riga.inner_text()
+    assert violazioni_gravi(pagina.pagina) == []
+    riga.get_by_role("button", name="Sblocca comune.csp").click()
+    assert (
+        "Accesso sbloccato per l'utente «comune.csp»: tolti 5 tentativi non riusciti."
+        in pagina.pagina.get_by_role("status").first.inner_text()
+    )
+    assert pagina.violazioni() == []
+
+    accedi(bloccato.pagina, "comune.csp", PASSWORD)
+    assert bloccato.pagina.get_by_text("Utente collegato:").count() == 1
 
 
 def test_the_pdf_progress_bar_is_drawn_by_the_static_script(apri_pagina, ambito_csp):
