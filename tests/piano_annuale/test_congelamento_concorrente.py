@@ -3,7 +3,8 @@
 Two real database connections race: each thread has its own (``django.db.connections`` is per
 thread), and the tests run in real transactions (``transactional_db``). A unit write that started
 before the freeze either commits before it (and the frozen version counts the unit) or is refused
-after it; it never commits after the freeze. The waits are observed in ``pg_stat_activity``, so the
+after it; it never commits after the freeze. Two saves of the same stale form (item 7) race the
+same way: one wins, the other is refused. The waits are observed in ``pg_stat_activity``, so the
 tests prove that one connection really waited for the other's lock.
 
 PostgreSQL only: SQLite has no row locks (``select_for_update`` is a no-op there) and serialises
@@ -29,6 +30,7 @@ from piano_annuale.services import iter as mosse
 from piano_annuale.services.ente import blocca_per_scrittura, riapri_risposta, salva_unita
 from piano_annuale.services.errori import ModificaNonConsentita
 from piano_annuale.services.regole import assicura_regole_predefinite
+from piano_annuale.services.versioni import ModificaConcorrente, perimetro_unita
 from tests.navigatore import ripristina_dati_della_sessione as _ripristina
 from tests.percorso import Ambito, crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce  # noqa: F401 - fixtures
 from tests.utenti import hasher_veloce
@@ -224,6 +226,40 @@ def test_many_writes_racing_the_freeze_are_each_in_the_version_or_refused(a: Amb
             assert isinstance(filo.errore, ModificaNonConsentita)
             assert f"GARA-{n}" not in salvate
     assert {c for c in congelate if c.startswith("GARA-")} == salvate
+
+
+@solo_postgresql
+def test_two_simultaneous_saves_of_the_same_stale_form_one_wins_the_other_is_refused(a: Ambito) -> None:
+    # Both forms were loaded with the same version; the saves start together on two connections.
+    unita = UnitaAbitativa.objects.filter(ente=a.ente_comune).order_by("pk").first()
+    assert unita is not None
+    versione = perimetro_unita(a.piano.pk, unita.pk).versione()
+    partenza = threading.Barrier(2)
+
+    def salva(indirizzo: str) -> UnitaAbitativa:
+        partenza.wait(ATTESA)
+        return salva_unita(
+            piano=a.piano,
+            ente=a.ente_comune,
+            utente=a.operatore_comune,
+            valori_unita={"indirizzo": indirizzo, "comune_id": unita.comune_id},
+            valori_stato={"stato": Stato.LIBERA, "programma": "", "note": ""},
+            unita=UnitaAbitativa.objects.get(pk=unita.pk),
+            versione=versione,
+        )
+
+    fili = [Filo(partial(salva, "Via Uno 1")), Filo(partial(salva, "Via Due 2"))]
+    for filo in fili:
+        filo.start()
+    for filo in fili:
+        filo.join(ATTESA)
+
+    vincitori = [f for f in fili if f.errore is None]
+    perdenti = [f for f in fili if f.errore is not None]
+    assert len(vincitori) == 1 and len(perdenti) == 1
+    assert isinstance(perdenti[0].errore, ModificaConcorrente)
+    assert "ha modificato unità abitativa (indirizzo:" in str(perdenti[0].errore)
+    assert UnitaAbitativa.objects.get(pk=unita.pk).indirizzo == vincitori[0].risultato.indirizzo
 
 
 def test_the_gate_refuses_to_run_outside_a_transaction(a: Ambito) -> None:
