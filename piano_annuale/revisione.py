@@ -47,7 +47,10 @@ class Riferita(Protocol):
 @cache
 def _dell_anno(modello: type[models.Model] | str) -> bool:
     """Whether the table's rows belong to one year's plan (the plan, or a ``piano`` column)."""
-    classe = apps.get_model(modello) if isinstance(modello, str) else modello
+    try:
+        classe = apps.get_model(modello) if isinstance(modello, str) else modello
+    except (LookupError, ValueError):
+        return False  # an unknown table: its ids say nothing, every open plan is bumped
     if classe is PianoAnnuale:
         return True
     return any(c.name == "piano" and c.related_model is PianoAnnuale for c in classe._meta.concrete_fields)
