@@ -41,16 +41,17 @@ def istruzioni_privilegi(ruolo: str) -> list[str]:
 
     ``ALTER DEFAULT PRIVILEGES`` covers the tables and sequences later migrations create, as long
     as the same owner role runs them. TRUNCATE, TRIGGER and REFERENCES are revoked explicitly, in
-    case an earlier deployment granted ALL.
+    case an earlier deployment granted ALL. UPDATE on the sequences lets ``ripristina`` realign them
+    after inserting rows with their primary keys.
     """
     r = _ruolo(ruolo)
     return [
         f"GRANT USAGE ON SCHEMA public TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
         f"REVOKE TRUNCATE, TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA public FROM {r}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}",
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {r}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}",
     ]
 
 
