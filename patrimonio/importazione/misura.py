@@ -143,6 +143,7 @@ def misura(contenuto: bytes, nome_file: str, formato: str, *, fino_a: int | None
         return _misura_xls(contenuto, nome_file)
     if formato == "xls" or not contenuto.startswith(FIRMA_ZIP):
         raise non_leggibile(nome_file, formato)
+    _controlla_voci(_voci_dichiarate(contenuto), nome_file)  # before zipfile parses the directory
     try:
         with zipfile.ZipFile(io.BytesIO(contenuto)) as archivio:
             _controlla_archivio(archivio, nome_file)
@@ -159,15 +160,28 @@ def misura(contenuto: bytes, nome_file: str, formato: str, *, fino_a: int | None
         raise non_leggibile(nome_file, formato) from None
 
 
-def _controlla_archivio(archivio: zipfile.ZipFile, nome_file: str) -> None:
-    """Entries, declared sizes, ratio and encryption, from the zip's directory alone."""
-    voci = archivio.infolist()
-    if len(voci) > limite("VOCI_ZIP_MASSIME"):
+def _voci_dichiarate(contenuto: bytes) -> int:
+    """The entry count of the zip's end record (0 if not found: zipfile then judges the file)."""
+    fine = contenuto.rfind(b"PK\x05\x06", max(0, len(contenuto) - 65_557))
+    if fine < 0 or fine + 22 > len(contenuto):
+        return 0
+    voci: int = struct.unpack_from("<H", contenuto, fine + 10)[0]
+    return voci
+
+
+def _controlla_voci(voci: int, nome_file: str) -> None:
+    if voci > limite("VOCI_ZIP_MASSIME"):
         raise FileNonValido(
-            f"Il file «{nome_file}» contiene {numero(len(voci))} parti: un foglio di calcolo ne ha al più "
+            f"Il file «{nome_file}» contiene {numero(voci)} parti: un foglio di calcolo ne ha al più "
             f"{numero(limite('VOCI_ZIP_MASSIME'))}. Salvarlo di nuovo dal programma di foglio di calcolo "
             "e ricaricarlo."
         )
+
+
+def _controlla_archivio(archivio: zipfile.ZipFile, nome_file: str) -> None:
+    """Entries, declared sizes, ratio and encryption, from the zip's directory alone."""
+    voci = archivio.infolist()
+    _controlla_voci(len(voci), nome_file)
     totale = 0
     for voce in voci:
         if voce.flag_bits & 0x1:
