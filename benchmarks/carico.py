@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/carico.py --durata 300       # issue 16's figure: 5 minutes a phase
     .venv/bin/python benchmarks/carico.py --smoke            # CI: 2 clients, a few seconds, small DB
 
-The regional database (``DATABASE_URL``, default ``poa_regione``; ``poa_regione_0_02`` for
-``--smoke``) is made by ``benchmarks/regione.py --solo-genera`` when missing. Then it collects the
+The regional database (``--database``, default ``poa_regione``; ``poa_regione_0_02`` for ``--smoke``;
+on DATABASE_URL's PostgreSQL server, as regione.py) is made by ``benchmarks/regione.py --solo-genera``
+when missing. Then it collects the
 static files, starts gunicorn with ``gunicorn.conf.py`` (DEBUG=0, production settings over plain HTTP,
 127.0.0.1 on a free port) and, unless ``--senza-redis``, a Celery worker (1 process) with Redis as
 broker and cache, so a PDF request is queued as in production.
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import html.parser
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from urllib3.util.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -70,9 +74,14 @@ def argomenti() -> argparse.Namespace:
         "--senza-redis", action="store_true", help="niente Celery né Redis: PDF nella richiesta"
     )
     parser.add_argument("--smoke", action="store_true", help="prova rapida (CI): 2 client, 4 s per fase")
+    parser.add_argument("--database", default=None, help="database della regione (come regione.py)")
     opzioni = parser.parse_args()
     if opzioni.smoke:
         opzioni.clienti, opzioni.milano, opzioni.durata, opzioni.scala = 2, 1, 4.0, 0.02
+    if opzioni.database is None:  # regione.py's default for the scale
+        opzioni.database = (
+            "poa_regione" if opzioni.scala == 1.0 else f"poa_regione_{opzioni.scala:g}".replace(".", "_")
+        )
     if not 1 <= opzioni.clienti <= 200 or not 0 <= opzioni.milano <= opzioni.clienti:
         parser.error("--clienti va da 1 a 200, --milano da 0 a --clienti.")
     if not 1 <= opzioni.durata <= 3600:
@@ -82,16 +91,16 @@ def argomenti() -> argparse.Namespace:
     return opzioni
 
 
-def url_database(scala: float) -> str:
-    """DATABASE_URL, or regione.py's default for this scale."""
-    if "DATABASE_URL" in os.environ:
-        return os.environ["DATABASE_URL"]
-    nome = "poa_regione" if scala == 1.0 else f"poa_regione_{scala:g}".replace(".", "_")
-    return f"postgres://postgres@127.0.0.1:5432/{nome}"
+def url_regione(nome: str) -> str:
+    """The database ``nome`` on DATABASE_URL's PostgreSQL server (as regione.py does)."""
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        server = "postgres://postgres@127.0.0.1:5432/postgres"
+    return urllib.parse.urlsplit(server)._replace(path=f"/{nome}").geturl()
 
 
 OPZIONI = argomenti()
-os.environ["DATABASE_URL"] = url_database(OPZIONI.scala)
+os.environ["DATABASE_URL"] = url_regione(OPZIONI.database)
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -186,7 +195,7 @@ def ambiente(porta: int) -> dict[str, str]:
 @dataclass
 class Servizi:
     processi: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    log: Path = Path(tempfile.gettempdir()) / "poa-carico.log"
+    log: Path = Path(tempfile.gettempdir()) / f"poa-carico-{os.getpid()}.log"
 
     def avvia(self, comando: list[str], amb: dict[str, str]) -> None:
         with open(self.log, "ab") as uscita:
@@ -351,6 +360,10 @@ class Cliente:
 
     def _accedi(self, username: str) -> requests.Session:
         sessione = requests.Session()
+        # A GET on a kept-alive connection the server has just closed is sent again once, as browsers do;
+        # a POST never is.
+        ripeti = Retry(total=1, connect=1, read=1, status=0, allowed_methods={"GET"}, raise_on_status=False)
+        sessione.mount("http://", requests.adapters.HTTPAdapter(max_retries=ripeti))
         pagina = sessione.get(f"{self.base}/accounts/login/", timeout=TIMEOUT_RICHIESTA)
         dati = dict(campi_modulo(pagina.text, "username")) | {"username": username, "password": PASSWORD}
         risposta = sessione.post(
@@ -466,11 +479,24 @@ def percentile(valori: list[float], p: float) -> float:
     return ordinati[min(len(ordinati) - 1, max(0, round(p / 100 * len(ordinati) + 0.5) - 1))]
 
 
+RIGA_ACCESSO = re.compile(r'"(?:GET|POST) \S+ HTTP/[\d.]+" \d{3} \S+ (\d+)ms')
+
+
+def tempi_server(log: Path, da: int, a: int) -> list[float]:
+    """The server's own time of each request (gunicorn's access log, ``%(M)s``) logged between two
+    offsets of the log: what the clients wait beyond it is queueing."""
+    with open(log, "rb") as f:
+        f.seek(da)
+        testo = f.read(a - da).decode("utf-8", "replace")
+    return [int(m.group(1)) / 1000 for m in RIGA_ACCESSO.finditer(testo)]
+
+
 @dataclass
 class Fase:
     nome: str
     secondi: float
     esiti: list[Esito]
+    server: list[float] = field(default_factory=list)  # the server's time per request (access log)
 
     @property
     def errori(self) -> list[Esito]:
@@ -489,6 +515,11 @@ class Fase:
             f"p50 {self.p(50) * 1000:.0f} ms, p95 {self.p(95) * 1000:.0f} ms, p99 {self.p(99) * 1000:.0f} ms, "
             f"{len(self.errori)} errori"
         )
+        if self.server:
+            print(
+                f"  nel server (log di accesso): p50 {percentile(self.server, 50) * 1000:.0f} ms, "
+                f"p95 {percentile(self.server, 95) * 1000:.0f} ms; il resto è attesa in coda"
+            )
         per_tipo: dict[str, list[Esito]] = defaultdict(list)
         for e in self.esiti:
             per_tipo[e.tipo].append(e)
@@ -503,9 +534,10 @@ class Fase:
             )
 
 
-def fase(nome: str, clienti: list[Cliente], durata: float, *, scritture: bool) -> Fase:
+def fase(nome: str, clienti: list[Cliente], durata: float, log: Path, *, scritture: bool) -> Fase:
     for c in clienti:
         c.esiti = []
+    inizio_log = log.stat().st_size
     inizio = time.monotonic()
     fine = inizio + durata
     fili = [threading.Thread(target=c.esegui, args=(fine,), kwargs={"scritture": scritture}) for c in clienti]
@@ -514,7 +546,9 @@ def fase(nome: str, clienti: list[Cliente], durata: float, *, scritture: bool) -
     for f in fili:
         f.join(timeout=durata + 2 * TIMEOUT_RICHIESTA)  # bounded: a request times out before this
     secondi = time.monotonic() - inizio
-    return Fase(nome, secondi, [e for c in clienti for e in c.esiti])
+    time.sleep(0.5)  # the last access lines reach the log
+    server = tempi_server(log, inizio_log, log.stat().st_size)
+    return Fase(nome, secondi, [e for c in clienti for e in c.esiti], server)
 
 
 def verdetti(letture: Fase, miste: Fase) -> tuple[bool, bool]:
@@ -538,14 +572,12 @@ def verdetti(letture: Fase, miste: Fase) -> tuple[bool, bool]:
 
 
 def main() -> int:
-    print(f"Database: {os.environ['DATABASE_URL'].rsplit('/', 1)[-1]} (scala {OPZIONI.scala:g})", flush=True)
+    print(f"Database: {OPZIONI.database} (scala {OPZIONI.scala:g})", flush=True)
     subprocess.run(
         [
             sys.executable,
             str(BASE_DIR / "benchmarks" / "regione.py"),
-            "--scala",
-            str(OPZIONI.scala),
-            "--solo-genera",
+            *("--scala", str(OPZIONI.scala), "--database", OPZIONI.database, "--solo-genera"),
         ],
         check=True,
         env=os.environ,
@@ -587,9 +619,9 @@ def main() -> int:
             f"{OPZIONI.durata:g} s per fase.",
             flush=True,
         )
-        letture = fase("Letture", clienti, OPZIONI.durata, scritture=False)
+        letture = fase("Letture", clienti, OPZIONI.durata, servizi.log, scritture=False)
         letture.stampa()
-        miste = fase("Miste (con scritture)", clienti, OPZIONI.durata, scritture=True)
+        miste = fase("Miste (con scritture)", clienti, OPZIONI.durata, servizi.log, scritture=True)
         miste.stampa()
     finally:
         servizi.ferma()

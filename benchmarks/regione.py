@@ -1,11 +1,13 @@
 """Benchmark (not a test): the plan's computation in a synthetic Lombardy against the same ambito alone.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/poa_regione .venv/bin/python benchmarks/regione.py
+    .venv/bin/python benchmarks/regione.py                     # database poa_regione on 127.0.0.1
+    .venv/bin/python benchmarks/regione.py --database poa_mia  # another name on the same server
     .venv/bin/python benchmarks/regione.py --scala 0.02        # smoke size (CI): 3 ambiti, ~3,500 units
     .venv/bin/python benchmarks/regione.py --solo-genera       # only make the regional DB (carico.py)
 
-Generates, in the PostgreSQL database of ``DATABASE_URL`` (default ``poa_regione`` on 127.0.0.1,
-``poa_regione_0_02`` at scale 0.02; created when missing), a synthetic Lombardy: 91 ambiti, ~1,562 comuni, ~172,755 units in the
+Generates, in the PostgreSQL database ``--database`` (default ``poa_regione``, ``poa_regione_0_02`` at
+scale 0.02; created when missing) on the server of ``DATABASE_URL`` (its database name is not used, so
+the application's own database is never touched; 127.0.0.1:5432 as postgres when it is not PostgreSQL), a synthetic Lombardy: 91 ambiti, ~1,562 comuni, ~172,755 units in the
 registries, one 2027 plan per ambito under the rules in force on 1 January 2027 (L.R. 18/2025), one
 Milano-sized ambito (one comune, ~43,813 units), and four users per ambito (ufficio di piano, the
 capofila comune, ALER, Assemblea; password ``PASSWORD``). ``--scala`` multiplies every size. The
@@ -34,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -99,23 +102,30 @@ def argomenti() -> argparse.Namespace:
         default=None,
         help="SET random_page_cost per la sessione che misura (ad es. 1.1: dati in memoria o su SSD)",
     )
+    parser.add_argument("--database", default=None, help="nome del database (predefinito poa_regione)")
     parser.add_argument("--solo", type=int, default=None, help=argparse.SUPPRESS)  # child run: one ambito
     opzioni = parser.parse_args()
     if not 0 < opzioni.scala <= 1.0:
         parser.error("--scala va da 0 (escluso) a 1.")
+    if opzioni.database is None:  # a smaller region never replaces the full one
+        opzioni.database = (
+            "poa_regione" if opzioni.scala == 1.0 else f"poa_regione_{opzioni.scala:g}".replace(".", "_")
+        )
     if not 1 <= opzioni.ripetizioni <= 50 or not 1 <= opzioni.giri <= 20:
         parser.error("--ripetizioni va da 1 a 50, --giri da 1 a 20.")
     return opzioni
 
 
-def url_predefinito(scala: float) -> str:
-    """``poa_regione`` at full scale, ``poa_regione_0_02`` at 0.02: a smaller region never replaces it."""
-    nome = "poa_regione" if scala == 1.0 else f"poa_regione_{scala:g}".replace(".", "_")
-    return f"postgres://postgres@127.0.0.1:5432/{nome}"
+def url_regione(nome: str) -> str:
+    """The database ``nome`` on DATABASE_URL's PostgreSQL server (127.0.0.1:5432 as postgres otherwise)."""
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith(("postgres://", "postgresql://")):
+        server = "postgres://postgres@127.0.0.1:5432/postgres"
+    return urllib.parse.urlsplit(server)._replace(path=f"/{nome}").geturl()
 
 
 OPZIONI = argomenti()
-os.environ.setdefault("DATABASE_URL", url_predefinito(OPZIONI.scala))
+os.environ["DATABASE_URL"] = url_regione(OPZIONI.database)
 prepara_database(os.environ["DATABASE_URL"], rigenera=OPZIONI.rigenera)
 django.setup()
 
@@ -461,18 +471,12 @@ def misura_calcolo(s: SpecAmbito, ripetizioni: int) -> tuple[Tempo, list[dict[st
 def da_solo(s: SpecAmbito, scala: float, ripetizioni: int, *, genera_soltanto: bool = False) -> Tempo | None:
     """The same ambito in a database of its own (``<name>_solo_<n>``): a child run of this script, which
     generates it (``genera_soltanto``) or times it, so that generating never shares a process with timing."""
-    conf = _conf(os.environ["DATABASE_URL"])
-    nome = f"{conf['NAME']}_solo_{s.numero}"
-    porta = conf["PORT"] or 5432
-    utente = conf["USER"] or "postgres"
-    credenziali = f"{utente}:{conf['PASSWORD']}" if conf["PASSWORD"] else utente
-    host = conf["HOST"] or "127.0.0.1"
-    ambiente = {**os.environ, "DATABASE_URL": f"postgres://{credenziali}@{host}:{porta}/{nome}"}
     comando = [sys.executable, __file__, "--scala", str(scala), "--ripetizioni", str(ripetizioni)]
-    comando += ["--solo", str(s.numero)] + (["--solo-genera"] if genera_soltanto else [])
+    comando += ["--database", f"{OPZIONI.database}_solo_{s.numero}", "--solo", str(s.numero)]
+    comando += ["--solo-genera"] if genera_soltanto else []
     if OPZIONI.random_page_cost is not None:
         comando += ["--random-page-cost", str(OPZIONI.random_page_cost)]
-    esito = subprocess.run(comando, env=ambiente, capture_output=True, text=True, timeout=1800)
+    esito = subprocess.run(comando, capture_output=True, text=True, timeout=1800)
     if esito.returncode != 0:
         raise SystemExit(f"Il calcolo dell'ambito da solo è fallito:\n{esito.stdout}\n{esito.stderr}")
     if genera_soltanto:
