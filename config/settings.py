@@ -174,7 +174,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_MINUTI = int(os.environ.get("AXES_COOLOFF_MINUTI", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTI)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A successful login does not wipe the failures: axes would wipe the address's too, so anyone with an
+# account could reset the per-address limit between guesses at other usernames.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "patrimonio.blocchi.risposta_blocco"
 # Behind POA_PROXY_FIDATI reverse proxies the client's address is read from X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "patrimonio.blocchi.indirizzo_client"
