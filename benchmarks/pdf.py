@@ -71,6 +71,7 @@ from ambito_grande import piano_grande  # noqa: E402  (benchmarks/ is the script
 from django.core.management import call_command  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
+from patrimonio.models import TipoEnte  # noqa: E402
 from piano_annuale.calcolo import calcola_piano  # noqa: E402
 from piano_annuale.models import PianoAnnuale  # noqa: E402
 from piano_annuale.rendering import pdf as documento  # noqa: E402
@@ -274,7 +275,8 @@ def main() -> int:
         lotti = sum(len(lotto.unita) for lotto in calcolo.allegato_b.lotti)
         print(
             f"  Allegato B: {len(calcolo.allegato_b.unita) + lotti:,} unità; sezione e: "
-            f"{len(calcolo.e.libere):,} unità già libere; {len(calcolo.anomalie)} anomalie"
+            f"{sum(u.ente.tipo != TipoEnte.ALER for u in calcolo.e.libere):,} unità già libere elencate "
+            f"(quelle dell'ALER sono nell'Allegato B); {len(calcolo.anomalie)} anomalie"
         )
         esito = misura(grande, opzioni.runs)
         stampa(f"PDF {grande} (bozza)", esito, opzioni.runs)

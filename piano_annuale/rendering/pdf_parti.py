@@ -348,6 +348,15 @@ def pdf_in_parti(
     indice: list[tuple[object, str | None]] = contesto["indice"]  # type: ignore[assignment]
     segnaposto = [(v, SEGNAPOSTO_PAGINA) for v, _ in indice]
     html = [html_di({**a, "in_parti": True}) for a in aggiunte[1:]]
+    # Small neighbouring parts go to one process together (each part pays for its stylesheet, fonts
+    # and writing): runs of at most a quarter of the whole with two processes, so both stay busy.
+    corpo = aggiunte[1:]
+    gruppi = accorpa(corpo, [len(h) for h in html], obiettivo=sum(map(len, html)) // (2 * PROCESSI))
+    unite = [_unione([corpo[n] for n in gruppo]) for gruppo in gruppi]
+    html = [
+        html[gruppo[0]] if len(gruppo) == 1 else html_di({**unita, "in_parti": True})
+        for gruppo, unita in zip(gruppi, unite, strict=True)
+    ]
     html.insert(0, html_di({**aggiunte[0], "in_parti": True, "indice": segnaposto}))
     rese = esegui([(rendi_parte, (h, base_url, pdf_a)) for h in html], pesi=[len(h) for h in html])
     copertina = rese[0]
@@ -373,6 +382,32 @@ def pdf_in_parti(
             break
         rese[0] = copertina
     return unisci([copertina, *rese[1:]], resa_timbri)
+
+
+def accorpa(aggiunte: Sequence[dict[str, object]], pesi: Sequence[int], *, obiettivo: int) -> list[list[int]]:
+    """Runs of consecutive parts (their indices) whose HTML stays within ``obiettivo`` characters
+    and that hold no two lotti of the same list (their context keys would clash)."""
+    gruppi: list[list[int]] = []
+    peso_ultimo = 0
+    for n, (parte, peso) in enumerate(zip(aggiunte, pesi, strict=True)):
+        if gruppi:
+            chiavi = {k for m in gruppi[-1] for k in aggiunte[m] if k != "parti"}
+            if peso_ultimo + peso <= obiettivo and not chiavi & (parte.keys() - {"parti"}):
+                gruppi[-1].append(n)
+                peso_ultimo += peso
+                continue
+        gruppi.append([n])
+        peso_ultimo = peso
+    return gruppi
+
+
+def _unione(gruppo: Sequence[dict[str, object]]) -> dict[str, object]:
+    """The context additions of a run of parts: their parts in order and their lotti."""
+    unione: dict[str, object] = {}
+    for aggiunta in gruppo:
+        unione.update(aggiunta)
+    unione["parti"] = tuple(nome for a in gruppo for nome in a["parti"])  # type: ignore[attr-defined]
+    return unione
 
 
 def _inizi(rese: Sequence[ParteResa]) -> list[int]:
