@@ -13,6 +13,8 @@ whole-database writes instead, so the race these tests stage cannot happen on it
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 import time
@@ -24,8 +26,18 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 
+from patrimonio.importazione import analizza, registra, scrittura
+from patrimonio.importazione.righe import Analisi
 from patrimonio.models import UnitaAbitativa
-from piano_annuale.models import PianoAnnuale, Stato, StatoPiano, VersionePiano
+from patrimonio.resources import COLONNE_UNITA
+from piano_annuale.models import (
+    ConsistenzaDichiarata,
+    PianoAnnuale,
+    Stato,
+    StatoPiano,
+    StatoUnita,
+    VersionePiano,
+)
 from piano_annuale.services import iter as mosse
 from piano_annuale.services.ente import blocca_per_scrittura, riapri_risposta, salva_unita
 from piano_annuale.services.errori import ModificaNonConsentita
@@ -44,6 +56,7 @@ solo_postgresql = pytest.mark.skipif(
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__, "media", "pdf_veloce")
 
+INTESTAZIONI = [c.intestazione for c in COLONNE_UNITA if c.chiave != "pk"]
 ATTESA = 15  # seconds: far more than any step needs, so a hang fails instead of blocking CI
 
 
@@ -260,6 +273,103 @@ def test_two_simultaneous_saves_of_the_same_stale_form_one_wins_the_other_is_ref
     assert isinstance(perdenti[0].errore, ModificaConcorrente)
     assert "ha modificato unità abitativa (indirizzo:" in str(perdenti[0].errore)
     assert UnitaAbitativa.objects.get(pk=unita.pk).indirizzo == vincitori[0].risultato.indirizzo
+
+
+def analisi_di_un_caricamento(a: Ambito, quante: int) -> Analisi:
+    """A valid upload of the comune's units plus ``quante`` new free ones, analysed (not yet written)."""
+    ente, comune = a.ente_comune, a.ente_comune.comune
+    assert comune is not None
+    esistenti = [
+        [
+            ente.denominazione,
+            u.id_regionale or "",
+            u.codice_ente,
+            comune.nome,
+            "",
+            "SAP",
+            u.indirizzo,
+            s.stato,
+            s.programma,
+            s.note,
+        ]
+        for s in StatoUnita.objects.filter(piano=a.piano, unita__ente=ente).select_related("unita")
+        for u in [s.unita]
+    ]
+    nuove = [
+        [ente.denominazione, f"FILE-{n}", "", comune.nome, "", "SAP", "", "libera", "", ""]
+        for n in range(quante)
+    ]
+    uscita = io.StringIO()
+    csv.writer(uscita, delimiter=";").writerows([INTESTAZIONI, *esistenti, *nuove])
+    analisi = analizza(contenuto=uscita.getvalue().encode(), nome_file="unita.csv", piano=a.piano, ente=ente)
+    assert analisi.valida, [e.messaggio for e in analisi.errori]
+    assert len(analisi.nuove) == quante
+    return analisi
+
+
+@solo_postgresql
+def test_an_upload_that_holds_the_gate_commits_before_the_freeze_and_all_its_units_are_frozen(
+    a: Ambito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The comune declares enough SAP units for 500 more (check C01), so the plan stays coherent.
+    ConsistenzaDichiarata.objects.filter(piano=a.piano, ente=a.ente_comune).update(sap=1000)
+    analisi = analisi_di_un_caricamento(a, 500)
+    scritta, continua = threading.Event(), threading.Event()
+    originale = scrittura._scrivi
+
+    def scrivi_e_aspetta(analisi: Analisi) -> Any:
+        scritte = originale(analisi)
+        scritta.set()
+        continua.wait(ATTESA)  # the upload's transaction stays open: «Invia ad ALER» starts meanwhile
+        return scritte
+
+    monkeypatch.setattr(scrittura, "_scrivi", scrivi_e_aspetta)
+    caricamento = Filo(lambda: registra(analisi=analisi, utente=a.operatore_comune))
+    caricamento.start()
+    assert scritta.wait(ATTESA), caricamento.errore
+    invio = Filo(lambda: mosse.invia_ad_aler(piano=a.piano, utente=a.ufficio))
+    invio.start()
+    assert attende_un_lock()
+    continua.set()
+    caricamento.join(ATTESA)
+    invio.join(ATTESA)
+
+    assert caricamento.errore is None and invio.errore is None
+    congelate = unita_libere_congelate(invio.risultato)
+    assert len([c for c in congelate if c.startswith("FILE-")]) == 500
+    assert UnitaAbitativa.objects.filter(id_regionale__startswith="FILE-").count() == 500
+
+
+@solo_postgresql
+def test_an_upload_confirmed_during_the_freeze_waits_and_writes_nothing(
+    a: Ambito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analisi = analisi_di_un_caricamento(a, 500)
+    congelata, continua = threading.Event(), threading.Event()
+    originale = mosse.congela_versione
+
+    def congela_e_aspetta(**argomenti: Any) -> VersionePiano:
+        versione = originale(**argomenti)
+        congelata.set()
+        continua.wait(ATTESA)
+        return versione
+
+    monkeypatch.setattr(mosse, "congela_versione", congela_e_aspetta)
+    invio = Filo(lambda: mosse.invia_ad_aler(piano=a.piano, utente=a.ufficio))
+    invio.start()
+    assert congelata.wait(ATTESA), invio.errore
+    caricamento = Filo(lambda: registra(analisi=analisi, utente=a.operatore_comune))
+    caricamento.start()
+    assert attende_un_lock()  # the upload waits at the gate, before writing anything
+    continua.set()
+    invio.join(ATTESA)
+    caricamento.join(ATTESA)
+
+    assert invio.errore is None
+    assert isinstance(caricamento.errore, ModificaNonConsentita)
+    assert str(caricamento.errore).startswith("Il piano 2025 è nello stato «Inviata ad ALER per il parere»")
+    assert not UnitaAbitativa.objects.filter(id_regionale__startswith="FILE-").exists()
+    assert len(unita_libere_congelate(invio.risultato)) == 24
 
 
 def test_the_gate_refuses_to_run_outside_a_transaction(a: Ambito) -> None:
