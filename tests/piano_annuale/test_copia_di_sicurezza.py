@@ -19,11 +19,13 @@ from django.core.management import CommandError, call_command
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 
+from ambito.models import Ambito
 from patrimonio.models import Ruolo
 from piano_annuale.calcolo import calcola_piano
 from piano_annuale.copia_di_sicurezza import DATI_DELLE_MIGRAZIONI, modelli_della_copia
 from piano_annuale.models import Approvazione, PianoAnnuale, StatoPiano, TipoVersione, VersionePiano
 from piano_annuale.rendering.versioni import congela_versione
+from tests.builders import crea_ambito
 from tests.percorso import VERBALE_PDF, fixture_media, fixture_pdf_veloce  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, hasher_veloce
 
@@ -221,3 +223,15 @@ def test_export_needs_an_ambito_or_everything(db, cartella):
         call_command("esporta_ambito", "--file", str(cartella / "x.tar.gz"))
     with pytest.raises(CommandError, match="^Nessun ambito con id 999999.$"):
         call_command("esporta_ambito", "--ambito", "999999", "--file", str(cartella / "x.tar.gz"))
+
+
+def test_everything_is_exported_with_tutto(cremonese_approvato, cartella):
+    altro = crea_ambito(nome="Ambito della copia completa", comuni=2, prefisso_istat="083")
+    archivio = cartella / "tutto.tar.gz"
+    call_command("esporta_ambito", "--tutto", "--file", str(archivio), stdout=io.StringIO())
+    with tarfile.open(archivio) as letto:
+        manifesto = json.loads(letto.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    assert manifesto["ambito"] is None
+    assert manifesto["righe"] == {m._meta.label_lower: m._base_manager.count() for m in modelli_della_copia()}
+    assert manifesto["righe"]["ambito.ambito"] == Ambito.objects.count() >= 2
+    assert PianoAnnuale.objects.filter(pk=altro.pk).exists()

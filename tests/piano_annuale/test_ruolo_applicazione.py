@@ -5,6 +5,7 @@ of ``concedi_privilegi`` stands for it (``SET ROLE``); everything is rolled back
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -176,3 +177,23 @@ def test_grants_cover_every_table_and_are_idempotent(ruolo_applicazione):
             [ruolo_applicazione],
         )
         assert cursore.fetchone()[0] == 0
+
+
+def test_the_check_command_passes_as_the_application(come_applicazione):
+    uscita = io.StringIO()
+    call_command("verifica_ruolo_applicazione", stdout=uscita)
+    righe = uscita.getvalue().splitlines()
+    assert righe[0] == "[ok] lettura delle righe: deve essere consentita – eseguita"
+    assert [r.split(":")[0] for r in righe[1:4]] == [
+        "[ok] TRUNCATE",
+        "[ok] ALTER TABLE … DISABLE TRIGGER",
+        "[ok] SET session_replication_role",
+    ]
+    assert righe[-1] == f"Ruolo «{come_applicazione}»: le 4 prove sono superate."
+
+
+def test_grants_are_refused_to_a_role_that_owns_a_table(ruolo_applicazione):
+    sql(f"CREATE TABLE prova_proprieta_{os.getpid()} (id int)")
+    sql(f"ALTER TABLE prova_proprieta_{os.getpid()} OWNER TO {ruolo_applicazione}")
+    with pytest.raises(RuoloNonValido, match=f"«{ruolo_applicazione}» possiede delle tabelle"):
+        concedi_privilegi(ruolo_applicazione)
