@@ -15,7 +15,9 @@ from django.urls import reverse
 
 from patrimonio.models import Ruolo, UnitaAbitativa
 from piano_annuale.models import (
+    AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
+    DestinazioneSAT,
     Modifica,
     ScelteEnte,
     Stato,
@@ -284,3 +286,29 @@ def test_a_stale_save_of_the_choices_is_refused_and_the_first_choices_stay(
     assert "ha modificato scelte dell'ente (" in errore and "«10»" in errore
     assert ScelteEnte.objects.get(piano=a.piano, ente=a.ente_comune).soglia_indigenti_eccedente == 10
     assert risposta.context["form"]["soglia_indigenti_eccedente"].value() == "25"
+
+
+def test_stale_saves_of_the_assignments_and_of_the_sat_table_are_refused(
+    a: Ambito, anna: User, bruno: User
+) -> None:
+    assegnazioni = url(a, "assegnazioni")
+    prima_anna = versione_nella_pagina(come(anna).get(assegnazioni).content.decode())
+    prima_bruno = versione_nella_pagina(come(bruno).get(assegnazioni).content.decode())
+    valori = {"totale": 9, "mobilita": 2, "in_deroga": 1}
+    assert come(anna).post(assegnazioni, {**valori, "versione": prima_anna}).status_code == 302
+    risposta = come(bruno).post(assegnazioni, {**valori, "totale": 4, "versione": prima_bruno})
+    assert risposta.status_code == 409
+    (errore,) = risposta.context["form"].non_field_errors()
+    assert (
+        errore.startswith("Nel frattempo Anna Bianchi il ") and "assegnazioni dell'anno precedente" in errore
+    )
+    assert AssegnazioniAnnoPrecedente.objects.get(piano=a.piano, ente=a.ente_comune).totale == 9
+
+    sat = url(a, "sat")
+    prima_anna = versione_nella_pagina(come(anna).get(sat).content.decode())
+    prima_bruno = versione_nella_pagina(come(bruno).get(sat).content.decode())
+    righe = {"righe-TOTAL_FORMS": 1, "righe-INITIAL_FORMS": 0, "righe-0-comune": a.ente_comune.comune_id}
+    assert come(anna).post(sat, {**righe, "righe-0-numero": 2, "versione": prima_anna}).status_code == 302
+    risposta = come(bruno).post(sat, {**righe, "righe-0-numero": 5, "versione": prima_bruno})
+    assert risposta.status_code == 409
+    assert DestinazioneSAT.objects.get(piano=a.piano, ente=a.ente_comune).numero == 2
