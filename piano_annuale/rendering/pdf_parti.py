@@ -28,7 +28,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -184,11 +184,17 @@ def esegui(lavori: Sequence[Lavoro], pesi: Sequence[int] | None = None) -> list[
         return [funzione(*argomenti) for funzione, argomenti in lavori]
 
 
-def html_timbri(orientamenti: Iterable[str], *, css: str, ambito: str, titolo: str, piede: str) -> str:
-    """One empty page per page of the joined file (``copertina``, ``verticale`` or ``allegato``),
-    with the running header and footer the whole document would have: ``counter(page)`` and
-    ``counter(pages)`` count the joined file's pages, since this document has as many."""
-    pagine = "".join(f'<div class="foglio {o}"></div>' for o in orientamenti)
+def html_timbri(
+    orientamenti: Sequence[str], *, primo: int, totale: int, css: str, ambito: str, titolo: str, piede: str
+) -> str:
+    """Empty pages for the pages ``primo``… (from 1) of the joined file (``copertina``,
+    ``verticale`` or ``allegato``: the page's size and margins), each with the running header and
+    «pagina N di M» of the whole document's stylesheet. The numbers are written out (a string set
+    on each page), so the stamps of a long document are made in several processes at once."""
+    pagine = "".join(
+        f'<div class="foglio {o}" style=\'string-set: numero "pagina {primo + n} di {totale}"\'></div>'
+        for n, o in enumerate(orientamenti)
+    )
     return (
         '<!doctype html><html lang="it"><head><meta charset="utf-8"><style>'
         + css
@@ -198,7 +204,7 @@ def html_timbri(orientamenti: Iterable[str], *, css: str, ambito: str, titolo: s
         + _stringa_css(titolo)
         + "; } @bottom-left { content: "
         + _stringa_css(piede)
-        + "; } }"
+        + "; } @bottom-right { content: string(numero); } }"
         # The stamp only adds the header and footer: the page's rule is drawn by the part itself.
         + "@page { border-top-color: transparent; }"
         + ".foglio { break-before: page; height: 1px; } .copertina { page: copertina; }"
@@ -219,14 +225,14 @@ def orientamento(larghezza: float, altezza: float) -> str:
     return "allegato" if larghezza > altezza else "verticale"
 
 
-def unisci(parti: Sequence[ParteResa], timbri: ParteResa) -> bytes:
+def unisci(parti: Sequence[ParteResa], timbri: Sequence[ParteResa]) -> bytes:
     """Join the parts (the first is the cover, whose catalogue the file keeps): stamps, outline, links."""
     scrittore = PdfWriter(clone_from=io.BytesIO(parti[0].pdf))
     _togli_segnalibri(scrittore)
     inizi = _inizi(parti)
     for parte in parti[1:]:
         scrittore.append(PdfReader(io.BytesIO(parte.pdf)), import_outline=False)
-    fogli_timbro = PdfReader(io.BytesIO(timbri.pdf)).pages
+    fogli_timbro = [foglio for t in timbri for foglio in PdfReader(io.BytesIO(t.pdf)).pages]
     for n in range(1, len(scrittore.pages)):  # the cover has no header or footer
         scrittore.pages[n].merge_page(fogli_timbro[n])
     _segnalibri(scrittore, parti, inizi)
@@ -365,18 +371,26 @@ def pdf_in_parti(
         numerato = [(v, str(_pagina_di(v, rese, inizi))) for v, _ in indice]
         html_copertina = html_di({**aggiunte[0], "in_parti": True, "indice": numerato})
         orientamenti = ["copertina"] + [orientamento(*d) for resa in rese for d in resa.dimensioni][1:]
-        timbri = html_timbri(
-            orientamenti,
-            css=css,
-            ambito=str(contesto["p"].piano.ambito),  # type: ignore[attr-defined]
-            titolo=str(contesto["titolo_breve"]),
-            piede=str(contesto["piede"]),
-        )
-        copertina, resa_timbri = esegui(
+        # The stamps in as many runs as processes, beside the cover.
+        passo = -(-len(orientamenti) // PROCESSI)
+        timbri = [
+            html_timbri(
+                orientamenti[primo : primo + passo],
+                primo=primo + 1,
+                totale=len(orientamenti),
+                css=css,
+                ambito=str(contesto["p"].piano.ambito),  # type: ignore[attr-defined]
+                titolo=str(contesto["titolo_breve"]),
+                piede=str(contesto["piede"]),
+            )
+            for primo in range(0, len(orientamenti), passo)
+        ]
+        copertina, *resa_timbri = esegui(
             [
                 (_scrivi_copertina, (html_copertina, base_url, pdf_a, allegati)),
-                (rendi_parte, (timbri, base_url, False)),
-            ]
+                *((rendi_parte, (t, base_url, False)) for t in timbri),
+            ],
+            pesi=[len(html_copertina), *map(len, timbri)],
         )
         if copertina.pagine == rese[0].pagine:
             break
