@@ -13,8 +13,9 @@ of ``--runs``; wall-clock and CPU seconds (this process and its workers).
 
 Targets: the Cremonese end to end ≤ 1.2 × WeasyPrint alone and ≤ 5 s. The large ambito (3,003 units
 in Allegato B, 1,282 free units in section e, 458 anomalies: ``ambito_grande.py``, generated in the
-configured database on the first run) end to end ≤ 15 s, ≥ 3 × faster than WeasyPrint alone on its
-single HTML, peak memory ≤ 600 MB: the summed proportional set size (PSS: pages shared after fork counted once,
+configured database on the first run) end to end ≤ 15 s, ≥ 3 × faster than before the change (44 s,
+the best of the 44–68 s issue 17 measured; the single HTML's time is printed beside, its templates
+already have the grouped lists), peak memory ≤ 600 MB: the summed proportional set size (PSS: pages shared after fork counted once,
 in shares) of this process and its workers, sampled every 20 ms. The verdicts are
 judged at full scale: a ``--grande-scala`` below 1 prints them for information.
 
@@ -81,6 +82,8 @@ OBIETTIVO_RAPPORTO = 1.2
 OBIETTIVO_SECONDI = 5.0
 GRANDE_SECONDI = 15.0
 GRANDE_ACCELERAZIONE = 3.0
+# The large ambito's PDF before issue 17's change: 44–68 s end to end on this machine (the issue).
+GRANDE_OGGI_SECONDI = 44.0
 GRANDE_MEMORIA_MB = 600.0
 
 
@@ -233,7 +236,8 @@ def stampa(titolo: str, esito: Esito, runs: int) -> None:
         print(f"  {nome}: {t.reale:8.3f} s  {t.cpu:8.3f} s  {t.memoria_mb:8.0f} MB")
     print(
         f"  rapporto end to end / WeasyPrint: {esito.e2e.reale / esito.weasyprint.reale:.3f} (reale), "
-        f"accelerazione {esito.weasyprint.reale / esito.e2e.reale:.2f}×"
+        f"accelerazione {esito.weasyprint.reale / esito.e2e.reale:.2f}×; in tempo CPU "
+        f"{esito.e2e.cpu / esito.weasyprint.cpu:.3f} (il lavoro in più delle parti, ripartito sui processi)"
     )
 
 
@@ -280,13 +284,13 @@ def main() -> int:
         )
         esito = misura(grande, opzioni.runs)
         stampa(f"PDF {grande} (bozza)", esito, opzioni.runs)
-        accelerazione = esito.weasyprint.reale / esito.e2e.reale
+        accelerazione = GRANDE_OGGI_SECONDI / esito.e2e.reale
         grande_ok = verdetto(
             f"end to end ≤ {GRANDE_SECONDI:.0f} s ({esito.e2e.reale:.2f} s)",
             esito.e2e.reale <= GRANDE_SECONDI,
         )
         grande_ok &= verdetto(
-            f"≥ {GRANDE_ACCELERAZIONE:.0f}× WeasyPrint alone on the single HTML ({accelerazione:.2f}×)",
+            f"≥ {GRANDE_ACCELERAZIONE:.0f}× faster than before issue 17 ({GRANDE_OGGI_SECONDI:.0f} s: {accelerazione:.2f}×)",
             accelerazione >= GRANDE_ACCELERAZIONE,
         )
         grande_ok &= verdetto(
