@@ -9,7 +9,8 @@ on DATABASE_URL's PostgreSQL server, as regione.py) is made by ``benchmarks/regi
 when missing. Then it collects the
 static files, starts gunicorn with ``gunicorn.conf.py`` (DEBUG=0, production settings over plain HTTP,
 127.0.0.1 on a free port) and, unless ``--senza-redis``, a Celery worker (1 process) with Redis as
-broker and cache, so a PDF request is queued as in production.
+broker and cache, so a PDF request is queued as in production (a Redis database of its own, the first
+free one from 15 down to 8, reserved with a key so that two runs at once never share a queue).
 
 Each client logs in (as the ufficio di piano of its own ambito, and as that ambito's capofila comune
 for writes; ``--milano`` of them, default 2, on the Milano-sized ambito), then:
@@ -47,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis
 import requests
 from urllib3.util.retry import Retry
 
@@ -69,7 +71,11 @@ def argomenti() -> argparse.Namespace:
     parser.add_argument("--scala", type=float, default=1.0, help="scala della regione (regione.py)")
     parser.add_argument("--workers", type=int, default=None, help="WEB_CONCURRENCY per gunicorn")
     parser.add_argument("--threads", type=int, default=None, help="GUNICORN_THREADS per gunicorn")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="broker e cache (solo loopback)")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379",
+        help="server Redis (solo loopback); il database è il primo libero 15…8",
+    )
     parser.add_argument(
         "--senza-redis", action="store_true", help="niente Celery né Redis: PDF nella richiesta"
     )
@@ -158,6 +164,31 @@ def scene(quante: int, milano: int) -> list[Scena]:
 # --------------------------------------------------------------------------------------------
 
 
+REDIS_URL = ""  # the Redis database this run reserved (riserva_redis)
+CHIAVE_REDIS = "poa-carico:in-uso"
+
+
+def riserva_redis() -> Callable[[], None]:
+    """Reserve a Redis database (15 down to 8) for this run with a key set only if absent, so that two
+    runs at once never share a Celery queue (a worker would take the other run's tasks, against its own
+    database); return what releases it."""
+    global REDIS_URL
+    if OPZIONI.senza_redis:
+        return lambda: None
+    for numero in range(15, 7, -1):
+        url = f"{OPZIONI.redis.rstrip('/')}/{numero}"
+        client = redis.Redis.from_url(url)
+        if client.set(CHIAVE_REDIS, os.getpid(), nx=True, ex=int(2 * OPZIONI.durata) + 900):
+            REDIS_URL = url
+
+            def libera(client: redis.Redis = client) -> None:
+                if client.get(CHIAVE_REDIS) == str(os.getpid()).encode():
+                    client.delete(CHIAVE_REDIS)
+
+            return libera
+    raise SystemExit("Nessun database Redis libero (15…8): altre esecuzioni di carico.py in corso?")
+
+
 def porta_libera() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -186,8 +217,8 @@ def ambiente(porta: int) -> dict[str, str]:
         amb["GUNICORN_THREADS"] = str(OPZIONI.threads)
     amb.pop("CELERY_BROKER_URL", None)
     if not OPZIONI.senza_redis:
-        amb["CELERY_BROKER_URL"] = OPZIONI.redis
-        amb["CACHE_URL"] = OPZIONI.redis
+        amb["CELERY_BROKER_URL"] = REDIS_URL
+        amb["CACHE_URL"] = REDIS_URL
         amb["CACHE_KEY_PREFIX"] = f"carico-{porta}"
     return amb
 
@@ -394,7 +425,8 @@ class Cliente:
         s = self.scena
         if not s.unita:
             return self.leggi()
-        unita = s.unita[self.conteggio % len(s.unita)]
+        # Clients on the same ambito edit different units: a stale form is (rightly) refused with 409.
+        unita = s.unita[(self.numero * 7 + self.conteggio) % len(s.unita)]
         url = f"{self.base}/piani/{s.piano}/enti/{s.capofila}/unita/{unita}/"
         pagina = self._misura("modulo unità", lambda: self.comune.get(url, timeout=TIMEOUT_RICHIESTA), 200)
         if pagina is None:
@@ -584,7 +616,12 @@ def main() -> int:
     )
     lista = scene(OPZIONI.clienti, OPZIONI.milano)
     porta = porta_libera()
-    servizi = avvia_servizi(porta)
+    libera_redis = riserva_redis()
+    try:
+        servizi = avvia_servizi(porta)
+    except BaseException:
+        libera_redis()
+        raise
     try:
         configurazione = subprocess.run(
             [
@@ -607,7 +644,11 @@ def main() -> int:
         print(
             f"gunicorn su {HOST}:{porta}: {valori['workers']} worker × {valori['threads']} thread "
             f"({valori['worker_class']}), DEBUG=0; "
-            + ("Celery + Redis" if not OPZIONI.senza_redis else "senza broker (PDF nella richiesta)")
+            + (
+                f"Celery + Redis ({REDIS_URL})"
+                if not OPZIONI.senza_redis
+                else "senza broker (PDF nella richiesta)"
+            )
         )
         base = f"http://{HOST}:{porta}"
         clienti = [Cliente(base, s, i) for i, s in enumerate(lista)]
@@ -625,6 +666,7 @@ def main() -> int:
         miste.stampa()
     finally:
         servizi.ferma()
+        libera_redis()
     prestazioni, senza_errori = verdetti(letture, miste)
     if not senza_errori:
         print(f"Errori: vedi il log del server in {servizi.log}")
