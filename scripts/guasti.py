@@ -4,7 +4,8 @@
     DATABASE_URL=... .venv/bin/python scripts/guasti.py --smoke      # CI: smaller upload
 
 On PostgreSQL (the Cremonese plan loaded: ``manage.py carica_piano``) with a real Celery worker
-subprocess on Redis (``--broker``, default redis://127.0.0.1:6379/15), it:
+subprocess on Redis (``--broker``, default redis://127.0.0.1:6379/7: benchmarks/carico.py reserves
+databases 15…8), it:
 
 1. kills the worker (SIGKILL to its process group) while it renders a PDF;
 2. kills it while it reads a large upload, and 3. while it writes one;
@@ -42,7 +43,7 @@ def _argomenti() -> argparse.Namespace:
         action="store_true",
         help="upload of 8.000 rows instead of 40.000; a retried PDF counts once the worker takes it up again",
     )
-    parser.add_argument("--broker", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/7")
     return parser.parse_args()
 
 
