@@ -31,9 +31,7 @@ error still fails the run. Only loopback addresses are used; every loop is bound
 from __future__ import annotations
 
 import argparse
-import html.parser
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -50,6 +48,7 @@ from typing import Any
 
 import redis
 import requests
+from carico_aiuti import campi_modulo, percentile, tempi_server
 from urllib3.util.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -300,69 +299,6 @@ def attendi_gunicorn(servizi: Servizi, base: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-class _Moduli(html.parser.HTMLParser):
-    """The fields of every POST form of a page, as a browser would send them (checked boxes, selected
-    options, textareas; no buttons nor files)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.moduli: list[list[tuple[str, str]]] = []
-        self._campi: list[tuple[str, str]] | None = None
-        self._select: str | None = None
-        self._select_valore: str | None = None
-        self._textarea = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "").lower() == "post":
-            self._campi = []
-            self.moduli.append(self._campi)
-            return
-        if self._campi is None:
-            return
-        if tag == "option" and self._select is not None and ("selected" in a or self._select_valore is None):
-            self._select_valore = a.get("value", "")  # the first option, unless one is selected
-        if "name" not in a:
-            return
-        if tag == "input":
-            tipo = a.get("type", "text").lower()
-            if tipo in ("submit", "button", "file", "image", "reset"):
-                return
-            if tipo in ("checkbox", "radio") and "checked" not in a:
-                return
-            self._campi.append((a["name"], a.get("value", "on" if tipo == "checkbox" else "")))
-        elif tag == "select":
-            self._select, self._select_valore = a["name"], None
-        elif tag == "textarea":
-            self._textarea = True
-            self._campi.append((a["name"], ""))
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea and self._campi:
-            nome, valore = self._campi[-1]
-            self._campi[-1] = (nome, valore + data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select" and self._select is not None and self._campi is not None:
-            self._campi.append((self._select, self._select_valore or ""))
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = False
-        elif tag == "form":
-            self._campi = None
-
-
-def campi_modulo(pagina: str, con_campo: str) -> list[tuple[str, str]]:
-    """The fields of the page's POST form that has a field named ``con_campo`` (not, e.g., the
-    header's logout form)."""
-    parser = _Moduli()
-    parser.feed(pagina)
-    for campi in parser.moduli:
-        if any(nome == con_campo for nome, _ in campi):
-            return campi
-    raise SystemExit(f"Nessun modulo con il campo «{con_campo}» nella pagina.")
-
-
 @dataclass
 class Esito:
     tipo: str
@@ -504,23 +440,6 @@ class Cliente:
 # --------------------------------------------------------------------------------------------
 # Phases and figures
 # --------------------------------------------------------------------------------------------
-
-
-def percentile(valori: list[float], p: float) -> float:
-    ordinati = sorted(valori)
-    return ordinati[min(len(ordinati) - 1, max(0, round(p / 100 * len(ordinati) + 0.5) - 1))]
-
-
-RIGA_ACCESSO = re.compile(r'"(?:GET|POST) \S+ HTTP/[\d.]+" \d{3} \S+ (\d+)ms')
-
-
-def tempi_server(log: Path, da: int, a: int) -> list[float]:
-    """The server's own time of each request (gunicorn's access log, ``%(M)s``) logged between two
-    offsets of the log: what the clients wait beyond it is queueing."""
-    with open(log, "rb") as f:
-        f.seek(da)
-        testo = f.read(a - da).decode("utf-8", "replace")
-    return [int(m.group(1)) / 1000 for m in RIGA_ACCESSO.finditer(testo)]
 
 
 @dataclass
