@@ -76,6 +76,7 @@ from patrimonio.models import TipoEnte  # noqa: E402
 from piano_annuale.calcolo import calcola_piano  # noqa: E402
 from piano_annuale.models import PianoAnnuale  # noqa: E402
 from piano_annuale.rendering import pdf as documento  # noqa: E402
+from piano_annuale.rendering import pdf_parti  # noqa: E402
 from piano_annuale.services.carica import carica_piano  # noqa: E402
 
 OBIETTIVO_RAPPORTO = 1.2
@@ -188,7 +189,7 @@ def misura(piano: PianoAnnuale, runs: int) -> Esito:
     calcolo = calcola_piano(piano)
     testi = documento.testi_del_piano(piano)
     html = documento.html_documento(calcolo, testi, definitiva=definitiva, approvato_il=approvato_il)
-    allegati = documento.allegati_dati(calcolo, "benchmark") if definitiva else None
+    allegati = pdf_parti.allegati_dati(calcolo, "benchmark") if definitiva else None
     ultimo: dict[str, bytes] = {}
 
     def end_to_end() -> None:

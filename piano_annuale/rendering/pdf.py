@@ -42,14 +42,13 @@ from piano_annuale.models import (
     StatoPiano,
 )
 from piano_annuale.rendering import grafici
-from piano_annuale.rendering.esportazione import piano_csv
 from piano_annuale.rendering.pdf_elenchi import (
     gruppi_allegato_b,
     gruppi_controlli,
     gruppi_libere,
     gruppi_lotti,
 )
-from piano_annuale.rendering.pdf_parti import Allegato, pdf_in_parti
+from piano_annuale.rendering.pdf_parti import Allegato, dati_allegati, pdf_in_parti
 from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
@@ -474,29 +473,6 @@ def pdf_documento(
 def base_url() -> str:
     """Where the HTML's relative URLs (the fonts) point: the project's static folder."""
     return CARTELLA_STATICI.as_uri() + "/"
-
-
-def dati_allegati(calcolo: PianoCalcolato, nome_base: str) -> list[Allegato]:
-    """The computed plan as JSON and CSV, embedded in the approved PDF/A-3b."""
-    json_ = calcolo.as_json(indent=2).encode()
-    csv_ = piano_csv(calcolo).encode("utf-8-sig")  # BOM: spreadsheets then read UTF-8 correctly
-    return [
-        Allegato(
-            json_,
-            f"{nome_base}-piano-calcolato.json",
-            "Il piano calcolato in formato JSON (tutte le sezioni, i totali e i controlli).",
-        ),
-        Allegato(
-            csv_,
-            f"{nome_base}-piano-calcolato.csv",
-            "Il piano calcolato in formato CSV (separatore «;»): una riga per valore.",
-        ),
-    ]
-
-
-def allegati_dati(calcolo: PianoCalcolato, nome_base: str) -> list[weasyprint.Attachment]:
-    """The same attachments for ``pdf_da_html`` (the document as a single HTML)."""
-    return [allegato.weasyprint() for allegato in dati_allegati(calcolo, nome_base)]
 
 
 def pdf_da_html(html: str, *, definitiva: bool, allegati: list[weasyprint.Attachment] | None = None) -> bytes:

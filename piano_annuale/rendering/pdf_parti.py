@@ -40,6 +40,8 @@ from pypdf.annotations import Link
 from pypdf.generic import Fit, NameObject, NumberObject
 from weasyprint.css.counters import CounterStyle
 
+from piano_annuale.calcolo import PianoCalcolato
+from piano_annuale.rendering.esportazione import piano_csv
 from piano_annuale.rendering.pdf_elenchi import in_lotti
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,29 @@ class Allegato:
         return weasyprint.Attachment(
             string=self.contenuto, name=self.nome, description=self.descrizione, relationship="Data"
         )
+
+
+def dati_allegati(calcolo: PianoCalcolato, nome_base: str) -> list[Allegato]:
+    """The computed plan as JSON and CSV, embedded in the approved PDF/A-3b."""
+    json_ = calcolo.as_json(indent=2).encode()
+    csv_ = piano_csv(calcolo).encode("utf-8-sig")  # BOM: spreadsheets then read UTF-8 correctly
+    return [
+        Allegato(
+            json_,
+            f"{nome_base}-piano-calcolato.json",
+            "Il piano calcolato in formato JSON (tutte le sezioni, i totali e i controlli).",
+        ),
+        Allegato(
+            csv_,
+            f"{nome_base}-piano-calcolato.csv",
+            "Il piano calcolato in formato CSV (separatore «;»): una riga per valore.",
+        ),
+    ]
+
+
+def allegati_dati(calcolo: PianoCalcolato, nome_base: str) -> list[weasyprint.Attachment]:
+    """The same attachments for ``pdf_da_html`` (the document as a single HTML)."""
+    return [allegato.weasyprint() for allegato in dati_allegati(calcolo, nome_base)]
 
 
 @dataclass(frozen=True)
