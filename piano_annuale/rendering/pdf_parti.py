@@ -125,6 +125,18 @@ def allegati_dati(calcolo: PianoCalcolato, nome_base: str) -> list[weasyprint.At
 
 
 @dataclass(frozen=True)
+class Statistiche:
+    """CPU seconds of the last document's runs (for the benchmark's estimate on an idle machine)."""
+
+    parti: tuple[float, ...]  # the parts, rendered at the same time
+    finali: tuple[float, ...]  # the index and the stamps, at the same time
+    unione: float  # the join, in the calling process
+
+
+ultime_statistiche: Statistiche | None = None
+
+
+@dataclass(frozen=True)
 class Segnalibro:
     livello: int
     etichetta: str
@@ -420,7 +432,15 @@ def pdf_in_parti(
         if copertina.pagine == rese[0].pagine:
             break
         rese[0] = copertina
-    return unisci([copertina, *rese[1:]], resa_timbri)
+    inizio = time.process_time()
+    pdf = unisci([copertina, *rese[1:]], resa_timbri)
+    global ultime_statistiche  # read by the benchmark only
+    ultime_statistiche = Statistiche(
+        tuple(r.secondi for r in rese),
+        (copertina.secondi, *(t.secondi for t in resa_timbri)),
+        time.process_time() - inizio,
+    )
+    return pdf
 
 
 def accorpa(aggiunte: Sequence[dict[str, object]], pesi: Sequence[int], *, obiettivo: int) -> list[list[int]]:
