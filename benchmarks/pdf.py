@@ -16,7 +16,7 @@ in Allegato B, 1,282 free units in section e, 458 anomalies: ``ambito_grande.py`
 configured database on the first run) end to end ≤ 15 s, ≥ 3 × faster than before the change (44 s,
 the best of the 44–68 s issue 17 measured; the single HTML's time is printed beside, its templates
 already have the grouped lists), peak memory ≤ 600 MB: the summed proportional set size (PSS: pages shared after fork counted once,
-in shares) of this process and its workers, sampled every 20 ms. The verdicts are
+in shares) of this process and its workers, sampled every 50 ms. The verdicts are
 judged at full scale: a ``--grande-scala`` below 1 prints them for information.
 
 Uses the configured database (``DATABASE_URL``, SQLite in var/ by default; a PostgreSQL database
@@ -136,7 +136,7 @@ def picco_memoria() -> Iterator[list[float]]:
         while not fine.is_set():
             totale = sum(_pss_kb(p) for p in [os.getpid(), *_figli(os.getpid())])
             risultato[0] = max(risultato[0], totale / 1024)
-            fine.wait(0.02)
+            fine.wait(0.05)
 
     campionatore = threading.Thread(target=campiona, daemon=True)
     campionatore.start()
@@ -223,8 +223,12 @@ def misura(piano: PianoAnnuale, runs: int) -> Esito:
         # This process's own CPU (computation, HTML, join) runs alone; the parts, then the index and
         # stamps, share the cores.
         proprio = dopo.user + dopo.system - prima.user - prima.system
-        stime.append(
-            proprio + durata_lpt(s.parti, pdf_parti.PROCESSI) + durata_lpt(s.finali, pdf_parti.PROCESSI)
+        fasi = (proprio, durata_lpt(s.parti, pdf_parti.PROCESSI), durata_lpt(s.finali, pdf_parti.PROCESSI))
+        stime.append(sum(fasi))
+        print(
+            f"  (stima: {fasi[0]:.2f} s in questo processo, di cui {s.unione:.2f} s l'unione; parti {fasi[1]:.2f} s "
+            f"su {len(s.parti)} run da {', '.join(f'{x:.1f}' for x in sorted(s.parti, reverse=True))} s CPU; "
+            f"indice e timbri {fasi[2]:.2f} s)"
         )
         tempi["weasyprint"].append(cronometra(solo_weasyprint))
         tempi["html"].append(cronometra(solo_calcolo_e_html))
