@@ -763,14 +763,19 @@ def test_database_refuses_a_version_whose_json_digest_is_not_a_sha256(impronta):
 
 
 @pytest.mark.parametrize("impronta", ["", "z" * 64])
-def test_database_refuses_a_version_whose_pdf_digest_is_not_a_sha256(impronta):
-    with rifiutata("versione_sha256_pdf_valido"):
+def test_database_refuses_a_version_whose_pdf_has_no_valid_digest(impronta):
+    with rifiutata("versione_pdf_con_impronta"):
         VersionePianoFactory.create(pdf_sha256=impronta)
 
 
-def test_database_refuses_a_version_without_its_pdf():
-    with rifiutata("versione_con_pdf"):
-        VersionePianoFactory.create(pdf="")
+def test_database_refuses_a_digest_without_its_pdf():
+    with rifiutata("versione_pdf_con_impronta"):
+        VersionePianoFactory.create(pdf="", pdf_sha256="a" * 64)
+
+
+def test_database_accepts_a_version_whose_pdf_is_still_being_rendered():
+    versione = VersionePianoFactory.create(pdf="", pdf_sha256="")
+    assert not versione.pdf
 
 
 @pytest.mark.parametrize("testo", ["", " \n "])
