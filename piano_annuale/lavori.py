@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -198,7 +198,6 @@ class Pulizia:
 def pulisci_lavori(ora: datetime.datetime | None = None) -> Pulizia:
     """Mark every dead or lost job failed, with a message that says to retry."""
     ora = ora or timezone.now()
-    close_old_connections()
     with transaction.atomic():
         # Rows locked by a live transaction (an upload being written) are not dead: skip them.
         documenti = DocumentoPiano.objects.filter(
