@@ -68,8 +68,7 @@ test: install-dev ## ruff, mypy, controlli di Django, migrazioni mancanti e test
 	$(PY) -m pytest -q
 
 bench-smoke: install-dev ## una esecuzione breve di ogni benchmark (le cifre complete: README, «Prestazioni»)
-	$(PY) benchmarks/import_units.py --smoke
-	$(PY) benchmarks/pdf.py --runs 1
+	PY=$(PY) bash benchmarks/smoke.sh
 
 lint: install-dev ## ruff check, verifica della formattazione e mypy
 	$(RUFF) check .

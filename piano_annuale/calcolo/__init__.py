@@ -25,8 +25,11 @@ from .allegati import (
     sintesi,
 )
 from .cache import (
+    chiave_attuale,
     json_del_piano,
     piano_calcolato,
+    piano_calcolato_con_chiave,
+    testo_in_cache,
 )
 from .dati import (
     Conteggio,
@@ -225,6 +228,7 @@ __all__ = [
     "demografia",
     "elenco_italiano",
     "in_euro",
+    "chiave_attuale",
     "json_del_piano",
     "info_piano",
     "misure_del_piano",
@@ -234,6 +238,8 @@ __all__ = [
     "parte_terza",
     "percentuale",
     "piano_calcolato",
+    "piano_calcolato_con_chiave",
+    "testo_in_cache",
     "piano_da_json",
     "quota_arrotondata_per_eccesso",
     "ricognizione",

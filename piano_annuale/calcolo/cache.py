@@ -68,8 +68,13 @@ def in_transazione() -> bool:
 def piano_calcolato(piano: PianoAnnuale) -> PianoCalcolato:
     """The plan's computation: an approved plan's frozen version, else the cached computation at the
     plan's current revision (read afresh: ``piano`` may predate a write). One query on a hit."""
+    return piano_calcolato_con_chiave(piano)[0]
+
+
+def piano_calcolato_con_chiave(piano: PianoAnnuale) -> tuple[PianoCalcolato, str | None]:
+    """``piano_calcolato`` and its cache key (``chiave_attuale``), in the same one query."""
     chiave, calcola = _fonte(piano)
-    return calcola() if chiave is None else _in_cache(chiave, calcola)
+    return (calcola() if chiave is None else _in_cache(chiave, calcola)), chiave
 
 
 def json_del_piano(piano: PianoAnnuale) -> str:
@@ -86,6 +91,28 @@ def json_del_piano(piano: PianoAnnuale) -> str:
         return testo
     testo = _in_json(_in_cache(chiave, calcola))
     _scrivi(f"{chiave}:json", testo)
+    return testo
+
+
+def chiave_attuale(piano: PianoAnnuale) -> str | None:
+    """The cache key of the plan's computation now (None while it cannot be cached): what a text
+    derived from the computation is keyed by. One query."""
+    return _fonte(piano)[0]
+
+
+def testo_in_cache(chiave: str | None, rendi: Callable[[], str]) -> str:
+    """A text derived from plans' computations (a rendered page fragment), cached under ``chiave``,
+    which must name every computation it reads (``chiave_attuale``) and whatever else it depends on."""
+    if chiave is None or in_transazione():
+        return rendi()
+    try:
+        testo = _leggi(chiave)
+    except _SenzaCache:
+        return rendi()
+    if isinstance(testo, str):
+        return testo
+    testo = rendi()
+    _scrivi(chiave, testo)
     return testo
 
 

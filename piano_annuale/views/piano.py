@@ -5,12 +5,17 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from patrimonio.accesso import operatore_di
 from piano_annuale.calcolo import (
     PianoCalcolato,
+    chiave_attuale,
     json_del_piano,
     piano_calcolato,
+    piano_calcolato_con_chiave,
+    testo_in_cache,
 )
 from piano_annuale.catalogo import VOCI, presente
 from piano_annuale.controlli import CONTROLLI
@@ -70,10 +75,14 @@ PARTI_DELLA_PAGINA = (
 )
 
 
+# Part of the rendered content's cache key: change it when _contenuto.html or what it reads changes.
+VERSIONE_PAGINA = 1
+
+
 @login_required
 def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
     piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
-    calcolo = piano_calcolato(piano)
+    calcolo, chiave = piano_calcolato_con_chiave(piano)
     # Links to the object at fault only for who can open it: the ufficio di piano of the ambito.
     correggibile = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
     return render(
@@ -82,26 +91,58 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "piano": piano,
             "p": calcolo,
-            "c": VOCI,
-            "indice": [VOCI[chiave] for chiave in PARTI_DELLA_PAGINA if presente(VOCI[chiave], calcolo)],
-            "con_ib": presente(VOCI["ib"], calcolo),
-            "unita_b": unita_allegato_b(calcolo),  # with the cost of works where the rules state it
-            "controlli": CONTROLLI,
             "correggibile": correggibile,
             "quadro": quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=correggibile),
-            **_anno_precedente(request, piano, calcolo),
+            "contenuto": _contenuto(request, piano, calcolo, chiave, correggibile=correggibile),
         },
     )
 
 
-def _anno_precedente(request: HttpRequest, piano: PianoAnnuale, calcolo: PianoCalcolato) -> dict[str, object]:
-    """Each section's total beside last year's: from last year's approved version when there is one
-    (the numbers the Assemblea approved), else from last year's plan computed now."""
+def _contenuto(
+    request: HttpRequest,
+    piano: PianoAnnuale,
+    calcolo: PianoCalcolato,
+    chiave: str | None,
+    *,
+    correggibile: bool,
+) -> SafeString:
+    """The sections, annexes and checks of the page, rendered once per revision of the plan and of
+    last year's (the comparison) and per kind of reader: they hold no user's data, form or nonce.
+    Rendering them is most of the page's cost (a large ambito's tables)."""
     precedente = (
         PianoAnnuale.objects.visibili_a(request.user)
         .filter(ambito_id=piano.ambito_id, anno=piano.anno - 1)
         .first()
     )
+    if chiave is not None and precedente is not None:
+        chiave_precedente = chiave_attuale(precedente)
+        chiave = None if chiave_precedente is None else f"{chiave}:{chiave_precedente}"
+    if chiave is not None:
+        chiave = f"{chiave}:pagina{VERSIONE_PAGINA}:correggibile{int(correggibile)}:precedente{precedente is not None}"
+
+    def rendi() -> str:
+        return render_to_string(
+            "piano_annuale/pagina/_contenuto.html",
+            {
+                "piano": piano,
+                "p": calcolo,
+                "c": VOCI,
+                "indice": [VOCI[voce] for voce in PARTI_DELLA_PAGINA if presente(VOCI[voce], calcolo)],
+                "con_ib": presente(VOCI["ib"], calcolo),
+                "unita_b": unita_allegato_b(calcolo),  # with the cost of works where the rules state it
+                "controlli": CONTROLLI,
+                "correggibile": correggibile,
+                **_anno_precedente(precedente, calcolo),
+            },
+        )
+
+    # The fragment is made of escaped template output only.
+    return mark_safe(testo_in_cache(chiave, rendi))  # noqa: S308
+
+
+def _anno_precedente(precedente: PianoAnnuale | None, calcolo: PianoCalcolato) -> dict[str, object]:
+    """Each section's total beside last year's: from last year's approved version when there is one
+    (the numbers the Assemblea approved), else from last year's plan computed now."""
     if precedente is None:
         return {"precedente": None, "totali": {}, "confronto_anni": []}
     approvata = VersionePiano.objects.filter(piano=precedente, tipo=TipoVersione.APPROVATA).first()

@@ -42,6 +42,7 @@ from piano_annuale.services.anno_successivo import crea_piano_anno_successivo
 from piano_annuale.services.ente import salva_consistenza, salva_unita
 from piano_annuale.services.regole import scegli_regole
 from piano_annuale.storico import VoceModifica, istantanea, registra_modifiche
+from piano_annuale.views import piano as piano_views
 from tests.percorso import Ambito, crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401
 from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
 
@@ -105,6 +106,46 @@ def test_the_unit_form_bumps_the_revision_and_the_page_shows_the_new_carenza(cli
     assert revisione(piano) == prima + 2  # the unit and its state: two recorded changes
     client.force_login(a.ufficio)
     assert dati(client, piano)["b"]["totale"] == 17
+
+
+def test_the_rendered_page_follows_a_write_and_is_reused_until_then(client, a, monkeypatch):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.ufficio)
+    pagina = reverse("piano_annuale:piano_detail", args=[piano.pk])
+    rese: list[str] = []
+    originale = piano_views.render_to_string
+
+    def conta(nome: str, *args: Any, **kwargs: Any) -> str:
+        rese.append(nome)
+        return originale(nome, *args, **kwargs)
+
+    monkeypatch.setattr(piano_views, "render_to_string", conta)
+    totale_b = '<tr class="totale"><td colspan="2">Totale</td><td class="n">{}</td></tr>'
+    assert totale_b.format(16) in client.get(pagina).content.decode()
+    assert totale_b.format(16) in client.get(pagina).content.decode()
+    assert rese == ["piano_annuale/pagina/_contenuto.html"]  # rendered once, then read back
+
+    unita = unita_libera(ente, piano)
+    client.force_login(a.operatore_comune)
+    risposta = client.post(
+        area("unita_modifica", piano, ente, unita.pk),
+        {
+            "id_regionale": unita.id_regionale or "",
+            "codice_ente": unita.codice_ente,
+            "comune": str(unita.comune_id),
+            "tipo": unita.tipo,
+            "indirizzo": "Via della pagina 1",
+            "stato": Stato.CARENZA_MANUTENTIVA,
+            "programma": "",
+            "note": "",
+        },
+    )
+    assert risposta.status_code == 302
+    client.force_login(a.ufficio)
+    dopo = client.get(pagina).content.decode()
+    assert len(rese) == 2  # the revision changed: rendered again, never the stale text
+    assert totale_b.format(17) in dopo and totale_b.format(16) not in dopo
 
 
 def test_an_upload_bumps_the_revision_once_and_the_page_shows_the_new_unit(client, a):
@@ -302,19 +343,20 @@ def test_twenty_requests_on_a_miss_compute_the_plan_once(monkeypatch, a):
 # Warm cache: the pages read the computed plan with a fixed number of queries
 # --------------------------------------------------------------------------------------------
 
-# Every page counts 5 queries of the session (its row and user read, then SAVEPOINT, UPDATE, RELEASE:
-# every request renews it). The computed plan itself costs one query on a hit (its revision).
+# Every page counts 2 queries of the session (its row and the user: its renewal writes at most once a
+# minute, config.sessioni). The computed plan itself costs one query on a hit (its revision), and the
+# plan page's content is read back rendered.
 
 
 @pytest.mark.parametrize(
     ("pagina", "query"),
     [
         # access, revision, then the page's own: the workflow box, last year's plan, the controls' links
-        ("piano_annuale:piano_detail", 16),
+        ("piano_annuale:piano_detail", 13),
         # access and revision: nothing else
-        ("piano_annuale:piano_json", 7),
+        ("piano_annuale:piano_json", 4),
         # access, revision, answers, aggregazioni, enti, the user's role
-        ("piano_annuale:cruscotto", 12),
+        ("piano_annuale:cruscotto", 9),
     ],
 )
 def test_the_plans_pages_read_the_cached_plan_with_fixed_queries(
@@ -340,7 +382,7 @@ def test_the_workspace_reads_the_entes_anomalies_from_the_cached_plan(
     url = reverse("patrimonio:area_ente", args=[piano_cremonese.pk, cremona.pk])
     assert client.get(reverse("piano_annuale:piano_json", args=[piano_cremonese.pk])).status_code == 200
     # The ente's figures (counts per state, turnover, SAT, its rows) and the plan's anomalies of it.
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(18):
         risposta = client.get(url)
     anomalie = risposta.context["anomalie"]
     assert anomalie == [a for a in calcola_piano(piano_cremonese).anomalie if a.ente_id == cremona.pk]
