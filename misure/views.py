@@ -69,6 +69,12 @@ def _verifica_modificabile(piano: PianoAnnuale) -> None:
         )
 
 
+def _blocca(piano: PianoAnnuale) -> None:
+    """Inside the write's transaction: lock the plan's row, as the workflow's moves do, and check its
+    state again, so that no change commits after «Invia ad ALER» has frozen the version."""
+    _verifica_modificabile(PianoAnnuale.objects.select_for_update().only("anno", "stato").get(pk=piano.pk))
+
+
 def _contesto(piano: PianoAnnuale, **altro: Any) -> dict[str, Any]:
     return {"piano": piano, "modificabile": modificabile(piano), **altro}
 
@@ -83,6 +89,7 @@ def _salva(request: HttpRequest, piano: PianoAnnuale, scrivi: Any, *osservate: Q
     touch) recorded in the history; a row the database refuses becomes an Italian message."""
     try:
         with transaction.atomic(), _scrittura(request, piano) as scrittura:
+            _blocca(piano)
             for righe in osservate:
                 scrittura.osserva(righe)
             scrivi()
@@ -95,6 +102,7 @@ def _salva(request: HttpRequest, piano: PianoAnnuale, scrivi: Any, *osservate: Q
 def _elimina(request: HttpRequest, piano: PianoAnnuale, istanza: MisuraPiano | Avviso) -> None:
     """Delete a row of the plan, and what goes with it, recording all of it in the history."""
     with transaction.atomic(), _scrittura(request, piano) as scrittura:
+        _blocca(piano)
         scrittura.elimina([istanza])
 
 
