@@ -179,10 +179,14 @@ def riserva_redis() -> Callable[[], None]:
         client = redis.Redis.from_url(url)
         if client.set(CHIAVE_REDIS, os.getpid(), nx=True, ex=int(2 * OPZIONI.durata) + 900):
             REDIS_URL = url
+            # A run killed before its end leaves tasks queued (PDFs): the next run's worker would
+            # render them during the reads. Start from an empty queue and cache.
+            client.flushdb()
+            client.set(CHIAVE_REDIS, os.getpid(), ex=int(2 * OPZIONI.durata) + 900)
 
             def libera(client: redis.Redis = client) -> None:
                 if client.get(CHIAVE_REDIS) == str(os.getpid()).encode():
-                    client.delete(CHIAVE_REDIS)
+                    client.flushdb()
 
             return libera
     raise SystemExit("Nessun database Redis libero (15…8): altre esecuzioni di carico.py in corso?")
