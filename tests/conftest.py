@@ -9,9 +9,14 @@ or ``tests/builders.py``. Live-server tests (``transaction=True``) empty the dat
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management.commands import flush
+from django.db import DEFAULT_DB_ALIAS, connections
 from pytest_django import DjangoDbBlocker
 
 from config.celery import app as celery_app
@@ -33,6 +38,37 @@ def celery_eager() -> None:
     """Tasks run in the test process even where CI exports a broker: each test sees its own data."""
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flush_con_trigger_sospesi() -> Iterator[None]:
+    """Live-server and transactional tests empty the database when they end. On SQLite Django
+    empties it with DELETE, which the immutability triggers refuse once a version is frozen or a plan
+    approved (PostgreSQL empties it with TRUNCATE, which row triggers do not see): on SQLite the
+    triggers are dropped for the flush and created again right after, as they were."""
+    originale = flush.Command.handle
+
+    def handle(self: flush.Command, *args: Any, **opzioni: Any) -> Any:
+        connessione = connections[opzioni.get("database") or DEFAULT_DB_ALIAS]
+        if connessione.vendor != "sqlite":
+            return originale(self, *args, **opzioni)
+        with connessione.cursor() as cursore:
+            cursore.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%immutabile%'"
+            )
+            trigger = cursore.fetchall()
+            for nome, _ in trigger:
+                cursore.execute(f'DROP TRIGGER "{nome}"')
+        try:
+            return originale(self, *args, **opzioni)
+        finally:
+            with connessione.cursor() as cursore:
+                for _, sql in trigger:
+                    cursore.execute(sql)
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = originale  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,9 @@ import io
 import os
 import pickle
 import struct
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from unittest import mock
 
@@ -327,19 +330,31 @@ def test_the_child_is_aborted_by_its_memory_limit_not_this_process(caplog):
     assert os.getpid() > 0  # still running
 
 
-def test_a_read_over_the_time_limit_is_stopped(settings):
-    """A million repeated rows of three cells take calamine several seconds: over a one-second limit
-    (the measure would refuse the file first; here the child is called directly)."""
+def test_a_read_over_the_time_limit_is_stopped(settings, monkeypatch):
+    """A reader that has not answered within the limit is killed and the upload refused. The reader
+    here is a child that sleeps, so the test does not hang on how fast calamine is on the machine."""
     settings.POA_IMPORTAZIONE_TEMPO_LETTURA = 1
-    contenuto = ostili.ods_grezzo(
-        ostili.tabella_ods("U", ostili.riga_ods("a") + ostili.riga_ods("x", "y", "z", ripeti=1_048_575))
-    )
+
+    def lento() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; sys.stdin.buffer.readline(); time.sleep(60)"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    monkeypatch.setattr(lettura, "_SCORTA", None)
+    monkeypatch.setattr(lettura, "_avvia", lento)
+    inizio = time.monotonic()
     with pytest.raises(importazione.FileNonValido) as errore:
-        lettura.leggi_isolato(contenuto, "lento.ods", "ods")
+        lettura.leggi_isolato(
+            ostili.ods_grezzo(ostili.tabella_ods("U", ostili.riga_ods("a"))), "lento.ods", "ods"
+        )
     assert str(errore.value) == (
         "La lettura del file «lento.ods» ha superato il tempo massimo di 1 secondo ed è stata interrotta: "
         "nessun dato è stato letto. Dividere l'elenco in più file."
     )
+    assert time.monotonic() - inizio < 30  # killed at the limit, not after the child's minute
 
 
 def test_a_sheet_longer_than_it_declares_is_refused_after_reading(settings):
