@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
-from piano_annuale.calcolo import piano_calcolato
+from piano_annuale.calcolo import chiave_attuale, dati_in_cache, piano_calcolato_con_chiave
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
@@ -37,6 +37,29 @@ from piano_annuale.services.errori import OperazioneNonValida
 @login_required
 def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     area = carica_area(request, piano, ente)
+    if area.ufficio_di_piano:
+        # The consistency checks name other enti's units too: only the ufficio di piano sees them.
+        calcolo, chiave = piano_calcolato_con_chiave(area.piano)
+        anomalie = {"anomalie": [a for a in calcolo.anomalie if a.ente_id == area.ente.pk]}
+    else:
+        chiave, anomalie = chiave_attuale(area.piano), {}
+    # The ente's figures change only with a write, which changes the plan's revision and so the key.
+    # An approved plan's key is its frozen version: the registry may still change, so no cache there.
+    if chiave is not None and area.piano.stato != StatoPiano.APPROVATA:
+        chiave = f"{chiave}:area{area.ente.pk}"
+    else:
+        chiave = None
+    contesto = {
+        **dati_in_cache(chiave, lambda: _cifre_dell_ente(area)),
+        "lettere_approvazione": _lettere_approvazione(area),
+        "regole": area.piano.regole_applicate().valori,
+        **anomalie,
+    }
+    return render_area(request, "area_ente.html", area, **contesto)
+
+
+def _cifre_dell_ente(area: Area) -> dict[str, object]:
+    """What the ente has declared in the plan: units per state, turnover, SAT and its rows."""
     per_stato = {
         r["stato"]: r["numero"]
         for r in StatoUnita.objects.del_piano(area.piano)
@@ -45,10 +68,9 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         .annotate(numero=Count("pk"))
         .order_by()
     }
-    stati = [(STATI[s], per_stato.get(s, 0)) for s in Stato.values]
     filtro = {"piano": area.piano, "ente": area.ente}
-    contesto = {
-        "stati": stati,
+    return {
+        "stati": [(STATI[s], per_stato.get(s, 0)) for s in Stato.values],
         "unita_nel_piano": sum(per_stato.values()),
         "unita_registro": UnitaAbitativa.objects.filter(ente=area.ente).count(),
         "turnover": TurnoverPrevisto.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
@@ -57,13 +79,7 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         "scelte": ScelteEnte.objects.filter(**filtro).first(),
         "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
         "da_confermare": da_confermare(area),
-        "lettere_approvazione": _lettere_approvazione(area),
-        "regole": area.piano.regole_applicate().valori,
     }
-    if area.ufficio_di_piano:
-        # The consistency checks name other enti's units too: only the ufficio di piano sees them.
-        contesto["anomalie"] = [a for a in piano_calcolato(area.piano).anomalie if a.ente_id == area.ente.pk]
-    return render_area(request, "area_ente.html", area, **contesto)
 
 
 def _azione_risposta(

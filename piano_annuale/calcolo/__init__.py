@@ -26,6 +26,7 @@ from .allegati import (
 )
 from .cache import (
     chiave_attuale,
+    dati_in_cache,
     json_del_piano,
     piano_calcolato,
     piano_calcolato_con_chiave,
@@ -229,6 +230,7 @@ __all__ = [
     "elenco_italiano",
     "in_euro",
     "chiave_attuale",
+    "dati_in_cache",
     "json_del_piano",
     "info_piano",
     "misure_del_piano",

@@ -25,6 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 from django.core.cache import cache
 from django.db import connection
@@ -35,6 +36,8 @@ from piano_annuale.models import PianoAnnuale, StatoPiano, TipoVersione, Version
 from .piano import VERSIONE_CALCOLO, calcola_piano
 from .serializzazione import piano_da_json
 from .tipi import EncoderPiano, PianoCalcolato
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +101,26 @@ def chiave_attuale(piano: PianoAnnuale) -> str | None:
     """The cache key of the plan's computation now (None while it cannot be cached): what a text
     derived from the computation is keyed by. One query."""
     return _fonte(piano)[0]
+
+
+def dati_in_cache(chiave: str | None, calcola: Callable[[], T]) -> T:
+    """Figures derived from a plan's data (a page's counts), cached under ``chiave``, which must
+    name the plan's computation (``chiave_attuale``: it changes with every write) and what else they
+    depend on."""
+    if chiave is None or in_transazione():
+        return calcola()
+    try:
+        dati = _leggi(chiave)
+    except _SenzaCache:
+        return calcola()
+    if dati is not None:
+        return cast(T, dati)
+    dati = calcola()
+    try:
+        cache.set(chiave, dati, timeout=DURATA)
+    except Exception:
+        logger.warning("Cache non raggiungibile: i dati della pagina non sono conservati.", exc_info=True)
+    return dati
 
 
 def testo_in_cache(chiave: str | None, rendi: Callable[[], str]) -> str:

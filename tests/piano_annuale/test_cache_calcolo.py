@@ -25,6 +25,7 @@ from misure.models import Misura
 from patrimonio.esportazione import modello_ente
 from patrimonio.importazione import analizza, registra
 from patrimonio.models import EnteProprietario, Ruolo, UnitaAbitativa
+from patrimonio.views.base import STATI
 from piano_annuale.calcolo import PianoCalcolato, calcola_piano, piano_calcolato, piano_da_json
 from piano_annuale.calcolo import cache as cache_calcolo
 from piano_annuale.models import (
@@ -387,6 +388,38 @@ def test_the_workspace_reads_the_entes_anomalies_from_the_cached_plan(
     anomalie = risposta.context["anomalie"]
     assert anomalie == [a for a in calcola_piano(piano_cremonese).anomalie if a.ente_id == cremona.pk]
     assert len(anomalie) == 2
+    # Then the figures too come from the cache: 8 queries fewer, the same page.
+    with django_assert_num_queries(10):
+        di_nuovo = client.get(url)
+    assert di_nuovo.context["stati"] == risposta.context["stati"]
+    assert di_nuovo.context["unita_nel_piano"] == risposta.context["unita_nel_piano"]
+
+
+def test_the_workspace_figures_follow_a_write(client, a):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.operatore_comune)
+    url = area("area_ente", piano, ente)
+    prima = dict(client.get(url).context["stati"])
+    assert dict(client.get(url).context["stati"]) == prima  # read back from the cache
+    unita = unita_libera(ente, piano)
+    risposta = client.post(
+        area("unita_modifica", piano, ente, unita.pk),
+        {
+            "id_regionale": unita.id_regionale or "",
+            "codice_ente": unita.codice_ente,
+            "comune": str(unita.comune_id),
+            "tipo": unita.tipo,
+            "indirizzo": "Via dell'area 1",
+            "stato": Stato.CARENZA_MANUTENTIVA,
+            "programma": "",
+            "note": "",
+        },
+    )
+    assert risposta.status_code == 302
+    dopo = dict(client.get(url).context["stati"])
+    carenza = STATI[Stato.CARENZA_MANUTENTIVA]
+    assert dopo[carenza] == prima[carenza] + 1
 
 
 def test_a_hit_costs_one_query_and_an_approved_plan_too(a, pdf_veloce, django_assert_num_queries):
