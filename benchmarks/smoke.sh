@@ -2,11 +2,12 @@
 # Each benchmark and drill once at a small size, so that none rots (`make bench-smoke`; CI runs it).
 # The full-size figures and their targets: README, «Prestazioni».
 #
-# On PostgreSQL (DATABASE_URL=postgres://…) each script gets a database of its own on the same server,
-# poa_bench_<name>, created when missing: the scripts that write (a plan sent and approved, units
-# added by the fault drill) never touch the application's database nor each other's. On the embedded
-# SQLite default the scripts that need PostgreSQL and Redis (concurrent writes, fault drill, the
-# regional database and the load test) are skipped with a message.
+# Each script gets a database of its own, made anew for the run (poa_bench_<name> on DATABASE_URL's
+# PostgreSQL server, or a file in a temporary folder on the SQLite default), empty or a copy of one
+# migrated with the Cremonese plan: the scripts that write (a plan sent and approved, units added by
+# the fault drill) never touch the application's database nor each other's. Without PostgreSQL the
+# scripts that need it and Redis (concurrent writes, fault drill, regional database, load test) are
+# skipped with a message.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,47 +18,69 @@ case "${DATABASE_URL:-}" in
     postgres://* | postgresql://*) su_postgres=true ;;
 esac
 
-database_di() {  # database_di NOME: DATABASE_URL with the database poa_bench_NOME, created if missing
-    "$PY" - "$1" <<'PYTHON'
-import sys, os
+# database_di NOME [MODELLO]: DATABASE_URL with a new, empty database poa_bench_NOME (dropped first
+# if a previous run left it), or a copy of poa_bench_MODELLO.
+database_di() {
+    "$PY" - "$@" <<'PYTHON'
+import os, sys
 import dj_database_url, psycopg
 conf = dj_database_url.parse(os.environ["DATABASE_URL"])
 nome = f"poa_bench_{sys.argv[1]}"
+modello = f' TEMPLATE "poa_bench_{sys.argv[2]}"' if len(sys.argv) > 2 else ""
 params = dict(host=conf["HOST"] or None, port=conf["PORT"] or None, user=conf["USER"] or None,
               password=conf["PASSWORD"] or None, dbname="postgres", autocommit=True)
 with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (nome,)).fetchone():
-        conn.execute(f'CREATE DATABASE "{nome}"')
+    conn.execute(f'DROP DATABASE IF EXISTS "{nome}" WITH (FORCE)')
+    conn.execute(f'CREATE DATABASE "{nome}"{modello}')
 url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
 print(f"{url}/{nome}")
 PYTHON
 }
 
-esegui() {  # esegui NOME COMANDO...: run COMANDO on the database of NOME (PostgreSQL) or the default
+# On SQLite each script gets a file of its own in a temporary folder, never the demo's var/db.sqlite3.
+cartella=$(mktemp -d)
+trap 'rm -rf "$cartella"' EXIT
+if ! $su_postgres; then
+    database_di() {
+        if [ $# -gt 1 ]; then cp "$cartella/$2.sqlite3" "$cartella/$1.sqlite3"; fi
+        echo "sqlite:///$cartella/$1.sqlite3"
+    }
+fi
+
+# The scripts that read the Cremonese plan get a copy of one database, migrated and loaded once.
+printf '\n==> database modello: migrazioni e piano del Cremonese\n'
+modello=$(database_di modello)
+DATABASE_URL=$modello "$PY" manage.py migrate --noinput -v 0
+DATABASE_URL=$modello "$PY" manage.py carica_piano >/dev/null
+
+esegui() {  # esegui NOME COMANDO...: run COMANDO on a new, empty database of its own
     local nome=$1
     shift
     printf '\n==> %s\n' "$*"
-    if $su_postgres; then
-        DATABASE_URL=$(database_di "$nome") "$@"
-    else
-        "$@"
-    fi
+    DATABASE_URL=$(database_di "$nome") "$@"
 }
 
-solo_postgres() {  # solo_postgres NOME COMANDO...: as esegui, skipped without PostgreSQL
+con_piano() {  # con_piano NOME COMANDO...: as esegui, on a copy of the database with the Cremonese plan
+    local nome=$1
+    shift
+    printf '\n==> %s\n' "$*"
+    DATABASE_URL=$(database_di "$nome" modello) "$@"
+}
+
+solo_postgres() {  # solo_postgres esegui|con_piano NOME COMANDO...: skipped without PostgreSQL
     if $su_postgres; then
-        esegui "$@"
+        "$@"
     else
-        printf '\n==> %s: saltato (richiede PostgreSQL e Redis: impostare DATABASE_URL)\n' "$2 $3"
+        printf '\n==> %s: saltato (richiede PostgreSQL e Redis: impostare DATABASE_URL)\n' "$3 $4"
     fi
 }
 
 esegui import "$PY" benchmarks/import_units.py --smoke
 esegui pdf "$PY" benchmarks/pdf.py --runs 1 --grande --grande-scala 0.1
-esegui cache "$PY" benchmarks/cache_calcolo.py --runs 1
-esegui file_ostili "$PY" benchmarks/file_ostili.py --smoke
-esegui invio "$PY" benchmarks/invio_approvazione.py --smoke
-solo_postgres scritture "$PY" benchmarks/scritture_concorrenti.py --enti 2 --salvataggi 3
-solo_postgres regione "$PY" benchmarks/regione.py --scala 0.02 --giri 1 --ripetizioni 2
-solo_postgres carico "$PY" benchmarks/carico.py --smoke
-solo_postgres guasti "$PY" scripts/guasti.py --smoke
+con_piano cache "$PY" benchmarks/cache_calcolo.py --runs 1
+con_piano file_ostili "$PY" benchmarks/file_ostili.py --smoke
+con_piano invio "$PY" benchmarks/invio_approvazione.py --smoke
+solo_postgres con_piano scritture "$PY" benchmarks/scritture_concorrenti.py --enti 2 --salvataggi 3
+solo_postgres esegui regione "$PY" benchmarks/regione.py --scala 0.02 --giri 1 --ripetizioni 2
+solo_postgres esegui carico "$PY" benchmarks/carico.py --smoke
+solo_postgres con_piano guasti "$PY" scripts/guasti.py --smoke
