@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from typing import Any
 
 import redis
 import requests
-from carico_aiuti import campi_modulo, percentile, tempi_server
+from carico_aiuti import campi_modulo, percentile, porta_libera, tempi_server
 from urllib3.util.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -190,12 +189,6 @@ def riserva_redis() -> Callable[[], None]:
 
             return libera
     raise SystemExit("Nessun database Redis libero (15…8): altre esecuzioni di carico.py in corso?")
-
-
-def porta_libera() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def ambiente(porta: int) -> dict[str, str]:

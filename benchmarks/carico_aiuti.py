@@ -6,6 +6,7 @@ from __future__ import annotations
 import html.parser
 import math
 import re
+import socket
 from pathlib import Path
 
 
@@ -88,3 +89,10 @@ def tempi_server(log: Path, da: int, a: int) -> list[float]:
         f.seek(da)
         testo = f.read(a - da).decode("utf-8", "replace")
     return [int(m.group(1)) / 1000 for m in RIGA_ACCESSO.finditer(testo)]
+
+
+def porta_libera(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` now, for the server the benchmark starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])

@@ -40,10 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import dj_database_url
 import django
 import openpyxl
-import psycopg
 from python_calamine import CalamineWorkbook
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,24 +49,7 @@ sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
-def crea_database_postgres() -> None:
-    """Create the PostgreSQL database of DATABASE_URL if it is missing (benchmark convenience)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    conf = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        autocommit=True,
-        host=conf["HOST"] or "127.0.0.1",
-        port=conf["PORT"] or 5432,
-        user=conf["USER"],
-        password=conf["PASSWORD"] or None,
-    ) as conn:
-        esiste = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [conf["NAME"]]).fetchone()
-        if not esiste:
-            conn.execute(f'CREATE DATABASE "{conf["NAME"]}"')
-
+from basi_di_dati import crea_database_postgres  # noqa: E402  (benchmarks/ is the script's folder)
 
 crea_database_postgres()
 django.setup()

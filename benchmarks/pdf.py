@@ -38,32 +38,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import dj_database_url
 import django
-import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
-def crea_database_postgres() -> None:
-    """Create the PostgreSQL database of DATABASE_URL if it is missing (benchmark convenience)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
-    conf = dj_database_url.parse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        autocommit=True,
-        host=conf["HOST"] or "127.0.0.1",
-        port=conf["PORT"] or 5432,
-        user=conf["USER"],
-        password=conf["PASSWORD"] or None,
-    ) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [conf["NAME"]]).fetchone():
-            conn.execute(f'CREATE DATABASE "{conf["NAME"]}"')
-
+from basi_di_dati import crea_database_postgres  # noqa: E402  (benchmarks/ is the script's folder)
 
 crea_database_postgres()
 django.setup()
