@@ -1,0 +1,9 @@
+"""Placeholder kept in the chain so that parallel work has its own migration file to fill in."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("piano_annuale", "0014_consistenza_per_comune")]
+
+    operations: list[migrations.operations.base.Operation] = []
