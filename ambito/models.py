@@ -30,6 +30,12 @@ class Ambito(models.Model):
         blank=True,
         help_text="Ad es. l'azienda sociale che supporta l'ufficio di piano.",
     )
+    termine_aggregazioni = models.CharField(
+        "termine per le aggregazioni",
+        max_length=30,
+        default="AT",
+        help_text="La parola che l'ambito usa per le aggregazioni: «AT», «sub-ambito», «distretto».",
+    )
 
     class Meta:
         verbose_name = "ambito territoriale"
