@@ -8,7 +8,7 @@ from piano_annuale.models import PianoAnnuale, RispostaRicognizione
 from .confronto import Confronto
 from .contesto import Contesto
 from .errori import Errore, FileNonValido
-from .lettura import leggi, non_leggibile
+from .lettura import Foglio, leggi, non_leggibile
 from .limiti import Avanzamento, nessun_avanzamento
 from .righe import Analisi
 from .validazione import Lettore
@@ -41,9 +41,20 @@ def analizza(
     except FileNonValido as errore:
         analisi.errori.append(Errore(None, "", "", str(errore)))
         return analisi
-    analisi.formato, fogli = lettura.formato, lettura.fogli
+    analisi.formato = lettura.formato
     analisi.avvisi.extend(lettura.avvisi)  # hidden sheets, which are not read
     avanzamento(5)
+    return analizza_fogli(analisi, lettura.fogli, avanzamento)
+
+
+def analizza_fogli(
+    analisi: Analisi, fogli: list[Foglio], avanzamento: Avanzamento = nessun_avanzamento
+) -> Analisi:
+    """Validate sheets already read (a file's, or the API's full unit list laid out as our template)
+    and compute what they would change: the same rows, messages and preview. Writes nothing."""
+    piano, ente = analisi.piano, analisi.ente
+    if not analisi.timbro:
+        analisi.timbro = _timbro(piano, ente)
     contesto = Contesto(piano=piano, ente=ente)
     analisi.contesto = contesto
     avanzamento(10)
@@ -55,7 +66,7 @@ def analizza(
     except Exception as errore:  # a damaged sheet may fail only while its rows are read
         if "calamine" not in type(errore).__module__.lower() and not isinstance(errore, ValueError):
             raise
-        analisi.errori.append(Errore(None, "", "", str(non_leggibile(nome_file, analisi.formato))))
+        analisi.errori.append(Errore(None, "", "", str(non_leggibile(analisi.nome_file, analisi.formato))))
         return analisi
     avanzamento(60)
     Confronto(analisi, contesto).esegui()
