@@ -106,13 +106,12 @@ class OperatoreAdmin(ConStorico):
         return super().get_queryset(request).select_related(*self.list_select_related)
 
 
-class OperatoreInline(admin.StackedInline):
-    """The user's role in an ambito, edited on the user's own page."""
+class OperatoreInline(admin.TabularInline):
+    """The user's memberships (ambito, role, ente), edited on the user's own page."""
 
     model = Operatore
     can_delete = True
     extra = 0
-    max_num = 1
     autocomplete_fields = ["ambito", "ente"]
 
 
@@ -121,14 +120,16 @@ User = get_user_model()
 
 class UtenteAdmin(ConStorico, UserAdmin):
     inlines = [*UserAdmin.inlines, OperatoreInline]
-    list_display = [*UserAdmin.list_display, "ruolo"]  # type: ignore[misc]  # the stubs type it per instance
-    list_filter = [*UserAdmin.list_filter, "operatore__ruolo"]
-    list_select_related = ["operatore"]
+    list_display = [*UserAdmin.list_display, "ruoli"]  # type: ignore[misc]  # the stubs type it per instance
+    list_filter = [*UserAdmin.list_filter, "operatori__ruolo"]
 
-    @admin.display(description="ruolo", ordering="operatore__ruolo")
-    def ruolo(self, obj) -> str:
-        operatore = getattr(obj, "operatore", None)
-        return operatore.get_ruolo_display() if operatore else "–"
+    @admin.display(description="ruoli")
+    def ruoli(self, obj) -> str:
+        # Prefetched in get_queryset: one query for the page, whatever the number of memberships.
+        return "; ".join(str(a.get_ruolo_display()) for a in obj.operatori.all()) or "–"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("operatori")
 
 
 if admin.site.is_registered(User):

@@ -3,10 +3,6 @@ from django.urls import include, path
 
 from patrimonio.views.sblocco import accessi_bloccati
 
-admin.site.site_header = "POA – Piano annuale dell'offerta abitativa"
-admin.site.site_title = "POA amministrazione"
-admin.site.index_title = "Amministrazione"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -27,10 +27,19 @@ class Ruolo(models.TextChoices):
     COMUNE = "comune", "Operatore comunale"
     ALER = "aler", "Operatore ALER"
     ASSEMBLEA = "assemblea", "Membro dell'Assemblea dei Sindaci"
+    OSSERVATORE_REGIONALE = "osservatore_regionale", "Osservatore regionale"
 
 
 # Roles that act for one ente proprietario and must name it.
 RUOLI_CON_ENTE = [Ruolo.COMUNE, Ruolo.ALER]
+# Roles held across the whole region, with no ambito.
+RUOLI_REGIONALI = [Ruolo.OSSERVATORE_REGIONALE]
+
+# The web request's *membership in use*: the ambito the user works in now, set on the user object by
+# ``patrimonio.ambito_in_uso.AmbitoInUso`` from the session (and by the API's authentication). While it
+# is set, every rule below answers for that ambito only, so a person with memberships in two ambiti
+# sees each only while working in it. Without it (a management command, a shell) every membership counts.
+ATTRIBUTO_AMBITO_IN_USO = "_poa_ambito_in_uso"
 
 
 class OperatoreQuerySet(models.QuerySet):
@@ -38,7 +47,17 @@ class OperatoreQuerySet(models.QuerySet):
     ``modificabili_da`` methods of the enti's, units' and plans' querysets, which combine these."""
 
     def di(self, user: User | AnonymousUser) -> OperatoreQuerySet:
-        """The operator row of ``user`` (at most one); none for anonymous users."""
+        """The memberships of ``user`` in the ambito in use (every membership when none is set; only
+        the regional ones when the user works in no ambito); none for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        appartenenze = self.filter(user_id=user.pk)
+        if hasattr(user, ATTRIBUTO_AMBITO_IN_USO):
+            return appartenenze.filter(ambito_id=getattr(user, ATTRIBUTO_AMBITO_IN_USO))
+        return appartenenze
+
+    def di_ogni_ambito(self, user: User | AnonymousUser) -> OperatoreQuerySet:
+        """Every membership of ``user``, whatever the ambito in use (the header's ambito picker)."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(user_id=user.pk)
@@ -59,11 +78,17 @@ class OperatoreQuerySet(models.QuerySet):
 
 
 class Operatore(models.Model):
-    """A user's role in an ambito and, for comuni and ALER, the ente they act for."""
+    """A membership: a user's role in an ambito and, for comuni and ALER, the ente they act for.
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatore")
-    ambito = models.ForeignKey("ambito.Ambito", on_delete=models.PROTECT, related_name="operatori")
-    ruolo = models.CharField("ruolo", max_length=20, choices=Ruolo.choices)
+    One person may hold several (the ALER officer who works in every ambito where ALER owns units has
+    one per ambito, with one login); the regional observer's membership has no ambito.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operatori")
+    ambito = models.ForeignKey(
+        "ambito.Ambito", on_delete=models.PROTECT, null=True, blank=True, related_name="operatori"
+    )
+    ruolo = models.CharField("ruolo", max_length=30, choices=Ruolo.choices)
     ente = models.ForeignKey(
         "patrimonio.EnteProprietario",
         verbose_name="ente per cui opera",
@@ -76,19 +101,40 @@ class Operatore(models.Model):
     objects = OperatoreQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "operatore"
-        verbose_name_plural = "operatori"
+        verbose_name = "appartenenza (operatore)"
+        verbose_name_plural = "appartenenze (operatori)"
         ordering = ["ambito", "ruolo", "user__username"]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(ruolo__in=RUOLI_CON_ENTE) | Q(ente__isnull=False),
                 name="operatore_ente_obbligatorio_per_comune_e_aler",
             ),
+            models.CheckConstraint(
+                condition=(Q(ruolo__in=RUOLI_REGIONALI) & Q(ambito__isnull=True) & Q(ente__isnull=True))
+                | (~Q(ruolo__in=RUOLI_REGIONALI) & Q(ambito__isnull=False)),
+                name="operatore_ambito_solo_per_ruoli_non_regionali",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "ambito", "ruolo"],
+                condition=Q(ente__isnull=True),
+                name="operatore_appartenenza_unica_senza_ente",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "ambito", "ruolo", "ente"],
+                condition=Q(ente__isnull=False),
+                name="operatore_appartenenza_unica_con_ente",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "ruolo"],
+                condition=Q(ambito__isnull=True),
+                name="operatore_un_ruolo_regionale",
+            ),
         ]
 
     def __str__(self) -> str:
         ente = f" – {self.ente}" if self.ente_id else ""
-        return f"{self.user.get_username()} ({self.get_ruolo_display()}{ente})"
+        ambito = f", {self.ambito}" if self.ambito_id else ""
+        return f"{self.user.get_username()} ({self.get_ruolo_display()}{ente}{ambito})"
 
     @property
     def segue_la_ricognizione(self) -> bool:
@@ -154,12 +200,18 @@ def q_enti_modificabili(user: Utente, campo_ente: str = "") -> Q:
     return q_enti_visibili(user, campo_ente)
 
 
+def _q_osservatore(user: Utente) -> Q:
+    """True for every row when ``user`` is a regional observer (a subquery, no extra query)."""
+    return Q(Exists(Operatore.objects.di_ogni_ambito(user).con_ruolo(*RUOLI_REGIONALI)))
+
+
 def q_piani_visibili(user: Utente, passi: list[str]) -> Q:
-    """Plans whose computed content ``user`` reads, given the workflow's stages in order."""
+    """Plans whose computed content ``user`` reads, given the workflow's stages in order. The regional
+    observer reads every ambito's plans, at every stage, and changes nothing."""
     if (q := _nessuno_o_tutti(user)) is not None:
         return q
     operatore = Operatore.objects.di(user)
-    condizione = Q(ambito_id__in=operatore.con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti())
+    condizione = Q(ambito_id__in=operatore.con_ruolo(Ruolo.UFFICIO_DI_PIANO).ambiti()) | _q_osservatore(user)
     for ruolo, dal_passo in LETTURA_PIANO_DAL_PASSO.items():
         stati = passi[passi.index(dal_passo) :]
         condizione |= Q(ambito_id__in=operatore.con_ruolo(ruolo).ambiti(), stato__in=stati)
@@ -178,7 +230,7 @@ def ruoli_nell_ambito(user: Utente, ambito_id: int) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
-        return frozenset(Ruolo.values)
+        return frozenset(Ruolo.values) - frozenset(RUOLI_REGIONALI)
     return frozenset(Operatore.objects.di(user).filter(ambito_id=ambito_id).values_list("ruolo", flat=True))
 
 
@@ -188,20 +240,62 @@ def ha_ruolo(user: Utente, ambito_id: int, ruolo: str) -> bool:
 
 
 def operatore_di(user: Utente) -> Operatore | None:
-    """The user's membership (ambito, role, ente), with its ambito and ente; None without one."""
+    """The membership in use (ambito, role, ente), with its ambito and ente; None without one."""
     return Operatore.objects.di(user).select_related("ambito", "ente").first()
+
+
+def appartenenze_di(user: Utente) -> list[Operatore]:
+    """Every membership of ``user``, with its ambito and ente, in the order the header lists them."""
+    return list(
+        Operatore.objects.di_ogni_ambito(user)
+        .select_related("ambito", "ente")
+        .order_by("ambito__nome", "ruolo", "ente__denominazione", "pk")
+    )
+
+
+def ambiti_di(user: Utente) -> list[int]:
+    """The ambiti where ``user`` holds a membership, in the order of ``appartenenze_di``."""
+    ambiti: list[int] = []
+    for appartenenza in appartenenze_di(user):
+        if appartenenza.ambito_id is not None and appartenenza.ambito_id not in ambiti:
+            ambiti.append(appartenenza.ambito_id)
+    return ambiti
+
+
+def imposta_ambito_in_uso(user: Utente, ambito_id: int | None) -> None:
+    """Make ``ambito_id`` the ambito ``user`` works in for this request (None: no ambito)."""
+    setattr(user, ATTRIBUTO_AMBITO_IN_USO, ambito_id)
+
+
+def ambito_in_uso(user: Utente) -> int | None:
+    """The ambito set by ``imposta_ambito_in_uso`` for this request, None when none is."""
+    return getattr(user, ATTRIBUTO_AMBITO_IN_USO, None)
 
 
 def descrizione_profilo(user: Utente, operatore: Operatore | None) -> str:
     """How the page frame names the user's role."""
     if operatore is not None:
         return operatore.get_ruolo_display()
-    return "Amministratore" if user.is_superuser else "Utente senza ruolo"
+    if user.is_superuser:
+        return "Amministratore della piattaforma"
+    return "Osservatore regionale" if e_osservatore_regionale(user) else "Utente senza ruolo"
+
+
+def e_osservatore_regionale(user: Utente) -> bool:
+    """Whether ``user`` holds the regional observer's membership."""
+    return Operatore.objects.di_ogni_ambito(user).con_ruolo(*RUOLI_REGIONALI).exists()
+
+
+def vede_la_regione(user: Utente) -> bool:
+    """Whether ``user`` reads the regional overview: the regional observer and the platform
+    administrator."""
+    return bool(user.is_authenticated and (user.is_superuser or e_osservatore_regionale(user)))
 
 
 def usa_l_amministrazione(user: Utente) -> bool:
-    """Whether the user may open the Django admin (the platform administrator only)."""
-    return bool(user.is_authenticated and user.is_staff)
+    """Whether the user may open the Django admin: the platform administrator (a superuser) only.
+    Staff status alone gives nothing: no everyday task of an ambito needs the admin."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def operatori_attivi(ruoli: Iterable[str], ambito_id: int | None = None) -> OperatoreQuerySet:

@@ -3,12 +3,14 @@
 from django.urls import path
 
 from . import views
+from .views.ambito_in_uso import cambia_ambito
 
 app_name = "patrimonio"
 
 AREA = "piani/<int:piano>/enti/<int:ente>/"
 
 urlpatterns = [
+    path("ambito-in-uso/", cambia_ambito, name="cambia_ambito"),
     path(AREA, views.area_ente, name="area_ente"),
     path(AREA + "unita/", views.unita_elenco, name="unita_elenco"),
     path(AREA + "unita/nuova/", views.unita_modulo, name="unita_nuova"),

@@ -257,6 +257,47 @@ def test_database_accepts_ufficio_di_piano_and_assemblea_without_ente(ruolo):
     assert Operatore.objects.get(pk=operatore.pk).ente is None
 
 
+def test_database_refuses_a_regional_observer_tied_to_an_ambito():
+    with rifiutata("operatore_ambito_solo_per_ruoli_non_regionali"):
+        OperatoreFactory.create(ruolo=Ruolo.OSSERVATORE_REGIONALE)
+
+
+def test_database_refuses_an_ambito_role_without_an_ambito():
+    with rifiutata("operatore_ambito_solo_per_ruoli_non_regionali"):
+        OperatoreFactory.create(ruolo=Ruolo.UFFICIO_DI_PIANO, ambito=None)
+
+
+def test_database_accepts_a_regional_observer_without_ambito():
+    operatore = OperatoreFactory.create(ruolo=Ruolo.OSSERVATORE_REGIONALE, ambito=None)
+    assert Operatore.objects.get(pk=operatore.pk).ambito is None
+
+
+def test_database_refuses_the_same_membership_twice_without_ente():
+    primo = OperatoreFactory.create(ruolo=Ruolo.UFFICIO_DI_PIANO)
+    with rifiutata("operatore_appartenenza_unica_senza_ente"):
+        OperatoreFactory.create(user=primo.user, ambito=primo.ambito, ruolo=Ruolo.UFFICIO_DI_PIANO)
+
+
+def test_database_refuses_the_same_membership_twice_with_ente():
+    ente = EnteProprietarioFactory.create()
+    primo = OperatoreFactory.create(ruolo=Ruolo.COMUNE, ambito=ente.ambito, ente=ente)
+    with rifiutata("operatore_appartenenza_unica_con_ente"):
+        OperatoreFactory.create(user=primo.user, ambito=ente.ambito, ruolo=Ruolo.COMUNE, ente=ente)
+
+
+def test_database_refuses_the_regional_role_twice_for_one_user():
+    primo = OperatoreFactory.create(ruolo=Ruolo.OSSERVATORE_REGIONALE, ambito=None)
+    with rifiutata("operatore_un_ruolo_regionale"):
+        OperatoreFactory.create(user=primo.user, ruolo=Ruolo.OSSERVATORE_REGIONALE, ambito=None)
+
+
+def test_database_accepts_one_person_in_two_ambiti():
+    primo = OperatoreFactory.create(ruolo=Ruolo.UFFICIO_DI_PIANO)
+    secondo = OperatoreFactory.create(user=primo.user, ruolo=Ruolo.UFFICIO_DI_PIANO)
+    assert primo.ambito_id != secondo.ambito_id
+    assert Operatore.objects.filter(user=primo.user).count() == 2
+
+
 def test_database_accepts_operatore_comunale_who_names_an_ente():
     ente = EnteProprietarioFactory.create()
     operatore = OperatoreFactory.create(ruolo=Ruolo.COMUNE, ambito=ente.ambito, ente=ente)

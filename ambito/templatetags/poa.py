@@ -15,7 +15,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from ambito.models import Ambito
-from patrimonio.accesso import descrizione_profilo, operatore_di, usa_l_amministrazione
+from patrimonio.accesso import (
+    ATTRIBUTO_AMBITO_IN_USO,
+    Operatore,
+    appartenenze_di,
+    descrizione_profilo,
+    usa_l_amministrazione,
+)
 from patrimonio.models import EnteProprietario
 from piano_annuale.models import PianoAnnuale
 
@@ -39,6 +45,8 @@ class Profilo:
     ente: EnteProprietario | None = None
     piano_corrente: PianoAnnuale | None = None
     menu: tuple[VoceMenu, ...] = field(default_factory=tuple)
+    # The ambiti the person may switch to from the header (more than one only for several memberships).
+    ambiti: tuple[Ambito, ...] = field(default_factory=tuple)
 
 
 # url names (namespace:name) that light up each menu entry.
@@ -59,6 +67,22 @@ def _attiva(request: HttpRequest, sezione: str) -> bool:
     )
 
 
+def _in_uso(user: Any, appartenenze: list[Operatore]) -> Operatore | None:
+    """The membership in use among the person's memberships (the first of the ambito in use)."""
+    if hasattr(user, ATTRIBUTO_AMBITO_IN_USO):
+        ambito_id = getattr(user, ATTRIBUTO_AMBITO_IN_USO)
+        appartenenze = [a for a in appartenenze if a.ambito_id == ambito_id]
+    return appartenenze[0] if appartenenze else None
+
+
+def _ambiti(appartenenze: list[Operatore]) -> tuple[Ambito, ...]:
+    ambiti: dict[int, Ambito] = {}
+    for appartenenza in appartenenze:
+        if appartenenza.ambito is not None:
+            ambiti.setdefault(appartenenza.ambito.pk, appartenenza.ambito)
+    return tuple(ambiti.values())
+
+
 def profilo_di(request: HttpRequest) -> Profilo:
     """The profile of the request's user, computed once per request (two queries at most)."""
     memo = getattr(request, "_profilo_poa", None)
@@ -68,9 +92,10 @@ def profilo_di(request: HttpRequest) -> Profilo:
     if not user.is_authenticated:
         profilo = Profilo(autenticato=False)
     else:
-        operatore = operatore_di(user)
+        appartenenze = appartenenze_di(user)
+        operatore = _in_uso(user, appartenenze)
         piano = None
-        if operatore is not None:
+        if operatore is not None and operatore.ambito_id is not None:
             piano = PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id).order_by("-anno").first()
         menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
         if piano and operatore and operatore.segue_la_ricognizione:
@@ -101,6 +126,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
             ente=operatore.ente if operatore else None,
             piano_corrente=piano,
             menu=tuple(menu),
+            ambiti=_ambiti(appartenenze),
         )
     # A per-request memo on the request object, an attribute HttpRequest does not declare.
     request._profilo_poa = profilo  # type: ignore[attr-defined]

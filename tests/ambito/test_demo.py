@@ -25,7 +25,15 @@ from piano_annuale.models import PianoAnnuale, RegoleAnno
 
 pytestmark = pytest.mark.django_db
 
-UTENTI_ATTESI = {"ufficio.piano", "comune.cremona", "comune.soresina", "aler.cremona", "assemblea", "admin"}
+UTENTI_ATTESI = {
+    "ufficio.piano",
+    "comune.cremona",
+    "comune.soresina",
+    "aler.cremona",
+    "assemblea",
+    "osservatore.regione",
+    "admin",
+}
 APP_DEL_DOMINIO = ["ambito", "patrimonio", "piano_annuale", "misure"]
 
 
@@ -79,7 +87,10 @@ def test_demo_creates_one_login_per_role_for_the_cremonese_ambito(debug_attivo):
         for operatore in Operatore.objects.select_related("user", "ambito", "ente__comune")
     }
     assert {nome for nome in UTENTI_ATTESI if nome != "admin"} <= set(operatori)
-    assert all(operatori[nome].ambito == piano.ambito for nome in UTENTI_ATTESI - {"admin"})
+    regionali = {"admin", "osservatore.regione"}
+    assert all(operatori[nome].ambito == piano.ambito for nome in UTENTI_ATTESI - regionali)
+    assert operatori["osservatore.regione"].ruolo == Ruolo.OSSERVATORE_REGIONALE
+    assert operatori["osservatore.regione"].ambito is None
 
     assert operatori["ufficio.piano"].ruolo == Ruolo.UFFICIO_DI_PIANO
     assert operatori["ufficio.piano"].ente is None
@@ -168,14 +179,16 @@ import json
 from django.contrib.auth import get_user_model
 from ambito.models import Comune
 from patrimonio.models import Operatore
+def prima(u):
+    return next(iter(u.operatori.all()), None)
 utenti = {
     u.username: {
         "superuser": u.is_superuser,
         "password": u.check_password(PASSWORD),
-        "ruolo": getattr(getattr(u, "operatore", None), "ruolo", None),
-        "ente": str(u.operatore.ente) if hasattr(u, "operatore") and u.operatore.ente_id else None,
+        "ruolo": getattr(prima(u), "ruolo", None),
+        "ente": str(prima(u).ente) if prima(u) and prima(u).ente_id else None,
     }
-    for u in get_user_model().objects.select_related("operatore__ente")
+    for u in get_user_model().objects.prefetch_related("operatori__ente")
 }
 print(json.dumps({"utenti": utenti, "comuni": Comune.objects.filter(ambito__isnull=False).count()}))
 """

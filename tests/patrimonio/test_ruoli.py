@@ -242,7 +242,7 @@ def test_only_comune_and_aler_operators_fill_in_an_ente_and_only_the_ufficio_fol
 
 def test_the_role_is_named_for_the_page_frame(utenti):
     assert descrizione_profilo(utenti["comune"], operatore_di(utenti["comune"])) == "Operatore comunale"
-    assert descrizione_profilo(utenti["amministratore"], None) == "Amministratore"
+    assert descrizione_profilo(utenti["amministratore"], None) == "Amministratore della piattaforma"
     assert descrizione_profilo(utenti["senza_ruolo"], None) == "Utente senza ruolo"
 
 

@@ -329,5 +329,5 @@ def test_another_entes_unit_history_is_404(client, piano_cremonese, operatore_cr
     assert sua is not None
     client.force_login(operatore_cremona)
     assert client.get(area("unita_storico", piano_cremonese, soresina, sua.pk)).status_code == 404
-    cremona = operatore_cremona.operatore.ente
+    cremona = operatore_cremona.operatori.get().ente
     assert client.get(area("unita_storico", piano_cremonese, cremona, sua.pk)).status_code == 404

@@ -483,7 +483,7 @@ def test_an_operators_role_changed_on_the_users_page_is_recorded(client, radice)
     risposta = client.get(indirizzo)
     modulo = ModuloAdmin("user_form")
     modulo.feed(risposta.content.decode())
-    dati = modulo.dati | {"operatore-0-ruolo": [Ruolo.UFFICIO_DI_PIANO]}
+    dati = modulo.dati | {"operatori-0-ruolo": [Ruolo.UFFICIO_DI_PIANO]}
     risposta = client.post(indirizzo, dati)
     assert risposta.status_code == 302, risposta.content.decode()[:3000]
     (modifica,) = storico(Operatore, operatore.pk, AzioneModifica.MODIFICA)

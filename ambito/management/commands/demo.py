@@ -13,7 +13,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -29,7 +28,6 @@ ANNO_DEMO = 2025
 DOMINIO_EMAIL = "demo.invalid"
 
 # Apps whose data the ufficio di piano may handle in the admin.
-APP_UFFICIO_DI_PIANO = ["ambito", "patrimonio", "piano_annuale", "misure"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +50,7 @@ UTENTI_DEMO = [
     UtenteDemo("comune.soresina", "Laura", "Rossi", Ruolo.COMUNE, comune_ente="Soresina"),
     UtenteDemo("aler.cremona", "Paolo", "Galli", Ruolo.ALER, tipo_ente=TipoEnte.ALER),
     UtenteDemo("assemblea", "Anna", "Conti", Ruolo.ASSEMBLEA),
+    UtenteDemo("osservatore.regione", "Carla", "Marini", Ruolo.OSSERVATORE_REGIONALE),
     UtenteDemo("admin", "Amministratore", "POA", None),
 ]
 
@@ -135,12 +134,14 @@ class Command(BaseCommand):
         for utente_demo in UTENTI_DEMO:
             ente = self._ente(ambito, utente_demo)
             user = self._utente(utente_demo, password)
-            if utente_demo.ruolo is None:
-                Operatore.objects.filter(user=user).delete()
-            else:
-                Operatore.objects.update_or_create(
-                    user=user, defaults={"ambito": ambito, "ruolo": utente_demo.ruolo, "ente": ente}
-                )
+            # The demo user's memberships in this ambito are exactly the listed one (other ambiti's
+            # memberships, e.g. ALER's in a second ambito, are left alone).
+            Operatore.objects.filter(user=user, ambito=ambito).delete()
+            if utente_demo.ruolo == Ruolo.OSSERVATORE_REGIONALE:
+                # The regional observer belongs to no ambito: it reads them all.
+                Operatore.objects.get_or_create(user=user, ambito=None, ruolo=utente_demo.ruolo)
+            elif utente_demo.ruolo is not None:
+                Operatore.objects.create(user=user, ambito=ambito, ruolo=utente_demo.ruolo, ente=ente)
             righe.append((utente_demo, ente))
         return righe
 
@@ -172,7 +173,6 @@ class Command(BaseCommand):
     def _utente(self, utente_demo: UtenteDemo, password: str):
         User = get_user_model()
         amministratore = utente_demo.ruolo is None
-        ufficio_di_piano = utente_demo.ruolo == Ruolo.UFFICIO_DI_PIANO
         user, _ = User.objects.update_or_create(
             username=utente_demo.username,
             defaults={
@@ -180,17 +180,14 @@ class Command(BaseCommand):
                 "last_name": utente_demo.cognome,
                 "email": f"{utente_demo.username}@{DOMINIO_EMAIL}",
                 "is_active": True,
-                "is_staff": amministratore or ufficio_di_piano,
+                # Only the platform administrator uses the Django admin.
+                "is_staff": amministratore,
                 "is_superuser": amministratore,
             },
         )
         user.set_password(password)
         user.save(update_fields=["password"])
-        if ufficio_di_piano:
-            # The ufficio di piano enters and checks the data: it may use the admin for its apps.
-            user.user_permissions.set(
-                Permission.objects.filter(content_type__app_label__in=APP_UFFICIO_DI_PIANO)
-            )
+        user.user_permissions.clear()
         return user
 
     def _stampa_riepilogo(
