@@ -161,7 +161,7 @@ def _modulo_unico(
 @login_required
 def consistenza(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     area = carica_area(request, piano, ente, per_modifica=request.method == "POST")
-    istanza = ConsistenzaDichiarata.objects.filter(piano=area.piano, ente=area.ente).first()
+    istanza = ConsistenzaDichiarata.objects.filter(piano=area.piano, ente=area.ente, comune=None).first()
     iniziali = {} if istanza else {"fonte": f"ricognizione {area.piano.anno}"}
     form = ConsistenzaForm(
         request.POST if request.method == "POST" else None,

@@ -34,7 +34,8 @@ from .tipi import (
 def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAllegatoA, ...]:
     """Allegato A: the per-ente report with the columns of the regional platform's report.
 
-    One row per ente that answered the ricognizione, computed from the same facts as sections a–k.
+    One row per ente that answered the ricognizione (a reopened answer still counts: the ente is
+    correcting it), computed from the same facts as sections a–k.
     """
     disponibili = g.per_ente_id()
     quota = dati.regole.valori.quota_polizia
@@ -43,7 +44,7 @@ def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAl
         sat[r.ente.id] += r.numero
     righe = []
     for ente in dati.enti.values():
-        if not dati.ha_risposto(ente.id):
+        if not dati.nel_piano(ente.id):
             continue
         consistenza = dati.consistenze.get(ente.id)
         scelte = dati.scelte.get(ente.id)
@@ -66,6 +67,7 @@ def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAl
                 forze_polizia=scelte.quota_forze_polizia if scelte else 0,
                 polizia_locale=scelte.quota_polizia_locale if scelte and quota.con_7ter else 0,
                 soglia_c_bis=scelte.soglia_c_bis if scelte and dati.regole.valori.con_c_bis else 0,
+                nulla_da_dichiarare=dati.nulla_da_dichiarare(ente.id),
             )
         )
     return tuple(sorted(righe, key=lambda r: ordina_enti(r.ente)))
@@ -101,7 +103,8 @@ def sintesi(dati: DatiPiano, a: SezioneA, g: SezioneG) -> Sintesi:
 
     ``numero_comuni`` is, per group, the comuni where that group has units; the AMBITO row adds the
     groups up, as the Assemblea's tables do (a comune may appear under both). For the patrimonio the
-    ALER row counts the comuni where only ALER owns units.
+    ALER row counts the comuni where only ALER owns units: listed in the registry or declared in its
+    consistenza per comune.
     """
     presenti = {tipo for tipo, _ in GRUPPI if any(e.tipo == tipo for e in dati.enti.values())}
     gruppi = [(tipo, nome) for tipo, nome in GRUPPI if tipo in presenti or tipo != TipoEnte.OPERATORE]
@@ -169,8 +172,10 @@ def _sintesi_patrimonio(
             numero = len(
                 {
                     comune_id
-                    for ente_id, comune_id in dati.registro_coppie
-                    if dati.enti[ente_id].tipo == tipo and comune_id not in comuni_propri
+                    for ente_id, comune_id in dati.coppie_ente_comune()
+                    if ente_id in dati.enti
+                    and dati.enti[ente_id].tipo == tipo
+                    and comune_id not in comuni_propri
                 }
             )
         patrimonio.append(

@@ -44,6 +44,7 @@ from piano_annuale.models import (
     RispostaRicognizione,
     ScelteEnte,
     Stato,
+    StatoRisposta,
     StatoUnita,
     StatoUnitaQuerySet,
     TurnoverPrevisto,
@@ -146,7 +147,9 @@ class DatiPiano:
     comuni: list[Comune]
     enti: dict[int, Ente]
     gestori: dict[int, int | None]  # ente id → gestore id
-    consistenze: dict[int, ConsistenzaDichiarata]
+    consistenze: dict[int, ConsistenzaDichiarata]  # the ente's total (section a)
+    # ente id → comune id → the consistenza declared there (the optional breakdown per comune)
+    consistenze_per_comune: dict[int, dict[int, ConsistenzaDichiarata]]
     conteggi: list[Conteggio]
     turnover: list[TurnoverPrevisto]
     risposte: dict[int, RispostaRicognizione]
@@ -177,12 +180,20 @@ class DatiPiano:
         stati = StatoUnita.objects.del_piano(piano)
         registro = UnitaAbitativa.objects.dell_ambito(ambito)
         regole = _regole(piano)
+        totali: dict[int, ConsistenzaDichiarata] = {}
+        per_comune: dict[int, dict[int, ConsistenzaDichiarata]] = defaultdict(dict)
+        for c in ConsistenzaDichiarata.objects.filter(piano=piano).order_by("ente_id", "comune_id"):
+            if c.comune_id is None:
+                totali[c.ente_id] = c
+            else:
+                per_comune[c.ente_id][c.comune_id] = c
         return cls(
             piano=piano,
             comuni=comuni,
             enti=enti,
             gestori=gestori,
-            consistenze={c.ente_id: c for c in ConsistenzaDichiarata.objects.filter(piano=piano)},
+            consistenze=totali,
+            consistenze_per_comune=dict(per_comune),
             conteggi=_conteggi(stati),
             turnover=list(TurnoverPrevisto.objects.filter(piano=piano).select_related("comune")),
             risposte={r.ente_id: r for r in RispostaRicognizione.objects.filter(piano=piano)},
@@ -234,6 +245,35 @@ class DatiPiano:
     def ha_risposto(self, ente_id: int) -> bool:
         risposta = self.risposte.get(ente_id)
         return risposta is not None and risposta.stato in RISPOSTE_DATE
+
+    def nel_piano(self, ente_id: int) -> bool:
+        """Whether the ente's answer counts in the plan: given, or given and reopened by the ufficio
+        di piano for a correction (its data still counts, and its errors still block)."""
+        risposta = self.risposte.get(ente_id)
+        return risposta is not None and (
+            risposta.stato in RISPOSTE_DATE or risposta.stato == StatoRisposta.RIAPERTA
+        )
+
+    def nulla_da_dichiarare(self, ente_id: int) -> bool:
+        risposta = self.risposte.get(ente_id)
+        return risposta is not None and risposta.stato == StatoRisposta.NIENTE_DA_DICHIARARE
+
+    def comuni_dichiarati(self, ente_id: int) -> set[int]:
+        """The comuni where the ente declared, in its consistenza per comune, that it owns units."""
+        return {
+            comune_id
+            for comune_id, c in self.consistenze_per_comune.get(ente_id, {}).items()
+            if not c.comunicata or (c.totale or 0) > 0
+        }
+
+    def coppie_ente_comune(self) -> set[tuple[int, int]]:
+        """(ente, comune) where the ente owns units: listed in the registry or declared per comune."""
+        dichiarate = {
+            (ente_id, comune_id)
+            for ente_id in self.consistenze_per_comune
+            for comune_id in self.comuni_dichiarati(ente_id)
+        }
+        return self.registro_coppie | dichiarate
 
 
 def _regole(piano: PianoAnnuale) -> RegoleAnno:

@@ -22,6 +22,7 @@ from piano_annuale.calcolo.tipi import Anomalia, PianoCalcolato
 from .base import AVVISO, ERRORE, STATI, Controllo
 from .parte_prima import (
     consistenza_non_comunicata,
+    consistenza_per_comune_diversa,
     forze_polizia_senza_unita,
     id_regionale_ripetuto,
     niente_da_dichiarare_con_unita,
@@ -84,6 +85,13 @@ CONTROLLI: tuple[Controllo, ...] = (
     Controllo("U05", AVVISO, "Unità SAS dichiarate nelle sezioni SAP", "b–f", unita_sas_nelle_sezioni_sap),
     Controllo("C01", ERRORE, "Unità elencate oltre la consistenza dichiarata", "a", unita_oltre_consistenza),
     Controllo("C02", AVVISO, "Consistenza non comunicata", "a", consistenza_non_comunicata),
+    Controllo(
+        "C03",
+        AVVISO,
+        "Consistenza per comune diversa da quella complessiva",
+        "a",
+        consistenza_per_comune_diversa,
+    ),
     Controllo(
         "D01",
         ERRORE,

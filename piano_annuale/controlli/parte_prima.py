@@ -130,6 +130,36 @@ def unita_oltre_consistenza(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterato
                 )
 
 
+def consistenza_per_comune_diversa(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
+    """The breakdown per comune adds up to the ente's total (section a), type by type."""
+    for ente_id, per_comune in sorted(
+        dati.consistenze_per_comune.items(), key=lambda kv: nome_ente(dati, kv[0])
+    ):
+        totale = dati.consistenze.get(ente_id)
+        if ente_id not in dati.enti or not per_comune:
+            continue
+        comunicate = [c for c in per_comune.values() if c.comunicata]
+        sap, sas = sum(c.sap or 0 for c in comunicate), sum(c.sas or 0 for c in comunicate)
+        if totale is None or not totale.comunicata:
+            yield Anomalia(
+                "C03",
+                AVVISO,
+                f"{nome_ente(dati, ente_id)} ha dichiarato la consistenza in {len(per_comune)} comuni ma non "
+                "quella complessiva: la tabella a) non la riporta.",
+                "a",
+                ente_id=ente_id,
+            )
+        elif len(comunicate) == len(per_comune) and (sap, sas) != (totale.sap, totale.sas):
+            yield Anomalia(
+                "C03",
+                AVVISO,
+                f"{nome_ente(dati, ente_id)}: la consistenza per comune somma {sap} alloggi SAP e {sas} SAS, "
+                f"quella complessiva ne dichiara {totale.sap} SAP e {totale.sas} SAS.",
+                "a",
+                ente_id=ente_id,
+            )
+
+
 def consistenza_non_comunicata(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
     for ente in calcolo.a.non_comunicata:
         yield Anomalia(
@@ -272,12 +302,15 @@ def forze_polizia_senza_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> Itera
 
 
 def turnover_senza_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
+    # Where the ente owns units: listed in the registry, or declared in its consistenza per comune
+    # (an ente whose units are not all listed one by one, e.g. ALER, declares them there).
+    coppie = dati.coppie_ente_comune()
     for t in dati.turnover:
         ente = dati.enti.get(t.ente_id)
         if ente is None:
             continue
         proprie = ente.is_comune and ente.comune_id == t.comune_id and dati.possiede_patrimonio(ente.id)
-        if not proprie and (t.ente_id, t.comune_id) not in dati.registro_coppie:
+        if not proprie and (t.ente_id, t.comune_id) not in coppie:
             yield Anomalia(
                 "T01",
                 ERRORE,

@@ -31,6 +31,10 @@ VINCOLI: dict[str, str] = {
     "unita_codice_ente_unico_per_ente": "Questo codice è già usato dall'ente per un'altra unità abitativa.",
     "stato_unico_per_unita_e_piano": "L'unità ha già uno stato in questo piano: un'unità sta in una sola sezione.",
     "consistenza_sap_sas_entrambi_o_nessuno": "Indicare sia gli alloggi SAP sia gli alloggi SAS, o nessuno dei due.",
+    "consistenza_una_per_comune": (
+        "La consistenza dell'ente in questo comune è già dichiarata: modificare quella invece di aggiungerne "
+        "un'altra."
+    ),
     "turnover_positivo": "Il numero di alloggi liberati per turn-over deve essere almeno 1.",
     "sat_positivo": "Il numero di unità destinate ai SAT deve essere almeno 1.",
     "comune_codice_istat_6_cifre": "Il codice ISTAT è composto da 6 cifre.",

@@ -222,6 +222,20 @@ class RiepilogoDichiarato(models.Model):
         "soglia % indigenti eccedente il 20%", null=True, blank=True
     )
     forze_polizia = models.PositiveSmallIntegerField("% U.I. per le Forze di Polizia", null=True, blank=True)
+    # Where the figures come from: the ufficio di piano's upload of the platform's report, or the
+    # ente's own correction in its workspace.
+    fonte = models.CharField("fonte", max_length=200, blank=True)
+    aggiornato_il = models.DateTimeField("ultima modifica", null=True, blank=True)
+    aggiornato_da = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="modificato da",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = DatiEnteQuerySet.as_manager()
 
     class Meta:
         verbose_name = "riepilogo dichiarato in piattaforma"
@@ -342,6 +356,16 @@ class ConsistenzaDichiarata(models.Model):
         "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="consistenze"
     )
     ente = models.ForeignKey(EnteProprietario, on_delete=models.CASCADE, related_name="consistenze")
+    # Empty: the whole ente's patrimonio (section a). A comune: the part of it in that comune, an
+    # optional breakdown for an ente with units in several comuni (TAB 2 and check T01 read it).
+    comune = models.ForeignKey(
+        "ambito.Comune",
+        verbose_name="comune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     sap = models.PositiveIntegerField("alloggi SAP", null=True, blank=True)
     sas = models.PositiveIntegerField("alloggi SAS", null=True, blank=True)
     fonte = models.CharField(
@@ -358,7 +382,14 @@ class ConsistenzaDichiarata(models.Model):
         verbose_name_plural = "consistenze dichiarate"
         ordering = ["piano", "ente"]
         constraints = [
-            models.UniqueConstraint(fields=["piano", "ente"], name="consistenza_una_per_ente"),
+            models.UniqueConstraint(
+                fields=["piano", "ente"], condition=Q(comune__isnull=True), name="consistenza_una_per_ente"
+            ),
+            models.UniqueConstraint(
+                fields=["piano", "ente", "comune"],
+                condition=Q(comune__isnull=False),
+                name="consistenza_una_per_comune",
+            ),
             models.CheckConstraint(
                 condition=(Q(sap__isnull=True) & Q(sas__isnull=True))
                 | (Q(sap__isnull=False) & Q(sas__isnull=False)),
@@ -371,7 +402,8 @@ class ConsistenzaDichiarata(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ente}: {self.totale if self.comunicata else 'non comunicata'}"
+        dove = f" a {self.comune}" if self.comune_id else ""
+        return f"{self.ente}{dove}: {self.totale if self.comunicata else 'non comunicata'}"
 
     @property
     def comunicata(self) -> bool:
@@ -461,3 +493,42 @@ class Caricamento(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nome_file} – {self.ente} ({self.get_stato_display()})"
+
+
+class CaricamentoPiattaforma(models.Model):
+    """The regional platform's programming report (the Allegato A layout, one row per ente), uploaded
+    once for all enti by the ufficio di piano: the original file, its preview and its outcome.
+
+    Confirming it writes the figures each ente declared on the platform (``RiepilogoDichiarato``).
+    """
+
+    piano = models.ForeignKey(
+        "piano_annuale.PianoAnnuale", on_delete=models.CASCADE, related_name="caricamenti_piattaforma"
+    )
+    utente = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="caricato da",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    file = models.FileField("file originale", upload_to="piattaforma/%Y/")
+    nome_file = models.CharField("nome del file", max_length=255)
+    stato = models.CharField(
+        "stato", max_length=15, choices=StatoCaricamento.choices, default=StatoCaricamento.IN_LETTURA
+    )
+    righe = models.PositiveIntegerField("righe lette", default=0)
+    errori = models.JSONField("errori per riga", default=list, blank=True)
+    anteprima = models.JSONField("anteprima delle modifiche", default=dict, blank=True)
+    impronta = models.CharField("impronta delle modifiche", max_length=64, blank=True)
+    esito = models.TextField("esito", blank=True)
+    creato_il = models.DateTimeField("caricato il", auto_now_add=True)
+    completato_il = models.DateTimeField("completato il", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "caricamento del report della piattaforma"
+        verbose_name_plural = "caricamenti del report della piattaforma"
+        ordering = ["-creato_il"]
+
+    def __str__(self) -> str:
+        return f"{self.nome_file} – piano {self.piano_id} ({self.get_stato_display()})"

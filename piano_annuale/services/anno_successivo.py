@@ -128,7 +128,9 @@ def _copia(piano: PianoAnnuale, nuovo: PianoAnnuale) -> _Copiati:
             for s in ScelteEnte.objects.filter(piano=piano).select_related("ente")
         ),
         consistenze=ConsistenzaDichiarata.objects.bulk_create(
-            ConsistenzaDichiarata(piano=nuovo, ente_id=c.ente_id, sap=c.sap, sas=c.sas, fonte=c.fonte)
+            ConsistenzaDichiarata(
+                piano=nuovo, ente_id=c.ente_id, comune_id=c.comune_id, sap=c.sap, sas=c.sas, fonte=c.fonte
+            )
             for c in ConsistenzaDichiarata.objects.filter(piano=piano)
         ),
     )

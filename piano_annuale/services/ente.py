@@ -161,13 +161,18 @@ def salva_riga_dell_ente(
     ente: EnteProprietario,
     utente: User | None,
     valori: Mapping[str, Any],
+    chiave: Mapping[str, Any] | None = None,
 ) -> Any:
-    """Create or update the ente's one row of ``modello`` in the plan and trace the change.
+    """Create or update the ente's one row of ``modello`` in the plan and trace the change
+    (``chiave``: more fields that pick the row, e.g. ``{"comune": None}`` for the ente's total).
 
     The caller holds the answer open (``apri_modifica``) and records the change on it."""
-    esistente = modello._default_manager.filter(piano=piano, ente=ente).first()
+    chiave = dict(chiave or {})
+    esistente = modello._default_manager.filter(piano=piano, ente=ente, **chiave).first()
     prima = istantanea(esistente) if esistente else None
-    riga, _ = modello._default_manager.update_or_create(piano=piano, ente=ente, defaults=dict(valori))
+    riga, _ = modello._default_manager.update_or_create(
+        piano=piano, ente=ente, **chiave, defaults=dict(valori)
+    )
     traccia(utente=utente, oggetto=riga, prima=prima)
     return riga
 
@@ -348,7 +353,12 @@ def salva_consistenza(
         perimetro_dell_ente(ConsistenzaDichiarata, piano.pk, ente.pk, per_aggiornare=True), versione
     )
     consistenza = salva_riga_dell_ente(
-        modello=ConsistenzaDichiarata, piano=piano, ente=ente, utente=utente, valori=valori
+        modello=ConsistenzaDichiarata,
+        piano=piano,
+        ente=ente,
+        utente=utente,
+        valori=valori,
+        chiave={"comune": None},
     )
     registra_modifica(risposta=risposta, utente=utente)
     return consistenza

@@ -288,6 +288,8 @@ class RigaAllegatoA:
     # Since R.R. 2/2025: the 7 ter quota (Polizia Locale) and the c bis) threshold.
     polizia_locale: int = 0
     soglia_c_bis: int = 0
+    # The ente answered «nulla da dichiarare»: no consistenza is due, so none is «not communicated».
+    nulla_da_dichiarare: bool = False
 
 
 @dataclass(frozen=True)
