@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import lettere, regole
+from .views import lettere, regione, regole
 
 app_name = "piano_annuale"
 
@@ -45,6 +45,7 @@ urlpatterns += [
     path("piani/<int:pk>/iter/approva/", views.approva_view, name="approva"),
     path("piani/<int:pk>/iter/parere/", views.parere_view, name="parere"),
     path("piani/<int:pk>/iter/osservazioni/", views.osservazione_nuova, name="osservazione_nuova"),
+    path("piani/<int:pk>/osservazioni/", views.osservazioni_pagina, name="osservazioni_pagina"),
     path(
         "piani/<int:pk>/iter/osservazioni/<int:osservazione>/elimina/",
         views.osservazione_elimina,
@@ -57,6 +58,11 @@ urlpatterns += [
     ),
     path("piani/<int:pk>/versioni/confronto/", views.confronto_versioni, name="confronto_versioni"),
     path("piani/<int:pk>/versioni/<int:versione>/pdf/", views.versione_pdf, name="versione_pdf"),
+    path(
+        "piani/<int:pk>/versioni/<int:versione>/avanzamento/",
+        views.avanzamento_versione,
+        name="avanzamento_versione",
+    ),
     path("piani/<int:pk>/versioni/<int:versione>/piano.json", views.versione_json, name="versione_json"),
     path("piani/<int:pk>/verbale/", views.verbale_scarica, name="verbale"),
     path("piani/<int:pk>/storico/", views.storico_piano, name="storico_piano"),
@@ -92,4 +98,10 @@ urlpatterns += [
         {"formato": "docx"},
         name="lettera_polizia_locale_docx",
     ),
+]
+
+# The regional overview (issue 13): every ambito's plan, for the regional observer and the administrator.
+urlpatterns += [
+    path("regione/", regione.panoramica, name="panoramica"),
+    path("regione/panoramica.<str:formato>", regione.panoramica_esporta, name="panoramica_esporta"),
 ]
