@@ -1,7 +1,8 @@
 """Spreadsheets this service writes for an ente, and the writers every spreadsheet uses.
 
 - ``modello_ente``: the template an ente fills in (xlsx, ods, csv), prefilled with its units and
-  their states, with its turnover and (xlsx, ods) its choices in the «Scelte» sheet; the xlsx adds a
+  their states, with its turnover and (xlsx, ods) its choices in the «Scelte» sheet, its consistenza,
+  SAT and previous year's assignments in theirs (one workbook carries all it declares); the xlsx adds a
   sheet that explains every column and its allowed values, a drop-down list for the state and the
   service, and hides the internal id.
 - ``unita_ente``: the ente's units with their state in the plan, in the same columns.
@@ -41,6 +42,7 @@ from patrimonio.models import EnteProprietario
 from piano_annuale.models import Parametri, PianoAnnuale, Stato, StatoUnita, TurnoverPrevisto
 
 from .importazione import neutralizza
+from .importazione.dichiarazioni import TRACCIATI, righe_dichiarate
 from .importazione.scelte import colonne_scelte, riga_scelte
 from .resources import (
     COLONNE_LAVORI,
@@ -59,6 +61,9 @@ from .resources import (
 )
 
 Scelte = tuple[list[str], list[Any]]  # the «Scelte» sheet: its header and its one row
+# The declaration sheets (consistenza, SAT, assignments): name, headers, rows.
+Dichiarati = list[tuple[str, list[str], list[list[Any]]]]
+FOGLI_CSV = ("unita", "turnover", *TRACCIATI)  # the template's sheets, one per csv file
 
 FORMATI_MODELLO = ("xlsx", "ods", "csv")
 FORMATI_ESPORTAZIONE = ("xlsx", "csv")
@@ -248,6 +253,14 @@ def _istruzioni(
             "scelte vengono controllate con gli stessi limiti della pagina dell'ente e registrate con le unità."
         ],
         [
+            f"I fogli «{TRACCIATI['consistenza'].nome}» (sezione a: gli alloggi SAP e SAS dell'ente, per "
+            f"l'intero ente e, se serve, per comune), «{TRACCIATI['sat'].nome}» (sezione j: le unità "
+            "destinate ai servizi abitativi transitori, per comune) e "
+            f"«{TRACCIATI['assegnazioni'].nome}» (sezione k: le unità assegnate nell'anno precedente, una "
+            "riga) riportano i dati già dichiarati. Ogni foglio è facoltativo: un foglio tolto dal file "
+            "lascia i dati com'erano; un foglio presente sostituisce i dati che riporta."
+        ],
+        [
             "Non cambiare la prima riga dei fogli (le intestazioni). Prima di registrare, il servizio "
             "mostra un'anteprima di tutte le modifiche e l'elenco di eventuali errori, riga per riga: "
             "finché c'è un errore non viene registrato nulla."
@@ -259,6 +272,7 @@ def _istruzioni(
         (NOME_FOGLIO_UNITA, colonne_unita(con_lavori=regole.con_costo_lavori)),
         (NOME_FOGLIO_TURNOVER, COLONNE_TURNOVER),
         (NOME_FOGLIO_SCELTE, colonne_scelte(ente=ente, regole=regole)),
+        *((t.nome, t.colonne) for t in TRACCIATI.values()),
     ):
         for c in colonne:
             righe.append(
@@ -278,7 +292,11 @@ def _istruzioni(
 
 
 def _xlsx_modello(
-    unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]] | None, scelte: Scelte
+    unita: tablib.Dataset,
+    turnover: tablib.Dataset,
+    istruzioni: list[list[str]] | None,
+    scelte: Scelte,
+    dichiarati: Dichiarati,
 ) -> bytes:
     stili = _stili()
     cartella = openpyxl.Workbook(write_only=True)
@@ -323,6 +341,14 @@ def _xlsx_modello(
     foglio.append(_riga_intestazione(foglio, scelte[0]))
     foglio.append([_cella(v) for v in scelte[1]])
 
+    for nome, intestazioni_foglio, righe_foglio in dichiarati:
+        foglio = cartella.create_sheet(nome)
+        _larghezze(foglio, intestazioni_foglio, righe_foglio)
+        foglio.freeze_panes = "A2"
+        foglio.append(_riga_intestazione(foglio, intestazioni_foglio))
+        for riga in righe_foglio:
+            foglio.append([_cella(v) for v in riga])
+
     if istruzioni is not None:
         foglio = cartella.create_sheet(NOME_FOGLIO_ISTRUZIONI)
         for lettera, larghezza in zip("ABCDE", (22, 24, 70, 50, 12), strict=True):
@@ -346,16 +372,26 @@ def _xlsx_modello(
 
 
 def _ods_modello(
-    unita: tablib.Dataset, turnover: tablib.Dataset, istruzioni: list[list[str]], scelte: Scelte
+    unita: tablib.Dataset,
+    turnover: tablib.Dataset,
+    istruzioni: list[list[str]],
+    scelte: Scelte,
+    dichiarati: Dichiarati,
 ) -> bytes:
     return scrivi_ods(
         [
             (NOME_FOGLIO_UNITA, list(unita.headers), unita),
             (NOME_FOGLIO_TURNOVER, list(turnover.headers), turnover),
             (NOME_FOGLIO_SCELTE, scelte[0], [scelte[1]]),
+            *dichiarati,
             (NOME_FOGLIO_ISTRUZIONI, None, istruzioni),
         ]
     )
+
+
+def _dichiarati(*, piano: PianoAnnuale, ente: EnteProprietario) -> Dichiarati:
+    """The declaration sheets with the ente's data in ``piano``."""
+    return [(t.nome, *righe_dichiarate(tipo, piano=piano, ente=ente)) for tipo, t in TRACCIATI.items()]
 
 
 _ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
@@ -441,10 +477,16 @@ def _nome(ente: EnteProprietario, piano: PianoAnnuale, cosa: str, formato: str) 
 def modello_ente(
     *, piano: PianoAnnuale, ente: EnteProprietario, formato: str, foglio: str = "unita"
 ) -> FileEsportato:
-    """The ente's template, prefilled (see ``piano_di_partenza``). For csv, one sheet per file:
-    ``foglio`` is ``"unita"`` or ``"turnover"``."""
+    """The ente's template, prefilled (see ``piano_di_partenza``; what the ente declares besides its
+    units and turnover, from ``piano``). For csv, one sheet per file: ``foglio`` is one of
+    ``FOGLI_CSV``."""
     if formato not in FORMATI_MODELLO:
         raise ValueError(formato)
+    if formato == "csv" and foglio in TRACCIATI:
+        intestazioni, righe = righe_dichiarate(foglio, piano=piano, ente=ente)
+        return FileEsportato(
+            scrivi_csv(intestazioni, righe), _nome(ente, piano, f"modello-{foglio}", formato), formato
+        )
     piano_stati = piano_di_partenza(piano=piano, ente=ente)
     regole = piano.regole_applicate().valori
     if formato == "csv" and foglio == "turnover":
@@ -460,15 +502,17 @@ def modello_ente(
     turnover = _dataset_turnover(ente=ente, piano_stati=piano_stati)
     istruzioni = _istruzioni(piano=piano, ente=ente, piano_stati=piano_stati, regole=regole)
     scelte = riga_scelte(piano=piano, ente=ente, regole=regole)
+    dichiarati = _dichiarati(piano=piano, ente=ente)
     if formato == "xlsx":
-        contenuto = _xlsx_modello(unita, turnover, istruzioni, scelte)
+        contenuto = _xlsx_modello(unita, turnover, istruzioni, scelte, dichiarati)
     else:
-        contenuto = _ods_modello(unita, turnover, istruzioni, scelte)
+        contenuto = _ods_modello(unita, turnover, istruzioni, scelte, dichiarati)
     return FileEsportato(contenuto, _nome(ente, piano, "modello-unita", formato), formato)
 
 
 def unita_ente(*, piano: PianoAnnuale, ente: EnteProprietario, formato: str) -> FileEsportato:
-    """The ente's units with their state in ``piano`` (and its turnover and choices, in the xlsx)."""
+    """The ente's units with their state in ``piano`` (and, in the xlsx, every other sheet of the
+    template: uploaded unchanged it changes nothing)."""
     if formato not in FORMATI_ESPORTAZIONE:
         raise ValueError(formato)
     regole = piano.regole_applicate().valori
@@ -482,5 +526,7 @@ def unita_ente(*, piano: PianoAnnuale, ente: EnteProprietario, formato: str) -> 
     )
     scelte = riga_scelte(piano=piano, ente=ente, regole=regole)
     return FileEsportato(
-        _xlsx_modello(unita, turnover, None, scelte), _nome(ente, piano, "unita", formato), formato
+        _xlsx_modello(unita, turnover, None, scelte, _dichiarati(piano=piano, ente=ente)),
+        _nome(ente, piano, "unita", formato),
+        formato,
     )

@@ -220,10 +220,93 @@ COLONNE_TURNOVER: tuple[Colonna, ...] = (
     ),
 )
 
+# The other sheets of the ente's workbook: what it declares besides its units (one row per comune,
+# or one row for the whole ente). Read by ``importazione.dichiarazioni``, written by ``esportazione``.
+COLONNE_CONSISTENZA: tuple[Colonna, ...] = (
+    Colonna(
+        "comune",
+        "Comune",
+        "Vuoto: la consistenza dell'intero ente (sezione a). Un comune dell'ambito: la parte del "
+        "patrimonio che si trova in quel comune (facoltativo, per gli enti con unità in più comuni).",
+        "vuoto, oppure il nome di un comune dell'ambito; ogni comune una sola volta",
+    ),
+    Colonna("codice_istat", "Codice ISTAT", "Il codice ISTAT del comune (facoltativo).", "6 cifre"),
+    Colonna(
+        "sap",
+        "Alloggi SAP",
+        "Quanti alloggi SAP l'ente possiede: il numero complessivo, non solo quelli assegnabili nell'anno.",
+        "numero intero, 0 o più; vuoto con «Alloggi SAS» vuoto = consistenza non comunicata",
+        obbligatoria=True,
+        alias=("Alloggi SAP di proprietà", "SAP", "U.I. SAP"),
+    ),
+    Colonna(
+        "sas",
+        "Alloggi SAS",
+        "Quanti alloggi SAS l'ente possiede (0 se nessuno).",
+        "numero intero, 0 o più",
+        obbligatoria=True,
+        alias=("Alloggi SAS di proprietà", "SAS", "U.I. SAS"),
+    ),
+    Colonna(
+        "fonte",
+        "Fonte",
+        "Da dove viene il dato, ad es. «ricognizione 2025» o «piattaforma regionale». Facoltativa.",
+        "testo libero, massimo 120 caratteri",
+    ),
+)
+COLONNE_SAT: tuple[Colonna, ...] = (
+    Colonna(
+        "comune",
+        "Comune",
+        "Il comune in cui l'ente destina unità ai servizi abitativi transitori (sezione j).",
+        "il nome di un comune dell'ambito; ogni comune una sola volta",
+        obbligatoria=True,
+    ),
+    Colonna("codice_istat", "Codice ISTAT", "Il codice ISTAT del comune (facoltativo).", "6 cifre"),
+    Colonna(
+        "numero",
+        "U.I. destinate ai SAT",
+        "Quante unità l'ente destina ai SAT nel comune: devono essere tra quelle disponibili nell'anno. "
+        "Il foglio sostituisce per intero i numeri già dichiarati.",
+        "numero intero, 0 o più (0 = nessuna)",
+        obbligatoria=True,
+        alias=("Numero di U.I. per SAT", "U.I. per SAT", "SAT"),
+    ),
+)
+COLONNE_ASSEGNAZIONI: tuple[Colonna, ...] = (
+    Colonna(
+        "totale",
+        "U.I. SAP assegnate nell'anno precedente",
+        "Le unità SAP assegnate dall'ente nell'anno prima del piano (sezione k), in una sola riga.",
+        "numero intero, 0 o più",
+        obbligatoria=True,
+        alias=("U.I. assegnate", "Assegnate", "U.I. SAP assegnate"),
+    ),
+    Colonna(
+        "mobilita",
+        "di cui per mobilità",
+        "Quante di queste per mobilità: non più del totale.",
+        "numero intero, 0 o più",
+        obbligatoria=True,
+        alias=("Mobilità", "di cui mobilità"),
+    ),
+    Colonna(
+        "in_deroga",
+        "di cui in deroga",
+        "Quante di queste in deroga: non più del totale.",
+        "numero intero, 0 o più",
+        obbligatoria=True,
+        alias=("In deroga",),
+    ),
+)
+
 NOME_FOGLIO_UNITA = "Unità abitative"
 NOME_FOGLIO_TURNOVER = "Turnover"
 NOME_FOGLIO_ISTRUZIONI = "Istruzioni"
 NOME_FOGLIO_SCELTE = "Scelte"
+NOME_FOGLIO_CONSISTENZA = "Consistenza"
+NOME_FOGLIO_SAT = "SAT"
+NOME_FOGLIO_ASSEGNAZIONI = "Assegnazioni"
 
 
 def mappa_intestazioni(colonne: tuple[Colonna, ...]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from piano_annuale.models import Stato
 
 from ..resources import SEZIONE_DELLO_STATO, STATI_MODELLO
 from .contesto import Contesto
+from .dichiarazioni import TRACCIATI, descrivi
 from .errori import neutralizza
 from .limiti import FORMATI, VERSIONE_ANTEPRIMA, limite
 from .righe import Analisi, Modifica, RigaUnita
@@ -174,6 +175,8 @@ def anteprima(analisi: Analisi) -> dict[str, Any]:
             "errori": len(analisi.errori),
             "turnover": len(turnover),
         },
+        # States carried over from last year that the file lists as they are: confirmed.
+        "confermati": len(analisi.da_confermare),
         "ci_sono_modifiche": analisi.ci_sono_modifiche,
         "sezioni": _sezioni(analisi) if analisi.valida else [],
         "aggiunte": [_aggiunta(c, r) for r in analisi.nuove[:quanti]],
@@ -185,6 +188,22 @@ def anteprima(analisi: Analisi) -> dict[str, Any]:
         "scelte": [
             {"campo": campo, "prima": _scelta(prima), "dopo": _scelta(dopo)}
             for campo, prima, dopo in analisi.scelte_cambi
+        ],
+        "dichiarati": [
+            {
+                "tipo": f.tipo,
+                "foglio": neutralizza(f.foglio),
+                "titolo": TRACCIATI[f.tipo].titolo,
+                "cambi": [
+                    {
+                        "voce": c.voce,
+                        "prima": neutralizza(descrivi(f.tipo, c.prima)),
+                        "dopo": neutralizza(descrivi(f.tipo, c.dopo)),
+                    }
+                    for c in f.cambi[:quanti]
+                ],
+            }
+            for f in analisi.dichiarati
         ],
         "avvisi": analisi.avvisi[:quanti],
         "limite": quanti,
@@ -219,5 +238,12 @@ def riepilogo_testuale(analisi: Analisi) -> str:
         righe.append(f"  Turn-over {voce['comune']}: {voce['prima']} → {voce['dopo']}")
     for voce in dati["scelte"]:
         righe.append(f"  Scelte, {voce['campo']}: {voce['prima']} → {voce['dopo']}")
+    if dati["confermati"]:
+        righe.append(f"Stati ripresi dal piano precedente confermati: {dati['confermati']}.")
+    for foglio in dati["dichiarati"]:
+        if not foglio["cambi"]:
+            righe.append(f"{foglio['titolo']}: invariato.")
+        for voce in foglio["cambi"]:
+            righe.append(f"  {foglio['titolo']}, {voce['voce']}: {voce['prima']} → {voce['dopo']}")
     righe.extend(f"Avviso: {a}" for a in analisi.avvisi)
     return "\n".join(righe)

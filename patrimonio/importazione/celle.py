@@ -49,10 +49,13 @@ def testo(valore: Any) -> str:
 _CONTROLLO = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _INTERO = re.compile(r"^[+-]?\d+$")
 _DECIMALE = re.compile(r"^[+-]?\d+[.,]\d*$")
+# Thousands written the Italian way: «1.234», «12.345.678», with decimals «1.234,5».
+_MIGLIAIA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$")
 
 
 def intero(valore: Any) -> tuple[int | None, str | None]:
-    """A cell as a whole number: ``(numero, None)``, or ``(None, "decimale" | "testo")``."""
+    """A cell as a whole number: ``(numero, None)``, or ``(None, "decimale" | "testo")``. A text
+    may use the Italian thousands separator («1.234») and decimal comma («12,0»)."""
     if valore.__class__ is float:
         if valore.is_integer():
             return int(valore), None
@@ -61,9 +64,13 @@ def intero(valore: Any) -> tuple[int | None, str | None]:
         return valore, None
     if valore.__class__ is bool or not isinstance(valore, str):
         return None, "testo"
-    valore = valore.strip().replace(" ", "")
+    valore = valore.strip().replace(" ", "").replace("\u00a0", "")
     if _INTERO.match(valore):
         return int(valore), None
+    if _MIGLIAIA.match(valore):  # «1.234» is one thousand two hundred thirty-four, as in Italian
+        valore = valore.replace(".", "")
+        if _INTERO.match(valore):
+            return int(valore), None
     if _DECIMALE.match(valore):
         numero = float(valore.replace(",", "."))
         return (int(numero), None) if numero.is_integer() else (None, "decimale")

@@ -56,7 +56,7 @@ class Confronto:
             self.analisi.nuove, self.analisi.modifiche = [], []
             self.analisi.tolte_dal_piano, self.analisi.cancellate = [], []
             self.analisi.turnover_nuovi, self.analisi.turnover_modificati = [], []
-            self.analisi.turnover_tolti = []
+            self.analisi.turnover_tolti, self.analisi.da_confermare = [], []
             return
         self._differenze(righe)
         self._sezioni()
@@ -308,6 +308,9 @@ class Confronto:
             if r.indirizzo is not None and r.indirizzo != u.indirizzo:
                 campi["indirizzo"] = r.indirizzo
             cambia_stato = (prima.valori() if prima else None) != dopo
+            if prima is not None and prima.da_confermare and not cambia_stato:
+                # A state carried over from last year, listed as it is: the file confirms it.
+                self.analisi.da_confermare.append(prima.pk)
             if campi or cambia_stato:
                 modifiche.append(Modifica(r.pk, r, campi, prima, dopo))
             else:

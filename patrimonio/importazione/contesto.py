@@ -44,6 +44,7 @@ class StatoEsistente:
     costo_lavori: Decimal | None = None
     note_lavori: str = ""
     riga: tuple[Any, ...] = ()  # every column, in the order of COLONNE_STATO
+    da_confermare: bool = False  # carried over from last year's plan, not yet confirmed
 
     def valori(self) -> tuple[str, str, str, str, Decimal | None, str]:
         """As ``righe.ValoriStato``: what the import compares and writes."""
@@ -105,6 +106,7 @@ class Contesto:
                 "note",
                 "costo_lavori",
                 "note_lavori",
+                "da_confermare",
             )
         ]
         self.stati: dict[int, StatoEsistente] = {}
@@ -112,7 +114,15 @@ class Contesto:
             "pk", *COLONNE_STATO
         ):
             self.stati[riga[s[0]]] = StatoEsistente(
-                pk, riga[s[1]], riga[s[2]], riga[s[3]], riga[s[4]], riga[s[5]], riga[s[6]], tuple(riga)
+                pk,
+                riga[s[1]],
+                riga[s[2]],
+                riga[s[3]],
+                riga[s[4]],
+                riga[s[5]],
+                riga[s[6]],
+                tuple(riga),
+                bool(riga[s[7]]),
             )
         # comune → (pk, numero), and each count's whole row by pk.
         self.turnover: dict[int, tuple[int, int]] = {}

@@ -68,6 +68,29 @@ class Modifica:
     stato_dopo: ValoriStato | None
 
 
+@dataclass(slots=True)
+class CambioDichiarato:
+    """One row of a declaration sheet (consistenza, SAT, assignments) that changes what the ente
+    declared: created (``prima`` None), changed, or removed (``dopo`` None). ``comune_id`` None is
+    the whole ente; ``pk`` the row it changes or removes."""
+
+    comune_id: int | None
+    voce: str  # «Cremona», «intero ente»: what the preview names the row by
+    prima: dict[str, Any] | None
+    dopo: dict[str, Any] | None
+    pk: int | None = None
+
+
+@dataclass
+class FoglioDichiarato:
+    """A declaration sheet found in the file: its kind (``dichiarazioni.TIPI``), its name as
+    written, and what it changes (empty: the ente's data are already those of the sheet)."""
+
+    tipo: str
+    foglio: str
+    cambi: list[CambioDichiarato] = field(default_factory=list)
+
+
 @dataclass
 class Analisi:
     """Everything an upload would change, or why it cannot: the preview and what ``registra`` writes."""
@@ -98,6 +121,10 @@ class Analisi:
     scelte_presenti: bool = False
     scelte_cambi: list[tuple[str, Any, Any]] = field(default_factory=list)
     scelte_dopo: dict[str, Any] | None = None
+    # The sheets of consistenza (a), SAT (j) and assignments (k), each when present in the file.
+    dichiarati: list[FoglioDichiarato] = field(default_factory=list)
+    # The carried-over states («da confermare») of the units the file lists unchanged: confirmed.
+    da_confermare: list[int] = field(default_factory=list)  # StatoUnita pks
     timbro: str = ""
     contesto: Contesto | None = None
 
@@ -120,6 +147,8 @@ class Analisi:
             or self.turnover_modificati
             or self.turnover_tolti
             or self.scelte_cambi
+            or self.da_confermare
+            or any(f.cambi for f in self.dichiarati)
         )
 
     @property
@@ -148,4 +177,7 @@ class Analisi:
         )
         if self.scelte_dopo is not None:
             h.update(repr(sorted(self.scelte_dopo.items())).encode())
+        h.update(repr(self.da_confermare).encode())
+        for f in self.dichiarati:
+            h.update(repr((f.tipo, [(c.comune_id, c.pk, c.prima, c.dopo) for c in f.cambi])).encode())
         return h.hexdigest()

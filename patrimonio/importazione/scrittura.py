@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from patrimonio.models import TipoServizio, UnitaAbitativa
 from piano_annuale.models import Caricamento, StatoCaricamento, StatoUnita, TurnoverPrevisto
@@ -18,8 +19,10 @@ from piano_annuale.revisione import aggiorna_revisioni_ambito
 from piano_annuale.services.ente import apri_modifica, registra_modifica, salva_scelte
 from piano_annuale.services.errori import ModificaNonConsentita
 
+from .dichiarazioni import numero_leggibile
 from .errori import DatiCambiati
 from .righe import CARENZA, Analisi
+from .scrittura_dichiarazioni import DESCRIZIONE_ESITO, scrivi_dichiarati
 from .sql import colonne, elimina, inserisci, righe_complete, tra
 from .storico import (
     Inserita,
@@ -43,18 +46,38 @@ class Esito:
     invariate: int
     turnover: int
     scelte: bool = False
+    confermati: int = 0  # states carried over from last year, confirmed as they are
+    dichiarati: tuple[tuple[str, int], ...] = ()  # (kind of declaration sheet, rows changed)
 
     def descrizione(self) -> str:
+        n = numero_leggibile
         parti = [
-            f"{self.aggiunte} unità aggiunte",
-            f"{self.modificate} modificate",
-            f"{self.rimosse} tolte",
-            f"{self.invariate} invariate",
+            ngettext("%(n)s unità aggiunta", "%(n)s unità aggiunte", self.aggiunte) % {"n": n(self.aggiunte)},
+            ngettext("%(n)s modificata", "%(n)s modificate", self.modificate) % {"n": n(self.modificate)},
+            ngettext("%(n)s tolta", "%(n)s tolte", self.rimosse) % {"n": n(self.rimosse)},
+            ngettext("%(n)s invariata", "%(n)s invariate", self.invariate) % {"n": n(self.invariate)},
         ]
+        if self.confermati:
+            parti.append(
+                ngettext(
+                    "%(n)s stato ripreso dal piano precedente confermato",
+                    "%(n)s stati ripresi dal piano precedente confermati",
+                    self.confermati,
+                )
+                % {"n": n(self.confermati)}
+            )
         if self.turnover:
-            parti.append(f"{self.turnover} comuni del turn-over aggiornati")
+            parti.append(
+                ngettext(
+                    "%(n)s comune del turn-over aggiornato",
+                    "%(n)s comuni del turn-over aggiornati",
+                    self.turnover,
+                )
+                % {"n": n(self.turnover)}
+            )
         if self.scelte:
             parti.append("scelte dell'ente aggiornate")
+        parti.extend(DESCRIZIONE_ESITO[tipo] for tipo, quante in self.dichiarati if quante)
         return "Caricamento registrato: " + ", ".join(parti) + "."
 
 
@@ -93,6 +116,7 @@ def registra(
         if analisi.scelte_dopo is not None:
             # The workspace's own service: the same write and history as the form's.
             salva_scelte(piano=piano, ente=ente, utente=utente, valori=analisi.scelte_dopo)
+        scrivi_dichiarati(analisi, utente=utente, origine=origine_di(analisi, caricamento))
         registra_modifica(risposta=risposta, utente=utente)
         # The history of every row the import wrote, in the same transaction, with one insert.
         inserisci_voci(
@@ -112,6 +136,8 @@ def registra(
             + len(analisi.turnover_modificati)
             + len(analisi.turnover_tolti),
             scelte=analisi.scelte_dopo is not None,
+            confermati=len(analisi.da_confermare),
+            dichiarati=tuple((f.tipo, len(f.cambi)) for f in analisi.dichiarati),
         )
         if caricamento is not None:
             _chiudi(caricamento, analisi, esito)
@@ -259,13 +285,18 @@ def _scrivi_stati(analisi: Analisi, nuove_unita: list[Inserita]) -> list[Inserit
             stati_da_togliere.append(prima.pk)
         elif prima is not None and dopo is not None and prima.valori() != dopo:
             nomi = ("stato", "programma", "stato_origine", "note", "costo_lavori", "note_lavori")
-            stati_cambiati.append(
-                (prima.pk, {n: v for n, v, a in zip(nomi, dopo, prima.valori(), strict=True) if v != a})
-            )
+            cambio: dict[str, Any] = {
+                n: v for n, v, a in zip(nomi, dopo, prima.valori(), strict=True) if v != a
+            }
+            if prima.da_confermare:
+                cambio["da_confermare"] = False  # the ente changed it: no longer a proposal
+            stati_cambiati.append((prima.pk, cambio))
     stati_del_piano = StatoUnita.objects.filter(piano=analisi.piano, unita__ente=analisi.ente)
     if stati_da_togliere:
         stati_del_piano.filter(pk__in=tra(stati_da_togliere)).delete()
     aggiorna_righe(stati_del_piano, StatoUnita, stati_cambiati)
+    if analisi.da_confermare:  # states carried over that the file lists as they are: confirmed
+        stati_del_piano.filter(pk__in=tra(analisi.da_confermare)).update(da_confermare=False)
     return _inserite(StatoUnita, nuovi_stati)
 
 

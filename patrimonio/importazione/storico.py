@@ -92,6 +92,7 @@ def valori_stato(s: StatoEsistente, dopo: ValoriStato | None = None) -> Valori:
     valori = dict(zip(COLONNE_STATO, s.riga, strict=True))
     if dopo is not None:
         valori.update(zip(CAMPI_STATO, dopo, strict=True))
+        valori["da_confermare"] = False  # a state the import writes is the ente's own
     return valori
 
 
@@ -167,6 +168,21 @@ class _Voci:
             descrizione = descrizione_stato(descrizioni[dopo["unita_id"]], dopo["stato"])
             yield (_STATO, pk, descrizione, _CREAZIONE, None, dopo, dopo["unita_id"])
 
+    def confermate(self) -> Iterator[Voce]:
+        """States carried over from last year that the file confirms as they are."""
+        if not self.analisi.da_confermare:
+            return
+        unita_dello_stato = {s.pk: u for u, s in self.c.stati.items()}
+        for pk in self.analisi.da_confermare:
+            unita_id = unita_dello_stato[pk]
+            s = self.c.stati[unita_id]
+            prima = valori_stato(s)
+            dopo = prima | {"da_confermare": False}
+            descrizione = descrizione_stato(
+                self.descrizioni.get(unita_id) or self._descrivi(self.c.unita[unita_id]), s.stato
+            )
+            yield (_STATO, pk, descrizione, _MODIFICA, prima, dopo, unita_id)
+
     def rimosse(self) -> Iterator[Voce]:
         """States the plan loses and units that leave the registry: each with its whole before."""
         cancellate = set(self.analisi.cancellate)
@@ -211,6 +227,7 @@ def voci_storico(analisi: Analisi, scritte: Scritte) -> Iterator[Voce]:
     yield from voci.nuove(scritte)
     yield from voci.modificate()  # fills the descriptions of the changed units…
     yield from voci.stati_nuovi(scritte)  # … that their new states start with
+    yield from voci.confermate()
     yield from voci.rimosse()
     yield from voci.turnover(scritte)
 

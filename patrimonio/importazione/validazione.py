@@ -5,7 +5,6 @@ All rows are checked; nothing is written."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +20,9 @@ from ..resources import (
     normalizza,
 )
 from .celle import importo, intero, testo
+from .comuni import TrovaComuni
 from .contesto import Contesto
+from .dichiarazioni import LettoreDichiarazioni, tracciato_dalle_righe, tracciato_del_foglio
 from .errori import Errore, FileNonValido
 from .lettura import Foglio
 from .limiti import Avanzamento
@@ -36,7 +37,6 @@ from .tracciati import (
 )
 
 _ID_REGIONALE = re.compile(r"^[0-9A-Za-z./-]+$")
-_ISTAT = re.compile(r"^\d{1,6}$")
 LUNGHEZZE = {
     "id_regionale": 20,
     "codice_ente": 40,
@@ -78,12 +78,12 @@ class Lettore:
         self.errori = analisi.errori
         self.unita: list[RigaUnita] = []
         self.turnover: list[RigaTurnover] = []
-        # Comuni the ambito does not know, looked up elsewhere once at the end: (name or code) → rows.
-        self.comuni_ignoti: dict[tuple[str, str], list[Errore]] = defaultdict(list)
+        # Comuni by name or ISTAT code; those the ambito does not know are looked up elsewhere once.
+        self.comuni = TrovaComuni(contesto, analisi.errori)
+        self.dichiarazioni = LettoreDichiarazioni(analisi, contesto, self.comuni)
         # Memos of what the rows repeat thousands of times (only successes are remembered).
         self.righe_lette = 0  # data rows, valid or not
         self._enti_noti: dict[str, bool] = {}
-        self._comuni_noti: dict[tuple[str, str], int] = {}
 
     def _dell_ente(self, scritto: str) -> bool:
         noto = self._enti_noti.get(scritto)
@@ -105,6 +105,13 @@ class Lettore:
                 )
                 trovati = True
                 continue
+            tracciato = tracciato_del_foglio(foglio.nome) or tracciato_dalle_righe(foglio.righe)
+            if tracciato is not None:  # consistenza, SAT, assignments
+                self.righe_lette += self.dichiarazioni.leggi(
+                    tracciato, foglio.nome, foglio.righe, foglio.prima_colonna
+                )
+                trovati = True
+                continue
             trovati |= self._foglio(foglio, prime_righe)
         if not trovati:
             descrizione = "; ".join(
@@ -119,13 +126,15 @@ class Lettore:
                 "copiarvi i dati, senza cambiare la prima riga."
             )
         self.analisi.righe = self.righe_lette
-        senza_righe = not self.unita and not self.analisi.scelte_presenti
-        if senza_righe and not any(e.riga is not None for e in self.errori):
+        senza_righe = not (
+            self.unita or self.analisi.scelte_presenti or self.turnover or self.analisi.turnover_presente
+        )
+        if senza_righe and not self.analisi.dichiarati and not any(e.riga is not None for e in self.errori):
             raise FileNonValido(
                 "Il file non contiene unità abitative: sotto le intestazioni non ci sono righe. Se "
                 "l'ente non ha nulla da dichiarare, usare «Nulla da dichiarare» nella pagina dell'ente."
             )
-        self._comuni_fuori_ambito()
+        self.comuni.fuori_ambito()
         self.analisi.nuove = self.unita  # matched and split by Confronto
         self.analisi.turnover_nuovi = self.turnover
 
@@ -212,7 +221,8 @@ class Lettore:
         note = self._testo_libero(foglio, numero, r.cella, col, r.nomi, "note", "Le note")
         stato_testo = testo(r.cella("stato"))
         stato, origine = self._stato(r, stato_testo, programma, intestazione.layout)
-        self._coerenza(r, stato, stato_testo, programma, note)
+        gia_cosi = self._stato_invariato(riferimento, id_regionale, codice, stato, programma)
+        self._coerenza(r, stato, stato_testo, programma, note, gia_cosi)
         costo, note_lavori = self._lavori(r, stato)
         if stato is not None and "programma" not in col and stato != RISTRUTTURAZIONE:
             programma = ""  # a list without lotti: its free and carenza units are in no programme
@@ -388,11 +398,36 @@ class Lettore:
         )
         return None, origine
 
+    def _stato_invariato(
+        self, pk: int | None, id_regionale: str, codice: str | None, stato: str | None, programma: str | None
+    ) -> bool:
+        """Whether the row repeats the state and programme its unit already has in the plan."""
+        c = self.contesto
+        pk = pk or (c.per_id.get(id_regionale) if id_regionale else None)
+        pk = pk or (c.per_codice.get(codice) if codice else None)
+        esistente = c.stati.get(pk) if pk is not None else None
+        return esistente is not None and (esistente.stato, esistente.programma) == (stato, programma)
+
     def _coerenza(
-        self, r: _Riga, stato: str | None, stato_testo: str, programma: str | None, note: str | None
+        self,
+        r: _Riga,
+        stato: str | None,
+        stato_testo: str,
+        programma: str | None,
+        note: str | None,
+        gia_cosi: bool,
     ) -> None:
-        """A programme only for units in renovation; notes only with a state."""
-        if programma and stato is not None and stato != RISTRUTTURAZIONE:
+        """A programme only for units in renovation; notes only with a state. A unit that already has
+        a programme with another state (data entered before the rule) is only reported: a file
+        downloaded and uploaded unchanged changes nothing, and the plan's checks keep showing it."""
+        if programma and stato is not None and stato != RISTRUTTURAZIONE and gia_cosi:
+            self.analisi.avvisi.append(
+                (f"Foglio «{r.foglio}», riga {r.numero}" if r.foglio else f"Riga {r.numero}")
+                + f": il programma «{programma}» è indicato per un'unità "
+                "che non è in ristrutturazione. È già così nei dati dell'ente e resta segnalato dai "
+                "controlli del piano: un'unità è contata in una sola sezione."
+            )
+        elif programma and stato is not None and stato != RISTRUTTURAZIONE:
             self.errori.append(
                 r.errore(
                     "programma",
@@ -446,91 +481,7 @@ class Lettore:
         """The comune of a row, by name and/or ISTAT code, which must agree and be of the ambito."""
         nome = testo(cella("comune")) if "comune" in col else ""
         codice = testo(cella("codice_istat")) if "codice_istat" in col else ""
-        noto = self._comuni_noti.get((nome, codice))
-        if noto is not None:
-            return noto
-        trovato = self._trova_comune(foglio, numero, nome, codice, nomi)
-        if trovato is not None:
-            self._comuni_noti[(nome, codice)] = trovato
-        return trovato
-
-    def _trova_comune(
-        self, foglio: str, numero: int, nome: str, codice: str, nomi: dict[str, str]
-    ) -> int | None:
-        per_codice = per_nome = None
-        if codice:
-            if _ISTAT.match(codice):
-                codice = codice.zfill(6)  # a spreadsheet turns «019036» into the number 19036
-                per_codice = self.contesto.comuni_per_istat.get(codice)
-            if per_codice is None:
-                errore = Errore(
-                    numero,
-                    nomi["codice_istat"],
-                    codice,
-                    f"Il codice ISTAT {codice} non è di un comune dell'ambito «{self.contesto.piano.ambito}».",
-                    foglio,
-                )
-                self.errori.append(errore)
-                if _ISTAT.match(codice):
-                    self.comuni_ignoti[("codice", codice)].append(errore)
-                return None
-        if nome:
-            chiave = normalizza(nome)
-            per_nome = self.contesto.comuni_per_nome.get(chiave)
-            if per_nome is None and chiave.startswith("comune di "):  # «COMUNE DI CREMONA»
-                per_nome = self.contesto.comuni_per_nome.get(chiave[len("comune di ") :])
-            if per_nome is None:
-                errore = Errore(
-                    numero,
-                    nomi["comune"],
-                    nome,
-                    f"Comune «{nome}» sconosciuto: indicare il nome di un comune dell'ambito "
-                    f"«{self.contesto.piano.ambito}» come nell'elenco ISTAT, oppure il codice ISTAT.",
-                    foglio,
-                )
-                self.errori.append(errore)
-                self.comuni_ignoti[("nome", chiave)].append(errore)
-                return None
-        if per_nome and per_codice and per_nome.pk != per_codice.pk:
-            self.errori.append(
-                Errore(
-                    numero,
-                    nomi["codice_istat"],
-                    codice,
-                    f"Il codice ISTAT {codice} è del comune di {per_codice.nome}, non di «{nome}».",
-                    foglio,
-                )
-            )
-            return None
-        trovato = per_nome or per_codice
-        if trovato is None:
-            self.errori.append(
-                Errore(
-                    numero,
-                    nomi.get("comune") or nomi.get("codice_istat", "Comune"),
-                    "",
-                    "Indicare il comune in cui si trova l'unità.",
-                    foglio,
-                )
-            )
-            return None
-        return trovato.pk
-
-    def _comuni_fuori_ambito(self) -> None:
-        """Say «not in the ambito» instead of «unknown» for comuni that exist elsewhere (one query)."""
-        if not self.comuni_ignoti:
-            return
-        nomi = {v for k, v in self.comuni_ignoti if k == "nome"}
-        codici = {v for k, v in self.comuni_ignoti if k == "codice"}
-        altrove = self.contesto.comuni_fuori_ambito(nomi, codici)
-        ambito = self.contesto.piano.ambito
-        for (_, valore), errori in self.comuni_ignoti.items():
-            if valore in altrove:
-                for e in errori:
-                    e.messaggio = (
-                        f"Il comune di {altrove[valore]} non fa parte dell'ambito «{ambito}»: si possono "
-                        "indicare solo unità che si trovano nei comuni dell'ambito."
-                    )
+        return self.comuni.trova(foglio, numero, nome, codice, nomi)
 
     # -- one turnover row
 

@@ -223,11 +223,14 @@ def caricamento_errori(request: HttpRequest, piano: int, ente: int, caricamento:
 
 @login_required
 def modello(request: HttpRequest, piano: int, ente: int, formato: str) -> HttpResponse:
-    """The ente's template, prefilled with its units (``?foglio=turnover`` for the csv of counts)."""
+    """The ente's template, prefilled with its data (for csv, ``?foglio=`` one of its sheets:
+    ``turnover``, ``consistenza``, ``sat``, ``assegnazioni``; the units by default)."""
     area = carica_area(request, piano, ente)
     if formato not in esportazione.FORMATI_MODELLO:
         raise Http404("Formato non disponibile.")
-    foglio = "turnover" if request.GET.get("foglio") == "turnover" else "unita"
+    foglio = request.GET.get("foglio", "unita")
+    if foglio not in esportazione.FOGLI_CSV:
+        foglio = "unita"
     return _scarica(
         esportazione.modello_ente(piano=area.piano, ente=area.ente, formato=formato, foglio=foglio)
     )
