@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files of our own (no CDN)
     "import_export",
     "axes",
     "csp",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "patrimonio",
     "piano_annuale",
     "misure",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -257,10 +260,48 @@ POA_LAVORI = {
     "SECONDI_PULIZIA": int(os.environ.get("POA_LAVORI_SECONDI_PULIZIA", "60")),
 }
 
+# The REST API (/api/v1/, app ``api``): the session (with CSRF) or a personal token, per-token
+# throttling, problem details (RFC 9457) for every error, the OpenAPI schema by drf-spectacular.
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permessi.TokenInScrittura",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "api.autenticazione.AutenticazioneToken",
+        "api.autenticazione.AutenticazioneSessione",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.limiti.LimitePerToken"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("POA_API_LIMITE_TOKEN", "1200/min"),
+        "utente": os.environ.get("POA_API_LIMITE_UTENTE", "1200/min"),
+    },
+    "EXCEPTION_HANDLER": "api.errori.gestore_errori",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API del Piano Annuale dell'Offerta abitativa (POA)",
+    "DESCRIPTION": (
+        "Lettura del territorio, dei piani e del piano calcolato; scrittura dei dati dell'ente nella "
+        "ricognizione, con le stesse regole, gli stessi messaggi e lo stesso storico del foglio di "
+        "calcolo e delle pagine dell'ente. Autenticazione: la sessione del browser oppure un token "
+        "personale (Authorization: Bearer <token>), creato nella pagina «I miei token di accesso». "
+        "Chi opera in più ambiti indica quello in uso con ?ambito=<id> o l'intestazione X-Ambito. "
+        "Gli errori sono «problem details» (RFC 9457) in italiano."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.errori_nello_schema",
     ],
 }
 
