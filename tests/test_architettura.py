@@ -9,7 +9,8 @@ The layers, bottom to top (README, "Struttura del progetto"):
 2. plan-year record and declarations — ``piano_annuale.models`` and the small tables it is built
    from (the catalogue of sections, the workflow's transition table)
 3. misure — ``misure.models`` and its value helpers
-4. everything else: the computation, checks, renderings, workflow, services, views, admin, tasks.
+4. everything else: the computation, checks, renderings, workflow, services, views, admin, tasks,
+   and the REST API (``api``: its token model and its views alike sit on top).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 RADICE = Path(settings.BASE_DIR)
-APPS = ("ambito", "patrimonio", "piano_annuale", "misure", "config")
-PROGETTO = ("ambito", "patrimonio", "piano_annuale", "misure", "config")
+APPS = ("ambito", "patrimonio", "piano_annuale", "misure", "api", "config")
+PROGETTO = ("ambito", "patrimonio", "piano_annuale", "misure", "api", "config")
 RIGHE_MASSIME = 600
 
 # (pattern on the dotted module name, layer): the first pattern that matches wins.
