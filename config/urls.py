@@ -12,4 +12,6 @@ urlpatterns = [
     path("", include("misure.urls")),
     path("", include("patrimonio.urls")),
     path("", include("ambito.urls")),
+    # The REST API (/api/v1/) and the user's personal tokens (/profilo/token/).
+    path("", include("api.urls")),
 ]
