@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("misure.urls")),
     path("", include("patrimonio.urls")),
     path("", include("ambito.urls")),
+    path("", include("ambito.insediamento.urls")),
     # The REST API (/api/v1/) and the user's personal tokens (/profilo/token/).
     path("", include("api.urls")),
 ]
