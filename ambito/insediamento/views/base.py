@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune
-from patrimonio.accesso import RUOLI_CON_ENTE, Operatore, Ruolo, operatore_di
+from patrimonio.accesso import RUOLI_CON_ENTE, Operatore, Ruolo, ha_ruolo
 from patrimonio.importazione.errori import FileNonValido
 from patrimonio.models import EnteProprietario, TipoEnte
 from piano_annuale.models import PianoAnnuale
@@ -26,16 +26,13 @@ T = TypeVar("T")
 
 
 def ambito_dell_ufficio(request: HttpRequest, pk: int) -> Ambito:
-    """The ambito being onboarded, for its ufficio di piano (the membership in use) and the platform
+    """The ambito being onboarded, for its ufficio di piano (in the ambito in use) and the platform
     administrator: any other role gets 403, the ufficio di piano of another ambito 404."""
     user = request.user
-    if user.is_authenticated and user.is_superuser:
-        return get_object_or_404(Ambito.objects.select_related("comune_capofila"), pk=pk)
-    operatore = operatore_di(user) if user.is_authenticated else None
-    if operatore is None or operatore.ruolo != Ruolo.UFFICIO_DI_PIANO:
+    if not ha_ruolo(user, pk, Ruolo.UFFICIO_DI_PIANO):
+        if Operatore.objects.di(user).con_ruolo(Ruolo.UFFICIO_DI_PIANO).exists():
+            raise Http404("Ambito non trovato.")
         raise PermissionDenied("Le pagine dell'insediamento sono riservate all'ufficio di piano dell'ambito.")
-    if operatore.ambito_id != pk:
-        raise Http404("Ambito non trovato.")
     return get_object_or_404(Ambito.objects.select_related("comune_capofila"), pk=pk)
 
 

@@ -15,12 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 
 from ambito.models import Ambito
-from patrimonio.accesso import Operatore, Ruolo, operatore_di, utente_di
+from patrimonio.accesso import Operatore, Ruolo, utente_di
 
 from .. import inviti
 from .. import territorio as servizi
 from ..forms import InvitoForm, NuovoAmbitoForm
-from .base import ambito_dell_ufficio, esegui
+from .base import esegui
 from .enti import indirizzo_invito
 
 
@@ -123,14 +123,14 @@ def invita_ufficio(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def inizio(request: HttpRequest) -> HttpResponse:
-    """The onboarding of the ambito the ufficio di piano is working in."""
-    operatore = operatore_di(request.user)
-    if operatore is None or operatore.ambito_id is None:
-        if request.user.is_superuser:
-            return redirect("insediamento:ambiti")
+    """The onboarding of the ambito the ufficio di piano is working in (the platform administrator:
+    the list of ambiti)."""
+    if request.user.is_superuser:
+        return redirect("insediamento:ambiti")
+    ufficio = Operatore.objects.di(request.user).con_ruolo(Ruolo.UFFICIO_DI_PIANO).first()
+    if ufficio is None or ufficio.ambito_id is None:
         raise PermissionDenied("Le pagine dell'insediamento sono riservate all'ufficio di piano dell'ambito.")
-    ambito = ambito_dell_ufficio(request, operatore.ambito_id)
-    return redirect("insediamento:comuni", ambito.pk)
+    return redirect("insediamento:comuni", ufficio.ambito_id)
 
 
 class ImpostaPassword(PasswordResetConfirmView):
