@@ -67,6 +67,9 @@ def _appiattisci(dettaglio: Any, campo: str = "", riga: int | None = None) -> li
     if isinstance(dettaglio, dict):
         voci = []
         for chiave, valore in dettaglio.items():
+            if riga is None and str(chiave).isdigit():  # a list's row, as DRF keys it (from 0)
+                voci.extend(_appiattisci(valore, campo, int(chiave) + 1))
+                continue
             nome = str(chiave) if chiave != "non_field_errors" else ""
             voci.extend(_appiattisci(valore, f"{campo}.{nome}" if campo and nome else (nome or campo), riga))
         return voci
