@@ -16,10 +16,12 @@ from .helpers import chiave_nome, percentuale
 from .parte_prima import riga_disponibili
 from .tipi import (
     AllegatoB,
+    Ente,
     GruppoLotto,
     QuoteSintesiDisponibili,
     QuoteSintesiPatrimonio,
     RigaAllegatoA,
+    RigaDisponibili,
     RigaSintesiDisponibili,
     RigaSintesiPatrimonio,
     SezioneA,
@@ -38,39 +40,54 @@ def allegato_a(dati: DatiPiano, g: SezioneG, j: TabellaConteggi) -> tuple[RigaAl
     correcting it), computed from the same facts as sections a–k.
     """
     disponibili = g.per_ente_id()
-    quota = dati.regole.valori.quota_polizia
+    sat = _sat_per_ente(j)
+    righe = [
+        riga_allegato_a(dati, ente, disponibili, sat)
+        for ente in dati.enti.values()
+        if dati.nel_piano(ente.id)
+    ]
+    return tuple(sorted(righe, key=lambda r: ordina_enti(r.ente)))
+
+
+def _sat_per_ente(j: TabellaConteggi) -> dict[int, int]:
     sat: dict[int, int] = defaultdict(int)
     for r in j.righe:
         sat[r.ente.id] += r.numero
-    righe = []
-    for ente in dati.enti.values():
-        if not dati.nel_piano(ente.id):
-            continue
-        consistenza = dati.consistenze.get(ente.id)
-        scelte = dati.scelte.get(ente.id)
-        assegnazioni = dati.assegnazioni.get(ente.id)
-        riga_g = disponibili.get(ente.id) or riga_disponibili(ente, None, {})
-        righe.append(
-            RigaAllegatoA(
-                ente=ente,
-                sas=consistenza.sas if consistenza else None,
-                sap=consistenza.sap if consistenza else None,
-                disponibili=riga_g.totale,
-                libere_turnover=riga_g.liberi,
-                carenza=riga_g.carenza,
-                nuove_ristrutturate=riga_g.nuove_ristrutturate,
-                transitori=sat[ente.id],
-                assegnate_anno_precedente=assegnazioni.totale if assegnazioni else 0,
-                conferite=riga_g.conferite,
-                categoria=(scelte.categoria_aggiuntiva.strip() if scelte else "") or "NO",
-                soglia_indigenti=scelte.soglia_indigenti_eccedente if scelte else 0,
-                forze_polizia=scelte.quota_forze_polizia if scelte else 0,
-                polizia_locale=scelte.quota_polizia_locale if scelte and quota.con_7ter else 0,
-                soglia_c_bis=scelte.soglia_c_bis if scelte and dati.regole.valori.con_c_bis else 0,
-                nulla_da_dichiarare=dati.nulla_da_dichiarare(ente.id),
-            )
-        )
-    return tuple(sorted(righe, key=lambda r: ordina_enti(r.ente)))
+    return sat
+
+
+def riga_allegato_a_di(dati: DatiPiano, ente: Ente, g: SezioneG, j: TabellaConteggi) -> RigaAllegatoA:
+    """The Allegato A row of one ente, whether or not it has answered yet (check D01 compares an
+    ente's declared figures with it before the ente sends its answer)."""
+    return riga_allegato_a(dati, ente, g.per_ente_id(), _sat_per_ente(j))
+
+
+def riga_allegato_a(
+    dati: DatiPiano, ente: Ente, disponibili: dict[int, RigaDisponibili], sat: dict[int, int]
+) -> RigaAllegatoA:
+    quota = dati.regole.valori.quota_polizia
+    consistenza = dati.consistenze.get(ente.id)
+    scelte = dati.scelte.get(ente.id)
+    assegnazioni = dati.assegnazioni.get(ente.id)
+    riga_g = disponibili.get(ente.id) or riga_disponibili(ente, None, {})
+    return RigaAllegatoA(
+        ente=ente,
+        sas=consistenza.sas if consistenza else None,
+        sap=consistenza.sap if consistenza else None,
+        disponibili=riga_g.totale,
+        libere_turnover=riga_g.liberi,
+        carenza=riga_g.carenza,
+        nuove_ristrutturate=riga_g.nuove_ristrutturate,
+        transitori=sat.get(ente.id, 0),
+        assegnate_anno_precedente=assegnazioni.totale if assegnazioni else 0,
+        conferite=riga_g.conferite,
+        categoria=(scelte.categoria_aggiuntiva.strip() if scelte else "") or "NO",
+        soglia_indigenti=scelte.soglia_indigenti_eccedente if scelte else 0,
+        forze_polizia=scelte.quota_forze_polizia if scelte else 0,
+        polizia_locale=scelte.quota_polizia_locale if scelte and quota.con_7ter else 0,
+        soglia_c_bis=scelte.soglia_c_bis if scelte and dati.regole.valori.con_c_bis else 0,
+        nulla_da_dichiarare=dati.nulla_da_dichiarare(ente.id),
+    )
 
 
 def allegato_b(dati: DatiPiano) -> AllegatoB:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from patrimonio.models import TipoServizio
+from piano_annuale.calcolo.allegati import riga_allegato_a_di
 from piano_annuale.calcolo.dati import DatiPiano
 from piano_annuale.calcolo.helpers import quota_arrotondata_per_eccesso
 from piano_annuale.calcolo.tipi import Anomalia, PianoCalcolato
@@ -227,11 +228,13 @@ CAMPI_RIEPILOGO_RIPETUTI = (
 
 
 def riepilogo_diverso_dalle_unita(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
+    # Every ente that declared figures is compared, in Allegato A or not yet (not answered yet:
+    # the ente sees the error before sending; reopened: it still blocks).
     calcolati = {r.ente.id: r for r in calcolo.allegato_a}
-    for ente_id, riepilogo in sorted(dati.riepiloghi.items(), key=lambda kv: nome_ente(dati, kv[0])):
-        riga = calcolati.get(ente_id)
-        if riga is None:
-            continue
+    for ente_id, riepilogo in sorted(
+        ((e, r) for e, r in dati.riepiloghi.items() if e in dati.enti), key=lambda kv: nome_ente(dati, kv[0])
+    ):
+        riga = calcolati.get(ente_id) or riga_allegato_a_di(dati, dati.enti[ente_id], calcolo.g, calcolo.j)
         for campo, descrizione, fonte, calcolato in CAMPI_RIEPILOGO + CAMPI_RIEPILOGO_RIPETUTI:
             dichiarato, risulta = getattr(riepilogo, campo), calcolato(riga)
             # An empty platform cell declares nothing; an unknown consistenza cannot be compared.
