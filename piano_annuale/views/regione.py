@@ -35,14 +35,16 @@ from piano_annuale.panoramica_mappa import FIGURE, mappa_regionale
 
 def data_estesa(data: datetime.date) -> str:
     """«1° dicembre 2026», «31 dicembre 2026»."""
-    testo = date_format(data, "j F Y")
+    testo = date_format(data, "j F Y").lower()  # Django capitalises Italian month names
     return f"1°{testo[1:]}" if data.day == 1 else testo
 
 
-def cella(valore: object) -> str:
+def cella(valore: object, campo: str = "") -> str:
     """A value of the table as the page prints it: Italian numbers and dates, a dash when missing."""
     if valore is None or valore == "":
         return "—"
+    if campo == "anno":
+        return str(valore)
     if isinstance(valore, datetime.date):
         return data_estesa(valore)
     if isinstance(valore, Decimal):
@@ -87,7 +89,9 @@ def panoramica(request: HttpRequest) -> HttpResponse:
             "righe": [
                 {
                     "riga": r,
-                    "celle": [(cella(v), c.numerica) for v, c in zip(valori(r), COLONNE, strict=True)],
+                    "celle": [
+                        (cella(v, c.campo), c.numerica) for v, c in zip(valori(r), COLONNE, strict=True)
+                    ],
                 }
                 for r in righe
             ],

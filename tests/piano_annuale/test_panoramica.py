@@ -3,9 +3,13 @@ same number of queries with 2 ambiti and with 90; sort, filters, exports, map; w
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
+import re
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -15,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ambito.models import Ambito, Comune, Popolazione
-from patrimonio.models import EnteProprietario, TipoEnte, TipoServizio, UnitaAbitativa
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte, TipoServizio, UnitaAbitativa
 from piano_annuale.calcolo import calcola_piano, piano_calcolato
 from piano_annuale.models import (
     DestinazioneSAT,
@@ -39,8 +43,8 @@ from piano_annuale.panoramica import (
     RigaPanoramica,
     panoramica_regionale,
 )
-from piano_annuale.panoramica_mappa import PALETTE, mappa_regionale
-from tests.utenti import PASSWORD
+from piano_annuale.panoramica_mappa import PALETTE, classi_uguali, mappa_regionale
+from tests.utenti import PASSWORD, crea_operatore
 
 URL = "/regione/"
 
@@ -316,3 +320,145 @@ def test_the_overview_runs_the_same_queries_with_2_ambiti_and_with_90(
         risposta = client.get(URL)
     assert risposta.status_code == 200
     assert risposta.content.decode().count('<th scope="row">') == 90
+
+
+# ---- Sort, filters, exports, map ------------------------------------------------------------
+
+
+def _ambiti_in_tabella(html: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="[^"]*">([^<]*)</a>', html)
+
+
+def test_sort_and_filters(alfa: PianoAnnuale, piano_cremonese: PianoAnnuale) -> None:
+    client = _amministratore()
+    cremonese = piano_cremonese.ambito.nome
+    assert _ambiti_in_tabella(client.get(URL).content.decode()) == ["Ambito di Prova Alfa", cremonese]
+    # the Cremonese has more units available: first in descending order
+    pagina = client.get(URL, {"ordina": "-disponibili_sap"}).content.decode()
+    assert _ambiti_in_tabella(pagina) == [cremonese, "Ambito di Prova Alfa"]
+    assert 'aria-sort="descending"' in pagina
+    assert _ambiti_in_tabella(client.get(URL, {"ordina": "disponibili_sap"}).content.decode()) == [
+        "Ambito di Prova Alfa",
+        cremonese,
+    ]
+    # an unknown field falls back to the name
+    assert (
+        _ambiti_in_tabella(client.get(URL, {"ordina": "password"}).content.decode())[0]
+        == "Ambito di Prova Alfa"
+    )
+    assert _ambiti_in_tabella(client.get(URL, {"provincia": "BG"}).content.decode()) == [
+        "Ambito di Prova Alfa"
+    ]
+    assert _ambiti_in_tabella(client.get(URL, {"stato": "bozza"}).content.decode()) == [cremonese]
+    assert _ambiti_in_tabella(client.get(URL, {"q": "alfa uno"}).content.decode()) == ["Ambito di Prova Alfa"]
+    pagina = client.get(URL, {"q": "nessuno"}).content.decode()
+    assert _ambiti_in_tabella(pagina) == []
+    assert "Nessun ambito corrisponde ai filtri." in pagina
+    assert "0 ambiti su 2" in pagina
+    assert "1 ambito su 2" in client.get(URL, {"provincia": "BG"}).content.decode()
+
+
+def test_the_page_prints_italian_figures_and_explains_its_columns(alfa: PianoAnnuale) -> None:
+    pagina = _amministratore().get(URL, {"provincia": "BG"}).content.decode()
+    riga = pagina.split('<th scope="row">')[1].split("</tr>")[0]
+    assert "1° ottobre 2025" in riga  # the ricognizione's deadline
+    assert "31 dicembre 2025" in riga  # the approval's
+    assert '<td class="text-end">2026</td>' in riga
+    assert "66,7" in riga and "1,80" in riga and "1,40" in riga and "5.000" in riga
+    assert "Ricognizione aperta" in riga
+    assert "Il 31 dicembre dell&#x27;anno precedente a quello del piano" in pagina
+
+
+def test_the_exports_hold_the_rows_the_page_shows(alfa: PianoAnnuale, piano_cremonese: PianoAnnuale) -> None:
+    client = _amministratore()
+    risposta = client.get("/regione/panoramica.csv", {"provincia": "BG"})
+    assert risposta.status_code == 200
+    assert risposta["Content-Type"] == "text/csv; charset=utf-8"
+    assert risposta["Content-Disposition"].startswith('attachment; filename="panoramica-regionale-')
+    righe = list(csv.reader(io.StringIO(risposta.content.decode("utf-8-sig")), delimiter=";"))
+    assert righe[0][:4] == ["Ambito", "Provincia", "Anno del piano", "Fase"]
+    assert len(righe) == 2
+    valori = dict(zip(righe[0], righe[1], strict=True))
+    assert valori["Ambito"] == "Ambito di Prova Alfa"
+    assert valori["Scadenza ricognizione"] == "01/10/2025"
+    assert valori["Risposte (%)"] == "66,7"
+    assert (valori["SAP disponibili"], valori["SAS disponibili"], valori["Forze di Polizia"]) == (
+        "8",
+        "1",
+        "2",
+    )
+    assert (valori["Disponibili per 1.000 ab."], valori["Origine dei dati"]) == ("1,80", "dichiarazioni")
+
+    risposta = client.get("/regione/panoramica.xlsx", {"ordina": "-abitanti"})
+    assert risposta.status_code == 200
+    cartella = openpyxl.load_workbook(io.BytesIO(risposta.content))
+    assert cartella.sheetnames == ["Panoramica regionale", "Significato delle colonne"]
+    foglio = list(cartella["Panoramica regionale"].values)
+    assert [r[0] for r in foglio] == ["Ambito", piano_cremonese.ambito.nome, "Ambito di Prova Alfa"]
+    alfa_xlsx = dict(zip(foglio[0], foglio[2], strict=True))
+    assert (alfa_xlsx["SAP disponibili"], alfa_xlsx["Abitanti"], alfa_xlsx["Risposte (%)"]) == (8, 5000, 66.7)
+    assert alfa_xlsx["Termine approvazione"] == datetime.datetime(2025, 12, 31)
+    spiegazioni = list(cartella["Significato delle colonne"].values)
+    assert spiegazioni[0] == ("Colonna", "Significato")
+    assert len(spiegazioni) == len(foglio[0]) + 1
+    assert client.get("/regione/panoramica.pdf").status_code == 404
+
+
+def test_the_map_colours_each_ambito_and_states_its_classes(alfa: PianoAnnuale) -> None:
+    righe = panoramica_regionale()
+    mappa = mappa_regionale(righe, "disponibili_per_mille")
+    cremonese = next(r for r in righe if r.ambito != "Ambito di Prova Alfa")
+    assert cremonese.disponibili_per_mille is not None
+    valori = sorted([Decimal("1.80"), cremonese.disponibili_per_mille])
+    limiti = classi_uguali(valori)
+    assert limiti[0] == valori[0] and limiti[-1] == valori[1]
+    assert len(mappa.classi) == 5 and [c.colore for c in mappa.classi] == list(PALETTE)
+    assert mappa.classi[0].etichetta.startswith(f"{valori[0]:.2f}".replace(".", ",") + "–")
+    svg = str(mappa.svg)
+    assert svg.startswith("<svg") and 'role="img"' in svg and "aria-label=" in svg
+    # Alfa's comuni carry real ISTAT codes (016024, 016025): Alfa is drawn, in the lowest or the
+    # highest class (two ambiti: the bounds are their values)
+    assert "<title>Ambito di Prova Alfa: 1,80 per 1.000 abitanti</title>" in svg
+    colore = PALETTE[0] if valori[0] == Decimal("1.80") else PALETTE[-1]
+    assert f'<g fill="{colore}" stroke="#ffffff" stroke-width="2"><title>Ambito di Prova Alfa' in svg
+    assert "<title>Comuni non assegnati a un ambito</title>" in svg
+    # filtered out: grey, and no value
+    svg_filtrata = str(mappa_regionale([cremonese], "tasso_risposta").svg)
+    assert "<title>Ambito escluso dai filtri</title>" in svg_filtrata
+    assert mappa_regionale(righe, "sconosciuta").figura.codice == "disponibili_per_mille"
+
+
+# ---- Who may open it --------------------------------------------------------------------------
+
+
+def test_only_the_regional_observer_and_the_administrator_open_it(
+    alfa: PianoAnnuale, piano_cremonese: PianoAnnuale
+) -> None:
+    ambito = piano_cremonese.ambito
+    cremona = EnteProprietario.objects.get(denominazione="Comune di Cremona")
+    aler = EnteProprietario.objects.get(ambito=ambito, tipo=TipoEnte.ALER)
+    negati = [
+        crea_operatore("r.ufficio", ambito, Ruolo.UFFICIO_DI_PIANO),
+        crea_operatore("r.comune", ambito, Ruolo.COMUNE, cremona),
+        crea_operatore("r.aler", ambito, Ruolo.ALER, aler),
+        crea_operatore("r.assemblea", ambito, Ruolo.ASSEMBLEA),
+        get_user_model().objects.create_user("r.nessuno", password=PASSWORD),
+    ]
+    for utente in negati:
+        client = Client()
+        client.force_login(utente)
+        for indirizzo in (URL, "/regione/panoramica.csv", "/regione/panoramica.xlsx"):
+            assert client.get(indirizzo).status_code == 403, (utente.username, indirizzo)
+    anonimo = Client().get(URL)
+    assert anonimo.status_code == 302 and "/accounts/login/" in anonimo["Location"]
+    assert Client().get("/regione/panoramica.csv").status_code == 302
+
+    osservatore = get_user_model().objects.create_user("r.osservatore", password=PASSWORD)
+    Operatore.objects.create(user=osservatore, ambito=None, ruolo=Ruolo.OSSERVATORE_REGIONALE)
+    for utente in (osservatore, get_user_model().objects.create_superuser("r.admin", password=PASSWORD)):
+        client = Client()
+        client.force_login(utente)
+        pagina = client.get(URL)
+        assert pagina.status_code == 200
+        assert "Panoramica regionale" in pagina.content.decode()
+        assert client.get("/regione/panoramica.csv").status_code == 200
