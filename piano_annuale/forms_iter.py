@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from ambito.forms import ModuloPOA
 from ambito.models import Comune
-from piano_annuale.services.iter import DIMENSIONE_MASSIMA_VERBALE, Presenza
+from piano_annuale.services.iter import Presenza
+from piano_annuale.services.verbali import DIMENSIONE_MASSIMA_VERBALE, VerbaleCaricato
 
 from .models import EsitoParere, SezionePiano
 
@@ -36,6 +38,48 @@ class OsservazioneForm(ModuloPOA, forms.Form):
         max_length=5000,
         error_messages={"required": "Scrivere il testo dell'osservazione."},
     )
+
+
+class OsservazioniForm(ModuloPOA, forms.Form):
+    """ALER's observations written on the plan page: one optional text per section, sent together."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for valore, etichetta in SezionePiano.choices:
+            self.fields[f"testo_{valore}"] = forms.CharField(
+                label=f"Osservazione su «{etichetta}»",
+                widget=forms.Textarea(attrs={"rows": 3, "form": "modulo-osservazioni-aler"}),
+                max_length=5000,
+                required=False,
+            )
+
+    def testi(self) -> dict[str, str]:
+        """The texts written, by section."""
+        return {
+            sezione: self.cleaned_data.get(f"testo_{sezione}", "")
+            for sezione in SezionePiano.values
+            if self.cleaned_data.get(f"testo_{sezione}", "").strip()
+        }
+
+    def campo(self, sezione: str) -> forms.BoundField:
+        return self[f"testo_{sezione}"]
+
+
+class TrasmissioneForm(ModuloPOA, forms.Form):
+    """The day the plan was really sent to the mayors (today unless recorded later)."""
+
+    # The form metaclass moves declared fields to base_fields (see ParereForm).
+    data = forms.DateField(  # type: ignore[assignment]
+        label="Data della trasmissione all'Assemblea",
+        widget=CAMPO_DATA,
+        help_text="Il giorno in cui il piano è stato inviato ai sindaci (ad es. la data della PEC), se "
+        "precedente a oggi. Restano registrati anche chi registra la trasmissione e quando.",
+        error_messages={"required": "Indicare la data della trasmissione.", "invalid": "Data non valida."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["data"].initial = timezone.localdate()
 
 
 class RispostaForm(ModuloPOA, forms.Form):
@@ -91,7 +135,15 @@ class ApprovazioneForm(ModuloPOA, forms.Form):
     verbale = forms.FileField(
         label="Verbale firmato (PDF)",
         help_text=f"Un file PDF di al massimo {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB.",
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+        widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
+        error_messages={"required": "Caricare il verbale firmato (PDF)."},
+    )
+    # The token of a verbale uploaded by an earlier submission (``services.verbali``).
+    verbale_caricato = forms.CharField(widget=forms.HiddenInput, required=False)
+    tutti_presenti = forms.BooleanField(
+        label="Tutti presenti",
+        required=False,
+        help_text="Segna presenti tutti i comuni dell'ambito.",
     )
     quorum = forms.IntegerField(
         label="Numero minimo di comuni presenti per la validità della seduta",
@@ -112,9 +164,12 @@ class ApprovazioneForm(ModuloPOA, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, comuni: list[Comune], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, comuni: list[Comune], caricato: VerbaleCaricato | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.comuni = comuni
+        self.imposta_caricato(caricato)
         for comune in comuni:
             self.fields[f"presente_{comune.pk}"] = forms.BooleanField(
                 label=f"{comune.nome} presente", required=False
@@ -125,8 +180,21 @@ class ApprovazioneForm(ModuloPOA, forms.Form):
         # Half the comuni plus one: the usual rule, offered as a starting point.
         self.fields["quorum"].initial = len(comuni) // 2 + 1 if comuni else None
 
+    def imposta_caricato(self, caricato: VerbaleCaricato | None) -> None:
+        """The verbale kept from an earlier submission: the upload becomes optional (a new file
+        replaces it) and the page shows «File già caricato: …»."""
+        self.caricato = caricato
+        self.fields["verbale"].required = caricato is None
+        if self.is_bound:
+            dati = QueryDict(mutable=True)
+            dati.update(self.data)
+            dati["verbale_caricato"] = caricato.gettone if caricato else ""
+            self.data = dati
+
     def clean_verbale(self) -> Any:
         verbale = self.cleaned_data["verbale"]
+        if not verbale:
+            return None
         if not verbale.name.lower().endswith(".pdf"):
             raise forms.ValidationError("Il verbale firmato deve essere un file PDF (estensione .pdf).")
         if verbale.size > DIMENSIONE_MASSIMA_VERBALE:
@@ -139,12 +207,14 @@ class ApprovazioneForm(ModuloPOA, forms.Form):
         return [(c, self[f"presente_{c.pk}"], self[f"rappresentante_{c.pk}"]) for c in self.comuni]
 
     def presenze(self) -> dict[int, Presenza] | None:
-        """Who was present, or None when no comune is marked present (presences not recorded)."""
-        if not any(self.cleaned_data.get(f"presente_{c.pk}") for c in self.comuni):
+        """Who was present, or None when no comune is marked present (presences not recorded);
+        «Tutti presenti» marks every comune present."""
+        tutti = bool(self.cleaned_data.get("tutti_presenti"))
+        if not tutti and not any(self.cleaned_data.get(f"presente_{c.pk}") for c in self.comuni):
             return None
         return {
             c.pk: Presenza(
-                presente=bool(self.cleaned_data.get(f"presente_{c.pk}")),
+                presente=tutti or bool(self.cleaned_data.get(f"presente_{c.pk}")),
                 rappresentante=self.cleaned_data.get(f"rappresentante_{c.pk}", ""),
             )
             for c in self.comuni

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import ngettext
 
 from patrimonio.accesso import ha_ruolo, ruoli_nell_ambito
 
@@ -31,7 +32,21 @@ from .models import (
     TipoVersione,
     VersionePiano,
 )
-from .transizioni import ESPRIMI_PARERE, FASI, ORDINE, RIPORTA_IN_BOZZA, Transizione, ruolo_di, uscenti
+from .notifiche import indirizzi
+from .transizioni import (
+    APPROVA,
+    ESPRIMI_PARERE,
+    FASI,
+    INVIA_ALER,
+    ORDINE,
+    RIPORTA_IN_BOZZA,
+    TRASMETTI,
+    Transizione,
+    azione_di,
+    ruolo_di,
+    transizione,
+    uscenti,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -196,6 +211,7 @@ class Azione:
     pagina: bool
     spiegazione: str = ""
     motivo_blocco: str = ""
+    conferma: bool = False  # the button leads to the confirmation page (a link), not a post
 
 
 @dataclass(frozen=True)
@@ -241,6 +257,7 @@ def _azione(piano: PianoAnnuale, mossa: Transizione, motivo_blocco: str) -> Azio
         etichetta=mossa.etichetta,
         url=reverse(nome, args=[piano.pk]) + (f"#{ancora}" if ancora else ""),
         pagina=mossa.pagina,
+        conferma=mossa.conferma,
         spiegazione=mossa.spiegazione,
         motivo_blocco=motivo_blocco,
     )
@@ -293,3 +310,131 @@ def quadro_iter(
 def puo_esprimere_il_parere(user: User | AnonymousUser, piano: PianoAnnuale) -> bool:
     """Whether ``user`` holds, in the plan's ambito, the role that writes ALER's observations and parere."""
     return ha_ruolo(user, piano.ambito_id, ruolo_di(ESPRIMI_PARERE))
+
+
+def data_estesa(data: datetime.date) -> str:
+    """«14 febbraio 2025», «1° dicembre 2026»: the first of the month as Italians write it."""
+    testo = dateformat.format(data, "j F Y").lower()
+    return f"1°{testo[1:]}" if data.day == 1 else testo
+
+
+# --------------------------------------------------------------------------------------------
+# Confirmations: what a heavy or irreversible step will do, said before it is made
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conferma:
+    """The confirmation of a step: what it will do, the button that makes it, or why it cannot be
+    made now (then the page shows no button)."""
+
+    titolo: str
+    pulsante: str
+    conseguenze: tuple[str, ...]
+    in_corso: str  # the button's text while the request runs
+    motivo_blocco: str = ""
+
+
+def _destinatari(piano: PianoAnnuale, ruoli: tuple[str, ...], chi: str) -> str:
+    numero = len(indirizzi(piano, ruoli))
+    if not numero:
+        return f"Nessuna e-mail sarà inviata: {chi} non ha indirizzi registrati."
+    return ngettext(
+        "%(n)d persona (%(chi)s) riceverà una e-mail.",
+        "%(n)d persone (%(chi)s) riceveranno una e-mail.",
+        numero,
+    ) % {"n": numero, "chi": chi}
+
+
+def conferma_mossa(piano: PianoAnnuale, codice: str, errori: tuple[Anomalia, ...]) -> Conferma:
+    """The confirmation of the table's move ``codice`` from the plan's state: «Invia ad ALER»,
+    «Trasmetti», «Registra l'approvazione»."""
+    mossa = transizione(codice, piano.stato)
+    if mossa is None:
+        return Conferma(
+            titolo=f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»",
+            pulsante="",
+            conseguenze=(),
+            in_corso="",
+            motivo_blocco=f"Non è possibile {azione_di(codice)} da questo stato.",
+        )
+    senza_risposta = OsservazioneAler.objects.filter(piano_id=piano.pk, risposta="").count()
+    blocco = _motivo_blocco(mossa, errori, senza_risposta)
+    numero = VersionePiano.objects.filter(piano_id=piano.pk).count() + 1
+    if codice == INVIA_ALER:
+        conseguenze: tuple[str, ...] = (
+            f"Sarà congelata la versione n. {numero} del piano: i dati calcolati (JSON) e il PDF con la "
+            "filigrana «BOZZA», con la loro impronta SHA-256. Il PDF si prepara in pochi secondi e se ne "
+            "vede l'avanzamento.",
+            "ALER potrà leggere la bozza, scrivere le sue osservazioni accanto a ciascuna sezione ed "
+            "esprimere il parere preliminare (art. 4, comma 4, R.R. 4/2017).",
+            "I dati della ricognizione non saranno più modificabili, né dall'ufficio di piano né dagli "
+            "enti, finché il piano non torna in bozza.",
+            _destinatari(piano, mossa.notificati, "ALER e l'ufficio di piano"),
+        )
+        return Conferma(
+            "Inviare il piano ad ALER per il parere?",
+            "Conferma l'invio ad ALER",
+            conseguenze,
+            "Invio in corso…",
+            blocco,
+        )
+    if codice == TRASMETTI:
+        risposte = OsservazioneAler.objects.filter(piano_id=piano.pk).exclude(risposta="").count()
+        conseguenze = (
+            "Il piano, con il parere di ALER e "
+            + ngettext("la risposta a %(n)d osservazione", "le risposte a %(n)d osservazioni", risposte)
+            % {"n": risposte}
+            + ", diventa leggibile dai comuni e dai componenti dell'Assemblea dei Sindaci.",
+            "I dati del piano restano quelli della versione esaminata da ALER: per cambiarli il piano "
+            "deve tornare in bozza e passare di nuovo dal parere di ALER.",
+            _destinatari(piano, mossa.notificati, "comuni, ALER, Assemblea e ufficio di piano"),
+        )
+        return Conferma(
+            "Trasmettere il piano all'Assemblea dei Sindaci?",
+            "Conferma la trasmissione",
+            conseguenze,
+            "Trasmissione in corso…",
+            blocco,
+        )
+    if codice == APPROVA:
+        conseguenze = (
+            f"Il piano {piano.anno} risulterà approvato: l'approvazione, le presenze e il piano approvato "
+            "non potranno più essere modificati né eliminati.",
+            f"Sarà congelata la versione definitiva n. {numero} (PDF/A-3b con i dati allegati in JSON e "
+            "CSV): il PDF si prepara in pochi secondi e se ne vede l'avanzamento.",
+            "Saranno disponibili le lettere alla Prefettura degli enti con unità riservate alle Forze di "
+            "Polizia.",
+            _destinatari(piano, mossa.notificati, "comuni, ALER, Assemblea e ufficio di piano"),
+        )
+        return Conferma(
+            "Registrare l'approvazione del piano?",
+            "Conferma l'approvazione",
+            conseguenze,
+            "Registrazione in corso…",
+            blocco,
+        )
+    raise KeyError(f"Nessuna conferma per la mossa «{codice}».")
+
+
+def conferma_nuovo_anno(piano: PianoAnnuale, enti: int) -> Conferma:
+    """The confirmation of «Nuovo piano per l'anno N+1»."""
+    successivo = piano.anno + 1
+    return Conferma(
+        titolo=f"Creare il piano {successivo}?",
+        pulsante=f"Conferma: crea il piano {successivo}",
+        conseguenze=(
+            f"Sarà creato il piano {successivo} nello stato «Ricognizione», con le regole in vigore al "
+            f"1° gennaio {successivo}.",
+            f"Il nuovo piano riprende dal piano {piano.anno} lo stato di ciascuna unità (da confermare da "
+            "parte di ogni ente), i testi, le scelte degli enti e le consistenze dichiarate.",
+            ngettext(
+                "%(n)d ente riceverà una e-mail con la richiesta di confermare i propri dati.",
+                "%(n)d enti riceveranno una e-mail con la richiesta di confermare i propri dati.",
+                enti,
+            )
+            % {"n": enti},
+            "Il piano si crea una sola volta per anno: non si può annullare dall'applicazione.",
+        ),
+        in_corso="Creazione in corso…",
+    )

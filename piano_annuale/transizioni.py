@@ -58,6 +58,8 @@ class Transizione:
     risposte: bool = False  # refused while an observation of ALER waits for its answer
     spiegazione: str = ""  # what the move does, shown beside the button
     pagina: bool = False  # made on a page of its own (a link), not by a button that posts at once
+    # Heavy or irreversible: the button leads to a page that says what will happen and asks to confirm.
+    conferma: bool = False
 
     @property
     def ritorno(self) -> bool:
@@ -109,6 +111,7 @@ TRANSIZIONI: tuple[Transizione, ...] = (
         notificati=(Ruolo.ALER, Ruolo.UFFICIO_DI_PIANO),
         coerenza=True,
         risposte=True,
+        conferma=True,
         spiegazione="L'invio congela la versione attuale del piano (dati in JSON e PDF con filigrana "
         "«BOZZA») e la rende leggibile da ALER, che riceve una e-mail. I dati della ricognizione non sono "
         "più modificabili finché il piano non torna in bozza.",
@@ -134,6 +137,7 @@ TRANSIZIONI: tuple[Transizione, ...] = (
         azione="trasmettere il piano all'Assemblea dei Sindaci",
         notificati=TUTTI,
         risposte=True,
+        conferma=True,
         spiegazione="Il piano, con il parere di ALER e le risposte alle osservazioni, diventa leggibile "
         "dai comuni e dai componenti dell'Assemblea dei Sindaci, che ricevono una e-mail.",
     ),
@@ -145,6 +149,7 @@ TRANSIZIONI: tuple[Transizione, ...] = (
         etichetta="Registra l'approvazione dell'Assemblea",
         vista="piano_annuale:approva",
         pagina=True,
+        conferma=True,
         azione="registrare l'approvazione del piano",
         notificati=TUTTI,
         coerenza=True,

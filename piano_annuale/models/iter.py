@@ -65,6 +65,15 @@ class PassaggioDiStato(models.Model):
     )
     eseguito_il = models.DateTimeField("eseguito il", default=timezone.now)
     motivo = models.TextField("motivo", blank=True)
+    # The day the move really happened (e.g. the plan sent to the mayors by PEC), when it is recorded
+    # later; ``eseguito_il`` and ``utente`` say when and by whom it was recorded. Nullable without a
+    # default, so that SQLite adds the column without rebuilding the table and its triggers (0008).
+    avvenuto_il = models.DateField(
+        "data effettiva",
+        null=True,
+        blank=True,
+        help_text="Il giorno in cui il passaggio è avvenuto, se registrato in un giorno successivo.",
+    )
 
     class Meta:
         verbose_name = "passaggio di stato del piano"
@@ -80,6 +89,11 @@ class PassaggioDiStato(models.Model):
 
     def __str__(self) -> str:
         return f"{self.piano}: {self.get_da_display()} → {self.get_a_display()}"
+
+    @property
+    def data(self) -> datetime.date:
+        """The day the move happened: the one recorded as effective, else the day it was recorded."""
+        return self.avvenuto_il or timezone.localtime(self.eseguito_il).date()
 
     @property
     def e_ritorno(self) -> bool:

@@ -43,6 +43,7 @@ from piano_annuale.models import (
 from piano_annuale.notifiche import notifica_passaggio
 from piano_annuale.rendering.versioni import congela_versione
 from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
+from piano_annuale.services.verbali import leggi_verbale
 from piano_annuale.storico import istantanea, traccia
 from piano_annuale.tasks import accoda_pdf_versione
 from piano_annuale.transizioni import (
@@ -70,10 +71,6 @@ class PianoConErrori(OperazioneNonValida):
     def __init__(self, messaggio: str, errori: tuple[Anomalia, ...]) -> None:
         super().__init__(messaggio)
         self.errori = errori
-
-
-# The largest signed verbale accepted: a scanned multi-page PDF, not an archive of annexes.
-DIMENSIONE_MASSIMA_VERBALE = 20 * 1024 * 1024
 
 
 def _blocca_piano(piano: PianoAnnuale) -> PianoAnnuale:
@@ -221,14 +218,33 @@ def riporta_in_bozza(
     return passaggio
 
 
+def _data_trasmissione_ammessa(piano: PianoAnnuale, data: datetime.date) -> None:
+    """The transmission falls between ALER's parere on the version it read and today."""
+    parere = ultima_versione_inviata(piano)
+    dal = getattr(getattr(parere, "parere", None), "data", None) or PRIMO_GIORNO_POSSIBILE
+    if not dal <= data <= timezone.localdate():
+        raise OperazioneNonValida(
+            f"La data della trasmissione deve essere compresa tra il {dal:%d/%m/%Y}, data del parere di "
+            "ALER, e oggi."
+        )
+
+
 @transaction.atomic
 def trasmetti_all_assemblea(
-    *, piano: PianoAnnuale, utente: User, indirizzo_piano: str = ""
+    *, piano: PianoAnnuale, utente: User, indirizzo_piano: str = "", data: datetime.date | None = None
 ) -> PassaggioDiStato:
-    """Send the plan, with ALER's parere and the answers, to the Assemblea dei Sindaci."""
+    """Send the plan, with ALER's parere and the answers, to the Assemblea dei Sindaci.
+
+    ``data`` is the day the plan was really sent to the mayors, when it is recorded later (not
+    before ALER's parere, not after today); the move keeps who recorded it and when."""
     piano = _blocca_piano(piano)
     mossa = _richiedi_transizione(piano, TRASMETTI, utente)
+    if data is not None:
+        _data_trasmissione_ammessa(piano, data)
     passaggio = _sposta(piano, mossa, utente=utente)
+    if data is not None and data != timezone.localdate():
+        passaggio.avvenuto_il = data
+        passaggio.save(update_fields=["avvenuto_il"])
     notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
     return passaggio
 
@@ -269,6 +285,32 @@ def aggiungi_osservazione(*, piano: PianoAnnuale, utente: User, sezione: str, te
     )
     traccia(utente=utente, oggetto=osservazione, prima=None)
     return osservazione
+
+
+@transaction.atomic
+def aggiungi_osservazioni(
+    *, piano: PianoAnnuale, utente: User, testi: Mapping[str, str]
+) -> list[OsservazioneAler]:
+    """Several observations of ALER at once, one per section (``testi`` maps a section to its text;
+    blank texts are skipped): all written, or none."""
+    scritte = {sezione: testo.strip() for sezione, testo in testi.items() if testo.strip()}
+    if not scritte:
+        raise OperazioneNonValida("Scrivere il testo di almeno un'osservazione.")
+    sconosciute = [s for s in scritte if s not in SezionePiano.values]
+    if sconosciute:
+        raise OperazioneNonValida("Scegliere la sezione del piano a cui si riferisce l'osservazione.")
+    piano = _blocca_piano(piano)
+    _richiedi_esame_aler(piano, utente, azione="aggiungere osservazioni")
+    versione = _versione_in_esame(piano)
+    ordine = list(SezionePiano.values)
+    osservazioni = []
+    for sezione in sorted(scritte, key=ordine.index):
+        osservazione = OsservazioneAler.objects.create(
+            piano=piano, versione=versione, sezione=sezione, testo=scritte[sezione], autore=utente
+        )
+        traccia(utente=utente, oggetto=osservazione, prima=None)
+        osservazioni.append(osservazione)
+    return osservazioni
 
 
 @transaction.atomic
@@ -351,27 +393,6 @@ def esprimi_parere(
 # The Assemblea dei Sindaci's approval
 
 
-def leggi_verbale(file: Any) -> bytes:
-    """The signed verbale's bytes, once checked to be a PDF within the size limit."""
-    nome = getattr(file, "name", "") or ""
-    if not nome.lower().endswith(".pdf"):
-        raise OperazioneNonValida("Il verbale firmato deve essere un file PDF (estensione .pdf).")
-    dimensione = getattr(file, "size", None)
-    if dimensione is not None and dimensione > DIMENSIONE_MASSIMA_VERBALE:
-        raise OperazioneNonValida(
-            f"Il verbale supera la dimensione massima di {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB."
-        )
-    file.seek(0)
-    contenuto = file.read(DIMENSIONE_MASSIMA_VERBALE + 1)
-    if len(contenuto) > DIMENSIONE_MASSIMA_VERBALE:
-        raise OperazioneNonValida(
-            f"Il verbale supera la dimensione massima di {DIMENSIONE_MASSIMA_VERBALE // (1024 * 1024)} MB."
-        )
-    if not contenuto.startswith(b"%PDF-"):
-        raise OperazioneNonValida("Il file caricato non è un PDF valido: caricare il verbale firmato in PDF.")
-    return contenuto
-
-
 @dataclass(frozen=True)
 class Presenza:
     presente: bool
@@ -382,11 +403,11 @@ def _data_seduta_ammessa(piano: PianoAnnuale, data_seduta: datetime.date) -> Non
     """The session falls between the plan's transmission to the Assemblea and today."""
     trasmesso = (
         PassaggioDiStato.objects.filter(piano=piano, a=StatoPiano.TRASMESSA_ASSEMBLEA)
-        .order_by("-eseguito_il")
-        .values_list("eseguito_il", flat=True)
+        .order_by("-eseguito_il", "-pk")
         .first()
     )
-    dal = timezone.localtime(trasmesso).date() if trasmesso else PRIMO_GIORNO_POSSIBILE
+    # The day the plan really reached the mayors (recorded as effective), else the day it was recorded.
+    dal = trasmesso.data if trasmesso else PRIMO_GIORNO_POSSIBILE
     if not dal <= data_seduta <= timezone.localdate():
         raise OperazioneNonValida(
             f"La data della seduta deve essere compresa tra il {dal:%d/%m/%Y}, giorno della trasmissione "
@@ -419,6 +440,36 @@ def _validita_seduta(
     return seduta_valida
 
 
+def _controlli_approvazione(
+    piano: PianoAnnuale,
+    utente: User,
+    data_seduta: datetime.date,
+    presenze: Mapping[int, Presenza],
+    quorum: int | None,
+    seduta_valida: bool | None,
+) -> tuple[Transizione, bool | None]:
+    """Every condition of the approval, in the order the user fixes them; the move and the
+    session's validity when they all hold."""
+    mossa = _richiedi_transizione(piano, APPROVA, utente)
+    _data_seduta_ammessa(piano, data_seduta)
+    return mossa, _validita_seduta(piano, presenze, quorum, seduta_valida)
+
+
+def verifica_approvazione(
+    *,
+    piano: PianoAnnuale,
+    utente: User,
+    data_seduta: datetime.date,
+    presenze: Mapping[int, Presenza] | None = None,
+    quorum: int | None = None,
+    seduta_valida: bool | None = None,
+) -> bool | None:
+    """The approval's checks without writing anything, before the user confirms it: raises the
+    refusal ``approva_piano`` would raise, else returns the session's validity."""
+    piano = PianoAnnuale.objects.select_related("ambito").get(pk=piano.pk)
+    return _controlli_approvazione(piano, utente, data_seduta, dict(presenze or {}), quorum, seduta_valida)[1]
+
+
 def approva_piano(
     *,
     piano: PianoAnnuale,
@@ -446,9 +497,8 @@ def approva_piano(
     contenuto = leggi_verbale(verbale)
     with _FileScritti() as scritti, transaction.atomic():
         piano = _blocca_piano(piano)
-        mossa = _richiedi_transizione(piano, APPROVA, utente)
-        _data_seduta_ammessa(piano, data_seduta)
         presenze = dict(presenze or {})
+        mossa, valida = _controlli_approvazione(piano, utente, data_seduta, presenze, quorum, seduta_valida)
         approvazione = Approvazione(
             piano=piano,
             data_seduta=data_seduta,
@@ -457,7 +507,7 @@ def approva_piano(
             luogo=luogo.strip(),
             verbale_sha256=hashlib.sha256(contenuto).hexdigest(),
             quorum=quorum,
-            seduta_valida=_validita_seduta(piano, presenze, quorum, seduta_valida),
+            seduta_valida=valida,
             registrata_da=utente,
         )
         nome = (

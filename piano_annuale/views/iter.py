@@ -18,14 +18,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ambito.models import Comune
+from ambito.forms import ModuloPOA
 from patrimonio.accesso import utente_di
+from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     piano_calcolato,
 )
-from piano_annuale.forms_iter import ApprovazioneForm, MotivoForm, OsservazioneForm, ParereForm, RispostaForm
+from piano_annuale.forms_iter import MotivoForm, OsservazioneForm, ParereForm, RispostaForm, TrasmissioneForm
 from piano_annuale.forms_regole import ScelteRegoleForm, TriennioForm
-from piano_annuale.iter import note_di_chiusura, puo_esprimere_il_parere, quadro_iter
+from piano_annuale.iter import (
+    Conferma,
+    conferma_mossa,
+    conferma_nuovo_anno,
+    data_estesa,
+    note_di_chiusura,
+    puo_esprimere_il_parere,
+    quadro_iter,
+)
 from piano_annuale.models import (
     Approvazione,
     Modifica,
@@ -34,6 +43,7 @@ from piano_annuale.models import (
     PassaggioDiStato,
     PianoAnnuale,
     PianoQuerySet,
+    StatoDocumento,
     StatoPiano,
     TipoVersione,
     VersionePiano,
@@ -44,18 +54,13 @@ from piano_annuale.services.anno_successivo import EsitoNuovoPiano, crea_piano_a
 from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
 from piano_annuale.services.iter import (
     PianoConErrori,
-    aggiungi_osservazione,
-    approva_piano,
     chiudi_ricognizione,
-    elimina_osservazione,
-    esprimi_parere,
     invia_ad_aler,
     riporta_in_bozza,
-    rispondi_osservazione,
     trasmetti_all_assemblea,
 )
 from piano_annuale.storico import righe_storico
-from piano_annuale.transizioni import APPROVA, transizione
+from piano_annuale.transizioni import INVIA_ALER, TRASMETTI
 from piano_annuale.versioni_pdf import pdf_in_background
 from piano_annuale.views.file_verificati import scarica_verificato
 from piano_annuale.views.lettere import lettere_leggibili
@@ -198,33 +203,104 @@ def chiudi_ricognizione_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _redirect_iter(piano)
 
 
-@login_required
-@require_POST
-def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
-    piano = _piano_dell_ufficio(request, pk)
-    _esegui_mossa(
+def pagina_conferma(
+    request: HttpRequest,
+    piano: PianoAnnuale,
+    conferma: Conferma,
+    *,
+    azione: str,
+    form: ModuloPOA | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The confirmation page of a step: what it will do, its button (posting to ``azione``) or why
+    it cannot be made now. Without JavaScript it is the page the step's button leads to; with it,
+    the same page (``iter.js`` disables the button and says the step is running once pressed)."""
+    return render(
         request,
-        lambda: invia_ad_aler(
-            piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
+        "piano_annuale/iter/conferma.html",
+        {"piano": piano, "conferma": conferma, "azione": azione, "form": form},
+        status=status,
+    )
+
+
+def _dopo_il_congelamento(piano: PianoAnnuale, versione: VersionePiano) -> HttpResponse:
+    """After a step that froze a version: its PDF's progress while a worker renders it, else the iter page."""
+    if pdf_in_background():
+        return redirect("piano_annuale:avanzamento_versione", pk=piano.pk, versione=versione.pk)
+    return _redirect_iter(piano)
+
+
+@login_required
+def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Invia ad ALER»: GET asks for confirmation, saying what will happen; POST sends."""
+    piano = _piano_dell_ufficio(request, pk)
+    if request.method != "POST":
+        conferma = conferma_mossa(piano, INVIA_ALER, piano_calcolato(piano).errori)
+        return pagina_conferma(
+            request, piano, conferma, azione=reverse("piano_annuale:invia_aler", args=[pk])
+        )
+    inviata: list[VersionePiano] = []
+    if _esegui_mossa(
+        request,
+        lambda: inviata.append(
+            invia_ad_aler(
+                piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
+            )
         ),
         f"Piano {piano.anno} inviato ad ALER per il parere: la versione inviata è stata congelata."
         + PDF_IN_PREPARAZIONE * pdf_in_background(),
+    ):
+        return _dopo_il_congelamento(piano, inviata[0])
+    return _redirect_iter(piano)
+
+
+@login_required
+def trasmetti_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Trasmetti all'Assemblea»: GET asks for confirmation and the day of the transmission; POST
+    transmits (the day defaults to today when the form does not send it)."""
+    piano = _piano_dell_ufficio(request, pk)
+    azione = reverse("piano_annuale:trasmetti", args=[pk])
+    if request.method != "POST":
+        conferma = conferma_mossa(piano, TRASMETTI, piano_calcolato(piano).errori)
+        return pagina_conferma(request, piano, conferma, azione=azione, form=TrasmissioneForm())
+    form = TrasmissioneForm(request.POST if "data" in request.POST else None)
+    data = None
+    if form.is_bound:
+        if not form.is_valid():
+            conferma = conferma_mossa(piano, TRASMETTI, piano_calcolato(piano).errori)
+            return pagina_conferma(request, piano, conferma, azione=azione, form=form, status=400)
+        data = form.cleaned_data["data"]
+    _esegui_mossa(
+        request,
+        lambda: trasmetti_all_assemblea(
+            piano=piano,
+            utente=utente_di(request),
+            indirizzo_piano=_indirizzo_piano(request, piano),
+            data=data,
+        ),
+        f"Piano {piano.anno} trasmesso all'Assemblea dei Sindaci"
+        + (f" (trasmissione del {data_estesa(data)})" if data and data != timezone.localdate() else "")
+        + ".",
     )
     return _redirect_iter(piano)
 
 
 @login_required
-@require_POST
-def trasmetti_view(request: HttpRequest, pk: int) -> HttpResponse:
-    piano = _piano_dell_ufficio(request, pk)
-    _esegui_mossa(
-        request,
-        lambda: trasmetti_all_assemblea(
-            piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
-        ),
-        f"Piano {piano.anno} trasmesso all'Assemblea dei Sindaci.",
+def avanzamento_versione(request: HttpRequest, pk: int, versione: int) -> HttpResponse:
+    """The frozen version's PDF being rendered: its progress (``iter.js`` polls the document's
+    ``stato.json``; without JavaScript the page refreshes itself), then its links."""
+    v = _versione(request, pk, versione)
+    documento = v.documenti.first()
+    in_corso = (
+        not v.pdf
+        and documento is not None
+        and documento.stato in (StatoDocumento.IN_CODA, StatoDocumento.IN_CORSO)
     )
-    return _redirect_iter(piano)
+    return render(
+        request,
+        "piano_annuale/iter/avanzamento.html",
+        {"piano": v.piano, "versione": v, "documento": documento, "in_corso": in_corso},
+    )
 
 
 @login_required
@@ -244,140 +320,6 @@ def riporta_in_bozza_view(request: HttpRequest, pk: int) -> HttpResponse:
             indirizzo_piano=_indirizzo_piano(request, piano),
         ),
         f"Il piano {piano.anno} è tornato in bozza.",
-    )
-    return _redirect_iter(piano)
-
-
-@login_required
-def approva_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record the Assemblea's approval: session, verbale (upload) and, optionally, presences."""
-    piano = _piano_dell_ufficio(request, pk)
-    if transizione(APPROVA, piano.stato) is None:
-        messages.error(
-            request,
-            f"Il piano {piano.anno} è nello stato «{piano.get_stato_display()}»: l'approvazione si registra "
-            "dopo la trasmissione all'Assemblea dei Sindaci.",
-        )
-        return _redirect_iter(piano)
-    comuni = list(Comune.objects.dell_ambito(piano.ambito_id).order_by("nome"))
-    form = ApprovazioneForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        comuni=comuni,
-    )
-    if request.method == "POST" and form.is_valid():
-        dati = form.cleaned_data
-        presenze = form.presenze()
-        try:
-            approva_piano(
-                piano=piano,
-                utente=utente_di(request),
-                data_seduta=dati["data_seduta"],
-                numero_verbale=dati["numero_verbale"],
-                protocollo=dati["protocollo"],
-                luogo=dati["luogo"],
-                verbale=dati["verbale"],
-                presenze=presenze,
-                quorum=dati["quorum"] if presenze is not None else None,
-                seduta_valida=dati["seduta_valida"],
-                indirizzo_piano=_indirizzo_piano(request, piano),
-            )
-        except PianoConErrori as errore:
-            form.add_error(None, str(errore).split("\n", 1)[0])
-            for anomalia in errore.errori:
-                form.add_error(None, f"{anomalia.codice} ({anomalia.sezione}): {anomalia.messaggio}")
-        except OperazioneNonValida as errore:
-            form.add_error(None, str(errore))
-        else:
-            messages.success(
-                request,
-                f"Approvazione registrata: il piano {piano.anno} è approvato e la versione definitiva (PDF/A) "
-                "è stata congelata." + PDF_IN_PREPARAZIONE * pdf_in_background(),
-            )
-            return _redirect_iter(piano)
-    return render(request, "piano_annuale/iter/approva.html", {"piano": piano, "form": form})
-
-
-@login_required
-@require_POST
-def osservazione_nuova(request: HttpRequest, pk: int) -> HttpResponse:
-    piano = _piano_per_aler(request, pk)
-    form = OsservazioneForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Osservazione non registrata: indicare la sezione e il testo.")
-        return _redirect_iter(piano)
-    _esegui_mossa(
-        request,
-        lambda: aggiungi_osservazione(
-            piano=piano,
-            utente=utente_di(request),
-            sezione=form.cleaned_data["sezione"],
-            testo=form.cleaned_data["testo"],
-        ),
-        "Osservazione registrata.",
-    )
-    return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#osservazioni")
-
-
-@login_required
-@require_POST
-def osservazione_elimina(request: HttpRequest, pk: int, osservazione: int) -> HttpResponse:
-    piano = _piano_per_aler(request, pk)
-    oggetto = get_object_or_404(
-        OsservazioneAler.objects.select_related("piano"), pk=osservazione, piano=piano
-    )
-    _esegui_mossa(
-        request,
-        lambda: elimina_osservazione(osservazione=oggetto, utente=utente_di(request)),
-        "Osservazione ritirata.",
-    )
-    return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#osservazioni")
-
-
-@login_required
-@require_POST
-def osservazione_risposta(request: HttpRequest, pk: int, osservazione: int) -> HttpResponse:
-    piano = _piano_dell_ufficio(request, pk)
-    oggetto = get_object_or_404(
-        OsservazioneAler.objects.select_related("piano"), pk=osservazione, piano=piano
-    )
-    form = RispostaForm(request.POST, prefix=f"o{oggetto.pk}")
-    if not form.is_valid():
-        messages.error(request, "Risposta non registrata: scrivere il testo della risposta.")
-    else:
-        _esegui_mossa(
-            request,
-            lambda: rispondi_osservazione(
-                osservazione=oggetto, utente=utente_di(request), risposta=form.cleaned_data["risposta"]
-            ),
-            "Risposta registrata: comparirà nelle note di chiusura della prossima versione del piano.",
-        )
-    return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + f"#osservazione-{oggetto.pk}")
-
-
-@login_required
-@require_POST
-def parere_view(request: HttpRequest, pk: int) -> HttpResponse:
-    piano = _piano_per_aler(request, pk)
-    form = ParereForm(request.POST)
-    if not form.is_valid():
-        for campo, errori in form.errors.items():
-            etichetta = form.fields[campo].label if campo in form.fields else "Parere"
-            messages.error(request, f"{etichetta}: {' '.join(str(e) for e in errori)}")
-        return redirect(reverse("piano_annuale:iter_piano", args=[piano.pk]) + "#parere")
-    dati = form.cleaned_data
-    _esegui_mossa(
-        request,
-        lambda: esprimi_parere(
-            piano=piano,
-            utente=utente_di(request),
-            esito=dati["esito"],
-            testo=dati["testo"],
-            data=dati["data"],
-            protocollo=dati["protocollo"],
-            indirizzo_piano=_indirizzo_piano(request, piano),
-        ),
-        "Parere registrato e comunicato all'ufficio di piano.",
     )
     return _redirect_iter(piano)
 
@@ -519,10 +461,20 @@ def _nome_tabella(etichetta: str) -> str:
 
 
 @login_required
-@require_POST
 def nuovo_anno(request: HttpRequest, pk: int) -> HttpResponse:
-    """«Nuovo piano per l'anno N+1»: open next year's ricognizione from this plan."""
+    """«Nuovo piano per l'anno N+1»: GET asks for confirmation; POST opens next year's ricognizione."""
     piano = _piano_dell_ufficio(request, pk)
+    if request.method != "POST":
+        if PianoAnnuale.objects.filter(ambito_id=piano.ambito_id, anno=piano.anno + 1).exists():
+            messages.info(request, f"Il piano {piano.anno + 1} è già stato creato.")
+            return _redirect_iter(piano)
+        enti = EnteProprietario.objects.filter(ambito_id=piano.ambito_id).count()
+        return pagina_conferma(
+            request,
+            piano,
+            conferma_nuovo_anno(piano, enti),
+            azione=reverse("piano_annuale:nuovo_anno", args=[pk]),
+        )
     esito: list[EsitoNuovoPiano] = []
     if _esegui_mossa(
         request,

@@ -131,7 +131,8 @@ def test_consistency_errors_block_the_approval_and_nothing_is_stored(client, a, 
     assert "D01" in errori
     assert stato_di(a.piano) == StatoPiano.TRASMESSA_ASSEMBLEA
     assert not Approvazione.objects.exists()
-    assert [f for f in media.rglob("*.pdf") if "verbali" in f.parts] == []
+    # No approval's verbale is stored; the upload is kept aside only for the corrected form.
+    assert [f for f in media.rglob("*.pdf") if "verbali" in f.parts and "temporanei" not in f.parts] == []
 
 
 def test_a_failed_approval_leaves_no_file_behind(a, pdf_veloce, media, monkeypatch):
@@ -467,6 +468,10 @@ def test_approval_records_the_session_the_signed_verbale_and_the_presences(clien
         f"presente_{comuni[1].pk}": "on",
         f"presente_{comuni[2].pk}": "on",
     }
+    riepilogo = client.post(url("approva", a.piano), dati)
+    assert riepilogo.status_code == 200 and not Approvazione.objects.exists()  # the summary to confirm
+    dati.pop("verbale")
+    dati.update(conferma="1", verbale_caricato=riepilogo.context["form"].caricato.gettone)
     risposta = client.post(url("approva", a.piano), dati)
     assert risposta.status_code == 302
     approvazione = Approvazione.objects.get(piano=a.piano)
