@@ -34,7 +34,7 @@ def test_a_comune_token_declares_its_consistenza_with_history_under_its_operator
         "pk"
     )
     assert voce.utente == mondo.utenti["comune"]
-    assert voce.dopo["sap"] == 31
+    assert voce.dopo is not None and voce.dopo["sap"] == 31
 
 
 def test_the_forms_rules_and_italian_messages_refuse_bad_data_and_write_nothing(mondo):
