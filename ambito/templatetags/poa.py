@@ -54,6 +54,7 @@ SEZIONI_MENU = {
     "home": {"piano_annuale:home", "piano_annuale:piano_detail"},
     "ricognizione": {"piano_annuale:cruscotto", "patrimonio:"},  # the ufficio opens enti from there
     "area": {"patrimonio:"},  # every page of the ente workspace
+    "insediamento": {"insediamento:"},  # the onboarding's steps and the platform's ambiti
 }
 
 
@@ -112,6 +113,22 @@ def profilo_di(request: HttpRequest) -> Profilo:
                     f"Dati dell'ente {piano.anno}",
                     reverse("patrimonio:area_ente", args=[piano.pk, operatore.ente_rappresentato_id]),
                     _attiva(request, "area"),
+                )
+            )
+        if operatore and operatore.segue_la_ricognizione and operatore.ambito_id is not None:
+            menu.append(
+                VoceMenu(
+                    "Ambito e operatori",
+                    reverse("insediamento:comuni", args=[operatore.ambito_id]),
+                    _attiva(request, "insediamento"),
+                )
+            )
+        if user.is_superuser:
+            menu.append(
+                VoceMenu(
+                    "Ambiti della piattaforma",
+                    reverse("insediamento:ambiti"),
+                    _attiva(request, "insediamento"),
                 )
             )
         if usa_l_amministrazione(user):
