@@ -188,6 +188,8 @@ class LettoreDichiarazioni:
                 if indice >= RIGHE_CERCA_INTESTAZIONE:
                     break
                 intestazione = self._intestazione(tracciato, nome_foglio, numero, valori, prima)
+                if len(self.errori) > errori_prima:
+                    break  # a column is missing: its rows cannot be read
                 continue
             scritti = [testo(v) for v in valori]
             if not any(scritti) or any(_TOTALE.search(s) for s in scritti if s):

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from patrimonio import esportazione, importazione
-from patrimonio.accesso import utente_di
+from patrimonio.accesso import Operatore, utente_di
 from patrimonio.importazione.job import (
     MESSAGGIO_NON_RIPROVABILE,
     STATI_ANNULLABILI,
@@ -63,6 +63,12 @@ def _scarica(file: esportazione.FileEsportato) -> HttpResponse:
     return risposta
 
 
+def _chi_opera_per(area: Area) -> set[int]:
+    """The users who act for the page's ente: an upload by anyone else (the ufficio di piano) is
+    made on the ente's behalf, and the pages say so."""
+    return set(Operatore.objects.filter(ente_id=area.ente.pk).values_list("user_id", flat=True))
+
+
 def _caricamento(area: Area, pk: int) -> Caricamento:
     """An upload of the page's ente and plan; another ente's is a 404, whatever the link."""
     return get_object_or_404(
@@ -91,12 +97,17 @@ def caricamenti(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
             importazione.analizza_caricamento(caricamento.pk, contenuto=form.contenuto)
         return redirect(area.url("caricamento", caricamento.pk))
     storia = Caricamento.objects.filter(piano=area.piano, ente=area.ente).select_related("utente")
+    dell_ente = _chi_opera_per(area)
+    storia_righe = list(storia[:CARICAMENTI_IN_STORIA])
+    for c in storia_righe:
+        c.per_conto = c.utente_id is not None and c.utente_id not in dell_ente  # type: ignore[attr-defined]
     return render_area(
         request,
         "caricamenti/elenco.html",
         area,
         form=form,
-        storia=storia[:CARICAMENTI_IN_STORIA],
+        storia=storia_righe,
+        per_conto=request.user.pk not in dell_ente,
         formati=esportazione.FORMATI_MODELLO,
         piano_di_partenza=esportazione.piano_di_partenza(piano=area.piano, ente=area.ente),
         soglia=importazione.limite("RIGHE_IN_BACKGROUND"),
@@ -134,6 +145,7 @@ def caricamento(request: HttpRequest, piano: int, ente: int, caricamento: int) -
         riprovabile=riprovabile(oggetto),
         annullabile=oggetto.stato in STATI_ANNULLABILI,
         errori_mostrati=oggetto.errori[:200],
+        per_conto=oggetto.utente_id is not None and oggetto.utente_id not in _chi_opera_per(area),
     )
 
 

@@ -104,7 +104,7 @@ def errori(analisi) -> list[tuple]:
 
 def test_the_2027_template_has_the_cost_columns_and_the_choices_sheet_with_cremona_12_and_3(piano_2027):
     libro = cartella(modello_ente(piano=piano_2027, ente=ente("Comune di Cremona"), formato="xlsx").contenuto)
-    assert libro.sheetnames == [UNITA, "Turnover", SCELTE, "Istruzioni"]
+    assert libro.sheetnames == [UNITA, "Turnover", SCELTE, "Consistenza", "SAT", "Assegnazioni", "Istruzioni"]
     assert righe(libro[UNITA])[0] == [*INTESTAZIONI_2025[:-1], COSTO, LAVORI, "ID interno"]
     assert libro[UNITA].column_dimensions["M"].hidden  # the internal id, after the two new columns
     scelte = dict(zip(*righe(libro[SCELTE]), strict=True))
@@ -146,12 +146,17 @@ def test_the_cremonese_2025_export_has_no_cost_columns_and_its_choices_sheet_has
 
 @pytest.mark.parametrize("formato", ["xlsx", "ods"])
 def test_the_2027_template_uploaded_unchanged_changes_nothing(piano_2027, formato):
+    """Nothing changes but the states carried over from 2025, which the upload confirms as they are
+    (issue 14: a re-upload confirms the carried-over states of the rows it lists)."""
     modello = modello_ente(piano=piano_2027, ente=ente("Comune di Cremona"), formato=formato)
     analisi = carica(piano_2027, "Comune di Cremona", modello.contenuto, modello.nome)
     assert analisi.valida, errori(analisi)
     assert analisi.scelte_presenti
-    assert not analisi.ci_sono_modifiche
+    assert (analisi.nuove, analisi.modifiche, analisi.rimosse) == ([], [], [])
     assert (analisi.invariate, analisi.scelte_cambi) == (22, [])
+    confermati = StatoUnita.objects.filter(pk__in=analisi.da_confermare)
+    assert confermati.count() == len(analisi.da_confermare) > 0
+    assert not confermati.filter(da_confermare=False).exists()
 
 
 def test_a_cost_and_new_quotas_are_written_with_their_history_and_the_plan_shows_them(piano_2027):
