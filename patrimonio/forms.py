@@ -79,6 +79,21 @@ class UnitaForm(ModuloPOA, forms.ModelForm):
         return valore
 
 
+UNITA_VUOTA = (
+    "Il modulo è vuoto: per aggiungere un'unità indicare almeno l'ID regionale, il codice dell'ente, "
+    "l'indirizzo o lo stato nell'anno."
+)
+
+
+def unita_vuota(form: UnitaForm, form_stato: StatoUnitaForm) -> bool:
+    """Whether a valid «Aggiungi un'unità» form says nothing about the unit but its comune (which the
+    page may have prefilled): saving it would add a blank unit to the registry."""
+    if form.instance.pk is not None:
+        return False
+    campi = ("id_regionale", "codice_ente", "indirizzo")
+    return not any(form.cleaned_data.get(c) for c in campi) and form_stato.valori() is None
+
+
 class StatoUnitaForm(ModuloPOA, forms.ModelForm):
     """The unit's state in the plan: the section that counts it (b–f), or none this year."""
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from patrimonio.accesso import utente_di
-from patrimonio.forms import StatoUnitaForm, UnitaForm
+from patrimonio.forms import UNITA_VUOTA, StatoUnitaForm, UnitaForm, unita_vuota
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import (
     STATI,
@@ -114,7 +114,9 @@ def unita_modulo(request: HttpRequest, piano: int, ente: int, unita: int | None 
     form = UnitaForm(dati, instance=istanza, ente=area.ente, piano=area.piano, initial=iniziali)
     form_stato = StatoUnitaForm(dati, instance=stato, regole=area.piano.regole_applicate().valori)
     conflitto = False
-    if dati is not None and form.is_valid() & form_stato.is_valid():
+    if dati is not None and form.is_valid() & form_stato.is_valid() and unita_vuota(form, form_stato):
+        form.add_error(None, UNITA_VUOTA)
+    elif dati is not None and form.is_valid() and form_stato.is_valid():
         valori_unita = {campo: form.cleaned_data[campo] for campo in form.Meta.fields}
         salvata: list[UnitaAbitativa] = []
 

@@ -19,7 +19,7 @@ from ambito.italiano import con_articolo, con_preposizione, data_estesa
 from patrimonio.esportazione import modello_ente, unita_ente
 from patrimonio.importazione import analizza, registra
 from patrimonio.importazione.scrittura import Esito
-from patrimonio.models import EnteProprietario, Ruolo, TipoEnte
+from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.controlli.vincoli import VINCOLI
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
@@ -521,3 +521,22 @@ def test_the_first_of_the_month_is_an_ordinal():
         Context({"d": datetime.date(2027, 1, 1)})
     )
     assert pagina == "1° gennaio 2027"
+
+
+def test_an_empty_add_a_unit_form_is_refused(client, piano_cremonese, enti):
+    ente = enti["soresina"]
+    client.force_login(crea_operatore("soresina.vuoto", piano_cremonese.ambito, Ruolo.COMUNE, ente))
+    url = reverse("patrimonio:unita_nuova", args=[piano_cremonese.pk, ente.pk])
+    prima = UnitaAbitativa.objects.filter(ente=ente).count()
+    # What the browser sends when nothing is typed: the comune the page prefilled, the default service.
+    risposta = client.post(url, {"comune": ente.comune_id, "tipo": "SAP", "stato": ""})
+    assert risposta.status_code == 200
+    assert (
+        "Il modulo è vuoto: per aggiungere un&#x27;unità indicare almeno l&#x27;ID regionale, il codice "
+        "dell&#x27;ente, l&#x27;indirizzo o lo stato nell&#x27;anno."
+    ) in risposta.content.decode()
+    assert UnitaAbitativa.objects.filter(ente=ente).count() == prima
+    # A unit with only its state (no ID communicated) is still accepted.
+    risposta = client.post(url, {"comune": ente.comune_id, "tipo": "SAP", "stato": "libera"})
+    assert risposta.status_code == 302
+    assert UnitaAbitativa.objects.filter(ente=ente).count() == prima + 1
