@@ -61,9 +61,8 @@ def data_estesa(valore: datetime.date | datetime.datetime | None) -> str:
     return f"{giorno} {MESI[valore.month - 1]} {valore.year}"
 
 
-def articolo(ente: Any) -> str:
-    """«il», «l'» or «» for an ente (by its ``tipo``)."""
-    tipo = getattr(ente, "tipo", "")
+def articolo(tipo: str) -> str:
+    """«il», «l'» or «» for an ente of ``tipo`` («comune», «aler», «operatore»)."""
     if tipo == "comune":
         return "il"
     if tipo == "aler":
@@ -71,20 +70,29 @@ def articolo(ente: Any) -> str:
     return ""
 
 
+def _nome_e_tipo(ente: Any) -> tuple[str, str]:
+    return str(getattr(ente, "denominazione", ente)), str(getattr(ente, "tipo", ""))
+
+
 def con_articolo(ente: Any) -> str:
     """«il Comune di Cremona», «l'ALER Brescia-Cremona-Mantova», «Fondazione Casa»."""
-    nome = str(getattr(ente, "denominazione", ente))
-    art = articolo(ente)
+    nome, tipo = _nome_e_tipo(ente)
+    art = articolo(tipo)
     if not art:
         return nome
     return f"{art}{nome}" if art.endswith("'") else f"{art} {nome}"
 
 
-def con_preposizione(ente: Any, preposizione: str) -> str:
-    """«del Comune di Cremona» (di), «per l'ALER …» (per), «al Comune di …» (a); without an
-    article, the plain preposition: «di Fondazione Casa»."""
-    nome = str(getattr(ente, "denominazione", ente))
-    art = articolo(ente)
-    if not art:
-        return f"{preposizione} {nome}"
-    return f"{_ARTICOLATE[art][preposizione]}{nome}"
+def nome_con_preposizione(nome: str, tipo: str, preposizione: str, *, maiuscola: bool = False) -> str:
+    """«del Comune di Cremona» («di», an ente of tipo «comune»), «per l'ALER …» («per», «aler»),
+    «al Comune di …» («a»); without an article, the plain preposition: «di Fondazione Casa».
+    ``maiuscola``: at the start of a sentence («Per il Comune di Cremona»)."""
+    art = articolo(tipo)
+    testo = f"{_ARTICOLATE[art][preposizione]}{nome}" if art else f"{preposizione} {nome}"
+    return testo[:1].upper() + testo[1:] if maiuscola else testo
+
+
+def con_preposizione(ente: Any, preposizione: str, *, maiuscola: bool = False) -> str:
+    """``nome_con_preposizione`` for an ente (anything with ``denominazione`` and ``tipo``)."""
+    nome, tipo = _nome_e_tipo(ente)
+    return nome_con_preposizione(nome, tipo, preposizione, maiuscola=maiuscola)

@@ -15,7 +15,7 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
-from ambito.italiano import con_articolo, con_preposizione, data_estesa
+from ambito.italiano import con_articolo, con_preposizione, data_estesa, nome_con_preposizione
 from patrimonio.esportazione import modello_ente, unita_ente
 from patrimonio.importazione import analizza, registra
 from patrimonio.importazione.scrittura import Esito
@@ -505,6 +505,11 @@ def test_the_entes_article_and_prepositions(enti):
     assert con_preposizione(aler, "di") == "dell'ALER Brescia-Cremona-Mantova"
     assert con_preposizione(aler, "per") == "per l'ALER Brescia-Cremona-Mantova"
     assert con_preposizione(aler, "a") == "all'ALER Brescia-Cremona-Mantova"
+    # The signature of the letters to the Prefettura and the Polizia Locale.
+    assert (
+        nome_con_preposizione("Comune di Cremona", "comune", "per", maiuscola=True)
+        == "Per il Comune di Cremona"
+    )
     operatore = EnteProprietario(tipo=TipoEnte.OPERATORE, denominazione="Fondazione Casa")
     assert con_preposizione(operatore, "di") == "di Fondazione Casa"
     pagina = Template('{% load italiano %}Dati {{ e|preposizione:"di" }} · {{ e|con_articolo }}').render(
