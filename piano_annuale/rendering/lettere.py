@@ -28,6 +28,7 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
+from ambito.italiano import nome_con_preposizione
 from piano_annuale.calcolo.serializzazione import da_json
 from piano_annuale.calcolo.tipi import InfoRegole, SezioneDBis
 from piano_annuale.models import Approvazione, TipoVersione, VersionePiano
@@ -330,7 +331,7 @@ def testo_lettera(lettera: Lettera) -> TestoLettera:
         "sotto": lettera.ambito
         + (f" · comune capofila {lettera.comune_capofila}" if lettera.comune_capofila else ""),
         "destinatario": lettera.destinatario,
-        "firma": f"Per {lettera.ente}",
+        "firma": nome_con_preposizione(lettera.ente, lettera.tipo_ente, "per", maiuscola=True),
     }
     if not lettera.per_comune:
         return TestoLettera(**comune, **_testo_per_ente(lettera))
