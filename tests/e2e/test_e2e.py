@@ -60,7 +60,7 @@ def test_comune_adds_a_unit_and_submits_then_the_ufficio_di_piano_sees_both(apri
     # The comune's operator logs in and finds their ente's workspace from the home page.
     pagina = apri_pagina()
     accedi(pagina, "mario.rossi", PASSWORD)
-    pagina.get_by_role("link", name=f"Dati di {comune.denominazione}").click()
+    pagina.get_by_role("link", name=f"Dati del {comune.denominazione}").click()
     pagina.get_by_role("link", name="Unità abitative", exact=True).click()
     pagina.get_by_role("link", name="Aggiungi un'unità").click()
 
@@ -107,7 +107,7 @@ def test_aler_operator_cannot_open_a_comunes_workspace(apri_pagina, ambito_e2e):
     assert unita is not None
     pagina = apri_pagina()
     accedi(pagina, "paolo.aler", PASSWORD)
-    assert pagina.get_by_role("link", name=f"Dati di {comune.denominazione}").count() == 0
+    assert pagina.get_by_role("link", name=f"Dati del {comune.denominazione}").count() == 0
 
     for indirizzo in (f"/piani/{piano.pk}/enti/{comune.pk}/", f"/piani/{piano.pk}/enti/{comune.pk}/unita/"):
         risposta = pagina.goto(indirizzo)
