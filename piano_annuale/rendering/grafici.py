@@ -3,6 +3,9 @@
 Each function takes the ``PianoCalcolato`` (never the database) and returns an SVG string meant to
 be inlined in the PDF's HTML, or ``""`` when there is nothing to draw. Charts are kept small and
 without scripts: WeasyPrint lays out every SVG element, so fewer elements render faster.
+
+Each chart carries its text alternative as the SVG's own ``<title>`` (the figures it draws, in
+words): the tagged PDF gives it to the chart's Figure element as /Alt, for screen readers.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 import pygal
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
@@ -67,14 +71,25 @@ _COMMENTI = re.compile(r"<!--.*?-->", re.DOTALL)
 _ID_CASUALE = re.compile(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _svg(grafico: pygal.graph.graph.Graph, nome: str) -> SafeString:
+# pygal titles every chart «Pygal»: the chart's own text alternative takes its place.
+_TITOLO_PYGAL = "<title>Pygal</title>"
+
+
+def testo_alternativo(titolo: str, etichette: Sequence[str], valori: Sequence[int], unita: str) -> str:
+    """The chart in words: «Titolo: Cremona 1.234 alloggi; Soresina 56 alloggi.»"""
+    voci = "; ".join(f"{e} {numero(v)} {unita}" for e, v in zip(etichette, valori, strict=True))
+    return f"{titolo}: {voci}."
+
+
+def _svg(grafico: pygal.graph.graph.Graph, nome: str, alternativo: str) -> SafeString:
     svg = _COMMENTI.sub("", grafico.render(is_unicode=True))
     svg = _ID_CASUALE.sub(f"grafico-{nome}", svg)
-    return mark_safe(svg)  # noqa: S308 - pygal escapes every label it writes
+    svg = svg.replace(_TITOLO_PYGAL, f"<title>{escape(alternativo)}</title>", 1)
+    return mark_safe(svg)  # noqa: S308 - pygal escapes every label it writes, the title is escaped
 
 
 def _barre_orizzontali(
-    nome: str, etichette: Sequence[str], valori: Sequence[int], serie: str, altezza: int
+    nome: str, etichette: Sequence[str], valori: Sequence[int], serie: str, altezza: int, titolo: str
 ) -> SafeString:
     grafico = pygal.HorizontalBar(
         width=640,
@@ -91,7 +106,7 @@ def _barre_orizzontali(
     # pygal draws the first label at the bottom: reverse so the list reads top to bottom.
     grafico.x_labels = list(reversed(etichette))
     grafico.add(serie, list(reversed(valori)))
-    return _svg(grafico, nome)
+    return _svg(grafico, nome, testo_alternativo(titolo, etichette, valori, serie.lower()))
 
 
 def popolazione_per_aggregazione(p: PianoCalcolato) -> SafeString:
@@ -101,7 +116,12 @@ def popolazione_per_aggregazione(p: PianoCalcolato) -> SafeString:
         return mark_safe("")
     etichette = [f"AT {g.numero} – {g.denominazione}" if g.numero else g.denominazione for g in gruppi]
     return _barre_orizzontali(
-        "popolazione", etichette, [g.totale for g in gruppi], "Abitanti", altezza=70 + 34 * len(gruppi)
+        "popolazione",
+        etichette,
+        [g.totale for g in gruppi],
+        "Abitanti",
+        altezza=70 + 34 * len(gruppi),
+        titolo="Grafico a barre degli abitanti per aggregazione territoriale",
     )
 
 
@@ -119,7 +139,14 @@ def patrimonio_per_ente(p: PianoCalcolato) -> SafeString:
     elif altri:
         etichette.append(f"Altri {len(altri)} enti")
         valori.append(sum(r.totale for r in altri))
-    return _barre_orizzontali("patrimonio", etichette, valori, "Alloggi", altezza=70 + 34 * len(valori))
+    return _barre_orizzontali(
+        "patrimonio",
+        etichette,
+        valori,
+        "Alloggi",
+        altezza=70 + 34 * len(valori),
+        titolo="Grafico a barre degli alloggi per ente proprietario",
+    )
 
 
 def disponibili_per_categoria(p: PianoCalcolato) -> SafeString:
@@ -148,4 +175,14 @@ def disponibili_per_categoria(p: PianoCalcolato) -> SafeString:
     grafico.x_labels = [nome for nome, _ in categorie]
     for r in gruppi:
         grafico.add(NOMI_GRUPPI.get(r.gruppo, r.gruppo), [getattr(r, campo) for _, campo in categorie])
-    return _svg(grafico, "disponibili")
+    parti = [
+        testo_alternativo(
+            NOMI_GRUPPI.get(r.gruppo, r.gruppo),
+            [nome.lower() for nome, _ in categorie],
+            [getattr(r, campo) for _, campo in categorie],
+            "unità",
+        )
+        for r in gruppi
+    ]
+    alternativo = "Grafico a barre delle unità disponibili nell'anno per provenienza. " + " ".join(parti)
+    return _svg(grafico, "disponibili", alternativo)

@@ -2,7 +2,8 @@
 
 The document reads only the computed plan (``PianoCalcolato``), the plan's narratives and its
 header; it never queries or recomputes a figure. A draft carries a «BOZZA» watermark on every page;
-an approved plan is a PDF/A-3b with the computed plan attached as JSON and CSV. Its outline (the
+an approved plan is a tagged PDF/A-3a declaring PDF/UA-1 (``pdf_accessibile``) with the computed
+plan attached as JSON and CSV. Its outline (the
 numbered headings and the index) follows ``piano_annuale.catalogo``.
 
 ``chiave_documento`` hashes everything the file depends on: ``piano_annuale.tasks.richiedi_pdf``
@@ -42,6 +43,7 @@ from piano_annuale.models import (
     StatoPiano,
 )
 from piano_annuale.rendering import grafici
+from piano_annuale.rendering.pdf_accessibile import pdf_accessibile
 from piano_annuale.rendering.pdf_elenchi import (
     gruppi_allegato_b,
     gruppi_controlli,
@@ -54,8 +56,9 @@ from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
 # 2: Note di chiusura with parere, observations and approval; 3: headings from the catalogue;
-# 4: rendered in parts, long lists grouped with subtotals.
-VERSIONE_MODELLO = 4
+# 4: rendered in parts, long lists grouped with subtotals; 5: tagged (PDF/UA-1 + PDF/A-3a) when approved,
+# table headers with their scope, charts with a text alternative.
+VERSIONE_MODELLO = 5
 VERSIONE_WEASYPRINT = version("weasyprint")  # a new renderer may lay pages out differently
 
 # Inlined into the document, never served to browsers: it lives with the PDF templates.
@@ -450,12 +453,17 @@ def pdf_documento(
     note: NoteChiusura | None = None,
     allegati: list[Allegato] | None = None,
 ) -> bytes:
-    """The document's PDF, its parts rendered in parallel and joined (``pdf_parti``): the same
-    pages as ``pdf_da_html(html_documento(...))``, in a fraction of the time for a large ambito."""
+    """The document's PDF. A draft: its parts rendered in parallel and joined (``pdf_parti``),
+    the same pages as ``pdf_da_html(html_documento(...))`` in a fraction of the time for a large
+    ambito. The approved plan, the one published: tagged PDF/UA-1 and PDF/A-3a in one pass
+    (``pdf_accessibile``: the join would drop the tags)."""
     with translation.override("it"):
         contesto = contesto_documento(
             calcolo, testi, definitiva=definitiva, approvato_il=approvato_il, note=note
         )
+        if definitiva:
+            html = render_to_string("piano_annuale/documento/piano.html", contesto)
+            return pdf_accessibile(html, base_url=base_url(), allegati=allegati or [])
 
         def html_di(aggiunte: dict[str, object]) -> str:
             return render_to_string("piano_annuale/documento/piano.html", {**contesto, **aggiunte})

@@ -277,12 +277,14 @@ def test_approved_plan_has_no_watermark_and_states_the_approval(pdf_approvato):
     assert "Esito dei controlli di coerenza" not in " ".join(pagine)
 
 
-def test_approved_plan_is_pdf_a_3b_with_the_computed_plan_as_json_and_csv(pdf_approvato):
+def test_approved_plan_is_pdf_a_3a_with_the_computed_plan_as_json_and_csv(pdf_approvato):
     reader = PdfReader(io.BytesIO(pdf_approvato))
     assert reader.xmp_metadata is not None  # the catalog's /Metadata stream
     xmp = reader.xmp_metadata.stream.get_data().decode()
     assert re.search(r"pdfaid:part(=\"|>)3", xmp)
-    assert re.search(r"pdfaid:conformance(=\"|>)B", xmp)
+    assert re.search(
+        r"pdfaid:conformance(=\"|>)A", xmp
+    )  # tagged: tests/piano_annuale/test_pdf_accessibile.py
 
     allegati = reader.attachments
     nomi = sorted(allegati)

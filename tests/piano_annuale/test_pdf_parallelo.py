@@ -185,12 +185,14 @@ def test_the_checks_are_grouped_by_check_with_their_count(bozza):
     assert "Esito dei controlli di coerenza (segue)" in controlli
 
 
-def test_the_approved_joined_file_is_still_pdf_a_3b_with_its_attachments_and_metadata(approvato):
+def test_the_approved_file_is_pdf_a_3a_with_its_attachments_and_metadata(approvato):
+    """The approved file is tagged, so it is laid out in one pass (tests/piano_annuale/
+    test_pdf_accessibile.py): the same pages, stamps and metadata as the joined drafts."""
     reader = PdfReader(io.BytesIO(approvato))
     assert reader.xmp_metadata is not None
     xmp = reader.xmp_metadata.stream.get_data().decode()
     assert re.search(r"pdfaid:part(=\"|>)3", xmp)
-    assert re.search(r"pdfaid:conformance(=\"|>)B", xmp)
+    assert re.search(r"pdfaid:conformance(=\"|>)A", xmp)
     assert "/OutputIntents" in reader.root_object
     assert sorted(reader.attachments) == [
         "POA-2025-Ambito-PDF-approvato-APPROVATO-piano-calcolato.csv",
