@@ -20,7 +20,8 @@ rows, generated and timed by child runs of this script in ``<name>_solo_<ambito>
 alternated rounds of ``--ripetizioni`` computations; their ratio (target ≤ 1.5×) is taken on the best
 times, since on a shared machine noise only ever adds (the medians are printed too); and
 ``EXPLAIN (ANALYZE, BUFFERS)`` of the three slowest queries of the Milano-sized ambito's computation,
-captured with ``CaptureQueriesContext``.
+captured with ``CaptureQueriesContext``. Then the ordinary ambito's plan page and dashboard, and the
+regional overview (``regione_pagine``).
 
 The exit status is 0 when the targets are met, 1 when one is missed; at a scale below 0.5 (a smoke
 run) the verdicts are printed but the exit status is 0 unless the script itself breaks.
@@ -104,6 +105,7 @@ def argomenti() -> argparse.Namespace:
     )
     parser.add_argument("--database", default=None, help="nome del database (predefinito poa_regione)")
     parser.add_argument("--solo", type=int, default=None, help=argparse.SUPPRESS)  # child run: one ambito
+    parser.add_argument("--pagine", action="store_true", help=argparse.SUPPRESS)  # child run: its pages
     opzioni = parser.parse_args()
     if not 0 < opzioni.scala <= 1.0:
         parser.error("--scala va da 0 (escluso) a 1.")
@@ -136,6 +138,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from regione_pagine import confronta, solo_pagine  # noqa: E402  (benchmarks/ is the script's folder)
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione  # noqa: E402
 from patrimonio.accesso import Operatore, Ruolo  # noqa: E402
@@ -468,14 +471,19 @@ def misura_calcolo(s: SpecAmbito, ripetizioni: int) -> tuple[Tempo, list[dict[st
     return Tempo(tempi, len(catturate)), catturate
 
 
+def comando_solo(s: SpecAmbito, scala: float, ripetizioni: int) -> list[str]:
+    """The child run of this script on ambito ``s`` alone, in ``<name>_solo_<n>``."""
+    comando = [sys.executable, __file__, "--scala", str(scala), "--ripetizioni", str(ripetizioni)]
+    comando += ["--database", f"{OPZIONI.database}_solo_{s.numero}", "--solo", str(s.numero)]
+    if OPZIONI.random_page_cost is not None:
+        comando += ["--random-page-cost", str(OPZIONI.random_page_cost)]
+    return comando
+
+
 def da_solo(s: SpecAmbito, scala: float, ripetizioni: int, *, genera_soltanto: bool = False) -> Tempo | None:
     """The same ambito in a database of its own (``<name>_solo_<n>``): a child run of this script, which
     generates it (``genera_soltanto``) or times it, so that generating never shares a process with timing."""
-    comando = [sys.executable, __file__, "--scala", str(scala), "--ripetizioni", str(ripetizioni)]
-    comando += ["--database", f"{OPZIONI.database}_solo_{s.numero}", "--solo", str(s.numero)]
-    comando += ["--solo-genera"] if genera_soltanto else []
-    if OPZIONI.random_page_cost is not None:
-        comando += ["--random-page-cost", str(OPZIONI.random_page_cost)]
+    comando = comando_solo(s, scala, ripetizioni) + (["--solo-genera"] if genera_soltanto else [])
     esito = subprocess.run(comando, capture_output=True, text=True, timeout=1800)
     if esito.returncode != 0:
         raise SystemExit(f"Il calcolo dell'ambito da solo è fallito:\n{esito.stdout}\n{esito.stderr}")
@@ -513,6 +521,10 @@ def spiega(catturate: list[dict[str, str]], quante: int = 3, righe_max: int = 40
 
 
 def main() -> int:
+    if OPZIONI.solo is not None and OPZIONI.pagine:  # child run: the pages alone (regione_pagine)
+        s = next(x for x in regione(OPZIONI.scala) if x.numero == OPZIONI.solo)
+        solo_pagine(s.nome, ANNO, f"ufficio.{s.sigla}", OPZIONI.ripetizioni)
+        return 0
     if OPZIONI.solo is not None:
         solo(OPZIONI.solo, OPZIONI.scala, OPZIONI.ripetizioni, genera_soltanto=OPZIONI.solo_genera)
         return 0
@@ -564,6 +576,10 @@ def main() -> int:
             f"migliore) {'PASS' if esiti[-1] else 'FAIL'}",
             flush=True,
         )
+    s = ambito_ordinario(spec)  # its plan page and dashboard, alone and in the region; the overview
+    figlio = comando_solo(s, OPZIONI.scala, OPZIONI.ripetizioni) + ["--pagine"]
+    opzioni = {"ripetizioni": OPZIONI.ripetizioni, "giri": OPZIONI.giri, "obiettivo": OBIETTIVO_RAPPORTO}
+    esiti.append(confronta(s.nome, ANNO, f"ufficio.{s.sigla}", figlio, **opzioni))
     print("\nLe 3 query più lente del calcolo dell'ambito di Milano, EXPLAIN (ANALYZE, BUFFERS):")
     spiega(catturate_milano)
     if all(esiti):
