@@ -17,6 +17,7 @@ from django.urls import reverse
 from ambito.models import Ambito
 from patrimonio.accesso import (
     ATTRIBUTO_AMBITO_IN_USO,
+    RUOLI_REGIONALI,
     Operatore,
     appartenenze_di,
     descrizione_profilo,
@@ -55,6 +56,7 @@ SEZIONI_MENU = {
     "ricognizione": {"piano_annuale:cruscotto", "patrimonio:"},  # the ufficio opens enti from there
     "area": {"patrimonio:"},  # every page of the ente workspace
     "insediamento": {"insediamento:"},  # the onboarding's steps and the platform's ambiti
+    "regione": {"piano_annuale:panoramica"},  # the regional overview
 }
 
 
@@ -129,6 +131,14 @@ def profilo_di(request: HttpRequest) -> Profilo:
                     "Ambiti della piattaforma",
                     reverse("insediamento:ambiti"),
                     _attiva(request, "insediamento"),
+                )
+            )
+        # The regional overview: the regional observer and the platform administrator (as
+        # ``accesso.vede_la_regione`` says, from the memberships already read).
+        if user.is_superuser or any(a.ruolo in RUOLI_REGIONALI for a in appartenenze):
+            menu.append(
+                VoceMenu(
+                    "Panoramica regionale", reverse("piano_annuale:panoramica"), _attiva(request, "regione")
                 )
             )
         if usa_l_amministrazione(user):
