@@ -166,9 +166,15 @@ def _invia(messaggi: list[EmailMessage]) -> None:
 
 @transaction.atomic
 def invita(
-    *, ambito: Ambito, inviti: Sequence[Invito], utente: User, indirizzo: IndirizzoInvito
+    *,
+    ambito: Ambito,
+    inviti: Sequence[Invito],
+    utente: User,
+    indirizzo: IndirizzoInvito,
+    invia_email: bool = True,
 ) -> list[EsitoInvito]:
-    """Invite these people to the ambito, all or none; one e-mail each after the commit."""
+    """Invite these people to the ambito, all or none; one e-mail each after the commit
+    (``invia_email`` False: none, for the demo's people, whose password is known)."""
     errori = []
     controllati = []
     indirizzi: dict[str, int] = {}
@@ -228,7 +234,8 @@ def invita(
             for u in utenti_creati
         ],
     )
-    _invia([_messaggio(e, ambito, mittente, indirizzo) for e in esiti])
+    if invia_email:
+        _invia([_messaggio(e, ambito, mittente, indirizzo) for e in esiti])
     return esiti
 
 

@@ -16,12 +16,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.management.color import no_style
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, Q
 
 from ambito.management.commands.demo import PASSWORD_DEMO
-from ambito.models import Comune
+from ambito.models import Ambito, Comune
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
-from piano_annuale.models import PianoAnnuale, RegoleAnno
+from piano_annuale.models import Modifica, PianoAnnuale, RegoleAnno, StatoPiano, StatoUnita
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,8 @@ UTENTI_ATTESI = {
     "osservatore.regione",
     "admin",
 }
+# The second ambito's own people (aler.cremona works in both).
+UTENTI_SECONDO_AMBITO = {"ufficio.suzzara", "comune.suzzara"}
 APP_DEL_DOMINIO = ["ambito", "patrimonio", "piano_annuale", "misure"]
 
 
@@ -84,7 +86,9 @@ def test_demo_creates_one_login_per_role_for_the_cremonese_ambito(debug_attivo):
     piano = PianoAnnuale.objects.get(ambito__nome__icontains="Cremonese", anno=2025)
     operatori = {
         operatore.user.username: operatore
-        for operatore in Operatore.objects.select_related("user", "ambito", "ente__comune")
+        for operatore in Operatore.objects.select_related("user", "ambito", "ente__comune").filter(
+            Q(ambito=None) | Q(ambito__piani__anno=2025)
+        )
     }
     assert {nome for nome in UTENTI_ATTESI if nome != "admin"} <= set(operatori)
     regionali = {"admin", "osservatore.regione"}
@@ -151,7 +155,7 @@ def test_demo_loads_the_cremonese_plan_and_its_48_comuni_into_an_empty_database(
     piano = PianoAnnuale.objects.get(ambito__nome__icontains="Cremonese", anno=2025)
     assert Comune.objects.filter(ambito=piano.ambito).count() == 48
     assert EnteProprietario.objects.filter(ambito=piano.ambito).count() == 49  # 48 comuni and ALER
-    assert PianoAnnuale.objects.count() == 1
+    assert PianoAnnuale.objects.filter(ambito=piano.ambito).count() == 1
 
 
 def test_demo_run_twice_leaves_the_same_users_and_data(debug_attivo, database_vuoto):
@@ -160,8 +164,49 @@ def test_demo_run_twice_leaves_the_same_users_and_data(debug_attivo, database_vu
     esegui_demo()
 
     assert conteggi() == prima
-    assert prima["ambito.Comune"] == 48
-    assert get_user_model().objects.filter(username__in=UTENTI_ATTESI).count() == len(UTENTI_ATTESI)
+    assert prima["ambito.Comune"] == 54  # 48 Cremonese, 6 of the second ambito
+    tutti = UTENTI_ATTESI | UTENTI_SECONDO_AMBITO
+    assert get_user_model().objects.filter(username__in=tutti).count() == len(tutti)
+
+
+def test_demo_onboards_a_second_ambito_through_the_onboarding_services(debug_attivo, database_vuoto):
+    uscita = esegui_demo()
+
+    suzzara = Ambito.objects.get(nome="Ambito territoriale di Suzzara")
+    assert suzzara.termine_aggregazioni == "sub-ambito"
+    assert suzzara.comune_capofila is not None and suzzara.comune_capofila.nome == "Suzzara"
+    comuni = dict(Comune.objects.filter(ambito=suzzara).values_list("nome", "aggregazione__denominazione"))
+    assert comuni == {
+        "Suzzara": "Ovest",
+        "Gonzaga": "Ovest",
+        "Motteggiana": "Ovest",
+        "Pegognaga": "Est",
+        "San Benedetto Po": "Est",
+        "Moglia": "Est",
+    }
+    aler = EnteProprietario.objects.get(ambito=suzzara, tipo=TipoEnte.ALER)
+    assert (aler.denominazione, aler.uog) == ("ALER Brescia-Cremona-Mantova", "U.O.G. di Mantova")
+    assert set(aler.enti_gestiti.values_list("comune__nome", flat=True)) == {"Moglia", "Motteggiana"}
+    assert EnteProprietario.objects.filter(ambito=suzzara).count() == 7
+    piano = PianoAnnuale.objects.get(ambito=suzzara)
+    assert (piano.anno, piano.stato) == (2027, StatoPiano.RICOGNIZIONE)
+    assert StatoUnita.objects.filter(piano=piano).count() == 3
+    ruoli = set(
+        Operatore.objects.filter(ambito=suzzara).values_list("user__username", "ruolo", "ente__denominazione")
+    )
+    assert ruoli == {
+        ("ufficio.suzzara", Ruolo.UFFICIO_DI_PIANO, None),
+        ("comune.suzzara", Ruolo.COMUNE, "Comune di Suzzara"),
+        ("aler.cremona", Ruolo.ALER, "ALER Brescia-Cremona-Mantova"),
+    }
+    assert Operatore.objects.filter(user__username="aler.cremona").count() == 2
+    for nome in UTENTI_SECONDO_AMBITO:
+        assert get_user_model().objects.get(username=nome).check_password(PASSWORD_DEMO)
+    # Written by the services: each change is in the history.
+    assert Modifica.objects.filter(
+        modello="ambito.comune", oggetto_id__in=suzzara.comuni.values("pk")
+    ).exists()
+    assert "Secondo ambito: Ambito territoriale di Suzzara" in uscita
 
 
 def conteggi() -> dict[str, int]:
@@ -226,9 +271,9 @@ def test_demo_runs_end_to_end_on_a_fresh_database_twice(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF-")
     assert "http://127.0.0.1:8000" in secondo.stdout
     stato = json.loads(verifica.stdout.strip().splitlines()[-1])
-    assert stato["comuni"] == 48
+    assert stato["comuni"] == 54
     utenti = stato["utenti"]
-    assert set(utenti) == UTENTI_ATTESI
+    assert set(utenti) == UTENTI_ATTESI | UTENTI_SECONDO_AMBITO
     assert all(utente["password"] for utente in utenti.values())
     assert utenti["admin"]["superuser"]
     assert utenti["admin"]["ruolo"] is None

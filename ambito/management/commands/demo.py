@@ -17,6 +17,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from ambito.insediamento.demo import NOME as NOME_SECONDO_AMBITO
+from ambito.insediamento.demo import insedia_ambito_demo
 from ambito.models import Ambito
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
 from piano_annuale.rendering.pdf import scrivi_pdf_demo
@@ -52,6 +54,12 @@ UTENTI_DEMO = [
     UtenteDemo("assemblea", "Anna", "Conti", Ruolo.ASSEMBLEA),
     UtenteDemo("osservatore.regione", "Carla", "Marini", Ruolo.OSSERVATORE_REGIONALE),
     UtenteDemo("admin", "Amministratore", "POA", None),
+]
+# The second ambito (``ambito.insediamento.demo``), onboarded through the onboarding's services;
+# aler.cremona works in both (ALER Brescia-Cremona-Mantova owns units in each).
+UTENTI_SECONDO_AMBITO = [
+    UtenteDemo("ufficio.suzzara", "Elena", "Sala", Ruolo.UFFICIO_DI_PIANO),
+    UtenteDemo("comune.suzzara", "Luca", "Ferri", Ruolo.COMUNE, comune_ente="Suzzara"),
 ]
 
 
@@ -116,6 +124,7 @@ class Command(BaseCommand):
         call_command("carica_piano", *argomenti, verbosity=verbosity, stdout=uscita)
 
         righe = self._crea_utenti(password)
+        righe += self._secondo_ambito(password)
         self._stampa_riepilogo(righe, password, indirizzo.rstrip("/"))
         if not senza_pdf:
             percorso_pdf = scrivi_pdf_demo(pdf)
@@ -144,6 +153,17 @@ class Command(BaseCommand):
                 Operatore.objects.create(user=user, ambito=ambito, ruolo=utente_demo.ruolo, ente=ente)
             righe.append((utente_demo, ente))
         return righe
+
+    @transaction.atomic
+    def _secondo_ambito(self, password: str) -> list[tuple[UtenteDemo, EnteProprietario | None]]:
+        """The second ambito and its people, made through the onboarding's services."""
+        User = get_user_model()
+        persone = {u.username: self._utente(u, password) for u in UTENTI_SECONDO_AMBITO}
+        persone["aler.cremona"] = User.objects.get(username="aler.cremona")
+        ambito = insedia_ambito_demo(amministratore=User.objects.get(username="admin"), persone=persone)
+        righe = [(u, self._ente(ambito, u)) for u in UTENTI_SECONDO_AMBITO]
+        aler = next(u for u in UTENTI_DEMO if u.username == "aler.cremona")
+        return [*righe, (aler, self._ente(ambito, aler))]
 
     def _ambito(self) -> Ambito:
         ambiti = list(Ambito.objects.filter(nome__icontains=NOME_AMBITO, piani__anno=ANNO_DEMO).distinct())
@@ -195,7 +215,11 @@ class Command(BaseCommand):
     ) -> None:
         intestazione = ("Ruolo", "Utente", "Ente per cui opera")
         tabella = [intestazione] + [
-            (utente_demo.descrizione_ruolo, utente_demo.username, str(ente) if ente else "–")
+            (
+                utente_demo.descrizione_ruolo,
+                utente_demo.username,
+                (f"{ente} ({ente.uog})" if ente.uog else str(ente)) if ente else "–",
+            )
             for utente_demo, ente in righe
         ]
         larghezze = [max(len(riga[i]) for riga in tabella) for i in range(len(intestazione))]
@@ -211,5 +235,9 @@ class Command(BaseCommand):
         for riga in tabella[1:]:
             self.stdout.write(formatta(riga).rstrip())
         self.stdout.write("")
+        self.stdout.write(
+            f"Secondo ambito: {NOME_SECONDO_AMBITO} (ufficio.suzzara, comune.suzzara); aler.cremona opera "
+            "in entrambi gli ambiti e sceglie quello in cui lavorare nell'intestazione."
+        )
         self.stdout.write(f"Password di tutti gli utenti demo: {password}")
         self.stdout.write(f"Amministrazione: {indirizzo}/admin/")
