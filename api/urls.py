@@ -1,6 +1,6 @@
 """``/api/v1/``: the REST API and its documentation; ``/profilo/token/``: the user's personal tokens."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import pagine
 from .views import calcolo, documentazione, elenco, ente, lettura, panoramica
@@ -41,6 +41,8 @@ v1 = [
 
 urlpatterns = [
     path("api/v1/", include(v1)),
+    # Any other address under /api/ is a problem detail too, never Django's HTML 404 page.
+    re_path(r"^api/", documentazione.nessuna_risorsa),
     path("profilo/token/", pagine.token_elenco, name="token"),
     path("profilo/token/<int:pk>/revoca/", pagine.token_revoca, name="token_revoca"),
 ]

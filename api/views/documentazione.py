@@ -4,6 +4,8 @@ style and script, so they work under the project's Content-Security-Policy witho
 
 from __future__ import annotations
 
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from .. import schema  # noqa: F401  (registers the schema's authentication extensions)
@@ -26,3 +28,18 @@ class RedocView(SpectacularRedocView):
     authentication_classes = [AutenticazioneSessione]
     template_name = "api/redoc.html"
     url_name = "api:schema"
+
+
+@csrf_exempt  # it writes nothing, and answers every method alike
+def nessuna_risorsa(request: HttpRequest) -> JsonResponse:
+    """An address of the API that names no resource: 404 as a problem detail."""
+    return JsonResponse(
+        {
+            "type": "about:blank",
+            "title": "Risorsa non trovata",
+            "status": 404,
+            "detail": "L'indirizzo non corrisponde a nessuna risorsa dell'API: vedere /api/v1/schema/.",
+        },
+        status=404,
+        content_type="application/problem+json",
+    )
