@@ -65,21 +65,40 @@ class OsservazioniForm(ModuloPOA, forms.Form):
         return self[f"testo_{sezione}"]
 
 
-class TrasmissioneForm(ModuloPOA, forms.Form):
-    """The day the plan was really sent to the mayors (today unless recorded later)."""
+class DataEffettivaForm(ModuloPOA, forms.Form):
+    """The day a step really happened (today unless it is recorded later): the day the draft reached
+    ALER, the day the plan was sent to the mayors."""
 
+    ETICHETTA = "Data"
+    AIUTO = ""
     # The form metaclass moves declared fields to base_fields (see ParereForm).
     data = forms.DateField(  # type: ignore[assignment]
-        label="Data della trasmissione all'Assemblea",
+        label="Data",
         widget=CAMPO_DATA,
-        help_text="Il giorno in cui il piano è stato inviato ai sindaci (ad es. la data della PEC), se "
-        "precedente a oggi. Restano registrati anche chi registra la trasmissione e quando.",
-        error_messages={"required": "Indicare la data della trasmissione.", "invalid": "Data non valida."},
+        error_messages={"required": "Indicare la data.", "invalid": "Data non valida."},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["data"].initial = timezone.localdate()
+        self.fields["data"].label = self.ETICHETTA
+        self.fields["data"].help_text = self.AIUTO
+
+
+class InvioAlerForm(DataEffettivaForm):
+    ETICHETTA = "Data dell'invio ad ALER"
+    AIUTO = (
+        "Il giorno in cui la bozza è stata inviata ad ALER (ad es. la data della PEC), se precedente a oggi. "
+        "Restano registrati anche chi registra l'invio e quando."
+    )
+
+
+class TrasmissioneForm(DataEffettivaForm):
+    ETICHETTA = "Data della trasmissione all'Assemblea"
+    AIUTO = (
+        "Il giorno in cui il piano è stato inviato ai sindaci (ad es. la data della PEC), se precedente a "
+        "oggi. Restano registrati anche chi registra la trasmissione e quando."
+    )
 
 
 class RispostaForm(ModuloPOA, forms.Form):

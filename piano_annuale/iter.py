@@ -79,6 +79,15 @@ class OsservazioneRegistrata:
 
 
 @dataclass(frozen=True)
+class PresenzaRegistrata:
+    """A comune at the session that approved the plan, as the verbale lists it."""
+
+    comune: str
+    presente: bool
+    rappresentante: str = ""
+
+
+@dataclass(frozen=True)
 class ApprovazioneRegistrata:
     data: datetime.date
     verbale: str
@@ -89,6 +98,8 @@ class ApprovazioneRegistrata:
     quorum: int | None
     seduta_valida: bool | None
     comuni: int | None = None  # present + absent: the comuni of the Assemblea the note counts
+    presenze: tuple[PresenzaRegistrata, ...] = ()  # the presence list, by comune's name
+    trasmesso_il: datetime.date | None = None  # the day the plan really reached the Assemblea
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,7 @@ def ultima_versione_inviata(piano: PianoAnnuale) -> VersionePiano | None:
 
 
 def note_di_chiusura(piano: PianoAnnuale) -> NoteChiusura:
-    """What the Note di chiusura print, read with three queries.
+    """What the Note di chiusura print, read with three queries (five once approved).
 
     The parere is the one on the last version sent to ALER (a plan sent again after going back to
     bozza gets a new one); the observations of every version are kept, with their answers.
@@ -170,6 +181,15 @@ def note_di_chiusura(piano: PianoAnnuale) -> NoteChiusura:
     )
     if registrata is not None:
         con_presenze = registrata.presenti + registrata.assenti > 0
+        elenco = tuple(
+            PresenzaRegistrata(comune=p.comune.nome, presente=p.presente, rappresentante=p.rappresentante)
+            for p in registrata.presenze.select_related("comune").order_by("comune__nome")
+        )
+        trasmissione = (
+            PassaggioDiStato.objects.filter(piano_id=piano.pk, a=StatoPiano.TRASMESSA_ASSEMBLEA)
+            .order_by("-eseguito_il", "-pk")
+            .first()
+        )
         approvazione = ApprovazioneRegistrata(
             data=registrata.data_seduta,
             verbale=registrata.numero_verbale,
@@ -180,6 +200,8 @@ def note_di_chiusura(piano: PianoAnnuale) -> NoteChiusura:
             quorum=registrata.quorum,
             seduta_valida=registrata.seduta_valida,
             comuni=registrata.presenti + registrata.assenti if con_presenze else None,
+            presenze=elenco,
+            trasmesso_il=trasmissione.data if trasmissione else None,
         )
     return NoteChiusura(
         parere=parere,

@@ -184,16 +184,35 @@ def chiudi_ricognizione(*, piano: PianoAnnuale, utente: User, indirizzo_piano: s
     return passaggio
 
 
-def invia_ad_aler(*, piano: PianoAnnuale, utente: User, indirizzo_piano: str = "") -> VersionePiano:
+def _registra_data_effettiva(passaggio: PassaggioDiStato, data: datetime.date | None) -> None:
+    """Record the day the move really happened, when it is not the day it is recorded."""
+    if data is not None and data != timezone.localdate():
+        passaggio.avvenuto_il = data
+        passaggio.save(update_fields=["avvenuto_il"])
+
+
+def _data_del_passaggio(piano: PianoAnnuale, a: str) -> datetime.date | None:
+    """The day the plan last reached the state ``a`` (the effective day when recorded)."""
+    passaggio = PassaggioDiStato.objects.filter(piano=piano, a=a).order_by("-eseguito_il", "-pk").first()
+    return passaggio.data if passaggio else None
+
+
+def invia_ad_aler(
+    *, piano: PianoAnnuale, utente: User, indirizzo_piano: str = "", data: datetime.date | None = None
+) -> VersionePiano:
     """Send the draft to ALER for its parere preliminare (R.R. 4/2017 art. 4 c. 4).
 
     Refused while the plan has consistency errors or unanswered observations of an earlier round.
-    Freezes the version ALER reads (JSON and watermarked PDF) and e-mails ALER.
+    Freezes the version ALER reads (JSON and watermarked PDF) and e-mails ALER. ``data`` is the day
+    the draft really reached ALER (e.g. by PEC), when it is recorded later.
     """
+    if data is not None and not PRIMO_GIORNO_POSSIBILE <= data <= timezone.localdate():
+        raise OperazioneNonValida("La data dell'invio ad ALER non può essere successiva a oggi.")
     with _FileScritti() as scritti, transaction.atomic():
         piano = _blocca_piano(piano)
         mossa = _richiedi_transizione(piano, INVIA_ALER, utente)
         passaggio = _sposta(piano, mossa, utente=utente)
+        _registra_data_effettiva(passaggio, data)
         versione = _congela(piano, TipoVersione.INVIATA_ALER, utente, scritti)
         notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
         return versione
@@ -242,9 +261,7 @@ def trasmetti_all_assemblea(
     if data is not None:
         _data_trasmissione_ammessa(piano, data)
     passaggio = _sposta(piano, mossa, utente=utente)
-    if data is not None and data != timezone.localdate():
-        passaggio.avvenuto_il = data
-        passaggio.save(update_fields=["avvenuto_il"])
+    _registra_data_effettiva(passaggio, data)
     notifica_passaggio(passaggio, indirizzo_piano=indirizzo_piano)
     return passaggio
 
@@ -368,7 +385,11 @@ def esprimi_parere(
     piano = _blocca_piano(piano)
     mossa = _richiedi_transizione(piano, ESPRIMI_PARERE, utente)
     versione = _versione_in_esame(piano)
-    ricevuta_il = timezone.localtime(versione.creata_il).date()
+    # The day the draft reached ALER: the effective day of the sending when recorded, else the
+    # day the version was frozen.
+    ricevuta_il = (
+        _data_del_passaggio(piano, StatoPiano.INVIATA_ALER) or timezone.localtime(versione.creata_il).date()
+    )
     if not ricevuta_il <= data <= timezone.localdate():
         raise OperazioneNonValida(
             f"La data del parere deve essere compresa tra il {ricevuta_il:%d/%m/%Y}, giorno dell'invio "
@@ -401,13 +422,8 @@ class Presenza:
 
 def _data_seduta_ammessa(piano: PianoAnnuale, data_seduta: datetime.date) -> None:
     """The session falls between the plan's transmission to the Assemblea and today."""
-    trasmesso = (
-        PassaggioDiStato.objects.filter(piano=piano, a=StatoPiano.TRASMESSA_ASSEMBLEA)
-        .order_by("-eseguito_il", "-pk")
-        .first()
-    )
     # The day the plan really reached the mayors (recorded as effective), else the day it was recorded.
-    dal = trasmesso.data if trasmesso else PRIMO_GIORNO_POSSIBILE
+    dal = _data_del_passaggio(piano, StatoPiano.TRASMESSA_ASSEMBLEA) or PRIMO_GIORNO_POSSIBILE
     if not dal <= data_seduta <= timezone.localdate():
         raise OperazioneNonValida(
             f"La data della seduta deve essere compresa tra il {dal:%d/%m/%Y}, giorno della trasmissione "

@@ -4,7 +4,7 @@ the rules the plan follows ``views.regole``'s (their forms shown here, through `
 
 from __future__ import annotations
 
-import json
+import datetime
 from collections.abc import Callable
 
 from django.apps import apps
@@ -24,14 +24,21 @@ from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     piano_calcolato,
 )
-from piano_annuale.forms_iter import MotivoForm, OsservazioneForm, ParereForm, RispostaForm, TrasmissioneForm
+from piano_annuale.forms_iter import (
+    DataEffettivaForm,
+    InvioAlerForm,
+    MotivoForm,
+    OsservazioneForm,
+    ParereForm,
+    RispostaForm,
+    TrasmissioneForm,
+)
 from piano_annuale.forms_regole import ScelteRegoleForm, TriennioForm
 from piano_annuale.iter import (
     Conferma,
     conferma_mossa,
     conferma_nuovo_anno,
     data_estesa,
-    note_di_chiusura,
     puo_esprimere_il_parere,
     quadro_iter,
 )
@@ -49,7 +56,6 @@ from piano_annuale.models import (
     VersionePiano,
 )
 from piano_annuale.rendering.pdf import nome_file
-from piano_annuale.rendering.versioni import confronta, json_versione
 from piano_annuale.services.anno_successivo import EsitoNuovoPiano, crea_piano_anno_successivo
 from piano_annuale.services.errori import ModificaNonConsentita, OperazioneNonValida
 from piano_annuale.services.iter import (
@@ -230,6 +236,25 @@ def _dopo_il_congelamento(piano: PianoAnnuale, versione: VersionePiano) -> HttpR
     return _redirect_iter(piano)
 
 
+def _data_effettiva(
+    request: HttpRequest, piano: PianoAnnuale, codice: str, classe: type[DataEffettivaForm]
+) -> tuple[DataEffettivaForm | None, HttpResponse | None]:
+    """The effective day posted with a confirmed step (None when the form does not send it: today),
+    or the confirmation page again with the form's error."""
+    if "data" not in request.POST:
+        return None, None
+    form = classe(request.POST)
+    if form.is_valid():
+        return form, None
+    conferma = conferma_mossa(piano, codice, piano_calcolato(piano).errori)
+    azione = reverse(f"piano_annuale:{codice}", args=[piano.pk])
+    return None, pagina_conferma(request, piano, conferma, azione=azione, form=form, status=400)
+
+
+def _del_giorno(data: datetime.date | None) -> str:
+    return f" (in data {data_estesa(data)})" if data and data != timezone.localdate() else ""
+
+
 @login_required
 def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
     """«Invia ad ALER»: GET asks for confirmation, saying what will happen; POST sends."""
@@ -237,18 +262,29 @@ def invia_aler_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         conferma = conferma_mossa(piano, INVIA_ALER, piano_calcolato(piano).errori)
         return pagina_conferma(
-            request, piano, conferma, azione=reverse("piano_annuale:invia_aler", args=[pk])
+            request,
+            piano,
+            conferma,
+            azione=reverse("piano_annuale:invia_aler", args=[pk]),
+            form=InvioAlerForm(),
         )
+    form, rifiuto = _data_effettiva(request, piano, INVIA_ALER, InvioAlerForm)
+    if rifiuto is not None:
+        return rifiuto
+    data = form.cleaned_data["data"] if form else None
     inviata: list[VersionePiano] = []
     if _esegui_mossa(
         request,
         lambda: inviata.append(
             invia_ad_aler(
-                piano=piano, utente=utente_di(request), indirizzo_piano=_indirizzo_piano(request, piano)
+                piano=piano,
+                utente=utente_di(request),
+                indirizzo_piano=_indirizzo_piano(request, piano),
+                data=data,
             )
         ),
-        f"Piano {piano.anno} inviato ad ALER per il parere: la versione inviata è stata congelata."
-        + PDF_IN_PREPARAZIONE * pdf_in_background(),
+        f"Piano {piano.anno} inviato ad ALER per il parere{_del_giorno(data)}: la versione inviata è stata "
+        "congelata." + PDF_IN_PREPARAZIONE * pdf_in_background(),
     ):
         return _dopo_il_congelamento(piano, inviata[0])
     return _redirect_iter(piano)
@@ -259,17 +295,14 @@ def trasmetti_view(request: HttpRequest, pk: int) -> HttpResponse:
     """«Trasmetti all'Assemblea»: GET asks for confirmation and the day of the transmission; POST
     transmits (the day defaults to today when the form does not send it)."""
     piano = _piano_dell_ufficio(request, pk)
-    azione = reverse("piano_annuale:trasmetti", args=[pk])
     if request.method != "POST":
         conferma = conferma_mossa(piano, TRASMETTI, piano_calcolato(piano).errori)
+        azione = reverse("piano_annuale:trasmetti", args=[pk])
         return pagina_conferma(request, piano, conferma, azione=azione, form=TrasmissioneForm())
-    form = TrasmissioneForm(request.POST if "data" in request.POST else None)
-    data = None
-    if form.is_bound:
-        if not form.is_valid():
-            conferma = conferma_mossa(piano, TRASMETTI, piano_calcolato(piano).errori)
-            return pagina_conferma(request, piano, conferma, azione=azione, form=form, status=400)
-        data = form.cleaned_data["data"]
+    form, rifiuto = _data_effettiva(request, piano, TRASMETTI, TrasmissioneForm)
+    if rifiuto is not None:
+        return rifiuto
+    data = form.cleaned_data["data"] if form else None
     _esegui_mossa(
         request,
         lambda: trasmetti_all_assemblea(
@@ -278,9 +311,7 @@ def trasmetti_view(request: HttpRequest, pk: int) -> HttpResponse:
             indirizzo_piano=_indirizzo_piano(request, piano),
             data=data,
         ),
-        f"Piano {piano.anno} trasmesso all'Assemblea dei Sindaci"
-        + (f" (trasmissione del {data_estesa(data)})" if data and data != timezone.localdate() else "")
-        + ".",
+        f"Piano {piano.anno} trasmesso all'Assemblea dei Sindaci{_del_giorno(data)}.",
     )
     return _redirect_iter(piano)
 
@@ -360,53 +391,6 @@ def versione_json(request: HttpRequest, pk: int, versione: int) -> HttpResponse:
     risposta = HttpResponse(v.dati_json.encode(), content_type="application/json; charset=utf-8")
     risposta["Content-Disposition"] = f'attachment; filename="POA-{v.piano.anno}-versione-{v.numero}.json"'
     return risposta
-
-
-CORRENTE = "corrente"
-
-
-@login_required
-def confronto_versioni(request: HttpRequest, pk: int) -> HttpResponse:
-    """Two versions side by side (or a version and the plan as it is now): what changed, by section."""
-    piano = _piano_leggibile(request, pk)
-    versioni = list(VersionePiano.objects.filter(piano=piano).select_related("creata_da").order_by("numero"))
-    scelte = [
-        (
-            str(v.pk),
-            f"Versione {v.numero} – {v.get_tipo_display()} ({timezone.localtime(v.creata_il):%d/%m/%Y})",
-        )
-        for v in versioni
-    ]
-    scelte.append((CORRENTE, "Il piano com'è ora (dati attuali)"))
-    per_id = {str(v.pk): v for v in versioni}
-    predefinite = [s for s, _ in scelte]
-    da = request.GET.get("da") or (predefinite[-2] if len(predefinite) >= 2 else CORRENTE)
-    a = request.GET.get("a") or predefinite[-1]
-    if da not in predefinite or a not in predefinite:
-        raise Http404("Versione non trovata.")
-
-    def dati_di(scelta: str) -> dict:
-        if scelta == CORRENTE:
-            return json.loads(json_versione(piano_calcolato(piano), note_di_chiusura(piano)))
-        return per_id[scelta].dati
-
-    sezioni = confronta(dati_di(da), dati_di(a)) if da != a else []
-    etichette = dict(scelte)
-    return render(
-        request,
-        "piano_annuale/iter/confronto.html",
-        {
-            "piano": piano,
-            "scelte": scelte,
-            "da": da,
-            "a": a,
-            "etichetta_da": etichette[da],
-            "etichetta_a": etichette[a],
-            "sezioni": sezioni,
-            "con_differenze": [s for s in sezioni if s.differenze],
-            "stesse": da == a,
-        },
-    )
 
 
 @login_required

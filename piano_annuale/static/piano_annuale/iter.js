@@ -49,14 +49,14 @@
   var avanzamento = document.getElementById("avanzamento-versione");
   if (avanzamento && avanzamento.dataset.statoUrl) {
     var barra = document.getElementById("barra-avanzamento");
-    var percentuale = document.getElementById("percentuale-avanzamento");
+    var descrizione = document.getElementById("descrizione-avanzamento");
     var controlla = function () {
       fetch(avanzamento.dataset.statoUrl, {credentials: "same-origin"})
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (s.stato === "pronto" || s.stato === "errore") { window.location.reload(); return; }
           if (barra) { barra.value = s.progresso; barra.textContent = s.progresso + "%"; }
-          if (percentuale) { percentuale.textContent = s.progresso + "%"; }
+          if (descrizione) { descrizione.textContent = "PDF della versione in preparazione (" + s.progresso + "%)"; }
           setTimeout(controlla, 1500);
         })
         .catch(function () { setTimeout(controlla, 5000); });
