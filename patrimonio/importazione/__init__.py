@@ -22,12 +22,21 @@ The pipeline, for an ente and a plan, one module per step:
    history of every row written, whole (``storico``: built from the values in memory, inserted with
    one statement). Unchanged rows are not touched. An analysis with errors is never written.
 
+One workbook carries everything an ente declares, each sheet optional (a file with only the
+turnover, or only the consistenza, is valid): units and their states, «Turnover», «Scelte», and
+(``dichiarazioni``) «Consistenza» (section a, for the whole ente and optionally per comune), «SAT»
+(section j, per comune) and «Assegnazioni» (section k, one row); in a csv, which has no sheet name,
+these are recognised by their headers. Counts accept the Italian thousands separator («1.234»). A
+unit whose state was carried over from last year's plan (``da_confermare``) and that the file lists
+with the same state is confirmed; one listed with another state is changed and so confirmed too.
+
 What a file speaks for. Our template is the ente's full list: a unit it leaves out loses its state
 in the plan and, when no other plan counts it, leaves the registry (as «Elimina» does in the
 workspace). The regional platform's lists speak only for the states they carry: the list of free
 and carenza units (Allegato B, first table) removes those two states from the units it no longer
 lists, the lotto list does the same for units in renovation; other units are not touched. A
-«Turnover» sheet, when present, replaces the ente's turnover counts.
+«Turnover» sheet, when present, replaces the ente's turnover counts; so do the «Consistenza» and
+«SAT» sheets for theirs, and the «Assegnazioni» sheet sets the one row of section k.
 
 The rules of the plan's year decide the columns (``Contesto.regole``): the cost of works of section
 b) (L.R. 18/2025) is read only under rules that have it, and only for units in carenza manutentiva;
@@ -43,9 +52,11 @@ changes must be exactly those previewed (``impronta``): otherwise the new previe
 
 The modules, bottom up: ``limiti`` (limits, overridable in settings), ``errori`` (``FileNonValido``,
 ``Errore``), ``celle``, ``lettura``, ``tracciati``, ``sql`` (set-based statements: rows and ids as one
-JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``scelte`` (the «Scelte»
-sheet), ``validazione``, ``confronto``, ``analisi``, ``storico`` (the history rows), ``scrittura``,
-``anteprima``, ``job``. Each imports only those before it.
+JSON parameter), ``contesto``, ``righe`` (``Analisi`` and its rows), ``comuni`` (a row's comune by
+name or ISTAT code), ``scelte`` (the «Scelte» sheet), ``dichiarazioni`` (consistenza, SAT and
+assignments: read, checked, compared), ``validazione``, ``confronto``, ``analisi``, ``storico`` (the
+history rows), ``scrittura_dichiarazioni``, ``scrittura``, ``anteprima``, ``job``. Each imports only
+those before it. The REST API's bulk endpoint calls the same ``analizza`` and ``registra``.
 
 Who may upload for which ente is the views' business (``EnteProprietario.objects.modificabili_da``);
 here a file can only ever touch the ente it is analysed for: rows of other enti, IDs regionali or
