@@ -449,6 +449,7 @@ def test_only_the_regional_observer_and_the_administrator_open_it(
         client.force_login(utente)
         for indirizzo in (URL, "/regione/panoramica.csv", "/regione/panoramica.xlsx"):
             assert client.get(indirizzo).status_code == 403, (utente.username, indirizzo)
+        assert 'href="/regione/"' not in client.get("/").content.decode()  # no menu entry
     anonimo = Client().get(URL)
     assert anonimo.status_code == 302 and "/accounts/login/" in anonimo["Location"]
     assert Client().get("/regione/panoramica.csv").status_code == 302
@@ -461,4 +462,5 @@ def test_only_the_regional_observer_and_the_administrator_open_it(
         pagina = client.get(URL)
         assert pagina.status_code == 200
         assert "Panoramica regionale" in pagina.content.decode()
+        assert 'href="/regione/"' in client.get("/").content.decode()  # the menu's entry
         assert client.get("/regione/panoramica.csv").status_code == 200
