@@ -545,3 +545,51 @@ def test_an_empty_add_a_unit_form_is_refused(client, piano_cremonese, enti):
     risposta = client.post(url, {"comune": ente.comune_id, "tipo": "SAP", "stato": "libera"})
     assert risposta.status_code == 302
     assert UnitaAbitativa.objects.filter(ente=ente).count() == prima + 1
+
+
+def test_the_consistenza_per_comune_is_read_written_and_round_trips(piano_cremonese, enti):
+    ente = enti["aler"]
+    contenuto = xlsx(
+        {
+            "Consistenza": [
+                CONSISTENZA,
+                ["", "", 2417, 19, "ricognizione 2025"],
+                ["Cremona", "019036", "1.500", 10, "ricognizione 2025"],
+                ["Soresina", "", 120, 0, ""],
+            ]
+        }
+    )
+    analisi = esegui(piano_cremonese, ente, contenuto)
+    assert analisi.valida, errori(analisi)
+    assert [(c.voce, c.prima, c.dopo) for c in analisi.dichiarati[0].cambi] == [
+        ("Cremona", None, {"sap": 1500, "sas": 10, "fonte": "ricognizione 2025"}),
+        ("Soresina", None, {"sap": 120, "sas": 0, "fonte": ""}),
+    ]
+    registra(analisi=analisi, utente=None)
+    righe = ConsistenzaDichiarata.objects.filter(piano=piano_cremonese, ente=ente)
+    assert sorted((r.comune.nome if r.comune else "", r.sap, r.sas) for r in righe) == [
+        ("", 2417, 19),
+        ("Cremona", 1500, 10),
+        ("Soresina", 120, 0),
+    ]
+    modello = modello_ente(piano=piano_cremonese, ente=ente, formato="xlsx")
+    foglio = openpyxl.load_workbook(io.BytesIO(modello.contenuto))["Consistenza"]
+    assert [list(r) for r in foglio.iter_rows(values_only=True)] == [
+        CONSISTENZA,
+        [None, None, 2417, 19, "ricognizione 2025"],
+        ["Cremona", "019036", 1500, 10, "ricognizione 2025"],
+        ["Soresina", enti["soresina"].comune.codice_istat, 120, 0, None],
+    ]
+    assert not esegui(piano_cremonese, ente, modello.contenuto).ci_sono_modifiche
+    # The same comune twice is refused with both rows named.
+    doppio = xlsx({"Consistenza": [CONSISTENZA, ["Cremona", "", 1, 1, ""], ["CREMONA", "", 2, 2, ""]]})
+    assert errori(esegui(piano_cremonese, ente, doppio)) == [
+        (
+            "Consistenza",
+            3,
+            "",
+            "",
+            "Il comune di Cremona compare anche alla riga 2: indicare ogni comune una sola volta, con il "
+            "numero complessivo.",
+        )
+    ]
