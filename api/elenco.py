@@ -15,6 +15,8 @@ from patrimonio.models import EnteProprietario
 from patrimonio.resources import COLONNE_TURNOVER, NOME_FOGLIO_TURNOVER, NOME_FOGLIO_UNITA, colonne_unita
 from piano_annuale.models import PianoAnnuale
 
+from .errori import DatiNonValidi
+
 # The JSON keys of a row and the template's column keys (``id`` is the template's hidden «ID interno»).
 CHIAVI_UNITA = {"id": "pk"}
 _COLONNA = re.compile(r"\s*\(colonna [A-Z]+\)$")
@@ -44,6 +46,57 @@ def fogli_dell_elenco(
         righe_t.extend([_cella(riga.get(chiave)) for chiave, _ in colonne_t] for riga in turnover)
         fogli.append(Foglio(NOME_FOGLIO_TURNOVER, righe_t, altezza=len(righe_t)))
     return fogli
+
+
+def _righe(
+    valore: Any, elenco: str, errori: list[dict[str, Any]], *, obbligatorio: bool
+) -> list[Mapping[str, Any]] | None:
+    """The rows of one list, each an object of plain values (text, numbers, null): what a sheet's
+    cells can hold. Checked here, row by row and cheaply; the cells' meaning is the analysis's."""
+    if valore is None and not obbligatorio:
+        return None
+    if not isinstance(valore, list):
+        errori.append({"elenco": elenco, "campo": elenco, "messaggio": "Indicare un elenco di oggetti."})
+        return None
+    for indice, riga in enumerate(valore, start=1):
+        if not isinstance(riga, dict):
+            errori.append(
+                {"elenco": elenco, "riga": indice, "campo": "", "messaggio": "Ogni riga è un oggetto."}
+            )
+            continue
+        for chiave, cella in riga.items():
+            if cella is not None and (isinstance(cella, bool) or not isinstance(cella, str | int | float)):
+                errori.append(
+                    {
+                        "elenco": elenco,
+                        "riga": indice,
+                        "campo": str(chiave),
+                        "messaggio": "Il valore deve essere un testo, un numero o null.",
+                    }
+                )
+    return valore
+
+
+def righe_della_richiesta(dati: Any) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]] | None]:
+    """The request's ``unita`` and optional ``turnover`` lists, or ``DatiNonValidi`` naming what is
+    malformed (the body's shape; the cells are validated by the analysis, as a file's)."""
+    if not isinstance(dati, dict):
+        raise DatiNonValidi(
+            [
+                {
+                    "campo": "",
+                    "messaggio": "Il corpo è un oggetto con l'elenco «unita» (e, se serve, «turnover»).",
+                }
+            ]
+        )
+    errori: list[dict[str, Any]] = []
+    if "unita" not in dati:
+        errori.append({"elenco": "unita", "campo": "unita", "messaggio": "Manca l'elenco «unita»."})
+    unita = _righe(dati.get("unita"), "unita", errori, obbligatorio=True)
+    turnover = _righe(dati.get("turnover"), "turnover", errori, obbligatorio=False)
+    if errori:
+        raise DatiNonValidi(errori)
+    return unita or [], turnover
 
 
 def analizza_elenco(

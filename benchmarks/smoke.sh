@@ -76,6 +76,7 @@ solo_postgres() {  # solo_postgres esegui|con_piano NOME COMANDO...: skipped wit
 }
 
 esegui import "$PY" benchmarks/import_units.py --smoke
+esegui api "$PY" benchmarks/api_bulk.py --smoke
 esegui pdf "$PY" benchmarks/pdf.py --runs 1 --grande --grande-scala 0.1
 con_piano cache "$PY" benchmarks/cache_calcolo.py --runs 1
 con_piano file_ostili "$PY" benchmarks/file_ostili.py --smoke

@@ -12,7 +12,7 @@ from patrimonio.accesso import utente_di
 from patrimonio.importazione import registra
 from patrimonio.views.base import carica_area
 
-from ..elenco import analizza_elenco, anteprima_elenco, errori_del_elenco
+from ..elenco import analizza_elenco, anteprima_elenco, errori_del_elenco, righe_della_richiesta
 from ..errori import DatiNonValidi
 from ..models import TokenPersonale
 from ..serializers import ElencoCompletoSerializer
@@ -56,14 +56,11 @@ class UnitaCollezioneView(UnitaElencoView):
     def put(self, request: Request, piano: int, ente: int) -> Response:
         prova = request.query_params.get("dry_run", "").strip().lower() in {"1", "true", "si", "sì", "yes"}
         area = carica_area(request, piano, ente, per_modifica=not prova)
-        dati = ElencoCompletoSerializer(data=request.data)
-        dati.is_valid(raise_exception=True)
+        # The body's shape only (``ElencoCompletoSerializer`` documents it): the cells are validated by
+        # the upload's own analysis, row by row, with its messages.
+        unita, turnover = righe_della_richiesta(request.data)
         analisi = analizza_elenco(
-            piano=area.piano,
-            ente=area.ente,
-            unita=dati.validated_data["unita"],
-            turnover=dati.validated_data.get("turnover"),
-            origine=origine(request),
+            piano=area.piano, ente=area.ente, unita=unita, turnover=turnover, origine=origine(request)
         )
         if analisi.errori:
             con_lavori = area.piano.regole_applicate().valori.con_costo_lavori
