@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .views import piattaforma as views_piattaforma
 from .views.ambito_in_uso import cambia_ambito
 
 app_name = "patrimonio"
@@ -64,4 +65,31 @@ urlpatterns += [
     path(AREA + "unita/conferma-tutte/", views.unita_conferma_tutte, name="unita_conferma_tutte"),
     path(AREA + "unita/<int:unita>/conferma/", views.unita_conferma, name="unita_conferma"),
     path(AREA + "unita/<int:unita>/storico/", views.unita_storico, name="unita_storico"),
+]
+
+# The figures declared on the regional platform and the consistenza per comune (issue 14).
+urlpatterns += [
+    path(AREA + "dichiarato/", views_piattaforma.dichiarato, name="dichiarato"),
+    path(AREA + "consistenza/comuni/", views_piattaforma.consistenza_comuni, name="consistenza_comuni"),
+    path("piani/<int:piano>/piattaforma/", views_piattaforma.piattaforma, name="piattaforma"),
+    path(
+        "piani/<int:piano>/piattaforma/<int:caricamento>/",
+        views_piattaforma.piattaforma_caricamento,
+        name="piattaforma_caricamento",
+    ),
+    path(
+        "piani/<int:piano>/piattaforma/<int:caricamento>/conferma/",
+        views_piattaforma.piattaforma_conferma,
+        name="piattaforma_conferma",
+    ),
+    path(
+        "piani/<int:piano>/piattaforma/<int:caricamento>/annulla/",
+        views_piattaforma.piattaforma_annulla,
+        name="piattaforma_annulla",
+    ),
+    path(
+        "piani/<int:piano>/piattaforma/<int:caricamento>/file/",
+        views_piattaforma.piattaforma_file,
+        name="piattaforma_file",
+    ),
 ]

@@ -4,6 +4,7 @@ carried-over states and a unit's history."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,15 +12,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
-from piano_annuale.calcolo import chiave_attuale, dati_in_cache, piano_calcolato_con_chiave
+from piano_annuale.calcolo import Anomalia, dati_in_cache, piano_calcolato_con_chiave
+from piano_annuale.controlli.dell_ente import ControlliDellEnte, controlli_dell_ente
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
     DestinazioneSAT,
+    RiepilogoDichiarato,
     ScelteEnte,
     Stato,
     StatoPiano,
@@ -34,15 +38,23 @@ from piano_annuale.services.errori import OperazioneNonValida
 # --------------------------------------------------------------------------------------------
 
 
+def controlli_dell_area(area: Area) -> tuple[ControlliDellEnte, str | None]:
+    """The checks of the catalogue that concern the page's ente, as its reader may see them (only the
+    ufficio di piano reads other enti's detail), and the key of the plan's computation."""
+    calcolo, chiave = piano_calcolato_con_chiave(area.piano)
+    inviata = area.risposta is not None and area.risposta.ha_risposto
+    controlli = controlli_dell_ente(
+        calcolo.anomalie, area.ente.pk, ufficio_di_piano=area.ufficio_di_piano, prima_dell_invio=not inviata
+    )
+    return controlli, chiave
+
+
 @login_required
 def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     area = carica_area(request, piano, ente)
-    if area.ufficio_di_piano:
-        # The consistency checks name other enti's units too: only the ufficio di piano sees them.
-        calcolo, chiave = piano_calcolato_con_chiave(area.piano)
-        anomalie = {"anomalie": [a for a in calcolo.anomalie if a.ente_id == area.ente.pk]}
-    else:
-        chiave, anomalie = chiave_attuale(area.piano), {}
+    # Every reader of the workspace sees the ente's own checks, so problems surface before sending.
+    controlli, chiave = controlli_dell_area(area)
+    anomalie = {"controlli": controlli, "anomalie": [collega(area, a) for a in controlli.tutte]}
     # The ente's figures change only with a write, which changes the plan's revision and so the key.
     # An approved plan's key is its frozen version: the registry may still change, so no cache there.
     if chiave is not None and area.piano.stato != StatoPiano.APPROVATA:
@@ -75,7 +87,11 @@ def _cifre_dell_ente(area: Area) -> dict[str, object]:
         "unita_registro": UnitaAbitativa.objects.filter(ente=area.ente).count(),
         "turnover": TurnoverPrevisto.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
         "sat": DestinazioneSAT.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
-        "consistenza": ConsistenzaDichiarata.objects.filter(**filtro).first(),
+        "consistenza": ConsistenzaDichiarata.objects.filter(**filtro, comune=None).first(),
+        "consistenze_per_comune": ConsistenzaDichiarata.objects.filter(
+            **filtro, comune__isnull=False
+        ).count(),
+        "dichiarato": RiepilogoDichiarato.objects.filter(**filtro).first(),
         "scelte": ScelteEnte.objects.filter(**filtro).first(),
         "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
         "da_confermare": da_confermare(area),
@@ -107,16 +123,83 @@ def nulla_da_dichiarare(request: HttpRequest, piano: int, ente: int) -> HttpResp
 
 
 @login_required
-@require_POST
 def invia(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    """«Invia la risposta»: a page that says what sending does and lists the ente's checks. Errors
+    block the sending; warnings ask for a confirmation («Invia comunque»)."""
     area = carica_area(request, piano, ente, per_modifica=True)
-    return _azione_risposta(
+    controlli, _ = controlli_dell_area(area)
+    if request.method == "POST":
+        if da_confermare(area):
+            # States carried over from last year come first: the service refuses with its message.
+            return _azione_risposta(request, area, invia_risposta, "")
+        if controlli.bloccano:
+            messages.error(
+                request,
+                ngettext(
+                    "La risposta non è stata inviata: c'è %(n)d errore da correggere.",
+                    "La risposta non è stata inviata: ci sono %(n)d errori da correggere.",
+                    len(controlli.errori),
+                )
+                % {"n": len(controlli.errori)},
+            )
+        elif controlli.avvisi and request.POST.get("conferma_avvisi") != "1":
+            messages.warning(
+                request,
+                "Per inviare la risposta con gli avvisi indicati, spuntare la conferma e premere «Invia comunque».",
+            )
+        else:
+            return _azione_risposta(
+                request,
+                area,
+                invia_risposta,
+                "Risposta inviata all'ufficio di piano. I dati sono ora bloccati: per modificarli occorre "
+                "chiedere all'ufficio di piano di riaprire la risposta.",
+            )
+    risposta = render_area(
         request,
+        "invia.html",
         area,
-        invia_risposta,
-        "Risposta inviata all'ufficio di piano. I dati sono ora bloccati: per modificarli occorre "
-        "chiedere all'ufficio di piano di riaprire la risposta.",
+        controlli=controlli,
+        errori=[collega(area, a) for a in controlli.errori],
+        avvisi=[collega(area, a) for a in controlli.avvisi],
     )
+    if request.method == "POST":
+        risposta.status_code = 409 if controlli.bloccano else 400
+    return risposta
+
+
+@dataclass(frozen=True)
+class AnomaliaCollegata:
+    """An anomaly with the workspace page that fixes it."""
+
+    anomalia: Anomalia
+    url: str
+    testo_link: str
+
+
+# The workspace page that fixes each check's anomaly (a unit's own page when the anomaly names one).
+PAGINA_DEL_CONTROLLO = {
+    "C01": ("consistenza", "Correggi la consistenza"),
+    "C02": ("consistenza", "Dichiara la consistenza"),
+    "C03": ("consistenza", "Correggi la consistenza per comune"),
+    "D01": ("dichiarato", "Correggi i totali dichiarati"),
+    "S01": ("sat", "Correggi le unità SAT"),
+    "S02": ("sat", "Correggi le unità SAT"),
+    "F01": ("scelte", "Correggi le scelte"),
+    "Q01": ("scelte", "Correggi le scelte"),
+    "Q02": ("scelte", "Correggi le scelte"),
+    "Q03": ("scelte", "Correggi le scelte"),
+    "Q04": ("scelte", "Correggi le scelte"),
+    "T01": ("turnover", "Correggi il turn-over"),
+    "R02": ("area_ente", "Rivedi la risposta"),
+}
+
+
+def collega(area: Area, a: Anomalia) -> AnomaliaCollegata:
+    if a.unita_id:
+        return AnomaliaCollegata(a, area.url("unita_modifica", a.unita_id), "Apri l'unità")
+    nome, testo = PAGINA_DEL_CONTROLLO.get(a.codice, ("unita_elenco", "Apri le unità"))
+    return AnomaliaCollegata(a, area.url(nome), testo)
 
 
 @login_required

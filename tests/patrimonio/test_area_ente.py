@@ -29,6 +29,8 @@ from tests.utenti import crea_operatore, fotografia, hasher_veloce, riapri_per_i
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
 
 ID_DI_CREMONA = "36501269"  # a unit of the Comune di Cremona in the fixture
+# «Invia la risposta» asks to confirm the ente's warnings (its errors block): tests of the sending confirm.
+INVIA_COMUNQUE = {"conferma_avvisi": "1"}
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def scritture(piano: PianoAnnuale, ente: EnteProprietario, unita: UnitaAbitativa
         ),
         (url("assegnazioni", piano, ente), {"totale": "3", "mobilita": "1", "in_deroga": "0"}),
         (url("nulla_da_dichiarare", piano, ente), {}),
-        (url("invia", piano, ente), {}),
+        (url("invia", piano, ente), INVIA_COMUNQUE),
         (url("riapri", piano, ente), {}),
     ]
 
@@ -526,7 +528,7 @@ def test_submitting_locks_every_write_until_the_ufficio_di_piano_reopens(
     cremona = enti["cremona"]
     unita = UnitaAbitativa.objects.get(id_regionale="36502011")
     client.force_login(utenti["cremona"])
-    assert client.post(url("invia", piano_cremonese, cremona)).status_code == 302
+    assert client.post(url("invia", piano_cremonese, cremona), INVIA_COMUNQUE).status_code == 302
     risposta = RispostaRicognizione.objects.get(piano=piano_cremonese, ente=cremona)
     assert risposta.stato == StatoRisposta.INVIATA and risposta.inviata_il is not None
 
@@ -549,11 +551,14 @@ def test_submitting_locks_every_write_until_the_ufficio_di_piano_reopens(
     )
 
     client.force_login(utenti["cremona"])
-    dati = dati_unita(cremona.comune_id, id_regionale="36502011", stato=Stato.CARENZA_MANUTENTIVA)
+    # A change that keeps the unit's state: the figures Cremona declared on the platform still match
+    # (a change of state would be a D01 error, which blocks the sending).
+    stato = StatoUnita.objects.get(piano=piano_cremonese, unita=unita).stato
+    dati = dati_unita(cremona.comune_id, id_regionale="36502011", stato=stato, indirizzo="Via Nuova 2")
     assert client.post(url("unita_modifica", piano_cremonese, cremona, unita.pk), dati).status_code == 302
     riaperta = RispostaRicognizione.objects.get(piano=piano_cremonese, ente=cremona)
     assert riaperta.stato == StatoRisposta.RIAPERTA and riaperta.aggiornata_da == utenti["cremona"]
-    assert client.post(url("invia", piano_cremonese, cremona)).status_code == 302
+    assert client.post(url("invia", piano_cremonese, cremona), INVIA_COMUNQUE).status_code == 302
     assert (
         RispostaRicognizione.objects.get(piano=piano_cremonese, ente=cremona).stato == StatoRisposta.INVIATA
     )
@@ -588,7 +593,7 @@ def test_submitting_without_any_data_points_to_nothing_to_declare(client, utenti
     acquanegra = EnteProprietario.objects.get(comune__nome="Acquanegra Cremonese")
     client.force_login(crea_operatore("acquanegra", piano_cremonese.ambito, Ruolo.COMUNE, acquanegra))
     ConsistenzaDichiarata.objects.filter(piano=piano_cremonese, ente=acquanegra).delete()
-    risposta = client.post(url("invia", piano_cremonese, acquanegra), follow=True)
+    risposta = client.post(url("invia", piano_cremonese, acquanegra), INVIA_COMUNQUE, follow=True)
     assert "Non risulta alcun dato da inviare" in risposta.content.decode()
     assert not RispostaRicognizione.objects.get(piano=piano_cremonese, ente=acquanegra).ha_risposto
 
@@ -615,4 +620,5 @@ def test_workspace_shows_the_ufficio_di_piano_the_entes_anomalies_with_links(
     assert "Riapri la risposta" in testo
     client.force_login(utenti["aler"])
     testo = client.get(url("area_ente", piano_cremonese, enti["aler"])).content.decode()
-    assert "Errore U01" not in testo and "Riapri la risposta" not in testo
+    # The ente sees its own checks too (issue 14), not the ufficio's «Riapri».
+    assert "Errore U01" in testo and "Riapri la risposta" not in testo

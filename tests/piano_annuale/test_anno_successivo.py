@@ -167,13 +167,18 @@ def test_an_ente_confirms_one_unit_then_all_the_others(client, a, nuovo):
 
 def test_an_ente_cannot_send_its_answer_until_every_state_is_confirmed(client, a, nuovo):
     client.force_login(a.operatore_comune)
-    risposta = client.post(area("invia", nuovo, a.ente_comune), follow=True)
+    risposta = client.post(area("invia", nuovo, a.ente_comune), {"conferma_avvisi": "1"}, follow=True)
     assert "hanno ancora lo stato ripreso dal piano" in " ".join(str(m) for m in risposta.context["messages"])
     assert not RispostaRicognizione.objects.filter(
         piano=nuovo, ente=a.ente_comune, stato=StatoRisposta.INVIATA
     ).exists()
     conferma_stati(piano=nuovo, ente=a.ente_comune, utente=a.operatore_comune)
-    client.post(area("invia", nuovo, a.ente_comune))
+    # Under the 2026 rules a unit in carenza manutentiva needs its cost of works (B01, an error
+    # that blocks the sending): the ente states it.
+    StatoUnita.objects.filter(piano=nuovo, unita__ente=a.ente_comune, stato="carenza").update(
+        costo_lavori=1000
+    )
+    client.post(area("invia", nuovo, a.ente_comune), {"conferma_avvisi": "1"})
     assert RispostaRicognizione.objects.get(piano=nuovo, ente=a.ente_comune).stato == StatoRisposta.INVIATA
 
 
