@@ -20,17 +20,9 @@ from django.utils.http import urlencode
 from patrimonio.accesso import vede_la_regione
 from patrimonio.esportazione import FileEsportato, Tabella, scrivi_csv, scrivi_xlsx
 from piano_annuale.models import StatoPiano
-from piano_annuale.panoramica import (
-    COLONNE,
-    NESSUN_PIANO,
-    Filtri,
-    RigaPanoramica,
-    filtra,
-    ordina,
-    panoramica_regionale,
-    valori,
-)
+from piano_annuale.panoramica import NESSUN_PIANO, RigaPanoramica, panoramica_regionale
 from piano_annuale.panoramica_mappa import FIGURE, mappa_regionale
+from piano_annuale.panoramica_tabella import COLONNE, Filtri, filtra, ordina, valori
 
 
 def data_estesa(data: datetime.date) -> str:
