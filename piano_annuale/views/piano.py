@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 
-from patrimonio.accesso import operatore_di
+from patrimonio.accesso import Ruolo, operatore_di, ruoli_nell_ambito
 from piano_annuale.calcolo import (
+    Anomalia,
     PianoCalcolato,
     chiave_attuale,
     json_del_piano,
@@ -76,7 +81,25 @@ PARTI_DELLA_PAGINA = (
 
 
 # Part of the rendered content's cache key: change it when _contenuto.html or what it reads changes.
-VERSIONE_PAGINA = 1
+# 2: content beside a sticky index, the checks collapsed by severity with a link for each, none for
+# the Assemblea.
+VERSIONE_PAGINA = 2
+
+
+class Lettore:
+    """The kinds of reader the page's content is rendered for (part of its cache key)."""
+
+    UFFICIO = "ufficio"  # the ufficio di piano of the ambito: the checks, each with the data to correct
+    ASSEMBLEA = "assemblea"  # a mayor of the Assemblea only: the plan, without the working checks
+    ALTRI = "altri"  # enti, ALER, observers: the checks, without links
+
+
+def tipo_di_lettore(request: HttpRequest, piano: PianoAnnuale, *, correggibile: bool) -> str:
+    if correggibile:
+        return Lettore.UFFICIO
+    if ruoli_nell_ambito(request.user, piano.ambito_id) == {Ruolo.ASSEMBLEA}:
+        return Lettore.ASSEMBLEA
+    return Lettore.ALTRI
 
 
 @login_required
@@ -85,6 +108,14 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
     calcolo, chiave = piano_calcolato_con_chiave(piano)
     # Links to the object at fault only for who can open it: the ufficio di piano of the ambito.
     correggibile = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
+    lettore = tipo_di_lettore(request, piano, correggibile=correggibile)
+    precedente = (
+        PianoAnnuale.objects.visibili_a(request.user)
+        .filter(ambito_id=piano.ambito_id, anno=piano.anno - 1)
+        .first()
+    )
+    con_controlli = lettore != Lettore.ASSEMBLEA
+    parti = [v for v in PARTI_DELLA_PAGINA if con_controlli or v != "controlli"]
     return render(
         request,
         "piano_annuale/piano_detail.html",
@@ -93,32 +124,99 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "p": calcolo,
             "correggibile": correggibile,
             "quadro": quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=correggibile),
-            "contenuto": _contenuto(request, piano, calcolo, chiave, correggibile=correggibile),
+            "indice": [VOCI[voce] for voce in parti if presente(VOCI[voce], calcolo)],
+            "precedente": precedente,
+            "con_controlli": con_controlli,
+            "contenuto": _contenuto(piano, calcolo, chiave, precedente, lettore=lettore),
         },
     )
 
 
+@dataclass(frozen=True)
+class Correzione:
+    """Where an anomaly is corrected: the page and what the link says."""
+
+    url: str
+    etichetta: str
+
+
+@dataclass(frozen=True)
+class GruppoAnomalie:
+    """The anomalies of one severity, as the page lists them in a <details>."""
+
+    gravita: str
+    titolo: str  # «3 errori», «1 avviso»
+    nota: str
+    righe: tuple[tuple[Anomalia, Correzione | None], ...]
+
+
+# The Parte seconda checks about the contributo di solidarietà: its split is one form.
+CONTROLLI_SOLIDARIETA = frozenset({"M10", "M11", "M12", "M13"})
+
+
+def correzione(a: Anomalia, calcolo: PianoCalcolato, piano_pk: int) -> Correzione | None:
+    """The form that corrects ``a``: the unit, the ente's data, or Parte seconda's measure, avviso or
+    contributo di solidarietà (the misure app's forms), found from what the message names."""
+    if a.ente_id and a.unita_id:
+        return Correzione(
+            reverse("patrimonio:unita_modifica", args=[piano_pk, a.ente_id, a.unita_id]), "Apri l'unità"
+        )
+    if a.ente_id:
+        return Correzione(
+            reverse("patrimonio:area_ente", args=[piano_pk, a.ente_id]), "Apri i dati dell'ente"
+        )
+    seconda = calcolo.parte_seconda
+    if not a.codice.startswith("M") or seconda is None:
+        return None
+    if a.codice in CONTROLLI_SOLIDARIETA:
+        return Correzione(reverse("misure:solidarieta", args=[piano_pk]), "Apri il riparto della solidarietà")
+    for avviso in seconda.avvisi:
+        if f"«{avviso.titolo}»" in a.messaggio:
+            return Correzione(reverse("misure:avviso", args=[piano_pk, avviso.id]), "Apri l'avviso")
+    for misura in seconda.misure:
+        if a.messaggio.startswith(f"{misura.titolo}:") or f"«{misura.titolo}»" in a.messaggio:
+            return Correzione(reverse("misure:misura", args=[piano_pk, misura.id]), "Apri la misura")
+    return Correzione(reverse("misure:panoramica", args=[piano_pk]), "Apri le misure")
+
+
+def gruppi_anomalie(
+    calcolo: PianoCalcolato, piano_pk: int, *, con_collegamenti: bool
+) -> list[GruppoAnomalie]:
+    gruppi = []
+    for gravita, anomalie in (("errore", calcolo.errori), ("avviso", calcolo.avvisi)):
+        if not anomalie:
+            continue
+        n = len(anomalie)
+        if gravita == "errore":
+            titolo = ngettext("%(n)d errore", "%(n)d errori", n) % {"n": n}
+            nota = ngettext(
+                "blocca l'invio ad ALER e l'approvazione", "bloccano l'invio ad ALER e l'approvazione", n
+            )
+        else:
+            titolo = ngettext("%(n)d avviso", "%(n)d avvisi", n) % {"n": n}
+            nota = ngettext("da verificare, non blocca il piano", "da verificare, non bloccano il piano", n)
+        righe = tuple((a, correzione(a, calcolo, piano_pk) if con_collegamenti else None) for a in anomalie)
+        gruppi.append(GruppoAnomalie(gravita, titolo, nota, righe))
+    return gruppi
+
+
 def _contenuto(
-    request: HttpRequest,
     piano: PianoAnnuale,
     calcolo: PianoCalcolato,
     chiave: str | None,
+    precedente: PianoAnnuale | None,
     *,
-    correggibile: bool,
+    lettore: str,
 ) -> SafeString:
     """The sections, annexes and checks of the page, rendered once per revision of the plan and of
     last year's (the comparison) and per kind of reader: they hold no user's data, form or nonce.
     Rendering them is most of the page's cost (a large ambito's tables)."""
-    precedente = (
-        PianoAnnuale.objects.visibili_a(request.user)
-        .filter(ambito_id=piano.ambito_id, anno=piano.anno - 1)
-        .first()
-    )
     if chiave is not None and precedente is not None:
         chiave_precedente = chiave_attuale(precedente)
         chiave = None if chiave_precedente is None else f"{chiave}:{chiave_precedente}"
     if chiave is not None:
-        chiave = f"{chiave}:pagina{VERSIONE_PAGINA}:correggibile{int(correggibile)}:precedente{precedente is not None}"
+        chiave = f"{chiave}:pagina{VERSIONE_PAGINA}:lettore-{lettore}:precedente{precedente is not None}"
+    correggibile = lettore == Lettore.UFFICIO
 
     def rendi() -> str:
         return render_to_string(
@@ -127,10 +225,11 @@ def _contenuto(
                 "piano": piano,
                 "p": calcolo,
                 "c": VOCI,
-                "indice": [VOCI[voce] for voce in PARTI_DELLA_PAGINA if presente(VOCI[voce], calcolo)],
                 "con_ib": presente(VOCI["ib"], calcolo),
                 "unita_b": unita_allegato_b(calcolo),  # with the cost of works where the rules state it
                 "controlli": CONTROLLI,
+                "con_controlli": lettore != Lettore.ASSEMBLEA,
+                "gruppi_anomalie": gruppi_anomalie(calcolo, piano.pk, con_collegamenti=correggibile),
                 "correggibile": correggibile,
                 **_anno_precedente(precedente, calcolo),
             },
