@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 
@@ -66,7 +67,12 @@ class AggregazioneTerritoriale(models.Model):
 
     def __str__(self) -> str:
         suffix = f" – {self.denominazione}" if self.denominazione else ""
-        return f"AT {self.numero}{suffix}"
+        return f"{self.etichetta}{suffix}"
+
+    @property
+    def etichetta(self) -> str:
+        """«AT 3», «sub-ambito 3», «distretto 3»: the ambito's own word and the number."""
+        return f"{self.ambito.termine_aggregazioni} {self.numero}"
 
 
 class ComuneQuerySet(models.QuerySet):
@@ -127,6 +133,19 @@ class Comune(models.Model):
 
     def __str__(self) -> str:
         return self.nome
+
+    def clean(self) -> None:
+        """A comune's aggregazione belongs to the comune's ambito (the database checks it too)."""
+        super().clean()
+        if self.aggregazione_id is None:
+            return
+        aggregazione = AggregazioneTerritoriale.objects.select_related("ambito").get(pk=self.aggregazione_id)
+        if aggregazione.ambito_id != self.ambito_id:
+            # Not tied to a field: the forms that place a comune may not show both.
+            raise ValidationError(
+                f"«{aggregazione}» è un'aggregazione dell'ambito «{aggregazione.ambito}»: il comune di "
+                f"{self.nome} può stare solo in un'aggregazione del proprio ambito."
+            )
 
 
 class Popolazione(models.Model):

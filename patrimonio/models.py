@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 
-from ambito.models import Ambito
+from ambito.models import Ambito, Comune
 from patrimonio.accesso import (
     RUOLI_CON_ENTE,
     Operatore,
@@ -131,6 +132,20 @@ class EnteProprietario(models.Model):
     def is_comune(self) -> bool:
         return self.tipo == TipoEnte.COMUNE
 
+    def clean(self) -> None:
+        """An ente of type comune lies in its comune's ambito (the database checks it too:
+        ``ambito/integrita.py``)."""
+        super().clean()
+        if self.comune_id is None or self.ambito_id is None:
+            return
+        comune = Comune.objects.select_related("ambito").get(pk=self.comune_id)
+        if comune.ambito_id != self.ambito_id:
+            dove = f"nell'ambito «{comune.ambito}»" if comune.ambito else "in nessun ambito"
+            # Not tied to a field: the forms that save an ente may not show its comune.
+            raise ValidationError(
+                f"Il comune di {comune.nome} è {dove}: il suo ente deve appartenere allo stesso ambito."
+            )
+
 
 class TipoServizio(models.TextChoices):
     SAP = "SAP", "SAP – servizi abitativi pubblici"
@@ -218,3 +233,17 @@ class UnitaAbitativa(models.Model):
         ident = self.id_regionale or "ID non comunicato"
         codice = f" ({self.codice_ente})" if self.codice_ente else ""
         return f"U.I. {ident}{codice} – {self.comune}"
+
+    def clean(self) -> None:
+        """A unit's comune lies in its ente's ambito (the database checks it too:
+        ``ambito/integrita.py``)."""
+        super().clean()
+        if self.comune_id is None or self.ente_id is None:
+            return
+        comune = Comune.objects.select_related("ambito").get(pk=self.comune_id)
+        ente = EnteProprietario.objects.select_related("ambito").get(pk=self.ente_id)
+        if comune.ambito_id != ente.ambito_id:
+            raise ValidationError(
+                f"Il comune di {comune.nome} non fa parte dell'ambito «{ente.ambito}» di {ente.denominazione}: "
+                "l'unità deve trovarsi in un comune dello stesso ambito."
+            )
