@@ -15,7 +15,7 @@ from .dichiarazioni import TRACCIATI, descrivi
 from .errori import neutralizza
 from .limiti import FORMATI, VERSIONE_ANTEPRIMA, limite
 from .righe import Analisi, Modifica, RigaUnita
-from .tracciati import DESCRIZIONE_LAYOUT
+from .tracciati import DESCRIZIONE_LAYOUT, LAYOUT_TURNOVER
 
 ETICHETTE_STATO = {s: f"{SEZIONE_DELLO_STATO[s]}) {Stato(s).label}" for s in STATI_MODELLO}
 ETICHETTE_CAMPI = {
@@ -184,6 +184,8 @@ def anteprima(analisi: Analisi) -> dict[str, Any]:
         "rimosse": [_rimossa(c, pk, cancellate) for pk in rimosse[:quanti]] if c is not None else [],
         "turnover": turnover[:quanti],
         "turnover_presente": analisi.turnover_presente,
+        # Whether the file lists units at all (a file of turnover or consistenza alone does not).
+        "unita_presenti": any(lay != LAYOUT_TURNOVER for lay in analisi.layout),
         "scelte_presenti": analisi.scelte_presenti,
         "scelte": [
             {"campo": campo, "prima": _scelta(prima), "dopo": _scelta(dopo)}

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from ambito.italiano import con_articolo, con_preposizione, data_estesa, nome_con_preposizione
 from patrimonio.esportazione import modello_ente, unita_ente
-from patrimonio.importazione import analizza, registra
+from patrimonio.importazione import analizza, anteprima, registra
 from patrimonio.importazione.scrittura import Esito
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
 from piano_annuale.controlli.vincoli import VINCOLI
@@ -150,6 +150,15 @@ def test_a_consistenza_sheet_alone_changes_only_the_consistenza(piano_cremonese,
             {"sap": 112, "sas": 8, "fonte": "ricognizione 2025"},
             {"sap": 1234, "sas": 9, "fonte": "ricognizione 2026"},
         )
+    ]
+    dati = anteprima(analisi)
+    assert dati["unita_presenti"] is False  # the preview does not speak of units the file has not
+    assert dati["dichiarati"][0]["cambi"] == [
+        {
+            "voce": "intero ente",
+            "prima": "SAP 112, SAS 8 (fonte: ricognizione 2025)",
+            "dopo": "SAP 1.234, SAS 9 (fonte: ricognizione 2026)",
+        }
     ]
     stati_prima = StatoUnita.objects.filter(piano=piano_cremonese, unita__ente=ente).count()
     esito = registra(analisi=analisi, utente=None)
