@@ -275,6 +275,7 @@ def test_an_ente_corrects_its_declared_figures_in_its_workspace(client, piano_cr
     riga = RiepilogoDichiarato.objects.get(piano=piano_cremonese, ente=aler)
     assert (riga.fonte, riga.aggiornato_da) == ("corretto nell'area dell'ente", utente)
     (modifica,) = Modifica.objects.filter(modello="piano_annuale.riepilogodichiarato", utente=utente)
+    assert modifica.prima is not None and modifica.dopo is not None
     assert (modifica.prima["libere_turnover"], modifica.dopo["libere_turnover"]) == (18, 19)
 
 
