@@ -26,8 +26,8 @@ from piano_annuale.models import (
     TipoVersione,
     VersionePiano,
 )
-from piano_annuale.rendering.pdf import html_documento
 from piano_annuale.rendering import testi as rendering_testi
+from piano_annuale.rendering.pdf import html_documento
 from piano_annuale.services.verbali import CARTELLA
 from tests.percorso import (
     VERBALE_PDF,
