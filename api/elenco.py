@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from patrimonio.importazione import Analisi, Errore, anteprima
+from patrimonio.importazione import Analisi, Errore, anteprima, limite
 from patrimonio.importazione.analisi import analizza_fogli
 from patrimonio.importazione.lettura import Foglio
 from patrimonio.models import EnteProprietario
@@ -93,6 +93,16 @@ def righe_della_richiesta(dati: Any) -> tuple[list[Mapping[str, Any]], list[Mapp
     if "unita" not in dati:
         errori.append({"elenco": "unita", "campo": "unita", "messaggio": "Manca l'elenco «unita»."})
     unita = _righe(dati.get("unita"), "unita", errori, obbligatorio=True)
+    if unita is not None and len(unita) > limite("RIGHE_MASSIME"):
+        raise DatiNonValidi(
+            [
+                {
+                    "elenco": "unita",
+                    "campo": "unita",
+                    "messaggio": f"Al più {limite('RIGHE_MASSIME')} unità per elenco.",
+                }
+            ]
+        )
     turnover = _righe(dati.get("turnover"), "turnover", errori, obbligatorio=False)
     if errori:
         raise DatiNonValidi(errori)

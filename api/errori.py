@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as PermessoNegatoDjango
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -29,6 +30,7 @@ TITOLI = {
     406: "Formato della risposta non disponibile",
     409: "Conflitto con i dati attuali",
     412: "I dati sono cambiati",
+    413: "Richiesta troppo grande",
     415: "Formato dei dati non supportato",
     422: "Dati non validi",
     429: "Troppe richieste",
@@ -99,6 +101,8 @@ def gestore_errori(eccezione: Exception, contesto: dict[str, Any]) -> Response |
         return problema(409, str(eccezione))
     if isinstance(eccezione, OperazioneNonValida):
         return problema(422, str(eccezione))
+    if isinstance(eccezione, RequestDataTooBig):
+        return problema(413, "Il corpo della richiesta è troppo grande.")
     if isinstance(eccezione, IntegrityError):
         return problema(409, messaggio_vincolo(eccezione))
     if isinstance(eccezione, exceptions.ValidationError):

@@ -56,7 +56,7 @@ PROBLEMA = {
 }
 
 LETTURA = ("400", "401", "403", "404", "406", "429")
-SCRITTURA = (*LETTURA, "409", "415", "422")
+SCRITTURA = (*LETTURA, "409", "413", "415", "422")
 
 
 def errori_nello_schema(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,6 +17,7 @@ from patrimonio.views.base import carica_area
 from ..elenco import analizza_elenco, anteprima_elenco, errori_del_elenco, righe_della_richiesta
 from ..errori import DatiNonValidi
 from ..models import TokenPersonale
+from ..parser import ParserElenco
 from ..serializers import ElencoCompletoSerializer
 from .ente import UnitaElencoView
 from .lettura import AMBITO
@@ -37,6 +40,12 @@ def origine(request: Request) -> str:
 class UnitaCollezioneView(UnitaElencoView):
     """Le unità dell'ente: elenco (GET), una nuova (POST), l'elenco completo che sostituisce il
     registro dell'ente (PUT), come il caricamento del modello di foglio di calcolo completo."""
+
+    def get_parsers(self) -> list[Any]:
+        # Only the full list may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE (``api.parser``).
+        if getattr(self, "request", None) is not None and self.request.method == "PUT":
+            return [ParserElenco()]
+        return super().get_parsers()
 
     @extend_schema(
         tags=["dati dell'ente"],

@@ -55,7 +55,7 @@ def _parametri_reali(case: schemathesis.Case, mondo: Mondo) -> None:
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_the_api_answers_as_its_schema_says(case: schemathesis.Case, mondo: Mondo, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_answers_as_its_schema_says(case: schemathesis.Case, mondo: Mondo) -> None:
     _parametri_reali(case, mondo)
     risposta = case.call(headers={"Authorization": f"Bearer {mondo.token['comune']}"})
     assert risposta.status_code < 500, (case.method, case.formatted_path, risposta.text[:500])

@@ -211,3 +211,19 @@ def test_a_bad_row_writes_nothing_and_names_the_row_and_field(mondo):
     assert messaggi["numero"] == "Il numero di alloggi non può essere negativo."
     assert fotografia() == prima
     assert not TurnoverPrevisto.objects.filter(numero__lt=0).exists()
+
+
+def test_the_full_list_has_its_own_size_limit_not_djangos(mondo, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200  # far below the list: the bulk endpoint reads its own way
+    client = client_token(mondo.token["comune"])
+    righe = _righe_elenco(mondo)
+    risposta = client.put(_base(mondo) + "unita/?dry_run=1", {"unita": righe}, format="json")
+    assert risposta.status_code == 200, risposta.content
+    settings.POA_API_ELENCO_DIMENSIONE_MASSIMA = 100
+    troppo = client.put(_base(mondo) + "unita/?dry_run=1", {"unita": righe}, format="json")
+    assert troppo.status_code == 413
+    assert troppo.json()["title"] == "Richiesta troppo grande"
+    # Any other write keeps Django's limit.
+    altro = client.put(_base(mondo) + "consistenza/", {"sap": 1, "sas": 1, "fonte": "x" * 300}, format="json")
+    assert altro.status_code == 413
+    assert altro.json()["detail"] == "Il corpo della richiesta è troppo grande."
