@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "django_prose_editor",  # the narratives' rich-text editor: its static files only (no model, no CDN)
     "ambito",
     "patrimonio",
     "piano_annuale",
