@@ -51,7 +51,7 @@ from piano_annuale.rendering.pdf_elenchi import (
     gruppi_lotti,
 )
 from piano_annuale.rendering.pdf_parti import Allegato, dati_allegati, pdf_in_parti
-from piano_annuale.rendering.testi import markdown_sicuro, testi_del_piano
+from piano_annuale.rendering.testi import html_sicuro, testi_del_piano
 
 # Bump whenever the templates, the stylesheet or the fonts change what the PDF looks like, so
 # documents cached under the old layout are rendered again.
@@ -366,7 +366,7 @@ def contesto_documento(
         "p": calcolo,
         "t": titoli,
         "indice": [(v, None) for v in titoli.values()],  # page numbers from target-counter()
-        "testi": {sezione: markdown_sicuro(testo) for sezione, testo in testi.items()},
+        "testi": {sezione: html_sicuro(testo, calcolo) for sezione, testo in testi.items()},
         "grafici": {
             "popolazione": grafici.popolazione_per_aggregazione(calcolo),
             "patrimonio": grafici.patrimonio_per_ente(calcolo),

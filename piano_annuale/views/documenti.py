@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from piano_annuale.calcolo import piano_calcolato
 from piano_annuale.models import (
     DocumentoPiano,
     PianoAnnuale,
@@ -22,7 +23,15 @@ from piano_annuale.models import (
     VersionePiano,
 )
 from piano_annuale.rendering.pdf import nome_file
-from piano_annuale.rendering.testi import markdown_sicuro, salva_testi, testi_del_piano
+from piano_annuale.rendering.testi import (
+    SEGNAPOSTI,
+    TestiNonValidi,
+    html_sicuro,
+    salva_testi,
+    testi_del_piano,
+    valori_segnaposti,
+)
+from piano_annuale.rendering.testi_importati import FORMATI, DocumentoNonValido, importa_documento
 from piano_annuale.rendering.versioni import FILE_MANCANTE, FileNonVerificato
 from piano_annuale.tasks import richiedi_pdf, riprova_pdf_versione
 from piano_annuale.views.file_verificati import pagina_file_non_verificato, scarica_verificato
@@ -143,35 +152,64 @@ def documento_scarica(request: HttpRequest, pk: int, documento_pk: int) -> HttpR
 
 @login_required
 def piano_testi(request: HttpRequest, pk: int) -> HttpResponse:
-    """The plan's narratives (Markdown), edited by the ufficio di piano until the plan is approved."""
+    """The plan's narratives, written with the rich-text editor (or imported from a .docx/.odt) by
+    the ufficio di piano until the plan is approved; placeholders show the plan's figures."""
     piano = get_object_or_404(
         PianoAnnuale.objects.dell_ufficio_di_piano(request.user).select_related("ambito"), pk=pk
     )
     modificabile = piano.stato != StatoPiano.APPROVATA  # the approved plan's PDF is final
     testi = testi_del_piano(piano)
+    scritti: dict[str, str] | None = None  # what was posted, shown again when it is refused
     if request.method == "POST":
         if not modificabile:
             return HttpResponseForbidden("Il piano è approvato: i testi non sono più modificabili.")
-        salva_testi(
-            piano=piano,
-            testi={sezione: request.POST.get(sezione, "") for sezione in SezioneTesto.values},
-            utente=request.user,
-        )
-        messages.success(request, "Testi del piano salvati.")
-        return redirect("piano_annuale:piano_testi", pk=piano.pk)
+        try:
+            if "importa" in request.POST:
+                sezione = request.POST.get("sezione", "")
+                documento = request.FILES.get("documento")
+                if sezione not in SezioneTesto.values:
+                    raise TestiNonValidi("Scegliere la parte del piano in cui importare il testo.")
+                if documento is None:
+                    raise TestiNonValidi("Scegliere il file .docx o .odt da importare.")
+                html = importa_documento(documento, documento.name or "")
+                salva_testi(piano=piano, testi={**testi, sezione: html}, utente=request.user)
+                messages.success(
+                    request,
+                    f"Testo importato da «{documento.name}» in «{SezioneTesto(sezione).label}»: "
+                    "controllarlo qui sotto.",
+                )
+            else:
+                scritti = {sezione: request.POST.get(sezione, "") for sezione in SezioneTesto.values}
+                salva_testi(piano=piano, testi=scritti, utente=request.user)
+                messages.success(request, "Testi del piano salvati.")
+            return redirect("piano_annuale:piano_testi", pk=piano.pk)
+        except (TestiNonValidi, DocumentoNonValido) as errore:
+            messages.error(request, str(errore))
+    calcolo = piano_calcolato(piano)
     propri = set(piano.testi.exclude(testo="").values_list("sezione", flat=True))
     sezioni = [
         {
             "codice": sezione,
             "titolo": titolo,
-            "testo": testi[sezione],
-            "anteprima": markdown_sicuro(testi[sezione]),
+            # The editor edits HTML: a Markdown text (a default) is shown converted.
+            "testo": scritti[sezione] if scritti is not None else html_sicuro(testi[sezione]),
+            "anteprima": html_sicuro(testi[sezione], calcolo),
             "predefinito": sezione not in propri,
+            "facoltativo": not testi[sezione].strip(),
         }
         for sezione, titolo in SezioneTesto.choices
     ]
+    valori = valori_segnaposti(calcolo)
+    segnaposti = [(nome, s.descrizione, valori[nome]) for nome, s in SEGNAPOSTI.items()]
     return render(
         request,
         "piano_annuale/documento/testi.html",
-        {"piano": piano, "sezioni": sezioni, "modificabile": modificabile},
+        {
+            "piano": piano,
+            "sezioni": sezioni,
+            "modificabile": modificabile,
+            "segnaposti": segnaposti,
+            "formati": ", ".join(FORMATI.values()),
+        },
+        status=400 if scritti is not None else 200,
     )
