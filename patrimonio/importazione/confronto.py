@@ -7,11 +7,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import ngettext
+
 from patrimonio.models import TipoServizio
 from piano_annuale.controlli.vincoli import VINCOLI
 from piano_annuale.models import StatoUnita
 
 from .contesto import Contesto, StatoEsistente, a_blocchi, id_regionali_altrui
+from .dichiarazioni import numero_leggibile
 from .errori import Errore
 from .righe import (
     CARENZA,
@@ -318,14 +321,26 @@ class Confronto:
         self.analisi.invariate = invariate
         if fuori_comune:
             self.analisi.avvisi.append(
-                f"{fuori_comune} unità si trovano in un comune diverso da quello dell'ente: verificare "
-                "che il comune indicato sia quello in cui si trova l'alloggio."
+                ngettext(
+                    "%(n)s unità si trova in un comune diverso da quello dell'ente: verificare che il "
+                    "comune indicato sia quello in cui si trova l'alloggio.",
+                    "%(n)s unità si trovano in un comune diverso da quello dell'ente: verificare che il "
+                    "comune indicato sia quello in cui si trova l'alloggio.",
+                    fuori_comune,
+                )
+                % {"n": numero_leggibile(fuori_comune)}
             )
         sas = sum(1 for r in righe if r.stato and (r.tipo or _tipo_attuale(self.c, r)) == SAS)
         if sas:
             self.analisi.avvisi.append(
-                f"{sas} unità SAS hanno uno stato nell'anno: le sezioni b–g del piano contano solo le "
-                "unità SAP."
+                ngettext(
+                    "%(n)s unità SAS ha uno stato nell'anno: le sezioni b–g del piano contano solo le "
+                    "unità SAP.",
+                    "%(n)s unità SAS hanno uno stato nell'anno: le sezioni b–g del piano contano solo le "
+                    "unità SAP.",
+                    sas,
+                )
+                % {"n": numero_leggibile(sas)}
             )
 
     def _sezioni(self) -> None:

@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from patrimonio.models import EnteProprietario
 from piano_annuale.controlli.vincoli import messaggio_vincolo
@@ -28,6 +29,7 @@ from piano_annuale.services.errori import ModificaNonConsentita
 
 from .analisi import analizza
 from .anteprima import anteprima
+from .dichiarazioni import numero_leggibile
 from .errori import DatiCambiati
 from .lettura import conta_righe, verifica_file
 from .limiti import Avanzamento, limite
@@ -109,10 +111,13 @@ def _salva_anteprima(caricamento: Caricamento, analisi: Analisi, *, da: str, pre
     caricamento.progresso = 100
     if analisi.errori:
         caricamento.stato = StatoCaricamento.CON_ERRORI
-        esito = (
-            f"Il file contiene {len(analisi.errori)} errori: nessun dato è stato registrato. Correggere "
-            "il file e caricarlo di nuovo."
-        )
+        esito = ngettext(
+            "Il file contiene %(n)s errore: nessun dato è stato registrato. Correggere il file e "
+            "caricarlo di nuovo.",
+            "Il file contiene %(n)s errori: nessun dato è stato registrato. Correggere il file e "
+            "caricarlo di nuovo.",
+            len(analisi.errori),
+        ) % {"n": numero_leggibile(len(analisi.errori))}
     elif not analisi.ci_sono_modifiche:
         caricamento.stato = StatoCaricamento.ANTEPRIMA
         esito = "Il file non cambia nulla: i dati dell'ente sono già quelli del file."

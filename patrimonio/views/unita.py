@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, FilteredRelation, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from patrimonio.accesso import utente_di
@@ -222,7 +223,14 @@ def unita_conferma_tutte(request: HttpRequest, piano: int, ente: int) -> HttpRes
     confermati = conferma_stati(piano=area.piano, ente=area.ente, utente=utente_di(request))
     messages.success(
         request,
-        f"Confermati gli stati di {confermati} unità." if confermati else "Nessuno stato da confermare.",
+        (
+            ngettext(
+                "Confermato lo stato di %(n)s unità.", "Confermati gli stati di %(n)s unità.", confermati
+            )
+            % {"n": confermati}
+        )
+        if confermati
+        else "Nessuno stato da confermare.",
     )
     return _torna_all_elenco(request, area)
 

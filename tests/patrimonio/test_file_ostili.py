@@ -105,7 +105,7 @@ def _rifiutato(
     assert risposta.url == _url("caricamento", piano, ente, caricamento.pk)
     assert caricamento.stato == StatoCaricamento.CON_ERRORI  # not «In lettura»
     assert caricamento.esito == (
-        "Il file contiene 1 errori: nessun dato è stato registrato. Correggere il file e caricarlo di nuovo."
+        "Il file contiene 1 errore: nessun dato è stato registrato. Correggere il file e caricarlo di nuovo."
     )
     assert UnitaAbitativa.objects.count() == unita
     assert fotografia() == prima
