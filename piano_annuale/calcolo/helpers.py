@@ -51,6 +51,15 @@ def elenco_italiano(voci: Iterable[str]) -> str:
     return voci[0] if len(voci) == 1 else f"{', '.join(voci[:-1])} e {voci[-1]}" if voci else ""
 
 
-def nome_aggregazione(numero: int, denominazione: str) -> str:
-    """«AT 2 – Centro Nord», or «AT 2» when the aggregazione has no name."""
-    return f"AT {numero} – {denominazione}" if denominazione else f"AT {numero}"
+def nome_aggregazione(numero: int, denominazione: str, termine: str = "AT") -> str:
+    """«AT 2 – Centro Nord», or «AT 2» when the aggregazione has no name; ``termine`` is the word
+    the ambito uses for its aggregazioni («AT», «sub-ambito», «distretto»)."""
+    return f"{termine} {numero} – {denominazione}" if denominazione else f"{termine} {numero}"
+
+
+def con_preposizione(preposizione: str, nome: str) -> str:
+    """«nell'AT 2», «nel sub-ambito 2», «all'AT 2», «al distretto 2»: ``in`` or ``a`` with the
+    article a masculine name takes (l' before a vowel, and before «AT», read «a-ti»)."""
+    elisa = nome[:1].casefold() in "aeiouàèéìòù" or nome.startswith("AT ")
+    forme = {"in": ("nell'", "nel "), "a": ("all'", "al ")}[preposizione]
+    return f"{forme[0] if elisa else forme[1]}{nome}"

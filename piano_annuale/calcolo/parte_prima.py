@@ -38,6 +38,7 @@ from .tipi import (
     SezioneG,
     SezioneIB,
     SezioneK,
+    Superficie,
     TabellaConteggi,
     ordina_enti,
     ordina_righe,
@@ -70,6 +71,7 @@ def demografia(dati: DatiPiano) -> Demografia:
         for n, c in enumerate(ordinati, start=1)
     )
 
+    termine = dati.piano.ambito.termine_aggregazioni
     gruppi: dict[int | None, list[Comune]] = defaultdict(list)
     for comune in comuni:
         gruppi[comune.aggregazione.numero if comune.aggregazione else None].append(comune)
@@ -92,6 +94,8 @@ def demografia(dati: DatiPiano) -> Demografia:
                 denominazione=aggregazione.denominazione if aggregazione else "Senza aggregazione",
                 righe=tuple(righe),
                 totale=sum(c.abitanti or 0 for c in membri),
+                superficie=superficie(membri),
+                termine=termine,
             )
         )
 
@@ -127,6 +131,27 @@ def demografia(dati: DatiPiano) -> Demografia:
         abitanti_comuni_senza_sap=abitanti_senza_sap,
         quota_popolazione_senza_sap=percentuale(abitanti_senza_sap, totale, 1),
         comuni_senza_dato=tuple(sorted((c.nome for c in comuni if c.abitanti is None), key=chiave_nome)),
+        superficie=superficie(comuni),
+        termine_aggregazioni=termine,
+    )
+
+
+def superficie(comuni: list[Comune]) -> Superficie:
+    """The surface of ``comuni`` (the sum of the known ones) and their density over the comuni whose
+    surface and population are both known; the comuni without a surface are named."""
+    noti = [(c, c.superficie_kmq) for c in comuni if c.superficie_kmq]
+    con_abitanti = [(c.abitanti, kmq) for c, kmq in noti if c.abitanti is not None]
+    superficie_nota = sum((kmq for _, kmq in con_abitanti), Decimal(0))
+    abitanti = sum(n for n, _ in con_abitanti)
+    return Superficie(
+        superficie_kmq=sum((kmq for _, kmq in noti), Decimal(0)) if noti else None,
+        abitanti=abitanti,
+        densita=(Decimal(abitanti) / superficie_nota).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if superficie_nota
+        else None,
+        comuni_senza_superficie=tuple(
+            sorted((c.nome for c in comuni if not c.superficie_kmq), key=chiave_nome)
+        ),
     )
 
 

@@ -148,6 +148,7 @@ def contributo_solidarieta(dati: DatiPiano) -> TabellaSolidarieta | None:
     tipi = dict(TipoEnte.choices)
     per_gruppo: dict[tuple[int, int, str], list[RigaSolidarieta]] = defaultdict(list)
     per_ente: dict[int, RigaSolidarieta] = {}
+    termine = dati.piano.ambito.termine_aggregazioni
     for q in dati.misure.quote_solidarieta:
         ente = dati.enti.get(q.ente_id)
         if ente is None:
@@ -157,7 +158,7 @@ def contributo_solidarieta(dati: DatiPiano) -> TabellaSolidarieta | None:
             chiave = (0, ordina_enti(ente)[0], tipi.get(ente.tipo, ente.tipo))
         elif comune is not None and comune.aggregazione is not None:
             at = comune.aggregazione
-            chiave = (1, at.numero, nome_aggregazione(at.numero, at.denominazione))
+            chiave = (1, at.numero, nome_aggregazione(at.numero, at.denominazione, termine))
         else:
             chiave = (2, 0, "Senza aggregazione")
         riga = RigaSolidarieta(

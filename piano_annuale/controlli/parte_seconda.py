@@ -9,7 +9,14 @@ from decimal import Decimal
 
 from misure.models import Provenienza
 from piano_annuale.calcolo.dati import DatiPiano
-from piano_annuale.calcolo.helpers import ZERO, chiave_nome, elenco_italiano, in_euro, nome_aggregazione
+from piano_annuale.calcolo.helpers import (
+    ZERO,
+    chiave_nome,
+    con_preposizione,
+    elenco_italiano,
+    in_euro,
+    nome_aggregazione,
+)
 from piano_annuale.calcolo.tipi import Anomalia, MisuraCalcolata, PianoCalcolato
 
 from .base import AVVISO, ERRORE
@@ -215,6 +222,7 @@ def sintesi_solidarieta_diversa(dati: DatiPiano, calcolo: PianoCalcolato) -> Ite
 
 def aggregazione_del_riparto_diversa(dati: DatiPiano, calcolo: PianoCalcolato) -> Iterator[Anomalia]:
     comuni = {c.pk: c for c in dati.comuni}
+    termine = dati.piano.ambito.termine_aggregazioni
     for q in sorted(dati.misure.quote_solidarieta, key=lambda q: q.pk):
         ente = dati.enti.get(q.ente_id)
         indicata = q.aggregazione_indicata
@@ -226,13 +234,14 @@ def aggregazione_del_riparto_diversa(dati: DatiPiano, calcolo: PianoCalcolato) -
                 "M11",
                 AVVISO,
                 f"Contributo regionale di solidarietà: la tabella di riparto colloca {ente.denominazione} "
-                f"nell'{nome_aggregazione(indicata.numero, indicata.denominazione)}, ma non è un comune dell'ambito: il piano lo elenca a parte.",
+                f"{con_preposizione('in', nome_aggregazione(indicata.numero, indicata.denominazione, termine))}, "
+                "ma non è un comune dell'ambito: il piano lo elenca a parte.",
                 PARTE_SECONDA,
                 ente_id=ente.id,
             )
         elif comune.aggregazione_id != indicata.pk:
             propria = (
-                nome_aggregazione(comune.aggregazione.numero, comune.aggregazione.denominazione)
+                nome_aggregazione(comune.aggregazione.numero, comune.aggregazione.denominazione, termine)
                 if comune.aggregazione
                 else "nessuna aggregazione"
             )
@@ -240,7 +249,8 @@ def aggregazione_del_riparto_diversa(dati: DatiPiano, calcolo: PianoCalcolato) -
                 "M11",
                 AVVISO,
                 f"Contributo regionale di solidarietà: la tabella di riparto colloca il comune di {comune.nome} "
-                f"nell'{nome_aggregazione(indicata.numero, indicata.denominazione)}, ma il comune appartiene all'{propria}; il piano lo "
+                f"{con_preposizione('in', nome_aggregazione(indicata.numero, indicata.denominazione, termine))}, "
+                f"ma il comune appartiene {con_preposizione('a', propria) if comune.aggregazione else 'a ' + propria}; il piano lo "
                 "raggruppa nella sua aggregazione.",
                 PARTE_SECONDA,
                 ente_id=ente.id,

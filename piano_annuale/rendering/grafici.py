@@ -114,7 +114,7 @@ def popolazione_per_aggregazione(p: PianoCalcolato) -> SafeString:
     gruppi = [g for g in p.demografia.aggregazioni if g.totale]
     if len(gruppi) < 2:  # one bar says nothing the table does not
         return mark_safe("")
-    etichette = [f"AT {g.numero} – {g.denominazione}" if g.numero else g.denominazione for g in gruppi]
+    etichette = [g.etichetta for g in gruppi]
     return _barre_orizzontali(
         "popolazione",
         etichette,

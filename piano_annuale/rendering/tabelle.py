@@ -21,6 +21,7 @@ from piano_annuale.calcolo import (
 )
 from piano_annuale.catalogo import CATALOGO, Natura, presente, voce
 from piano_annuale.models import Stato
+from piano_annuale.rendering.tabelle_demografia import tabelle_aggregazioni, tabelle_densita
 from piano_annuale.rendering.tabelle_regole import (
     tabella_allegato_a,
     tabelle_cbis,
@@ -91,36 +92,6 @@ def _popolazione(p: PianoCalcolato) -> list[Tabella]:
             ("Posizione", "Comune", "Codice ISTAT", "Abitanti", "Famiglie"),
             righe + (("", "Totale", "", d.totale_abitanti, ""),),
             "popolazione",
-        )
-    ]
-
-
-def _aggregazioni(p: PianoCalcolato) -> list[Tabella]:
-    righe: list[tuple[Any, ...]] = []
-    for g in p.demografia.aggregazioni:
-        nome = f"AT {g.numero} – {g.denominazione}" if g.numero else g.denominazione
-        righe += [(nome, r.posizione, r.comune, r.abitanti) for r in g.righe]
-        righe.append((nome, "", "Totale", g.totale))
-    righe.append(("Totale Ambito", "", "", p.demografia.totale_abitanti))
-    return [
-        Tabella(
-            "aggregazioni",
-            _titolo("aggregazioni"),
-            ("Aggregazione territoriale", "Posizione", "Comune", "Abitanti"),
-            tuple(righe),
-            "aggregazioni",
-        )
-    ]
-
-
-def _densita(p: PianoCalcolato) -> list[Tabella]:
-    return [
-        Tabella(
-            "densita",
-            _titolo("densita"),
-            ("Comune", "Superficie (km²)", "Abitanti", "Abitanti per km²"),
-            tuple((r.comune, r.superficie_kmq, r.abitanti, r.densita) for r in p.demografia.densita),
-            "densita",
         )
     ]
 
@@ -517,8 +488,8 @@ def _controlli(p: PianoCalcolato) -> list[Tabella]:
 # The tables of each part of the catalogue that holds figures.
 TABELLE: dict[str, Callable[[PianoCalcolato], list[Tabella]]] = {
     "popolazione": _popolazione,
-    "aggregazioni": _aggregazioni,
-    "densita": _densita,
+    "aggregazioni": tabelle_aggregazioni,
+    "densita": tabelle_densita,
     "senza_sap": _senza_sap,
     "ricognizione": _ricognizione,
     "a": _a,

@@ -68,11 +68,43 @@ class RigaPopolazione:
 
 
 @dataclass(frozen=True)
+class Superficie:
+    """Surface and density of a set of comuni (an aggregazione, the ambito), computed from the
+    comuni's own surfaces, never typed. Where some comuni have no surface recorded, the density is
+    that of the known part (the comuni with both surface and population) and ``parziale`` says so."""
+
+    superficie_kmq: Decimal | None  # the sum of the known surfaces; None when none is known
+    abitanti: int  # the inhabitants of the comuni with both surface and population known
+    densita: Decimal | None  # inhabitants per km² over those comuni, one decimal
+    comuni_senza_superficie: tuple[str, ...] = ()
+    parziale: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        imposta(self, parziale=bool(self.comuni_senza_superficie))
+
+
+SUPERFICIE_IGNOTA = Superficie(None, 0, None)
+
+
+@dataclass(frozen=True)
 class GruppoAggregazione:
     numero: int | None
     denominazione: str
     righe: tuple[RigaPopolazione, ...]
     totale: int
+    superficie: Superficie = SUPERFICIE_IGNOTA
+    termine: str = "AT"  # the ambito's word for its aggregazioni («AT», «sub-ambito», «distretto»)
+    sigla: str = field(init=False)  # «AT 3»; empty for the comuni outside every aggregazione
+    etichetta: str = field(init=False)  # «AT 3 – Centro Sud», or the denominazione alone
+
+    def __post_init__(self) -> None:
+        sigla = f"{self.termine} {self.numero}" if self.numero else ""
+        etichetta = (
+            (f"{sigla} – {self.denominazione}" if self.denominazione else sigla)
+            if sigla
+            else self.denominazione
+        )
+        imposta(self, sigla=sigla, etichetta=etichetta)
 
 
 @dataclass(frozen=True)
@@ -95,6 +127,8 @@ class Demografia:
     abitanti_comuni_senza_sap: int
     quota_popolazione_senza_sap: Decimal | None
     comuni_senza_dato: tuple[str, ...]
+    superficie: Superficie = SUPERFICIE_IGNOTA  # of the whole ambito
+    termine_aggregazioni: str = "AT"
 
 
 @dataclass(frozen=True)
