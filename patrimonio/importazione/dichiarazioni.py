@@ -24,6 +24,7 @@ from ..resources import (
     COLONNE_ASSEGNAZIONI,
     COLONNE_CONSISTENZA,
     COLONNE_SAT,
+    INTESTAZIONI_UNITA,
     NOME_FOGLIO_ASSEGNAZIONI,
     NOME_FOGLIO_CONSISTENZA,
     NOME_FOGLIO_SAT,
@@ -102,9 +103,12 @@ _RIVELATRICI = {
     CONSISTENZA: {normalizza(n) for n in ("Alloggi SAP", "Alloggi SAP di proprietà")},
     SAT: {normalizza(n) for n in ("U.I. destinate ai SAT", "Numero di U.I. per SAT", "U.I. per SAT")},
     ASSEGNAZIONI: {
-        normalizza(n) for n in COLONNE_ASSEGNAZIONI[0].alias + (COLONNE_ASSEGNAZIONI[0].intestazione,)
+        normalizza(n)
+        for n in ("U.I. SAP assegnate nell'anno precedente", "U.I. assegnate", "U.I. SAP assegnate")
     },
 }
+# The headers of a unit list (ID regionale, state): a table that has them is not a declaration.
+_DI_UNITA = {t for t, chiave in INTESTAZIONI_UNITA.items() if chiave in ("id_regionale", "stato")}
 
 
 def tracciato_del_foglio(nome: str) -> Tracciato | None:
@@ -118,6 +122,8 @@ def tracciato_dalle_righe(righe: Iterable[list[Any]]) -> Tracciato | None:
         if indice >= RIGHE_CERCA_INTESTAZIONE:
             break
         scritti = {normalizza(testo(v)) for v in valori if testo(v)}
+        if scritti & _DI_UNITA:
+            return None  # a unit list's header: never a declaration sheet
         for tipo, intestazioni in _RIVELATRICI.items():
             if scritti & intestazioni:
                 return TRACCIATI[tipo]
