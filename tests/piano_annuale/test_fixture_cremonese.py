@@ -18,8 +18,10 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import Count, Sum
 
+from ambito.integrita import elimina_trigger
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
 from patrimonio.models import EnteProprietario, TipoEnte, UnitaAbitativa
 from piano_annuale.models import (
@@ -466,6 +468,8 @@ def test_the_command_turns_an_invalid_file_into_an_italian_error(tmp_path):
 
 def test_an_error_found_while_writing_rolls_back_everything_already_written(piano_cremonese, tmp_path):
     # Volongo, the last comune of the file, now belongs to another ambito: the load stops there.
+    # (Its ente and units stay here, which the integrity triggers refuse: dropped for this test.)
+    elimina_trigger(connection)
     altro = Ambito.objects.create(nome="Ambito di prova")
     Comune.objects.filter(nome="Volongo").update(ambito=altro, aggregazione=None)
     dati = dati_fixture()
