@@ -51,18 +51,31 @@ def test_the_platform_page_is_the_superusers_only(client, amministratore, piano_
         "comune.cr", cremonese, Ruolo.COMUNE, EnteProprietario.objects.get(comune__nome="Cremona")
     )
     ufficio_cr = crea_operatore("ufficio.cr", cremonese, Ruolo.UFFICIO_DI_PIANO)
+    osservatore = get_user_model().objects.create_user("osservatore", password="x-Prova-2025")
+    Operatore.objects.create(user=osservatore, ambito=None, ruolo=Ruolo.OSSERVATORE_REGIONALE)
     indirizzo = reverse("insediamento:ambiti")
 
     assert client.get(indirizzo).status_code == 302  # to the login
-    for utente in (comune, ufficio_cr):
+    for utente in (comune, ufficio_cr, osservatore):
         client.force_login(utente)
         assert client.get(indirizzo).status_code == 403
         assert client.post(indirizzo, {"nome": "Ambito abusivo"}).status_code == 403
+        invito = reverse("insediamento:invita_ufficio", args=[cremonese.pk])
+        assert (
+            client.post(
+                invito, {f"invito-{cremonese.pk}-nome": "X Y", f"invito-{cremonese.pk}-email": "x@y.it"}
+            ).status_code
+            == 403
+        )
+    passi = [reverse(f"insediamento:{passo}", args=[cremonese.pk]) for passo in PASSI]
+    client.force_login(osservatore)
+    assert [client.get(passo).status_code for passo in passi] == [403] * 5
     assert not Ambito.objects.filter(nome="Ambito abusivo").exists()
     client.force_login(amministratore)
     risposta = client.get(indirizzo)
     assert risposta.status_code == 200
     assert cremonese.nome in risposta.content.decode()
+    assert not get_user_model().objects.filter(email="x@y.it").exists()
 
 
 def test_the_administrator_creates_an_ambito_and_invites_its_ufficio_di_piano(
