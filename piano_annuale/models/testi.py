@@ -25,11 +25,13 @@ class SezioneTesto(models.TextChoices):
 
 
 class TestoPiano(models.Model):
-    """A narrative section of a plan, in Markdown, editable by the ufficio di piano."""
+    """A narrative section of a plan, editable by the ufficio di piano: HTML from the rich-text editor
+    or an imported document, or Markdown (the project's defaults, older texts); both rendered by the
+    same sanitiser, placeholders included (``rendering.testi``)."""
 
     piano = models.ForeignKey(PianoAnnuale, on_delete=models.CASCADE, related_name="testi")
     sezione = models.CharField("sezione", max_length=30, choices=SezioneTesto.choices)
-    testo = models.TextField("testo (Markdown)", blank=True)
+    testo = models.TextField("testo (HTML o Markdown)", blank=True)
     aggiornato_il = models.DateTimeField("ultima modifica", auto_now=True)
     aggiornato_da = models.ForeignKey(
         settings.AUTH_USER_MODEL,
