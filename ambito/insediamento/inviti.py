@@ -331,3 +331,30 @@ def imposta_email_operatori(*, ambito: Ambito, indirizzi: dict[int, str], utente
             user.save(update_fields=["email"])
     registra_modifiche(utente=utente, origine=ORIGINE, modifiche=voci)
     return len(voci)
+
+
+def reinvia(*, operatore: Operatore, utente: User, indirizzo: IndirizzoInvito) -> str:
+    """Send the invitation again (a new link) to a person who has not set a password yet; return
+    the address written to."""
+    if operatore.user.has_usable_password():
+        raise OperazioneNonValida(
+            f"{operatore.user.get_full_name() or operatore.user} ha già scelto la password: "
+            "se l'ha dimenticata, può chiederne una nuova dalla pagina di accesso."
+        )
+    if operatore.ambito is None:
+        raise OperazioneNonValida("L'invito riguarda un ambito.")
+    mittente = utente.get_full_name() or utente.get_username()
+    esito = EsitoInvito(user=operatore.user, operatore=operatore, nuovo_utente=True)
+    _invia([_messaggio(esito, operatore.ambito, mittente, indirizzo)])
+    return operatore.user.email
+
+
+@transaction.atomic
+def revoca(*, operatore: Operatore, utente: User) -> None:
+    """Remove a membership of the ambito (the person keeps their login and other memberships)."""
+    if operatore.user_id == utente.pk:
+        raise OperazioneNonValida(
+            "Non si può togliere il proprio ruolo: lo faccia un altro utente dell'ufficio."
+        )
+    with Scrittura(utente=utente, origine=ORIGINE) as scrittura:
+        scrittura.elimina(Operatore.objects.filter(pk=operatore.pk))

@@ -16,7 +16,7 @@ from django.urls import reverse
 from ambito.insediamento import inviti, territorio
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
-from piano_annuale.models import PianoAnnuale, StatoPiano
+from piano_annuale.models import Modifica, PianoAnnuale, StatoPiano
 from tests.utenti import crea_operatore, hasher_veloce
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(hasher_veloce.__name__)]
@@ -314,3 +314,37 @@ def test_the_ufficio_completes_the_steps_through_the_pages(
             f'class="fatto"><a href="{url[passo]}"' in client.get(url["comuni"]).content.decode()
             or passo == "comuni"
         )
+
+
+def test_a_pending_invitation_is_sent_again_and_a_membership_removed_with_its_history(
+    client, ufficio, nuovo, amministratore, django_capture_on_commit_callbacks
+):
+    territorio.aggiungi_comuni(ambito=nuovo, codici=["020065"], utente=amministratore)
+    with django_capture_on_commit_callbacks(execute=True):
+        esiti = inviti.invita(
+            ambito=nuovo,
+            inviti=inviti.inviti_da_righe(nuovo, [["Suzzara", "Marco Bianchi", "m.bianchi@suzzara.example"]]),
+            utente=amministratore,
+            indirizzo=lambda uid, token: f"http://testserver/invito/{uid}/{token}/",
+        )
+    operatore = esiti[0].operatore
+    client.force_login(ufficio)
+    indirizzo = reverse("insediamento:operatori", args=[nuovo.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(indirizzo, {"azione": "operatore", "reinvia": operatore.pk})
+    assert [m.to for m in mail.outbox] == [["m.bianchi@suzzara.example"]] * 2
+    assert "/invito/" in str(mail.outbox[1].body)
+    proprio = Operatore.objects.get(user=ufficio, ambito=nuovo)
+    client.post(indirizzo, {"azione": "operatore", "revoca": proprio.pk})
+    assert Operatore.objects.filter(pk=proprio.pk).exists()  # nobody removes their own role
+    client.post(indirizzo, {"azione": "operatore", "revoca": operatore.pk})
+
+    assert not Operatore.objects.filter(pk=operatore.pk).exists()
+    assert get_user_model().objects.filter(email="m.bianchi@suzzara.example").exists()
+    assert (
+        Modifica.objects.filter(
+            modello="patrimonio.operatore", oggetto_id=operatore.pk, azione="eliminazione"
+        ).count()
+        == 1
+    )

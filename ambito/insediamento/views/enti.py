@@ -158,6 +158,33 @@ def operatori(request: HttpRequest, pk: int) -> HttpResponse:
                         ),
                     )
                     return _ritorno("operatori", ambito, "operatori-ambito")
+        elif azione == "operatore":
+            # One form for the rows' buttons: «reinvia» or «revoca», valued with the membership.
+            reinvio = "reinvia" in request.POST
+            operatore = get_object_or_404(
+                Operatore.objects.select_related("user", "ambito"),
+                pk=scelta_intera(request.POST.get("reinvia" if reinvio else "revoca")),
+                ambito=ambito,
+            )
+            nome = operatore.user.get_full_name() or operatore.user.get_username()
+            if reinvio:
+                if esegui(
+                    request,
+                    None,
+                    lambda: (
+                        inviti.reinvia(
+                            operatore=operatore, utente=utente, indirizzo=indirizzo_invito(request)
+                        )
+                        or True
+                    ),
+                ):
+                    messages.success(request, f"Invito inviato di nuovo a {operatore.user.email}.")
+            elif esegui(request, None, lambda: inviti.revoca(operatore=operatore, utente=utente) or True):
+                messages.success(
+                    request,
+                    f"{nome} non ha più il ruolo di {operatore.get_ruolo_display().lower()} nell'ambito.",
+                )
+            return _ritorno("operatori", ambito, "operatori-ambito")
         elif azione == "email_operatori":
             cambiati = esegui(
                 request,
