@@ -36,7 +36,7 @@ def cartella(percorso) -> None:
     vuoto = libro.active
     assert vuoto is not None
     libro.remove(vuoto)
-    fogli = {
+    fogli: dict[str, list[list[object]]] = {
         "Turnover": [["Comune", "Codice ISTAT", "Numero di alloggi"], ["Soresina", "", 2]],
         "Consistenza": [
             ["Comune", "Codice ISTAT", "Alloggi SAP", "Alloggi SAS", "Fonte"],
