@@ -289,8 +289,8 @@ SPECTACULAR_SETTINGS = {
         "Lettura del territorio, dei piani e del piano calcolato; scrittura dei dati dell'ente nella "
         "ricognizione, con le stesse regole, gli stessi messaggi e lo stesso storico del foglio di "
         "calcolo e delle pagine dell'ente. Autenticazione: la sessione del browser oppure un token "
-        "personale (Authorization: Bearer <token>), creato nella pagina «I miei token di accesso». "
-        "Chi opera in più ambiti indica quello in uso con ?ambito=<id> o l'intestazione X-Ambito. "
+        "personale (`Authorization: Bearer <token>`), creato nella pagina «I miei token di accesso». "
+        "Chi opera in più ambiti indica quello in uso con `?ambito=<id>` o l'intestazione `X-Ambito`. "
         "Gli errori sono «problem details» (RFC 9457) in italiano."
     ),
     "VERSION": "1",
