@@ -22,6 +22,8 @@ class Paginazione(PageNumberPagination):
     page_size_query_param = "per_pagina"
     max_page_size = 1000
     invalid_page_message = "Pagina non valida: le pagine vanno da 1 all'ultima."
+    page_query_description = "Il numero della pagina, da 1."
+    page_size_query_description = "Quanti elementi per pagina (al più 1.000; 100 se non indicato)."
 
 
 class VistaApi(APIView):

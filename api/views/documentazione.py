@@ -4,6 +4,7 @@ style and script, so they work under the project's Content-Security-Policy witho
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -25,9 +26,22 @@ class SwaggerView(SpectacularSwaggerSplitView):
 
 
 class RedocView(SpectacularRedocView):
+    """Redoc, started by ``api/redoc_avvio.js`` with the page's nonce (its styled-components styles
+    carry it) and without the search, whose worker would be a blob: script."""
+
     authentication_classes = [AutenticazioneSessione]
     template_name = "api/redoc.html"
     url_name = "api:schema"
+
+
+# The two <style> elements the Redoc bundle's style loader creates while it loads, before any option
+# (hence the nonce) is known: allowed on this page only, by the hash of their fixed content (an empty
+# one, and the bundle's base CSS). A new sidecar version that changes them fails tests/e2e/test_api_pagine.
+STILI_DI_REDOC = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+]
+redoc = csp_update({"style-src": STILI_DI_REDOC})(RedocView.as_view())
 
 
 @csrf_exempt  # it writes nothing, and answers every method alike
