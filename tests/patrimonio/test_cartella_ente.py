@@ -602,3 +602,22 @@ def test_the_consistenza_per_comune_is_read_written_and_round_trips(piano_cremon
             "numero complessivo.",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "nome", ["Unità abitative", "Scelte", "Consistenza", "SAT", "Assegnazioni", "Turnover"]
+)
+def test_each_sheet_of_the_template_alone_is_accepted(piano_cremonese, enti, nome):
+    """The template with every sheet but one removed: valid, and nothing changes."""
+    ente = enti["cremona"]
+    libro = openpyxl.load_workbook(
+        io.BytesIO(modello_ente(piano=piano_cremonese, ente=ente, formato="xlsx").contenuto)
+    )
+    for altro in list(libro.sheetnames):
+        if altro != nome:
+            libro.remove(libro[altro])
+    uscita = io.BytesIO()
+    libro.save(uscita)
+    analisi = esegui(piano_cremonese, ente, uscita.getvalue())
+    assert analisi.valida, errori(analisi)
+    assert not analisi.ci_sono_modifiche
