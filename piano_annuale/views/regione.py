@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.http import urlencode
 
+from ambito import italiano
 from patrimonio.accesso import vede_la_regione
 from patrimonio.esportazione import FileEsportato, Tabella, scrivi_csv, scrivi_xlsx
 from piano_annuale.models import StatoPiano
@@ -26,9 +27,8 @@ from piano_annuale.panoramica_tabella import COLONNE, Filtri, filtra, ordina, va
 
 
 def data_estesa(data: datetime.date) -> str:
-    """«1° dicembre 2026», «31 dicembre 2026»."""
-    testo = date_format(data, "j F Y").lower()  # Django capitalises Italian month names
-    return f"1°{testo[1:]}" if data.day == 1 else testo
+    """«1° dicembre 2026», «31 dicembre 2026» (``ambito.italiano``, the one way dates are written)."""
+    return italiano.data_estesa(data)
 
 
 def cella(valore: object, campo: str = "") -> str:
