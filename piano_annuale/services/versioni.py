@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models
 from django.db.models import Max, Q
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import ngettext
 
+from ambito.italiano import data_estesa
 from patrimonio.models import UnitaAbitativa
 from piano_annuale.models import AzioneModifica, Modifica, StatoUnita
 from piano_annuale.services.errori import OperazioneNonValida
@@ -143,10 +144,7 @@ def messaggio_conflitto(perimetro: Perimetro, dopo: int | None) -> str:
 def _quando(riga: RigaStorico) -> str:
     """«il 1° dicembre 2026 alle 15:04», as Italians write the first of the month."""
     momento = timezone.localtime(riga.modifica.eseguita_il)
-    giorno = dateformat.format(momento, "j F Y").lower()
-    if momento.day == 1:
-        giorno = f"1°{giorno[1:]}"
-    return f"il {giorno} alle {momento:%H:%M}"
+    return f"il {data_estesa(momento)} alle {momento:%H:%M}"
 
 
 def _in_ordine(riga: RigaStorico) -> list[Cambio]:
