@@ -34,6 +34,7 @@ from piano_annuale.models import (
     StatoUnita,
     TurnoverPrevisto,
 )
+from piano_annuale.services.carica_protezione import DatiInseritiDopoIlCaricamento, perdite, ultimo_id_storico
 from piano_annuale.services.file_piano import (
     CAMPI_RIEPILOGO,
     CAMPI_RIEPILOGO_FACOLTATIVI,
@@ -47,7 +48,7 @@ from piano_annuale.services.regole import assicura_regole_predefinite
 from piano_annuale.storico import Scrittura
 
 
-def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
+def carica_piano(*, percorso: pathlib.Path, sostituisci: bool = False) -> PianoAnnuale:
     """Load the plan in ``percorso`` in one transaction and return it.
 
     Idempotent: a second run with the same file leaves exactly the same rows (and records nothing).
@@ -58,12 +59,18 @@ def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
     Rows of other ambiti are never touched: a comune, ente or unit of the file that belongs to
     another ambito stops the load with an error.
 
+    It never destroys silently: if the load would change or delete rows that were last written by
+    something else than a load (the web pages, the admin, an import) or that have no history, it
+    raises ``DatiInseritiDopoIlCaricamento`` saying what would be lost, and writes nothing, unless
+    ``sostituisci`` (``carica_piano --sostituisci``).
+
     Raises ``FilePianoNonValido`` (a ``ValueError``) with an Italian message; nothing is written then.
     """
     dati = leggi_file(percorso)
     valida(dati)
     origine = f"caricamento del file {pathlib.Path(percorso).name}"
     with transaction.atomic():
+        prima_del_caricamento = ultimo_id_storico()
         # The plan records the rules in force for its year: they must exist (a flushed database
         # lacks the rule sets its migration wrote).
         assicura_regole_predefinite()
@@ -74,6 +81,10 @@ def carica_piano(*, percorso: pathlib.Path) -> PianoAnnuale:
         # Parte seconda e terza (misure app): validated against the enti just loaded, same transaction,
         # recorded in the history by the misure's own loader.
         carica_misure(piano=piano, dati=dati["piano"].get("misure"), origine=origine)
+        if not sostituisci:
+            perse = perdite(dopo_id=prima_del_caricamento, origine=origine)
+            if perse is not None:
+                raise DatiInseritiDopoIlCaricamento(perse, nome_file=pathlib.Path(percorso).name)
         return piano
 
 

@@ -18,7 +18,8 @@ FILE_PREDEFINITO = pathlib.Path("fixtures") / "cremonese_2025.json"
 class Command(BaseCommand):
     help = (
         "Carica un piano annuale (ambito, comuni, enti, unità, ricognizione) da un file JSON. "
-        "Si può ripetere: ricaricare lo stesso file lascia il database invariato."
+        "Si può ripetere: ricaricare lo stesso file lascia il database invariato. Se sostituirebbe "
+        "dati inseriti dopo l'ultimo caricamento si rifiuta, a meno di --sostituisci."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,14 +29,23 @@ class Command(BaseCommand):
             default=str(FILE_PREDEFINITO),
             help=f"file JSON del piano (predefinito: {FILE_PREDEFINITO}, nella cartella del progetto)",
         )
+        parser.add_argument(
+            "--sostituisci",
+            action="store_true",
+            help=(
+                "sostituisce anche i dati inseriti dopo l'ultimo caricamento (dal sito, "
+                "dall'amministrazione, da un'importazione); senza, il caricamento si rifiuta e dice "
+                "che cosa andrebbe perso"
+            ),
+        )
 
-    def handle(self, *args, percorso: str, **options) -> None:
+    def handle(self, *args, percorso: str, sostituisci: bool = False, **options) -> None:
         file = pathlib.Path(percorso)
         # The default is relative to the project, so the command works from any directory.
         if not file.is_absolute() and not file.exists():
             file = settings.BASE_DIR / file
         try:
-            piano = carica_piano(percorso=file)
+            piano = carica_piano(percorso=file, sostituisci=sostituisci)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Caricato: {piano}"))
