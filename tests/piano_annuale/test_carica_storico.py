@@ -115,7 +115,8 @@ def test_a_changed_value_is_recorded_before_and_after_and_a_removed_row_with_all
     dati["piano"]["turnover"] = []
     Modifica.objects.all().delete()
 
-    carica_piano(percorso=scrivi(tmp_path, dati))
+    # With no history left the rows look written by someone else than a load: replace them.
+    carica_piano(percorso=scrivi(tmp_path, dati), sostituisci=True)
 
     assert del_caricamento().count() == 2
     consistenza = del_caricamento().get(modello="piano_annuale.consistenzadichiarata")
