@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
 from piano_annuale.calcolo import Anomalia, dati_in_cache, piano_calcolato_con_chiave
-from piano_annuale.controlli.dell_ente import ControlliDellEnte, controlli_dell_ente
+from piano_annuale.controlli.dell_ente import CORREZIONE_NELL_AREA, ControlliDellEnte, controlli_dell_ente
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     ConsistenzaDichiarata,
@@ -177,28 +177,12 @@ class AnomaliaCollegata:
     testo_link: str
 
 
-# The workspace page that fixes each check's anomaly (a unit's own page when the anomaly names one).
-PAGINA_DEL_CONTROLLO = {
-    "C01": ("consistenza", "Correggi la consistenza"),
-    "C02": ("consistenza", "Dichiara la consistenza"),
-    "C03": ("consistenza", "Correggi la consistenza per comune"),
-    "D01": ("dichiarato", "Correggi i totali dichiarati"),
-    "S01": ("sat", "Correggi le unità SAT"),
-    "S02": ("sat", "Correggi le unità SAT"),
-    "F01": ("scelte", "Correggi le scelte"),
-    "Q01": ("scelte", "Correggi le scelte"),
-    "Q02": ("scelte", "Correggi le scelte"),
-    "Q03": ("scelte", "Correggi le scelte"),
-    "Q04": ("scelte", "Correggi le scelte"),
-    "T01": ("turnover", "Correggi il turn-over"),
-    "R02": ("area_ente", "Rivedi la risposta"),
-}
-
-
 def collega(area: Area, a: Anomalia) -> AnomaliaCollegata:
     if a.unita_id:
         return AnomaliaCollegata(a, area.url("unita_modifica", a.unita_id), "Apri l'unità")
-    nome, testo = PAGINA_DEL_CONTROLLO.get(a.codice, ("unita_elenco", "Apri le unità"))
+    nome, testo = CORREZIONE_NELL_AREA.get(
+        a.codice, ("area_ente" if a.codice.startswith("R") else "unita_elenco", "Apri le unità")
+    )
     return AnomaliaCollegata(a, area.url(nome), testo)
 
 

@@ -93,7 +93,8 @@ def _caricamento(piano: PianoAnnuale, pk: int) -> CaricamentoPiattaforma:
 def piattaforma(request: HttpRequest, piano: int) -> HttpResponse:
     """The upload form and the history of the plan's platform reports."""
     p = _piano_dell_ufficio(request, piano)
-    form = ReportForm(request.POST or None, request.FILES or None)
+    dati = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+    form = ReportForm(*dati)
     modificabile = p.stato in PianoQuerySet.STATI_MODIFICABILI
     if request.method == "POST" and modificabile and form.is_valid():
         try:
@@ -238,7 +239,7 @@ def dichiarato(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     iniziali[CAMPO_VERSIONE] = perimetro_dell_ente(
         RiepilogoDichiarato, area.piano.pk, area.ente.pk
     ).versione()
-    form = DichiaratoForm(request.POST or None, initial=iniziali)
+    form = DichiaratoForm(request.POST if request.method == "POST" else None, initial=iniziali)
     conflitto = False
 
     def scrivi() -> None:
@@ -327,7 +328,9 @@ def consistenza_comuni(request: HttpRequest, piano: int, ente: int) -> HttpRespo
     iniziali[CAMPO_VERSIONE] = perimetro_dell_ente(
         ConsistenzaDichiarata, area.piano.pk, area.ente.pk
     ).versione()
-    form = ConsistenzaComuniForm(request.POST or None, initial=iniziali, comuni=comuni)
+    form = ConsistenzaComuniForm(
+        request.POST if request.method == "POST" else None, initial=iniziali, comuni=comuni
+    )
     totale = ConsistenzaDichiarata.objects.filter(piano=area.piano, ente=area.ente, comune=None).first()
     conflitto = False
 

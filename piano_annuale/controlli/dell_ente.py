@@ -24,6 +24,23 @@ NOMINANO_ALTRI_ENTI = {
         "modo diverso: verificare l'ID regionale delle unità (l'ufficio di piano vede il dettaglio)."
     ),
 }
+# The page of the ente's workspace (``patrimonio`` URL name) that fixes each check's anomaly, and what
+# the link says; an anomaly that names a unit opens the unit instead. Used by the workspace and by
+# the plan's page, so both send the user to the same form.
+CORREZIONE_NELL_AREA: dict[str, tuple[str, str]] = {
+    "C01": ("consistenza", "Correggi la consistenza"),
+    "C02": ("consistenza", "Dichiara la consistenza"),
+    "C03": ("consistenza_comuni", "Correggi la consistenza per comune"),
+    "D01": ("dichiarato", "Correggi i totali dichiarati"),
+    "S01": ("sat", "Correggi le unità SAT"),
+    "S02": ("sat", "Correggi le unità SAT"),
+    "F01": ("scelte", "Correggi le scelte"),
+    "Q01": ("scelte", "Correggi le scelte"),
+    "Q02": ("scelte", "Correggi le scelte"),
+    "Q03": ("scelte", "Correggi le scelte"),
+    "Q04": ("scelte", "Correggi le scelte"),
+    "T01": ("turnover", "Correggi il turn-over"),
+}
 # Checks that sending the answer resolves.
 RISOLTI_DALL_INVIO = frozenset({"R01"})
 

@@ -304,3 +304,16 @@ def test_d01_compares_an_ente_that_has_not_answered_yet(piano_cremonese):
     pessina = EnteProprietario.objects.get(comune__nome="Pessina Cremonese")
     riapri_per_il_test(piano_cremonese, pessina)
     assert any(m.startswith("Comune di Pessina Cremonese ha dichiarato") for _, m in codici(piano_cremonese))
+
+
+def test_the_plan_pages_d01_link_opens_the_entes_declared_figures(client, piano_cremonese, ufficio):
+    aler = EnteProprietario.objects.get(ambito=piano_cremonese.ambito, tipo=TipoEnte.ALER)
+    client.force_login(ufficio)
+    pagina = client.get(reverse("piano_annuale:piano_detail", args=[piano_cremonese.pk])).content.decode()
+    dichiarato = reverse("patrimonio:dichiarato", args=[piano_cremonese.pk, aler.pk])
+    assert (
+        f'<a href="{dichiarato}">Apri i dati dell&#x27;ente<span class="visually-hidden"> dell\'anomalia D01'
+        in pagina
+    )
+    # The ufficio di piano reads the ente's page too, and reopens the sent answer from there.
+    assert "Riapri la risposta" in client.get(dichiarato).content.decode()
