@@ -24,6 +24,7 @@ from piano_annuale.calcolo import (
 )
 from piano_annuale.catalogo import VOCI, presente
 from piano_annuale.controlli import CONTROLLI
+from piano_annuale.controlli.dell_ente import CORREZIONE_NELL_AREA
 from piano_annuale.iter import quadro_iter
 from piano_annuale.models import (
     PianoAnnuale,
@@ -162,9 +163,9 @@ def correzione(a: Anomalia, calcolo: PianoCalcolato, piano_pk: int) -> Correzion
             reverse("patrimonio:unita_modifica", args=[piano_pk, a.ente_id, a.unita_id]), "Apri l'unità"
         )
     if a.ente_id:
-        return Correzione(
-            reverse("patrimonio:area_ente", args=[piano_pk, a.ente_id]), "Apri i dati dell'ente"
-        )
+        # The workspace's page that fixes the check (D01: the ente's declared platform figures).
+        nome, _ = CORREZIONE_NELL_AREA.get(a.codice, ("area_ente", ""))
+        return Correzione(reverse(f"patrimonio:{nome}", args=[piano_pk, a.ente_id]), "Apri i dati dell'ente")
     seconda = calcolo.parte_seconda
     if not a.codice.startswith("M") or seconda is None:
         return None
