@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from ambito.italiano import con_preposizione
 from patrimonio.models import TipoServizio, UnitaAbitativa
 from piano_annuale.models import Caricamento, StatoCaricamento, StatoUnita, TurnoverPrevisto
 from piano_annuale.revisione import aggiorna_revisioni_ambito
@@ -109,8 +110,8 @@ def registra(
         quando = risposta.aggiornata_il.isoformat() if risposta.aggiornata_il else ""
         if quando != analisi.timbro:
             raise DatiCambiati(
-                f"I dati di {ente} sono stati modificati dopo l'anteprima: ricaricare il file per vedere "
-                "le modifiche aggiornate."
+                f"I dati {con_preposizione(ente, 'di')} sono stati modificati dopo l'anteprima: ricaricare il "
+                "file per vedere le modifiche aggiornate."
             )
         scritte = _scrivi(analisi)
         if analisi.scelte_dopo is not None:
