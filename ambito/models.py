@@ -80,11 +80,13 @@ class ComuneQuerySet(models.QuerySet):
         return self.filter(ambito=ambito)
 
     def con_popolazione(self, data: datetime.date) -> ComuneQuerySet:
-        """Annotate ``abitanti`` and ``famiglie`` at ``data`` (None where not recorded)."""
+        """Annotate ``abitanti``, ``famiglie`` and ``fonte_popolazione`` at ``data`` (None where not
+        recorded)."""
         alla_data = Popolazione.objects.filter(comune=OuterRef("pk"), data_riferimento=data)
         return self.annotate(
             abitanti=Subquery(alla_data.values("abitanti")[:1]),
             famiglie=Subquery(alla_data.values("famiglie")[:1]),
+            fonte_popolazione=Subquery(alla_data.values("fonte")[:1]),
         )
 
 
@@ -113,6 +115,7 @@ class Comune(models.Model):
     # columns): declared for the type checker.
     abitanti: int | None
     famiglie: int | None
+    fonte_popolazione: str | None
 
     class Meta:
         verbose_name = "comune"

@@ -133,6 +133,11 @@ def demografia(dati: DatiPiano) -> Demografia:
         comuni_senza_dato=tuple(sorted((c.nome for c in comuni if c.abitanti is None), key=chiave_nome)),
         superficie=superficie(comuni),
         termine_aggregazioni=termine,
+        fonti_popolazione=tuple(
+            sorted(
+                {f for c in comuni if c.abitanti is not None and (f := getattr(c, "fonte_popolazione", None))}
+            )
+        ),
     )
 
 

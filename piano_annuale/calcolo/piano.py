@@ -42,8 +42,8 @@ from .tipi import PianoCalcolato
 # Bump when the computation changes what it returns, so cached renderings are not reused.
 # 2: parte seconda e terza (misure); 3: every printed total is a field (in the JSON too);
 # 4: the rules applied, d bis), c bis) and the cost of works of b); 5: surface and density per
-# aggregazione and ambito, the ambito's word for its aggregazioni.
-VERSIONE_CALCOLO = 5
+# aggregazione and ambito, the ambito's word for its aggregazioni; 6: the population's sources.
+VERSIONE_CALCOLO = 6
 
 
 def calcola_piano(piano: PianoAnnuale) -> PianoCalcolato:

@@ -18,6 +18,7 @@ from ambito.insediamento.file import righe_del_file
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune, Popolazione
 from patrimonio.importazione.errori import FileNonValido
 from patrimonio.models import EnteProprietario, TipoEnte
+from piano_annuale.calcolo import calcola_piano
 from piano_annuale.models import Modifica, PianoAnnuale, RegoleAnno, StatoPiano
 from piano_annuale.services.errori import OperazioneNonValida
 
@@ -267,6 +268,10 @@ def test_population_replaced_from_a_file_with_its_source(ambito, amministratore)
         ambito=ambito, anno=2026, data_popolazione=data, scadenza_ricognizione=None, utente=amministratore
     )
     assert piano.fonti_della_popolazione(nuovo) == [("Anagrafi comunali", 2)]
+    # The plan says which source it counts, beside its date.
+    demografia = calcola_piano(nuovo).demografia
+    assert (demografia.data_riferimento, demografia.fonti_popolazione) == (data, ("Anagrafi comunali",))
+    assert demografia.totale_abitanti == 21034 + 8701
 
 
 def test_an_xlsx_list_is_measured_and_read_like_a_csv(ambito, amministratore):

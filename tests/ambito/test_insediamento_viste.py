@@ -309,6 +309,8 @@ def test_the_ufficio_completes_the_steps_through_the_pages(
     pagina = client.get(url["piano"]).content.decode()
     assert "Date del piano 2027" in pagina
     assert "ISTAT, popolazione residente al 1° gennaio 2023 (4 comuni)" in pagina
+    documento = client.get(reverse("piano_annuale:piano_detail", args=[piano.pk])).content.decode()
+    assert "Fonte: ISTAT, popolazione residente al 1° gennaio 2023." in documento
     for passo in PASSI:
         assert (
             f'class="fatto"><a href="{url[passo]}"' in client.get(url["comuni"]).content.decode()

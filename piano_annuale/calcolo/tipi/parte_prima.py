@@ -129,6 +129,8 @@ class Demografia:
     comuni_senza_dato: tuple[str, ...]
     superficie: Superficie = SUPERFICIE_IGNOTA  # of the whole ambito
     termine_aggregazioni: str = "AT"
+    # The sources of the population counted (``Popolazione.fonte`` at the plan's date), each once.
+    fonti_popolazione: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
