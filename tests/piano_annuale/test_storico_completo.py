@@ -40,6 +40,7 @@ from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
     AzioneModifica,
     Caricamento,
+    CaricamentoPiattaforma,
     ConsistenzaDichiarata,
     DestinazioneSAT,
     DocumentoPiano,
@@ -84,6 +85,8 @@ MACCHINARIO: dict[type[Model], str] = {
     DocumentoPiano: "cache del PDF generato (chiave, file, avanzamento), ricostruibile dai dati",
     Caricamento: "registro di un caricamento di foglio di calcolo, scritto dal caricamento stesso "
     "(le righe che il caricamento cambia hanno il loro storico); l'admin non lo crea né lo modifica",
+    CaricamentoPiattaforma: "registro di un caricamento del report della piattaforma regionale, scritto dal "
+    "caricamento stesso (i totali che cambia hanno il loro storico); l'admin non lo mostra",
 }
 
 
