@@ -4,9 +4,13 @@ type, body)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
@@ -52,7 +56,20 @@ def _parametri_reali(case: schemathesis.Case, mondo: Mondo) -> None:
             parametri[nome] = reali[nome]
 
 
+@pytest.fixture
+def connessione_del_test() -> Iterator[None]:
+    """The WSGI handler closes the database connection at the end of each request (``request_finished``),
+    which on PostgreSQL would close the test's own transaction: as Django's test client does, the
+    handler leaves it open for the test."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("connessione_del_test")
 @schema.parametrize()
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_the_api_answers_as_its_schema_says(case: schemathesis.Case, mondo: Mondo) -> None:
