@@ -29,6 +29,7 @@ from piano_annuale.models import (
     StatoUnita,
     TurnoverPrevisto,
 )
+from piano_annuale.services.ente import salva_unita
 from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
@@ -621,3 +622,18 @@ def test_each_sheet_of_the_template_alone_is_accepted(piano_cremonese, enti, nom
     analisi = esegui(piano_cremonese, ente, uscita.getvalue())
     assert analisi.valida, errori(analisi)
     assert not analisi.ci_sono_modifiche
+
+
+def test_a_unit_with_one_change_says_one_change(client, piano_cremonese, enti):
+    ente = enti["soresina"]
+    utente = crea_operatore("soresina.storico", piano_cremonese.ambito, Ruolo.COMUNE, ente)
+    unita = salva_unita(
+        piano=piano_cremonese,
+        ente=ente,
+        utente=utente,
+        valori_unita={"comune_id": ente.comune_id, "indirizzo": "Via Roma 1"},
+        valori_stato=None,
+    )
+    client.force_login(utente)
+    pagina = client.get(reverse("patrimonio:unita_storico", args=[piano_cremonese.pk, ente.pk, unita.pk]))
+    assert "1 modifica registrata." in pagina.content.decode()
