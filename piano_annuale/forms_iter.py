@@ -196,6 +196,7 @@ class ApprovazioneForm(ModuloPOA, forms.Form):
             self.fields[f"rappresentante_{comune.pk}"] = forms.CharField(
                 label=f"Rappresentante di {comune.nome}", required=False, max_length=200
             )
+        self.fields["data_seduta"].initial = timezone.localdate()
         # Half the comuni plus one: the usual rule, offered as a starting point.
         self.fields["quorum"].initial = len(comuni) // 2 + 1 if comuni else None
 

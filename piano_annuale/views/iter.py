@@ -187,7 +187,7 @@ def pagina_iter(
             "form_regole": (form_regole or ScelteRegoleForm(piano=piano)) if regole_modificabili else None,
             "form_triennio": (form_triennio or TriennioForm(piano=piano)) if triennio_modificabile else None,
             "form_motivo": MotivoForm(),
-            "form_osservazione": OsservazioneForm() if quadro.aler else None,
+            "form_osservazione": OsservazioneForm(auto_id="id_osservazione_%s") if quadro.aler else None,
             "form_parere": ParereForm() if quadro.aler else None,
             "successivo": PianoAnnuale.objects.filter(ambito_id=piano.ambito_id, anno=piano.anno + 1).first(),
         },
