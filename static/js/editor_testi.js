@@ -31,6 +31,44 @@ import {
 
 const VUOTO = /^<(\w+)(\s[^>]*)?><\/\1>$/i;
 
+// The toolbar's buttons named in Italian (the bundle names them in English, by title and aria-label).
+const PULSANTI = {
+  paragraph: "Tipo di blocco",
+  "unordered list": "Elenco puntato",
+  "ordered list": "Elenco numerato",
+  blockquote: "Citazione",
+  "horizontal rule": "Linea orizzontale",
+  bold: "Grassetto",
+  italic: "Corsivo",
+  underline: "Sottolineato",
+  "insert link": "Inserisci collegamento",
+  "remove link": "Togli collegamento",
+  "insert table": "Inserisci tabella",
+  "add column": "Aggiungi colonna",
+  "delete column": "Elimina colonna",
+  "add row": "Aggiungi riga",
+  "delete row": "Elimina riga",
+  "merge cells": "Unisci celle",
+  "split cell": "Dividi cella",
+  "toggle header cell": "Cella di intestazione sì/no",
+  "delete table": "Elimina tabella",
+  undo: "Annulla",
+  redo: "Ripeti",
+};
+const BLOCCHI = { "Heading 2": "Titolo 2", "Heading 3": "Titolo 3", "Heading 4": "Titolo 4", Paragraph: "Paragrafo" };
+
+function inItaliano(contenitore) {
+  for (const pulsante of contenitore.querySelectorAll("button")) {
+    const nome = PULSANTI[(pulsante.title || "").toLowerCase()];
+    if (nome) {
+      pulsante.title = nome;
+      pulsante.setAttribute("aria-label", nome);
+    }
+    const blocco = pulsante.firstElementChild;
+    if (blocco && BLOCCHI[blocco.textContent]) blocco.textContent = BLOCCHI[blocco.textContent];
+  }
+}
+
 function creaEditor(textarea) {
   const contenitore = document.createElement("div");
   contenitore.className = "prose-editor";
@@ -45,7 +83,7 @@ function creaEditor(textarea) {
     attributi["aria-labelledby"] = etichetta.id;
   }
   if (descrizione) attributi["aria-describedby"] = descrizione;
-  return new Editor({
+  const editor = new Editor({
     element: contenitore,
     editable: !textarea.readOnly && !textarea.disabled,
     injectCSS: false, // the styles come from editor.css: no inline <style> (CSP)
@@ -80,6 +118,10 @@ function creaEditor(textarea) {
       textarea.value = VUOTO.test(html) ? "" : html;
     },
   });
+  // The toolbar is drawn after the editor starts, and drawn again as the selection moves.
+  inItaliano(contenitore);
+  new MutationObserver(() => inItaliano(contenitore)).observe(contenitore, { childList: true, subtree: true });
+  return editor;
 }
 
 for (const textarea of document.querySelectorAll("textarea[data-editor-testi]")) {
