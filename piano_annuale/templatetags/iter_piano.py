@@ -30,9 +30,16 @@ def data_lunga(valore: datetime.date | datetime.datetime | None) -> str:
     return data_estesa(valore)
 
 
+# The observable parts the plan page does not print (the narratives are read in the PDF).
+FUORI_PAGINA = {"premessa", "contesto"}
+
+
 def _ancora(sezione: str) -> str:
-    """The id of the section on the plan page; the plan as a whole has the observations' own block."""
-    return "" if sezione == catalogo.GENERALE[0] else catalogo.voce(sezione).ancora
+    """The id of the section on the plan page; none for the plan as a whole and for the parts the
+    page does not print, whose blocks stay in the observations' panel."""
+    if sezione == catalogo.GENERALE[0] or sezione in FUORI_PAGINA:
+        return ""
+    return catalogo.voce(sezione).ancora
 
 
 @register.inclusion_tag("piano_annuale/iter/_osservazioni_pagina.html", takes_context=True)

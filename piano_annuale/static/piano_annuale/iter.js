@@ -65,9 +65,18 @@
   }
 
   document.querySelectorAll("[data-sezione-ancora]").forEach(function (blocco) {
-    var sezione = document.getElementById(blocco.dataset.sezioneAncora);
-    if (!sezione || sezione.tagName !== "SECTION") { return; }
-    sezione.appendChild(blocco);
+    var bersaglio = document.getElementById(blocco.dataset.sezioneAncora);
+    if (!bersaglio) { return; }
+    if (bersaglio.tagName === "SECTION") {
+      bersaglio.appendChild(blocco);
+    } else if (bersaglio.tagName === "H2") {
+      // A part titled by its heading (Parte seconda, terza): the block goes before the next part.
+      var dopo = bersaglio.nextElementSibling;
+      while (dopo && dopo.tagName !== "H2" && dopo.tagName !== "SECTION") { dopo = dopo.nextElementSibling; }
+      bersaglio.parentNode.insertBefore(blocco, dopo);
+    } else {
+      return;
+    }
     blocco.classList.add("accanto-alla-sezione");
     var vai = blocco.querySelector(".vai-sezione");
     if (vai) { vai.hidden = true; }
