@@ -32,6 +32,7 @@ from .storico import (
     origine_di,
     voci_storico,
 )
+from .tracciati import LAYOUT_TURNOVER
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -49,15 +50,19 @@ class Esito:
     scelte: bool = False
     confermati: int = 0  # states carried over from last year, confirmed as they are
     dichiarati: tuple[tuple[str, int], ...] = ()  # (kind of declaration sheet, rows changed)
+    con_unita: bool = True  # the file had a unit list (a file of turnover alone has none)
 
     def descrizione(self) -> str:
         n = numero_leggibile
-        parti = [
-            ngettext("%(n)s unità aggiunta", "%(n)s unità aggiunte", self.aggiunte) % {"n": n(self.aggiunte)},
-            ngettext("%(n)s modificata", "%(n)s modificate", self.modificate) % {"n": n(self.modificate)},
-            ngettext("%(n)s tolta", "%(n)s tolte", self.rimosse) % {"n": n(self.rimosse)},
-            ngettext("%(n)s invariata", "%(n)s invariate", self.invariate) % {"n": n(self.invariate)},
-        ]
+        parti = []
+        if self.con_unita:
+            parti = [
+                ngettext("%(n)s unità aggiunta", "%(n)s unità aggiunte", self.aggiunte)
+                % {"n": n(self.aggiunte)},
+                ngettext("%(n)s modificata", "%(n)s modificate", self.modificate) % {"n": n(self.modificate)},
+                ngettext("%(n)s tolta", "%(n)s tolte", self.rimosse) % {"n": n(self.rimosse)},
+                ngettext("%(n)s invariata", "%(n)s invariate", self.invariate) % {"n": n(self.invariate)},
+            ]
         if self.confermati:
             parti.append(
                 ngettext(
@@ -79,7 +84,7 @@ class Esito:
         if self.scelte:
             parti.append("scelte dell'ente aggiornate")
         parti.extend(DESCRIZIONE_ESITO[tipo] for tipo, quante in self.dichiarati if quante)
-        return "Caricamento registrato: " + ", ".join(parti) + "."
+        return "Caricamento registrato: " + (", ".join(parti) or "nessuna modifica") + "."
 
 
 class ImportazioneNonValida(ValueError):
@@ -139,6 +144,7 @@ def registra(
             scelte=analisi.scelte_dopo is not None,
             confermati=len(analisi.da_confermare),
             dichiarati=tuple((f.tipo, len(f.cambi)) for f in analisi.dichiarati),
+            con_unita=any(layout != LAYOUT_TURNOVER for layout in analisi.layout),
         )
         if caricamento is not None:
             _chiudi(caricamento, analisi, esito)
