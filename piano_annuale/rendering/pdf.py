@@ -43,7 +43,7 @@ from piano_annuale.models import (
     StatoPiano,
 )
 from piano_annuale.rendering import grafici
-from piano_annuale.rendering.pdf_accessibile import pdf_accessibile
+from piano_annuale.rendering.pdf_accessibile import VARIANTE, dichiara_pdf_ua, pdf_accessibile
 from piano_annuale.rendering.pdf_elenchi import (
     gruppi_allegato_b,
     gruppi_controlli,
@@ -484,10 +484,11 @@ def base_url() -> str:
 
 
 def pdf_da_html(html: str, *, definitiva: bool, allegati: list[weasyprint.Attachment] | None = None) -> bytes:
-    """Lay out the HTML with WeasyPrint: a plain PDF for drafts, PDF/A-3b with attachments when approved."""
+    """Lay out the HTML with WeasyPrint: a plain PDF for drafts, tagged PDF/A-3a and PDF/UA-1 with
+    attachments when approved (as ``pdf_documento``)."""
     documento = weasyprint.HTML(string=html, base_url=base_url())
     if definitiva:
-        return documento.write_pdf(pdf_variant="pdf/a-3b", attachments=allegati or [])
+        return documento.write_pdf(pdf_variant=VARIANTE, attachments=allegati or [], finisher=dichiara_pdf_ua)
     return documento.write_pdf()
 
 

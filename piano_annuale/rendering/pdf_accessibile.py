@@ -47,7 +47,7 @@ XMP_PDF_UA = b"""<rdf:Description xmlns:rdf="http://www.w3.org/1999/02/22-rdf-sy
 """
 
 
-def _dichiara_pdf_ua(documento: Any, pdf: Any) -> None:
+def dichiara_pdf_ua(documento: Any, pdf: Any) -> None:
     """WeasyPrint's finisher: the PDF/UA-1 identification inside the PDF/A XMP packet."""
     riferimento = pdf.catalog["Metadata"]  # «N 0 R», as bytes
     numero = riferimento.decode() if isinstance(riferimento, bytes) else str(riferimento)
@@ -63,5 +63,5 @@ def pdf_accessibile(html: str, *, base_url: str, allegati: Sequence[Allegato] = 
     return HTMLPiano(string=html, base_url=base_url).write_pdf(
         pdf_variant=VARIANTE,
         attachments=[a.weasyprint() for a in allegati],
-        finisher=_dichiara_pdf_ua,
+        finisher=dichiara_pdf_ua,
     )
