@@ -41,6 +41,7 @@ from piano_annuale.services.ente import (
     salva_turnover,
     salva_unita,
 )
+from piano_annuale.services.versioni import Perimetro, perimetro_dell_ente, perimetro_unita
 
 from ..errori import DatiNonValidi
 from ..serializers import (
@@ -73,8 +74,15 @@ def errori_dei_moduli(*moduli: BaseForm) -> list[dict[str, Any]]:
 
 
 def _versione(request: Request) -> str | None:
-    valore = request.headers.get("If-Match", "").strip().strip('"')
+    """The version the client read (``If-Match``, as the ETag of its GET gave it)."""
+    valore = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
     return valore or None
+
+
+def con_versione(risposta: Response, perimetro: Perimetro) -> Response:
+    """The rows' version as the ETag: sent back in ``If-Match``, a write made on stale data is a 409."""
+    risposta["ETag"] = f'"{perimetro.versione()}"'
+    return risposta
 
 
 def _utente(request: Request) -> Any:
@@ -142,7 +150,8 @@ class _UnitaBase(VistaApi):
 
     def _risposta(self, area: Area, unita: UnitaAbitativa, stato_http: int = 200) -> Response:
         contesto = {"stati": stati_di(area.piano.pk, [unita])}
-        return Response(UnitaSerializer(unita, context=contesto).data, status=stato_http)
+        risposta = Response(UnitaSerializer(unita, context=contesto).data, status=stato_http)
+        return con_versione(risposta, perimetro_unita(area.piano.pk, unita.pk))
 
     def _salva(
         self, request: Request, area: Area, istanza: UnitaAbitativa | None, parziale: bool
@@ -269,9 +278,13 @@ class _ConteggiView(VistaApi):
         righe = self.modello.objects.filter(piano=area.piano, ente=area.ente).order_by("comune__nome")
         return [{"comune": r.comune_id, "numero": r.numero} for r in righe]
 
+    def _risposta(self, area: Area) -> Response:
+        return con_versione(
+            Response(self._elenco(area)), perimetro_dell_ente(self.modello, area.piano.pk, area.ente.pk)
+        )
+
     def get(self, request: Request, piano: int, ente: int) -> Response:
-        area = carica_area(request, piano, ente)
-        return Response(self._elenco(area))
+        return self._risposta(carica_area(request, piano, ente))
 
     def put(self, request: Request, piano: int, ente: int) -> Response:
         area = carica_area(request, piano, ente, per_modifica=True)
@@ -367,6 +380,16 @@ def _valori(istanza: Any, campi: list[str]) -> dict[str, Any]:
     return {campo: getattr(istanza, campo) for campo in campi} if istanza is not None else {}
 
 
+VUOTA_CONSISTENZA: dict[str, Any] = {"sap": None, "sas": None, "fonte": ""}
+VUOTE_ASSEGNAZIONI: dict[str, Any] = {"totale": 0, "mobilita": 0, "in_deroga": 0}
+
+
+def _una_riga(modello: Any, area: Area, campi: list[str], vuota: dict[str, Any]) -> Response:
+    """The ente's row of ``modello`` (``vuota`` when it has none yet), with its version as the ETag."""
+    dati = _valori(_riga(modello, area), campi) or vuota
+    return con_versione(Response(dati), perimetro_dell_ente(modello, area.piano.pk, area.ente.pk))
+
+
 @extend_schema(tags=["dati dell'ente"], parameters=[AMBITO])
 class ConsistenzaView(VistaApi):
     """a) La consistenza del patrimonio dell'ente: alloggi SAP e SAS (entrambi, o nessuno se non comunicata)."""
@@ -376,9 +399,7 @@ class ConsistenzaView(VistaApi):
     @extend_schema(summary="Consistenza", responses=ConsistenzaSerializer)
     def get(self, request: Request, piano: int, ente: int) -> Response:
         area = carica_area(request, piano, ente)
-        return Response(
-            _valori(_riga(ConsistenzaDichiarata, area), self.campi) or {"sap": None, "sas": None, "fonte": ""}
-        )
+        return _una_riga(ConsistenzaDichiarata, area, self.campi, VUOTA_CONSISTENZA)
 
     @extend_schema(
         summary="Dichiara la consistenza",
@@ -403,7 +424,7 @@ class ConsistenzaView(VistaApi):
             valori=valori,
             versione=_versione(request),
         )
-        return Response(_valori(_riga(ConsistenzaDichiarata, area), self.campi))
+        return _una_riga(ConsistenzaDichiarata, area, self.campi, VUOTA_CONSISTENZA)
 
 
 @extend_schema(tags=["dati dell'ente"], parameters=[AMBITO])
@@ -418,7 +439,7 @@ class ScelteView(VistaApi):
     @extend_schema(summary="Scelte dell'ente", responses=ScelteSerializer)
     def get(self, request: Request, piano: int, ente: int) -> Response:
         area = carica_area(request, piano, ente)
-        return Response(_valori(_riga(ScelteEnte, area), self._campi(area)))
+        return _una_riga(ScelteEnte, area, self._campi(area), {})
 
     @extend_schema(
         summary="Salva le scelte",
@@ -441,7 +462,7 @@ class ScelteView(VistaApi):
             valori=form.valori(),
             versione=_versione(request),
         )
-        return Response(_valori(_riga(ScelteEnte, area), self._campi(area)))
+        return _una_riga(ScelteEnte, area, self._campi(area), {})
 
 
 @extend_schema(tags=["dati dell'ente"], parameters=[AMBITO])
@@ -453,10 +474,7 @@ class AssegnazioniView(VistaApi):
     @extend_schema(summary="Assegnazioni dell'anno precedente", responses=AssegnazioniSerializer)
     def get(self, request: Request, piano: int, ente: int) -> Response:
         area = carica_area(request, piano, ente)
-        return Response(
-            _valori(_riga(AssegnazioniAnnoPrecedente, area), self.campi)
-            or {"totale": 0, "mobilita": 0, "in_deroga": 0}
-        )
+        return _una_riga(AssegnazioniAnnoPrecedente, area, self.campi, VUOTE_ASSEGNAZIONI)
 
     @extend_schema(
         summary="Dichiara le assegnazioni",
@@ -479,4 +497,4 @@ class AssegnazioniView(VistaApi):
             valori=form.valori(),
             versione=_versione(request),
         )
-        return Response(_valori(_riga(AssegnazioniAnnoPrecedente, area), self.campi))
+        return _una_riga(AssegnazioniAnnoPrecedente, area, self.campi, VUOTE_ASSEGNAZIONI)

@@ -227,3 +227,27 @@ def test_the_full_list_has_its_own_size_limit_not_djangos(mondo, settings):
     altro = client.put(_base(mondo) + "consistenza/", {"sap": 1, "sas": 1, "fonte": "x" * 300}, format="json")
     assert altro.status_code == 413
     assert altro.json()["detail"] == "Il corpo della richiesta è troppo grande."
+
+
+def test_the_etag_of_an_entes_data_guards_against_a_stale_write(mondo):
+    comune = client_token(mondo.token["comune"])
+    ufficio = client_token(mondo.token["ufficio"])
+    url = _base(mondo) + "consistenza/"
+    letta = comune.get(url)
+    versione = letta["ETag"]
+    assert ufficio.put(url, {"sap": 12, "sas": 1, "fonte": "ufficio"}, format="json").status_code == 200
+    prima = fotografia()
+    tardiva = comune.put(
+        url, {"sap": 99, "sas": 9, "fonte": "vecchia"}, format="json", HTTP_IF_MATCH=versione
+    )
+    assert tardiva.status_code == 409
+    corpo = tardiva.json()
+    assert "api.ufficio" in corpo["detail"] and corpo["versione"]
+    assert fotografia() == prima
+    nuova = comune.get(url)["ETag"]
+    assert (
+        comune.put(
+            url, {"sap": 99, "sas": 9, "fonte": "nuova"}, format="json", HTTP_IF_MATCH=nuova
+        ).status_code
+        == 200
+    )
