@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import html
 import re
+from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
@@ -133,7 +134,7 @@ def dati_della_seduta(piano: PianoAnnuale) -> dict[str, object]:
     return dati
 
 
-def conferma(client, piano: PianoAnnuale, riepilogo) -> object:
+def conferma(client, piano: PianoAnnuale, riepilogo) -> Any:
     """Post the summary's hidden fields with «Conferma l'approvazione», as its button does."""
     form = riepilogo.context["form"]
     dati = {campo.html_name: campo.value() for campo in form if campo.name != "verbale"}
