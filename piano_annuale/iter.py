@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import ngettext
 
+from ambito import italiano
 from patrimonio.accesso import ha_ruolo, ruoli_nell_ambito
 
 from .calcolo import Anomalia
@@ -335,9 +336,9 @@ def puo_esprimere_il_parere(user: User | AnonymousUser, piano: PianoAnnuale) -> 
 
 
 def data_estesa(data: datetime.date) -> str:
-    """«14 febbraio 2025», «1° dicembre 2026»: the first of the month as Italians write it."""
-    testo = dateformat.format(data, "j F Y").lower()
-    return f"1°{testo[1:]}" if data.day == 1 else testo
+    """«14 febbraio 2025», «1° dicembre 2026»: the first of the month as Italians write it
+    (``ambito.italiano``, the one way dates are written)."""
+    return italiano.data_estesa(data)
 
 
 # --------------------------------------------------------------------------------------------
