@@ -26,10 +26,11 @@ from typing import Any
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ambito import italiano
 from patrimonio.models import TipoEnte
 from piano_annuale.calcolo import EncoderPiano, PianoCalcolato, chiave_nome, piano_calcolato
 from piano_annuale.catalogo import CATALOGO, Voce, presente, voce
@@ -255,10 +256,7 @@ def _etichetta_gruppo(gruppo: str) -> str:
 
 def data_italiana(data: datetime.date | None) -> str:
     """«1° gennaio 2024», «14 febbraio 2025»: the ordinal for the first of the month, as Italians write."""
-    if data is None:
-        return ""
-    testo = dateformat.format(data, "j F Y").lower()  # Django capitalises Italian month names
-    return f"1°{testo[1:]}" if data.day == 1 else testo
+    return italiano.data_estesa(data)  # the one way dates are written
 
 
 def _a_coppie(righe: tuple[Any, ...]) -> list[tuple[Any, Any]]:
