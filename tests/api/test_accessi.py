@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from patrimonio.models import EnteProprietario, UnitaAbitativa
+from api.credenziali import crea_token
+from patrimonio.models import EnteProprietario, Operatore, Ruolo, UnitaAbitativa
 from piano_annuale.models import PianoAnnuale
 from tests.utenti import fotografia
 
@@ -126,4 +128,23 @@ def test_a_read_only_token_is_refused_every_write(mondo, ruolo):
             assert (
                 risposta.json()["detail"] == "Questo token è in sola lettura: non può modificare alcun dato."
             )
+    assert fotografia() == prima
+
+
+def test_the_regional_observer_reads_every_ambito_and_writes_nothing(mondo):
+    osservatore = get_user_model().objects.create_user("api.osservatore")
+    Operatore.objects.create(user=osservatore, ruolo=Ruolo.OSSERVATORE_REGIONALE)
+    segreto = crea_token(utente=osservatore, nome="Regione")[1]
+    client = client_token(segreto)
+    piani = {p["id"] for p in client.get("/api/v1/piani/").json()["results"]}
+    assert {mondo.piano.pk, mondo.altro_piano.pk} <= piani
+    assert client.get(f"/api/v1/piani/{mondo.altro_piano.pk}/calcolo/").status_code == 200
+    panoramica = client.get("/api/v1/panoramica/")
+    assert panoramica.status_code == 200
+    assert {r["ambito"] for r in panoramica.json()} >= {"Ambito API", "Ambito API altro"}
+    prima = fotografia()
+    for metodo, url, corpo in _chiamate(mondo.piano, mondo.comune):
+        if metodo != "get":
+            risposta = getattr(client, metodo)(url, corpo, format="json")
+            assert risposta.status_code in (403, 404), (metodo, url, risposta.status_code)
     assert fotografia() == prima
