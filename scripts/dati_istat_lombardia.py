@@ -27,12 +27,13 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import shapely
-from pyproj import Transformer
+# Needed only to derive the data (see above), not installed with the project.
+import numpy as np  # type: ignore[import-not-found]
+import pandas as pd  # type: ignore[import-untyped]
+import shapely  # type: ignore[import-untyped]
+from pyproj import Transformer  # type: ignore[import-not-found]
 from shapely import wkb
-from shapely.geometry import LineString
+from shapely.geometry import LineString  # type: ignore[import-untyped]
 
 REGIONE_LOMBARDIA = 3
 DESTINAZIONE = Path(__file__).resolve().parent.parent / "ambito" / "dati"
@@ -138,8 +139,8 @@ def main() -> None:
 
     confini = _confini(json.loads(args.topojson.read_text(encoding="utf-8")))
     codici = {str(c["codice_istat"]) for c in comuni}
-    mancanti = codici - set(confini["percorsi"])  # type: ignore[arg-type]
-    in_piu = set(confini["percorsi"]) - codici  # type: ignore[arg-type]
+    percorsi: dict[str, str] = confini["percorsi"]  # type: ignore[assignment]
+    mancanti, in_piu = codici - set(percorsi), set(percorsi) - codici
     if mancanti or in_piu:
         raise SystemExit(f"codici diversi: senza confini {sorted(mancanti)}, senza dati {sorted(in_piu)}")
     (DESTINAZIONE / "confini_lombardia.json").write_text(
