@@ -81,16 +81,16 @@ def _cifre_dell_ente(area: Area) -> dict[str, object]:
         .order_by()
     }
     filtro = {"piano": area.piano, "ente": area.ente}
+    consistenze = list(ConsistenzaDichiarata.objects.filter(**filtro))
     return {
         "stati": [(STATI[s], per_stato.get(s, 0)) for s in Stato.values],
         "unita_nel_piano": sum(per_stato.values()),
         "unita_registro": UnitaAbitativa.objects.filter(ente=area.ente).count(),
         "turnover": TurnoverPrevisto.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
         "sat": DestinazioneSAT.objects.filter(**filtro).aggregate(n=Sum("numero"))["n"] or 0,
-        "consistenza": ConsistenzaDichiarata.objects.filter(**filtro, comune=None).first(),
-        "consistenze_per_comune": ConsistenzaDichiarata.objects.filter(
-            **filtro, comune__isnull=False
-        ).count(),
+        # The ente's total and, counted, its optional breakdown per comune: one query.
+        "consistenza": next((c for c in consistenze if c.comune_id is None), None),
+        "consistenze_per_comune": sum(c.comune_id is not None for c in consistenze),
         "dichiarato": RiepilogoDichiarato.objects.filter(**filtro).first(),
         "scelte": ScelteEnte.objects.filter(**filtro).first(),
         "assegnazioni": AssegnazioniAnnoPrecedente.objects.filter(**filtro).first(),
