@@ -10,6 +10,9 @@
 //    against the quorum follows the ticks.
 (function () {
   "use strict";
+  // Included by several parts of one page (the workflow panel, the observations): run once.
+  if (window.poaIterAvviato) { return; }
+  window.poaIterAvviato = true;
 
   function inCorso(form) {
     form.addEventListener("submit", function () {
