@@ -83,8 +83,9 @@ PARTI_DELLA_PAGINA = (
 
 # Part of the rendered content's cache key: change it when _contenuto.html or what it reads changes.
 # 2: content beside a sticky index, the checks collapsed by severity with a link for each, none for
-# the Assemblea.
-VERSIONE_PAGINA = 2
+# the Assemblea; 3: D01 opens the declared figures, Allegato A's «Nulla da dichiarare», the
+# population's source.
+VERSIONE_PAGINA = 3
 
 
 class Lettore:
