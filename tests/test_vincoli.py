@@ -410,6 +410,14 @@ def test_database_refuses_two_consistenze_for_one_ente_in_one_plan():
         ConsistenzaDichiarataFactory.create(piano=prima.piano, ente=prima.ente)
 
 
+def test_database_refuses_two_consistenze_of_one_ente_in_the_same_comune():
+    prima = ConsistenzaDichiarataFactory.create()
+    comune = ComuneFactory.create(ambito=prima.ente.ambito)
+    ConsistenzaDichiarataFactory.create(piano=prima.piano, ente=prima.ente, comune=comune)
+    with rifiutata("consistenza_una_per_comune"):
+        ConsistenzaDichiarataFactory.create(piano=prima.piano, ente=prima.ente, comune=comune)
+
+
 @pytest.mark.parametrize(("sap", "sas"), [(10, None), (None, 2)])
 def test_database_refuses_consistenza_with_only_sap_or_only_sas(sap, sas):
     with rifiutata("consistenza_sap_sas_entrambi_o_nessuno"):
