@@ -272,7 +272,7 @@ class _Caricamento:
             ConsistenzaDichiarata,
             (
                 (
-                    {"ente": self.enti[c["ente"]]},
+                    {"ente": self.enti[c["ente"]], "comune": None},  # the total; the file has no breakdown
                     {"sap": c.get("sap"), "sas": c.get("sas"), "fonte": c.get("fonte", "")},
                 )
                 for c in consistenze
