@@ -20,6 +20,8 @@ from piano_annuale.models import (
     StatoRisposta,
     TurnoverPrevisto,
 )
+from piano_annuale.services.anno_successivo import crea_piano_anno_successivo
+from tests.piano_annuale.conftest import approva
 from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__)
@@ -153,3 +155,13 @@ def test_nothing_to_declare_is_shown_as_such_in_allegato_a(client, piano_cremone
         '<tr><td>Comune di Crotta d&#x27;Adda</td><td class="n" colspan="2">Nulla da dichiarare</td>'
         in pagina
     )
+
+
+def test_the_consistenza_per_comune_carries_over_to_next_years_plan(piano_cremonese, aler):
+    casalmorano = Comune.objects.get(nome="Casalmorano")
+    ConsistenzaDichiarata.objects.create(piano=piano_cremonese, ente=aler, comune=casalmorano, sap=4, sas=1)
+    approva(piano_cremonese)
+    ufficio = crea_operatore("ufficio", piano_cremonese.ambito, Ruolo.UFFICIO_DI_PIANO)
+    nuovo = crea_piano_anno_successivo(piano=piano_cremonese, utente=ufficio).piano
+    righe = ConsistenzaDichiarata.objects.filter(piano=nuovo, ente=aler)
+    assert {(r.comune_id, r.sap, r.sas) for r in righe} == {(casalmorano.pk, 4, 1), (None, 2_417, 19)}
