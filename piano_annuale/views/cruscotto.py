@@ -59,7 +59,7 @@ def cruscotto(request: HttpRequest, pk: int) -> HttpResponse:
     risposte = {
         r.ente_id: r for r in RispostaRicognizione.objects.filter(piano=piano).select_related("aggiornata_da")
     }
-    aggregazioni = list(AggregazioneTerritoriale.objects.filter(ambito=piano.ambito))
+    aggregazioni = list(AggregazioneTerritoriale.objects.filter(ambito=piano.ambito).select_related("ambito"))
     disponibili = calcolo.g.per_ente_id()
     errori = Counter(a.ente_id for a in calcolo.errori if a.ente_id)
     avvisi = Counter(a.ente_id for a in calcolo.avvisi if a.ente_id)

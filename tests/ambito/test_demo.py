@@ -21,7 +21,15 @@ from django.db.models import Model, Q
 from ambito.management.commands.demo import PASSWORD_DEMO
 from ambito.models import Ambito, Comune
 from patrimonio.models import EnteProprietario, Operatore, Ruolo, TipoEnte
-from piano_annuale.models import Modifica, PianoAnnuale, RegoleAnno, StatoPiano, StatoUnita
+from piano_annuale.models import (
+    ConsistenzaDichiarata,
+    Modifica,
+    PianoAnnuale,
+    RegoleAnno,
+    StatoPiano,
+    StatoUnita,
+)
+from piano_annuale.storico import istantanea, traccia
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +294,25 @@ def test_demo_runs_end_to_end_on_a_fresh_database_twice(tmp_path):
     assert "Soresina" in utenti["comune.soresina"]["ente"]
     assert utenti["aler.cremona"]["ruolo"] == Ruolo.ALER
     assert "ALER" in utenti["aler.cremona"]["ente"].upper()
+
+
+def test_demo_rerun_refuses_to_wipe_web_changes_and_ricomincia_reloads(debug_attivo):
+    esegui_demo()
+    consistenza = ConsistenzaDichiarata.objects.get(
+        piano__anno=2025, ente__denominazione="Comune di Soresina"
+    )
+    utente = get_user_model().objects.get(username="comune.soresina")
+    prima = istantanea(consistenza)
+    consistenza.sap = 115
+    consistenza.save()
+    traccia(utente=utente, oggetto=consistenza, prima=prima)
+
+    with pytest.raises(CommandError) as rifiuto:
+        esegui_demo()
+    assert "manage.py demo --ricomincia" in str(rifiuto.value)
+    consistenza.refresh_from_db()
+    assert consistenza.sap == 115
+
+    esegui_demo("--ricomincia")
+    consistenza.refresh_from_db()
+    assert consistenza.sap == 112

@@ -90,6 +90,11 @@ class Command(BaseCommand):
             "--senza-pdf", action="store_true", help="Non generare il PDF della bozza (più veloce)."
         )
         parser.add_argument(
+            "--ricomincia",
+            action="store_true",
+            help="Ricarica i dati del Cremonese anche se sono stati modificati dal web (le modifiche si perdono).",
+        )
+        parser.add_argument(
             "--fixture",
             dest="percorso",
             default=None,
@@ -104,6 +109,7 @@ class Command(BaseCommand):
         percorso: str | None,
         pdf: Path | None,
         senza_pdf: bool,
+        ricomincia: bool = False,
         **options,
     ) -> None:
         if not settings.DEBUG:
@@ -121,7 +127,19 @@ class Command(BaseCommand):
         self._prepara_cartella_sqlite()
         call_command("migrate", interactive=False, verbosity=verbosity, stdout=uscita)
         argomenti = [percorso] if percorso else []
-        call_command("carica_piano", *argomenti, verbosity=verbosity, stdout=uscita)
+        if ricomincia:
+            argomenti.append("--sostituisci")
+        try:
+            call_command("carica_piano", *argomenti, verbosity=verbosity, stdout=uscita)
+        except CommandError as exc:
+            # The loader refuses to wipe what was entered through the web since the last load.
+            raise CommandError(
+                f"{exc}\n\nPer ripartire dai dati originali della demo, perdendo le modifiche: "
+                "manage.py demo --ricomincia"
+            ) from exc
+        # The Cremonese fixture has no surfaces: the ISTAT data shipped with the project fills them
+        # (only where missing), so the demo shows surface and density.
+        call_command("carica_comuni_istat", "--province", "CR", verbosity=verbosity, stdout=uscita)
 
         righe = self._crea_utenti(password)
         righe += self._secondo_ambito(password)
