@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from ambito.italiano import con_preposizione
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
 from piano_annuale.calcolo import Anomalia, dati_in_cache, piano_calcolato_con_chiave
@@ -187,17 +188,21 @@ def collega(area: Area, a: Anomalia) -> AnomaliaCollegata:
 
 
 @login_required
-@require_POST
 def riapri(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
+    """«Riapri la risposta»: a page that says what reopening does (GET); the button on it reopens
+    (POST). Only the ufficio di piano reopens."""
     area = carica_area(request, piano, ente)
     if not area.ufficio_di_piano:
         raise PermissionDenied("Solo l'ufficio di piano può riaprire una risposta inviata.")
-    return _azione_risposta(
-        request,
-        area,
-        riapri_risposta,
-        f"Risposta di {area.ente} riaperta: l'ente può di nuovo modificare i dati e inviarli.",
-    )
+    if request.method == "POST":
+        return _azione_risposta(
+            request,
+            area,
+            riapri_risposta,
+            f"Risposta {con_preposizione(area.ente, 'di')} riaperta: l'ente può di nuovo modificare i dati "
+            "e inviarli.",
+        )
+    return render_area(request, "riapri.html", area)
 
 
 # --------------------------------------------------------------------------------------------

@@ -155,8 +155,12 @@ def test_the_whole_cycle_in_the_browser_without_the_admin(apri_pagina, cremonese
     ufficio.goto(dettaglio)
     apri_errori(ufficio)
     ufficio.get_by_role("link", name=re.compile(r"Apri i dati dell'ente dell'anomalia D01")).first.click()
-    ufficio.get_by_role("button", name="Riapri la risposta").click()
-    assert "riaperta" in stato_mostrato(ufficio)
+    ufficio.get_by_role("link", name="Riapri la risposta…").click()
+    assert ufficio.get_by_role(
+        "heading", name="Riaprire la risposta dell'ALER Brescia-Cremona-Mantova?"
+    ).is_visible()
+    ufficio.get_by_role("button", name="Conferma la riapertura").click()
+    assert "Risposta dell'ALER Brescia-Cremona-Mantova riaperta" in stato_mostrato(ufficio)
 
     # 3. ALER corrects a declared figure and its unit from the links of its own checks, then sends.
     operatore_aler = apri_pagina(1366)
