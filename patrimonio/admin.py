@@ -104,7 +104,7 @@ class TurnoverPrevistoAdmin(ConStorico):
 
 
 # Spreadsheet uploads (issue 8): the history, read-only here; uploads go through the ente's pages.
-from piano_annuale.models import Caricamento  # noqa: E402
+from piano_annuale.models import Caricamento, CaricamentoPiattaforma  # noqa: E402
 
 
 @admin.register(Caricamento)
@@ -126,6 +126,21 @@ class CaricamentoAdmin(ConStorico):
     list_select_related = ["ente", "piano__ambito", "utente"]
     date_hierarchy = "creato_il"
     readonly_fields = [f.name for f in Caricamento._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CaricamentoPiattaforma)
+class CaricamentoPiattaformaAdmin(ConStorico):
+    """The regional platform's reports uploaded by the ufficio di piano: read-only here."""
+
+    list_display = ["nome_file", "piano", "stato", "righe", "utente", "creato_il"]
+    list_filter = ["stato", "piano__anno", "piano__ambito"]
+    search_fields = ["nome_file", "utente__username", "esito"]
+    list_select_related = ["piano__ambito", "utente"]
+    date_hierarchy = "creato_il"
+    readonly_fields = [f.name for f in CaricamentoPiattaforma._meta.fields]
 
     def has_add_permission(self, request) -> bool:
         return False

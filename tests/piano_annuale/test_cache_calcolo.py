@@ -352,8 +352,9 @@ def test_twenty_requests_on_a_miss_compute_the_plan_once(monkeypatch, a):
 @pytest.mark.parametrize(
     ("pagina", "query"),
     [
-        # access, revision, then the page's own: the workflow box, last year's plan, the controls' links
-        ("piano_annuale:piano_detail", 13),
+        # access, revision, then the page's own: the workflow box, last year's plan, the controls'
+        # links, the kind of reader (its roles), ALER's observations and the answers they await
+        ("piano_annuale:piano_detail", 16),
         # access and revision: nothing else
         ("piano_annuale:piano_json", 4),
         # access, revision, answers, aggregazioni, enti, the user's role

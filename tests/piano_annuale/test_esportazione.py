@@ -83,7 +83,15 @@ def test_xlsx_template_has_italian_headers_the_units_and_an_explanation_sheet(pi
     file = esportazione.modello_ente(piano=piano_cremonese, ente=enti["cremona"], formato="xlsx")
     assert file.nome == "modello-unita-2025-comune-di-cremona.xlsx"
     fogli = leggi_xlsx(file.contenuto)
-    assert list(fogli) == ["Unità abitative", "Turnover", "Scelte", "Istruzioni"]
+    assert list(fogli) == [
+        "Unità abitative",
+        "Turnover",
+        "Scelte",
+        "Consistenza",
+        "SAT",
+        "Assegnazioni",
+        "Istruzioni",
+    ]
     unita = fogli["Unità abitative"]
     assert unita[0] == [c.intestazione for c in COLONNE_UNITA]
     assert len(unita) == 1 + 22
@@ -124,7 +132,15 @@ def test_xlsx_template_hides_the_internal_id_and_offers_the_allowed_states(piano
 def test_ods_and_csv_templates(piano_cremonese, enti):
     ods = esportazione.modello_ente(piano=piano_cremonese, ente=enti["cremona"], formato="ods")
     fogli = leggi_xlsx(ods.contenuto)  # calamine reads ods too
-    assert list(fogli) == ["Unità abitative", "Turnover", "Scelte", "Istruzioni"]
+    assert list(fogli) == [
+        "Unità abitative",
+        "Turnover",
+        "Scelte",
+        "Consistenza",
+        "SAT",
+        "Assegnazioni",
+        "Istruzioni",
+    ]
     assert len(fogli["Unità abitative"]) == 23
     unita = esportazione.modello_ente(piano=piano_cremonese, ente=enti["cremona"], formato="csv")
     righe = leggi_csv(unita.contenuto)

@@ -26,6 +26,7 @@ from piano_annuale.models import (
     StatoPiano,
     StatoUnita,
 )
+from piano_annuale.services.ente import invia_risposta
 from piano_annuale.storico import VoceModifica, registra_modifiche, righe_storico
 from tests.percorso import crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401 - fixtures
 from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
@@ -173,7 +174,9 @@ def test_choices_counts_and_answers_are_recorded(
         9,
     )
 
-    client.post(area("invia", piano_cremonese, cremona))
+    # The choices just changed contradict the figures declared on the regional platform (D01), an
+    # error that keeps the page's «Invia» closed: the answer is sent by the service the page calls.
+    invia_risposta(piano=piano_cremonese, ente=cremona, utente=operatore_cremona)
     client.force_login(ufficio)
     client.post(area("riapri", piano_cremonese, cremona))
     risposte = list(
