@@ -135,7 +135,10 @@ def test_the_whole_cycle_in_the_browser_without_the_admin(apri_pagina, cremonese
     # 1. The ufficio di piano uploads the platform's report once for all enti: preview, then confirm.
     ufficio = apri_pagina(1366)
     accedi(ufficio, "ufficio.piano", PASSWORD)
-    ufficio.goto(reverse("patrimonio:piattaforma", args=[piano.pk]))
+    ufficio.goto(reverse("piano_annuale:cruscotto", args=[piano.pk]))
+    ufficio.get_by_role(
+        "link", name=re.compile(r"^Totali dichiarati nella piattaforma regionale: carica")
+    ).click()
     ufficio.set_input_files(
         "input[type=file]",
         files=[

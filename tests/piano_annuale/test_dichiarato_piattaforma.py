@@ -243,6 +243,18 @@ def test_only_the_ufficio_di_piano_of_the_ambito_uploads_the_report(client, pian
     assert client.get(reverse("patrimonio:piattaforma", args=[piano_cremonese.pk])).status_code == 404
     assert carica(client, piano_cremonese, xlsx(RIGHE_CORRETTE)).status_code == 404
     assert not CaricamentoPiattaforma.objects.exists()
+    # Nor does the comune reach the ricognizione dashboard, the page that links to the upload.
+    assert client.get(reverse("piano_annuale:cruscotto", args=[piano_cremonese.pk])).status_code == 404
+
+
+def test_the_ricognizione_dashboard_links_to_the_report_upload(client, piano_cremonese, ufficio):
+    client.force_login(ufficio)
+    pagina = client.get(reverse("piano_annuale:cruscotto", args=[piano_cremonese.pk])).content.decode()
+    caricamento = reverse("patrimonio:piattaforma", args=[piano_cremonese.pk])
+    assert (
+        f'<a href="{caricamento}">Totali dichiarati nella piattaforma regionale: carica il report per tutti gli '
+        "enti</a>"
+    ) in pagina
 
 
 def test_an_ente_corrects_its_declared_figures_in_its_workspace(client, piano_cremonese):
