@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ambito.italiano import con_preposizione
 from patrimonio.models import EnteProprietario
 from piano_annuale.forms import ScelteForm
 from piano_annuale.models import Parametri, PianoAnnuale, ScelteEnte
@@ -194,7 +195,7 @@ class LettoreScelte:
                 if scritto:
                     self.analisi.avvisi.append(
                         f"Foglio «{self.foglio}»: la colonna «{nomi[nome]}» non è prevista dalle regole del "
-                        f"piano per {analisi.ente} ed è stata ignorata."
+                        f"piano {con_preposizione(analisi.ente, 'per')} ed è stata ignorata."
                     )
                 continue
             scritti[nome] = scritto

@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from ambito.italiano import con_preposizione
+from ambito.italiano import con_articolo, con_preposizione
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
 from piano_annuale.calcolo import Anomalia, dati_in_cache, piano_calcolato_con_chiave
@@ -119,7 +119,7 @@ def nulla_da_dichiarare(request: HttpRequest, piano: int, ente: int) -> HttpResp
         request,
         area,
         dichiara_nulla,
-        f"Risposta inviata: {area.ente} non ha nulla da dichiarare per il piano {area.piano.anno}.",
+        f"Risposta inviata: {con_articolo(area.ente)} non ha nulla da dichiarare per il piano {area.piano.anno}.",
     )
 
 

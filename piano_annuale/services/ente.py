@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from ambito.italiano import con_preposizione, data_estesa
 from ambito.models import Comune
 from patrimonio.models import EnteProprietario, UnitaAbitativa
 from piano_annuale.models import (
@@ -44,7 +45,10 @@ if TYPE_CHECKING:
 
 
 def _quando(momento: datetime.datetime | None) -> str:
-    return timezone.localtime(momento).strftime("%d/%m/%Y alle %H:%M") if momento else "—"
+    if momento is None:
+        return "—"
+    locale = timezone.localtime(momento)
+    return f"{data_estesa(locale)} alle {locale:%H:%M}"
 
 
 def motivo_blocco(*, piano: PianoAnnuale, risposta: RispostaRicognizione | None) -> str:
@@ -60,7 +64,7 @@ def motivo_blocco(*, piano: PianoAnnuale, risposta: RispostaRicognizione | None)
         )
     if risposta is not None and risposta.ha_risposto:
         return (
-            f"La risposta di {risposta.ente} è stata inviata il {_quando(risposta.inviata_il)} "
+            f"La risposta {con_preposizione(risposta.ente, 'di')} è stata inviata il {_quando(risposta.inviata_il)} "
             f"(«{risposta.get_stato_display()}»): i dati sono bloccati. Per modificarli occorre che "
             "l'ufficio di piano riapra la risposta."
         )
@@ -240,7 +244,7 @@ def salva_assegnazioni(
 
 def _verifica_unita(unita: UnitaAbitativa, ente: EnteProprietario) -> None:
     if unita.pk is not None and unita.ente_id != ente.pk:
-        raise ModificaNonConsentita(f"L'unità non appartiene a {ente}.")
+        raise ModificaNonConsentita(f"L'unità non appartiene {con_preposizione(ente, 'a')}.")
 
 
 @transaction.atomic

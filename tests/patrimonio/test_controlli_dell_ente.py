@@ -42,7 +42,7 @@ def url(nome: str, piano, ente, *altri: int) -> str:
 def test_the_ente_sees_its_own_errors_with_the_link_that_fixes_each(client, piano_cremonese, enti, utenti):
     client.force_login(utenti["aler"])
     pagina = client.get(url("area_ente", piano_cremonese, enti["aler"])).content.decode()
-    assert "Controlli di coerenza su ALER Brescia-Cremona-Mantova" in pagina
+    assert "Controlli di coerenza sull&#x27;ALER Brescia-Cremona-Mantova" in pagina
     assert "3 errori (bloccano l'invio del piano ad ALER). Sono gli stessi controlli del piano" in pagina
     assert (
         "ALER Brescia-Cremona-Mantova ha dichiarato in piattaforma 18 U.I. libere e per turn-over, ma dalle "
@@ -60,7 +60,7 @@ def test_the_ente_sees_its_own_errors_with_the_link_that_fixes_each(client, pian
 def test_another_ente_does_not_see_alers_checks(client, piano_cremonese, enti, utenti):
     client.force_login(utenti["cremona"])
     pagina = client.get(url("area_ente", piano_cremonese, enti["cremona"])).content.decode()
-    assert "Controlli di coerenza su Comune di Cremona" in pagina
+    assert "Controlli di coerenza sul Comune di Cremona" in pagina
     assert "ALER Brescia-Cremona-Mantova ha dichiarato" not in pagina
     assert "Errore" not in pagina  # Cremona has warnings only
     assert (
