@@ -33,6 +33,7 @@ RIGHE_MASSIME = 600
 # (pattern on the dotted module name, layer): the first pattern that matches wins.
 STRATI: list[tuple[str, int]] = [
     (r"^ambito\.models$", 0),
+    (r"^ambito\.italiano$", 0),  # articles and dates: imports nothing of the project, so any layer may use it
     (r"^patrimonio\.(models|accesso)$", 1),
     (r"^piano_annuale\.(models(\..*)?|catalogo|transizioni)$", 2),
     (r"^misure\.(models|formati)$", 3),
