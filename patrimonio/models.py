@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 
+from ambito.italiano import con_preposizione
 from ambito.models import Ambito, Comune
 from patrimonio.accesso import (
     RUOLI_CON_ENTE,
@@ -244,6 +245,6 @@ class UnitaAbitativa(models.Model):
         ente = EnteProprietario.objects.select_related("ambito").get(pk=self.ente_id)
         if comune.ambito_id != ente.ambito_id:
             raise ValidationError(
-                f"Il comune di {comune.nome} non fa parte dell'ambito «{ente.ambito}» di {ente.denominazione}: "
+                f"Il comune di {comune.nome} non fa parte dell'ambito «{ente.ambito}» {con_preposizione(ente, 'di')}: "
                 "l'unità deve trovarsi in un comune dello stesso ambito."
             )

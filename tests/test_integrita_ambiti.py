@@ -164,7 +164,7 @@ def test_a_unit_lies_in_a_comune_of_its_ente_s_ambito(due_ambiti: tuple[Ambito, 
     with pytest.raises(ValidationError) as errore:
         sbagliata.full_clean()
     assert errore.value.messages == [
-        "Il comune di Crema non fa parte dell'ambito «Ambito Uno» di ALER Brescia-Cremona-Mantova: l'unità deve "
+        "Il comune di Crema non fa parte dell'ambito «Ambito Uno» dell'ALER Brescia-Cremona-Mantova: l'unità deve "
         "trovarsi in un comune dello stesso ambito."
     ]
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from ambito import istat
+from ambito.italiano import nome_con_preposizione
 from ambito.models import Ambito
 from patrimonio.models import EnteProprietario, TipoEnte
 from piano_annuale.services.errori import OperazioneNonValida
@@ -46,7 +47,9 @@ def aggiungi_aler(*, ambito: Ambito, denominazione: str, uog: str, utente: User)
     if aler is None:
         raise OperazioneNonValida("Scegliere una delle ALER lombarde.")
     if uog not in aler.uog:
-        raise OperazioneNonValida(f"Scegliere una U.O.G. di {aler.denominazione}: {', '.join(aler.uog)}.")
+        raise OperazioneNonValida(
+            f"Scegliere una U.O.G. {nome_con_preposizione(aler.denominazione, TipoEnte.ALER, 'di')}: {', '.join(aler.uog)}."
+        )
     if EnteProprietario.objects.filter(
         ambito=ambito, tipo=TipoEnte.ALER, denominazione=denominazione
     ).exists():

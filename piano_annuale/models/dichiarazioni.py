@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, Q
 
+from ambito.italiano import con_preposizione
 from patrimonio.models import DatiEnteQuerySet, EnteProprietario, UnitaAbitativa
 from piano_annuale.models.piano import PianoAnnuale
 
@@ -134,7 +135,7 @@ class ScelteEnte(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Scelte di {self.ente}"
+        return f"Scelte {con_preposizione(self.ente, 'di')}"
 
 
 class DestinazioneSAT(models.Model):
@@ -246,7 +247,7 @@ class RiepilogoDichiarato(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Riepilogo dichiarato da {self.ente}"
+        return f"Riepilogo dichiarato {con_preposizione(self.ente, 'da')}"
 
 
 class Stato(models.TextChoices):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ambito.italiano import con_preposizione
 from patrimonio.esportazione import Tabella
 from piano_annuale.calcolo import (
     PianoCalcolato,
@@ -135,7 +136,7 @@ def _ricognizione(p: PianoCalcolato) -> list[Tabella]:
         *((c, "Non ha risposto: patrimonio proprio") for c in r.non_rispondenti_proprietari),
         *((c, "Non ha risposto") for c in r.non_rispondenti_altri),
         *((nome, f"Risposta: {stato.lower()}") for nome, stato in r.altri_enti),
-        *((c, f"Gestione delegata a {g.gestore.denominazione}") for g in r.gestioni for c in g.comuni),
+        *((c, f"Gestione delegata {con_preposizione(g.gestore, 'a')}") for g in r.gestioni for c in g.comuni),
     ]
     return [
         Tabella("ricognizione", _titolo("ricognizione"), ("Voce", "Valore"), esiti, "ricognizione"),

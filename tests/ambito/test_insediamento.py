@@ -180,7 +180,7 @@ def test_aler_from_the_lombard_list_and_the_comuni_that_delegate_to_it(ambito, a
         uog="U.O.G. di Mantova",
         utente=amministratore,
     )
-    with pytest.raises(OperazioneNonValida, match="Scegliere una U.O.G. di ALER Milano"):
+    with pytest.raises(OperazioneNonValida, match="Scegliere una U.O.G. dell'ALER Milano"):
         enti.aggiungi_aler(
             ambito=ambito, denominazione="ALER Milano", uog="U.O.G. di Mantova", utente=amministratore
         )

@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from patrimonio.models import EnteProprietario, Ruolo, TipoEnte, UnitaAbitativa
-from piano_annuale.models import RispostaRicognizione
+from piano_annuale.calcolo import calcola_piano
+from piano_annuale.models import RiepilogoDichiarato, RispostaRicognizione, ScelteEnte
+from piano_annuale.rendering.tabelle import tabelle_del_piano
 from piano_annuale.services.ente import motivo_blocco, salva_unita
 from piano_annuale.services.errori import ModificaNonConsentita
 from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
@@ -90,3 +93,41 @@ def test_a_unit_of_another_ente_is_refused_naming_the_ente_with_its_article(pian
             valori_unita={},
             valori_stato=None,
         )
+
+
+def test_the_e_mails_to_an_ente_name_it_with_its_article(piano_cremonese, enti):
+    contesto = {"ente": enti["aler"], "piano": piano_cremonese}
+    assert render_to_string("piano_annuale/email/promemoria.txt", contesto).startswith(
+        "Gentile referente dell'ALER Brescia-Cremona-Mantova,\n"
+    )
+    assert render_to_string("piano_annuale/iter/email/nuovo_piano.txt", contesto).startswith(
+        "Gentile referente dell'ALER Brescia-Cremona-Mantova,\n"
+    )
+    assert render_to_string("piano_annuale/iter/email/nuovo_piano_oggetto.txt", contesto).strip() == (
+        "Piano annuale 2025 – ricognizione aperta: confermare lo stato delle unità dell'ALER "
+        "Brescia-Cremona-Mantova"
+    )
+    operatore = crea_operatore(
+        "cremona", piano_cremonese.ambito, Ruolo.COMUNE, enti["cremona"]
+    ).operatori.get()
+    invito = render_to_string(
+        "ambito/insediamento/email/invito.txt",
+        {
+            "user": operatore.user,
+            "operatore": operatore,
+            "ambito": piano_cremonese.ambito,
+            "ruolo": "Comune",
+            "mittente": "L'ufficio di piano",
+        },
+    )
+    assert "con il ruolo di comune per il Comune di Cremona." in invito
+
+
+def test_the_plan_tables_and_the_records_name_the_ente_with_its_article(piano_cremonese, enti):
+    tabelle = {t.codice: t for t in tabelle_del_piano(calcola_piano(piano_cremonese))}
+    esiti = {esito for _, esito in tabelle["ricognizione_enti"].righe}
+    assert "Gestione delegata all'ALER Brescia-Cremona-Mantova" in esiti
+    assert str(ScelteEnte(piano=piano_cremonese, ente=enti["cremona"])) == "Scelte del Comune di Cremona"
+    assert str(RiepilogoDichiarato(piano=piano_cremonese, ente=enti["aler"])) == (
+        "Riepilogo dichiarato dall'ALER Brescia-Cremona-Mantova"
+    )
