@@ -81,10 +81,18 @@ def test_comune_adds_a_unit_and_submits_then_the_ufficio_di_piano_sees_both(apri
 
     # Submit: the data is locked.
     pagina.get_by_role("link", name="Riepilogo e invio").click()
-    pagina.get_by_role("button", name="Invia la risposta all'ufficio di piano").click()
+    pagina.get_by_role("link", name="Invia la risposta all'ufficio di piano…").click()
+    # The confirmation page says what sending does; warnings, if any, are acknowledged first.
+    assert pagina.get_by_role("heading", name="Invia la risposta all'ufficio di piano").is_visible()
+    avvisi = pagina.get_by_label("Ho letto gli avvisi e invio comunque la risposta")
+    if avvisi.count():
+        avvisi.check()
+        pagina.get_by_role("button", name="Invia comunque").click()
+    else:
+        pagina.get_by_role("button", name="Conferma l'invio").click()
     assert "Risposta inviata all'ufficio di piano" in pagina.content()
     assert pagina.get_by_text("Dati bloccati").is_visible()
-    assert pagina.get_by_role("button", name="Invia la risposta all'ufficio di piano").count() == 0
+    assert pagina.get_by_role("link", name="Invia la risposta all'ufficio di piano…").count() == 0
     assert RispostaRicognizione.objects.get(piano=piano, ente=comune).stato == StatoRisposta.INVIATA
 
     # The ufficio di piano sees the answer in the dashboard…
