@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from ambito.models import AggregazioneTerritoriale, Ambito, Comune
@@ -128,3 +128,8 @@ def scelta_intera(valore: str | None) -> int | None:
     if not valore.isdigit():
         raise OperazioneNonValida("Valore non valido.")
     return int(valore)
+
+
+def ritorno(nome: str, ambito: Ambito, ancora: str = "") -> HttpResponse:
+    """Back to an onboarding step of ``ambito`` after a POST, at the part of the page it changed."""
+    return redirect(reverse(f"insediamento:{nome}", args=[ambito.pk]) + (f"#{ancora}" if ancora else ""))

@@ -6,11 +6,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from ambito.models import Ambito
 from patrimonio.accesso import Operatore, utente_di
 from patrimonio.models import EnteProprietario, TipoEnte
 
@@ -19,11 +18,16 @@ from .. import inviti
 from ..file import righe_del_file
 from ..forms import AlerForm, InvitiForm, OperatoreAccreditatoForm
 from ..normalizza import righe_incollate
-from .base import ambito_dell_ufficio, esegui, pagina, scelta_intera
+from .base import ambito_dell_ufficio, esegui, pagina, ritorno, scelta_intera
 
 
-def _ritorno(nome: str, ambito: Ambito, ancora: str = "") -> HttpResponse:
-    return redirect(reverse(f"insediamento:{nome}", args=[ambito.pk]) + (f"#{ancora}" if ancora else ""))
+def _indirizzi_cambiati(request: HttpRequest, cambiati: int | None) -> None:
+    """The outcome of saving e-mail addresses (None: the service refused, its message is shown)."""
+    if cambiati is not None:
+        messages.success(
+            request,
+            ngettext("%(n)d indirizzo cambiato.", "%(n)d indirizzi cambiati.", cambiati) % {"n": cambiati},
+        )
 
 
 def indirizzo_invito(request: HttpRequest) -> inviti.IndirizzoInvito:
@@ -58,7 +62,7 @@ def enti(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 if ente is not None:
                     messages.success(request, f"{ente} ({ente.uog}) aggiunta agli enti dell'ambito.")
-                    return _ritorno("enti", ambito, "enti-ambito")
+                    return ritorno("enti", ambito, "enti-ambito")
         elif azione == "operatore":
             operatore = OperatoreAccreditatoForm(request.POST)
             if operatore.is_valid():
@@ -71,14 +75,14 @@ def enti(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 if ente is not None:
                     messages.success(request, f"«{ente}» aggiunto agli enti dell'ambito.")
-                    return _ritorno("enti", ambito, "enti-ambito")
+                    return ritorno("enti", ambito, "enti-ambito")
         elif azione == "elimina":
             ente = get_object_or_404(
                 EnteProprietario, pk=scelta_intera(request.POST.get("ente")), ambito=ambito
             )
             if esegui(request, None, lambda: servizi.elimina_ente(ente=ente, utente=utente) or True):
                 messages.success(request, f"«{ente}» tolto dagli enti dell'ambito.")
-            return _ritorno("enti", ambito, "enti-ambito")
+            return ritorno("enti", ambito, "enti-ambito")
         elif azione == "gestori":
             cambiati = esegui(
                 request,
@@ -94,7 +98,7 @@ def enti(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if cambiati is not None:
                 messages.success(request, "Enti gestori salvati.")
-            return _ritorno("enti", ambito, "gestori")
+            return ritorno("enti", ambito, "gestori")
         else:
             status = 200
     tutti = list(EnteProprietario.objects.filter(ambito=ambito).select_related("comune", "gestore"))
@@ -157,7 +161,7 @@ def operatori(request: HttpRequest, pk: int) -> HttpResponse:
                             else "."
                         ),
                     )
-                    return _ritorno("operatori", ambito, "operatori-ambito")
+                    return ritorno("operatori", ambito, "operatori-ambito")
         elif azione == "operatore":
             # One form for the rows' buttons: «reinvia» or «revoca», valued with the membership.
             reinvio = "reinvia" in request.POST
@@ -184,7 +188,7 @@ def operatori(request: HttpRequest, pk: int) -> HttpResponse:
                     request,
                     f"{nome} non ha più il ruolo di {operatore.get_ruolo_display().lower()} nell'ambito.",
                 )
-            return _ritorno("operatori", ambito, "operatori-ambito")
+            return ritorno("operatori", ambito, "operatori-ambito")
         elif azione == "email_operatori":
             cambiati = esegui(
                 request,
@@ -198,13 +202,8 @@ def operatori(request: HttpRequest, pk: int) -> HttpResponse:
                     utente=utente,
                 ),
             )
-            if cambiati is not None:
-                messages.success(
-                    request,
-                    ngettext("%(n)d indirizzo cambiato.", "%(n)d indirizzi cambiati.", cambiati)
-                    % {"n": cambiati},
-                )
-            return _ritorno("operatori", ambito, "operatori-ambito")
+            _indirizzi_cambiati(request, cambiati)
+            return ritorno("operatori", ambito, "operatori-ambito")
         elif azione == "email_enti":
             cambiati = esegui(
                 request,
@@ -218,13 +217,8 @@ def operatori(request: HttpRequest, pk: int) -> HttpResponse:
                     utente=utente,
                 ),
             )
-            if cambiati is not None:
-                messages.success(
-                    request,
-                    ngettext("%(n)d indirizzo cambiato.", "%(n)d indirizzi cambiati.", cambiati)
-                    % {"n": cambiati},
-                )
-            return _ritorno("operatori", ambito, "indirizzi-enti")
+            _indirizzi_cambiati(request, cambiati)
+            return ritorno("operatori", ambito, "indirizzi-enti")
         else:
             status = 200
     return pagina(

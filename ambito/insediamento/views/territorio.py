@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils.translation import ngettext
 
 from ambito import istat
@@ -27,7 +26,7 @@ from ..forms import (
     NuovaAggregazioneForm,
     TermineForm,
 )
-from .base import ambito_dell_ufficio, esegui, pagina, scelta_intera
+from .base import ambito_dell_ufficio, esegui, pagina, ritorno, scelta_intera
 
 
 @dataclass(frozen=True)
@@ -62,10 +61,6 @@ def _comuni_dell_ambito(ambito: Ambito) -> list[Comune]:
         .select_related("aggregazione")
         .order_by("nome")
     )
-
-
-def _ritorno(nome: str, ambito: Ambito, ancora: str = "") -> HttpResponse:
-    return redirect(reverse(f"insediamento:{nome}", args=[ambito.pk]) + (f"#{ancora}" if ancora else ""))
 
 
 @login_required
@@ -114,7 +109,7 @@ def comuni(request: HttpRequest, pk: int) -> HttpResponse:
                             )
                             % {"n": len(fatti)},
                         )
-                        return _ritorno("comuni", ambito, "comuni-ambito")
+                        return ritorno("comuni", ambito, "comuni-ambito")
         elif azione == "togli":
             comune = get_object_or_404(Comune, pk=scelta_intera(request.POST.get("comune")), ambito=ambito)
             if esegui(
@@ -123,7 +118,7 @@ def comuni(request: HttpRequest, pk: int) -> HttpResponse:
                 lambda: servizi.togli_comune(ambito=ambito, comune=comune, utente=utente_di(request)) or True,
             ):
                 messages.success(request, f"Il Comune di {comune.nome} non fa più parte dell'ambito.")
-            return _ritorno("comuni", ambito, "comuni-ambito")
+            return ritorno("comuni", ambito, "comuni-ambito")
         elif azione == "capofila":
             capofila = CapofilaForm(request.POST, ambito=ambito)
             if capofila.is_valid():
@@ -139,7 +134,7 @@ def comuni(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 if fatto is not None:
                     messages.success(request, "Comune capofila ed ente strumentale salvati.")
-                    return _ritorno("comuni", ambito, "capofila")
+                    return ritorno("comuni", ambito, "capofila")
         else:
             status = 200
     return pagina(
@@ -190,7 +185,7 @@ def aggregazioni(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if salvato:
                 messages.success(request, "Parola per le aggregazioni salvata.")
-                return _ritorno("aggregazioni", ambito)
+                return ritorno("aggregazioni", ambito)
         elif azione == "nuova":
             nuova = NuovaAggregazioneForm(request.POST)
             if nuova.is_valid():
@@ -205,7 +200,7 @@ def aggregazioni(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 if creata is not None:
                     messages.success(request, f"Aggregazione «{creata}» aggiunta.")
-                    return _ritorno("aggregazioni", ambito, "aggregazioni-ambito")
+                    return ritorno("aggregazioni", ambito, "aggregazioni-ambito")
         elif azione == "elimina":
             aggregazione = get_object_or_404(
                 AggregazioneTerritoriale, pk=scelta_intera(request.POST.get("aggregazione")), ambito=ambito
@@ -223,7 +218,7 @@ def aggregazioni(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request, f"Aggregazione «{aggregazione}» eliminata: i suoi comuni sono da collocare."
                 )
-            return _ritorno("aggregazioni", ambito, "aggregazioni-ambito")
+            return ritorno("aggregazioni", ambito, "aggregazioni-ambito")
         elif azione == "rinomina":
             nomi = {
                 a.pk: request.POST.get(f"denominazione_{a.pk}", a.denominazione)
@@ -240,7 +235,7 @@ def aggregazioni(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
             ):
                 messages.success(request, "Nomi delle aggregazioni salvati.")
-            return _ritorno("aggregazioni", ambito, "aggregazioni-ambito")
+            return ritorno("aggregazioni", ambito, "aggregazioni-ambito")
         elif azione == "colloca":
             spostati = esegui(
                 request,
@@ -260,7 +255,7 @@ def aggregazioni(request: HttpRequest, pk: int) -> HttpResponse:
                     ngettext("%(n)d comune collocato.", "%(n)d comuni collocati.", spostati)
                     % {"n": spostati},
                 )
-            return _ritorno("aggregazioni", ambito, "collocazione")
+            return ritorno("aggregazioni", ambito, "collocazione")
         elif azione == "file":
             file = FileForm(
                 request.POST,
@@ -288,7 +283,7 @@ def aggregazioni(request: HttpRequest, pk: int) -> HttpResponse:
                         )
                         % {"n": collocati},
                     )
-                    return _ritorno("aggregazioni", ambito, "collocazione")
+                    return ritorno("aggregazioni", ambito, "collocazione")
         else:
             status = 200
     return pagina(
