@@ -76,6 +76,11 @@ def violazioni_gravi(pagina: Any) -> list[dict[str, Any]]:
     # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not
     # govern: a <script> tag (add_script_tag) would be an inline script, refused without a nonce.
     pagina.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    # axe tells an icon font's ligature («format_list_bulleted») from words only once the font has
+    # loaded, as it has for a person looking at the page: wait for the page's fonts first.
+    pagina.evaluate(
+        "async () => { await document.fonts.load('20px \"Material Icons\"'); await document.fonts.ready; return true; }"
+    )
     risultato = pagina.evaluate("async () => await axe.run(document)")
     return [
         {
