@@ -27,11 +27,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from piano_annuale.calcolo.cache import svuota_cache
 from piano_annuale.models import PianoAnnuale
 from piano_annuale.panoramica import panoramica_regionale
 
@@ -46,7 +46,7 @@ def _misura(richiesta: Callable[[], Any], ripetizioni: int, *, fredda: bool) -> 
     tempi, query = [], 0
     for _ in range(ripetizioni):
         if fredda:
-            cache.clear()
+            svuota_cache()
         with CaptureQueriesContext(connection) as catturate:
             inizio = time.perf_counter()
             richiesta()

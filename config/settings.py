@@ -151,6 +151,10 @@ else:
         }
     }
 
+# Each process also keeps the entries it read last in memory, in front of CACHES (the keys name a
+# revision, so they never go stale): at most this many MiB (estimated) per process; 0 turns it off.
+POA_CACHE_LOCALE_MB = int(os.environ.get("POA_CACHE_LOCALE_MB", "64"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

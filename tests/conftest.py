@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.management.commands import flush
 from django.db import DEFAULT_DB_ALIAS, connections
 from pytest_django import DjangoDbBlocker
 
 from config.celery import app as celery_app
+from piano_annuale.calcolo.cache import svuota_cache
 from piano_annuale.models import PianoAnnuale
 from piano_annuale.services.carica import carica_piano
 
@@ -74,8 +74,9 @@ def flush_con_trigger_sospesi() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def cache_vuota() -> None:
     """Each test starts with an empty cache: the computed plans of another test's data (same ids,
-    same revision after its rollback) are never read."""
-    cache.clear()
+    same revision after its rollback) are never read, neither from the shared cache nor from this
+    process's memory in front of it."""
+    svuota_cache()
 
 
 @pytest.fixture

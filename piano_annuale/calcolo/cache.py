@@ -17,16 +17,26 @@ response and PDF reads.
 
 The entry holds the ``PianoCalcolato`` as JSON text (``as_json``, read back with ``piano_da_json``)
 or pickled (``FORMATO``): ``benchmarks/cache_calcolo.py`` measures both.
+
+In front of the shared cache each process keeps the computations and texts it read last in memory
+(``MemoriaLocale``, bounded by ``POA_CACHE_LOCALE_MB``): every key here names a revision, so an entry
+never changes and needs no invalidation across processes. A hit costs neither a round trip to Redis
+nor unpickling (a Milano-sized plan: 21 ms a request).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import pickle
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar, cast
 
+from cachetools import LRUCache
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import OuterRef, Subquery
@@ -183,14 +193,21 @@ def _decodifica(valore: object) -> PianoCalcolato:
 
 
 def _leggi(chiave: str) -> object | None:
+    locale = memoria_locale.leggi(chiave)
+    if locale is not None:
+        return locale
     try:
-        return cache.get(chiave)
+        valore = cache.get(chiave)
     except Exception:  # the cache is an optimisation: its failure must not fail the page
         logger.warning("Cache non raggiungibile: il piano è calcolato senza cache.", exc_info=True)
         raise _SenzaCache from None
+    if valore is not None:
+        memoria_locale.conserva(chiave, valore)
+    return valore
 
 
 def _scrivi(chiave: str, valore: PianoCalcolato | str) -> None:
+    memoria_locale.conserva(chiave, valore)
     try:
         cache.set(chiave, _codifica(valore) if isinstance(valore, PianoCalcolato) else valore, timeout=DURATA)
     except Exception:
@@ -202,6 +219,61 @@ def _libera(lucchetto: str) -> None:
         cache.delete(lucchetto)
     except Exception:  # it expires by itself (DURATA_LUCCHETTO)
         logger.warning("Cache non raggiungibile: il blocco del calcolo scadrà da sé.", exc_info=True)
+
+
+class MemoriaLocale:
+    """This process's most recently used immutable entries (computations and rendered texts), bounded
+    by their estimated size in memory. Thread-safe: gunicorn's gthread workers share it."""
+
+    # A computation unpickled takes about five times its pickle (a Milano-sized plan: 378 KiB, 1.8 MiB).
+    FATTORE_OGGETTI = 5
+
+    def __init__(self, byte: int) -> None:
+        self.massimo = byte
+        # Each entry is (its weight, the value): the weight is measured once, before taking the lock.
+        self._voci: LRUCache[str, tuple[int, object]] = LRUCache(
+            maxsize=max(byte, 1), getsizeof=lambda v: v[0]
+        )
+        self._lucchetto = threading.Lock()
+
+    @classmethod
+    def peso(cls, valore: object) -> int:
+        if isinstance(valore, str):
+            return sys.getsizeof(valore)
+        return cls.FATTORE_OGGETTI * len(pickle.dumps(valore, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def leggi(self, chiave: str) -> object | None:
+        with self._lucchetto:
+            voce = self._voci.get(chiave)
+        return None if voce is None else voce[1]
+
+    def conserva(self, chiave: str, valore: object) -> None:
+        """Keep ``valore`` (a str or a ``PianoCalcolato``: immutable, safe to share between threads);
+        one larger than the whole memory is simply not kept."""
+        if not isinstance(valore, str | PianoCalcolato):
+            return
+        peso = self.peso(valore)  # outside the lock: pickling a large plan takes milliseconds
+        if peso > self.massimo:
+            return
+        with self._lucchetto:
+            self._voci[chiave] = (peso, valore)
+
+    def svuota(self) -> None:
+        with self._lucchetto:
+            self._voci.clear()
+
+    @property
+    def byte(self) -> int:
+        return int(self._voci.currsize)
+
+
+memoria_locale = MemoriaLocale(settings.POA_CACHE_LOCALE_MB * 1024 * 1024)
+
+
+def svuota_cache() -> None:
+    """Empty the shared cache and this process's memory (tests, benchmarks measuring a miss)."""
+    memoria_locale.svuota()
+    cache.clear()
 
 
 class _SenzaCache(Exception):

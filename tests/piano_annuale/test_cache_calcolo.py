@@ -462,3 +462,64 @@ def test_an_unreachable_cache_computes_the_plan_and_the_page_still_answers(clien
     client.force_login(a.ufficio)
     assert dati(client, a.piano)["g"]["totale"]["totale"] == 56
     assert "Cache non raggiungibile: il piano è calcolato senza cache." in caplog.text
+
+
+# --------------------------------------------------------------------------------------------
+# The process's own memory in front of the shared cache
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_hit_in_this_process_reads_neither_the_shared_cache_nor_a_copy(a, monkeypatch):
+    primo = piano_calcolato(a.piano)
+
+    def vietato(*argomenti: Any, **opzioni: Any) -> None:
+        raise AssertionError("letto dalla cache condivisa")
+
+    monkeypatch.setattr(cache_calcolo.cache, "get", vietato)
+    assert piano_calcolato(a.piano) is primo
+
+
+def test_another_process_reads_the_shared_cache_and_then_keeps_the_plan(a, monkeypatch):
+    """A worker that did not compute the plan (its memory empty) reads it from the shared cache once."""
+    piano_calcolato(a.piano)
+    cache_calcolo.memoria_locale.svuota()
+    letture: list[str] = []
+    originale = cache_calcolo.cache.get
+
+    def contata(chiave: str, *argomenti: Any, **opzioni: Any) -> Any:
+        letture.append(chiave)
+        return originale(chiave, *argomenti, **opzioni)
+
+    monkeypatch.setattr(cache_calcolo.cache, "get", contata)
+    monkeypatch.setattr(cache_calcolo, "calcola_piano", lambda p: pytest.fail("ricalcolato"))
+    assert piano_calcolato(a.piano).g.totale.totale == 56
+    assert piano_calcolato(a.piano).g.totale.totale == 56
+    assert letture == [cache_calcolo.chiave(a.piano.pk, revisione(a.piano), a.piano.regole_id)]
+
+
+def test_a_write_in_another_process_is_seen_although_this_one_kept_the_old_plan(client, a):
+    """The memory is keyed by revision: the next revision is a new key, never the kept one."""
+    client.force_login(a.ufficio)
+    assert dati(client, a.piano)["b"]["totale"] == 16
+    # Another process writes: the revision moves in the database; nothing here is told.
+    with transaction.atomic():
+        PianoAnnuale.objects.filter(pk=a.piano.pk).update(revisione=revisione(a.piano) + 1)
+        unita = unita_libera(a.ente_comune, a.piano)
+        unita.stati.filter(piano=a.piano).update(stato=Stato.CARENZA_MANUTENTIVA)
+    assert dati(client, a.piano)["b"]["totale"] == 17
+
+
+def test_the_memory_keeps_the_most_recent_entries_within_its_size():
+    memoria = cache_calcolo.MemoriaLocale(3 * 1100)
+    testi = {f"k{i}": "x" * 1000 for i in range(4)}
+    for chiave, testo in testi.items():
+        memoria.conserva(chiave, testo)
+        assert memoria.byte <= 3 * 1100
+    assert memoria.leggi("k0") is None  # the oldest went first
+    assert memoria.leggi("k3") == "x" * 1000
+    memoria.conserva("grande", "y" * 5000)  # larger than the whole memory: not kept, nothing evicted
+    assert memoria.leggi("grande") is None
+    assert memoria.leggi("k3") == "x" * 1000
+    memoria.conserva("dati", {"mutabile": [1]})  # only immutable values are shared between threads
+    assert memoria.leggi("dati") is None
+    assert cache_calcolo.MemoriaLocale(0).conserva("k", "x") is None
