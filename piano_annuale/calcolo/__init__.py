@@ -26,6 +26,8 @@ from .allegati import (
 )
 from .cache import (
     chiave_attuale,
+    chiave_da_piano,
+    con_chiave,
     dati_in_cache,
     json_del_piano,
     piano_calcolato,
@@ -230,6 +232,8 @@ __all__ = [
     "elenco_italiano",
     "in_euro",
     "chiave_attuale",
+    "chiave_da_piano",
+    "con_chiave",
     "dati_in_cache",
     "json_del_piano",
     "info_piano",

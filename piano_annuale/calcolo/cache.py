@@ -39,7 +39,7 @@ from cachetools import LRUCache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from piano_annuale.models import PianoAnnuale, StatoPiano, TipoVersione, VersionePiano
 
@@ -80,7 +80,8 @@ def in_transazione() -> bool:
 
 def piano_calcolato(piano: PianoAnnuale) -> PianoCalcolato:
     """The plan's computation: an approved plan's frozen version, else the cached computation at the
-    plan's current revision (read afresh: ``piano`` may predate a write). One query on a hit."""
+    plan's current revision (read afresh: ``piano`` may predate a write, unless it was read with
+    ``con_chiave`` in this request). One query on a hit, none for a plan read with ``con_chiave``."""
     return piano_calcolato_con_chiave(piano)[0]
 
 
@@ -153,15 +154,38 @@ def _in_json(calcolo: PianoCalcolato) -> str:
     return json.dumps(calcolo.as_dict(), cls=EncoderPiano, ensure_ascii=False, indent=2)
 
 
+ANNOTAZIONE = "versione_approvata_pk"
+
+
+def con_chiave(piani: QuerySet[PianoAnnuale]) -> QuerySet[PianoAnnuale]:
+    """``piani`` with their approved version's id annotated: a plan read from it at the start of a
+    request gives its cache key (``chiave_da_piano``, ``piano_calcolato``) without another query."""
+    approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values("pk")
+    return piani.annotate(**{ANNOTAZIONE: Subquery(approvata[:1])})
+
+
+def chiave_da_piano(piano: PianoAnnuale) -> str | None:
+    """The cache key of the plan's computation: from the plan itself when it was read with
+    ``con_chiave`` (no query), else as ``chiave_attuale`` (one query)."""
+    return _fonte(piano)[0]
+
+
 def _fonte(piano: PianoAnnuale) -> tuple[str | None, Callable[[], PianoCalcolato]]:
     """The cache key of the plan's computation now and how to compute it (no key: not cached)."""
-    approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values("pk")
-    revisione, stato, regole_id, versione_id = (
-        PianoAnnuale.objects.filter(pk=piano.pk)
-        .annotate(approvata=Subquery(approvata[:1]))
-        .values_list("revisione", "stato", "regole_id", "approvata")
-        .get()
-    )
+    if hasattr(piano, ANNOTAZIONE):
+        # Read in this request with con_chiave: its revision is the one this request sees.
+        revisione, stato, regole_id = piano.revisione, piano.stato, piano.regole_id
+        versione_id = getattr(piano, ANNOTAZIONE)
+    else:
+        approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values(
+            "pk"
+        )
+        revisione, stato, regole_id, versione_id = (
+            PianoAnnuale.objects.filter(pk=piano.pk)
+            .annotate(approvata=Subquery(approvata[:1]))
+            .values_list("revisione", "stato", "regole_id", "approvata")
+            .get()
+        )
     if stato == StatoPiano.APPROVATA and versione_id is not None:
         return chiave_approvata(versione_id), lambda: _da_versione(versione_id)
     if stato == StatoPiano.APPROVATA:
