@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +72,27 @@ def test_a_bad_value_stops_the_start_with_its_name(monkeypatch, valore, messaggi
     with pytest.raises(SystemExit) as uscita:
         leggi(monkeypatch, WEB_CONCURRENCY=valore)
     assert str(uscita.value) == messaggio
+
+
+def test_the_application_is_preloaded_and_its_import_connects_to_nothing():
+    """preload_app imports the application in the master before forking: an import that opened a
+    database or Redis connection would share one socket among the workers. With both unreachable the
+    import still succeeds."""
+    assert runpy.run_path(str(CONF))["preload_app"] is True
+    ambiente = {
+        **os.environ,
+        "DATABASE_URL": "postgres://nessuno@127.0.0.1:1/nessuno",
+        "CACHE_URL": "redis://127.0.0.1:1/0",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+    }
+    esito = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi; print('importata')"],
+        cwd=CONF.parent,
+        env=ambiente,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert esito.returncode == 0, esito.stderr[-2000:]
+    assert esito.stdout.strip().endswith("importata")
