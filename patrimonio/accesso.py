@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Exists, F, Q
+from django.db.models import Exists, F, Q, Subquery
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -225,13 +225,28 @@ def q_piani_compilabili(user: Utente) -> Q:
     return Q(ambito_id__in=Operatore.objects.di(user).con_ruolo(*RUOLI_COMPILATORI).ambiti())
 
 
+# A web request's roles per ambito, kept on its user object (see ruoli_nell_ambito).
+ATTRIBUTO_RUOLI = "_poa_ruoli_per_ambito"
+
+
 def ruoli_nell_ambito(user: Utente, ambito_id: int) -> frozenset[str]:
-    """The roles ``user`` holds in the ambito: every role for superusers, none for anonymous users."""
+    """The roles ``user`` holds in the ambito: every role for superusers, none for anonymous users.
+
+    In a web request (the ambito in use set on the user object, which lives for that request only) the
+    answer is kept for the rest of the request: a page asks it from its view, its workflow panel and its
+    template tags. Elsewhere (commands, services, tests holding a user across changes) it is read afresh.
+    """
     if not user.is_authenticated:
         return frozenset()
     if user.is_superuser:
         return frozenset(Ruolo.values) - frozenset(RUOLI_REGIONALI)
-    return frozenset(Operatore.objects.di(user).filter(ambito_id=ambito_id).values_list("ruolo", flat=True))
+    memoria: dict[int, frozenset[str]] | None = getattr(user, ATTRIBUTO_RUOLI, None)
+    if memoria is not None and ambito_id in memoria:
+        return memoria[ambito_id]
+    ruoli = frozenset(Operatore.objects.di(user).filter(ambito_id=ambito_id).values_list("ruolo", flat=True))
+    if memoria is not None:
+        memoria[ambito_id] = ruoli
+    return ruoli
 
 
 def ha_ruolo(user: Utente, ambito_id: int, ruolo: str) -> bool:
@@ -244,11 +259,14 @@ def operatore_di(user: Utente) -> Operatore | None:
     return Operatore.objects.di(user).select_related("ambito", "ente").first()
 
 
-def appartenenze_di(user: Utente) -> list[Operatore]:
-    """Every membership of ``user``, with its ambito and ente, in the order the header lists them."""
+def appartenenze_di(user: Utente, **annotazioni: models.Expression | Subquery) -> list[Operatore]:
+    """Every membership of ``user``, with its ambito and ente, in the order the header lists them;
+    ``annotazioni`` add what the caller reads of each ambito in the same query (the header: its
+    latest plan)."""
     return list(
         Operatore.objects.di_ogni_ambito(user)
         .select_related("ambito", "ente")
+        .annotate(**annotazioni)
         .order_by("ambito__nome", "ruolo", "ente__denominazione", "pk")
     )
 
@@ -263,8 +281,10 @@ def ambiti_di(user: Utente) -> list[int]:
 
 
 def imposta_ambito_in_uso(user: Utente, ambito_id: int | None) -> None:
-    """Make ``ambito_id`` the ambito ``user`` works in for this request (None: no ambito)."""
+    """Make ``ambito_id`` the ambito ``user`` works in for this request (None: no ambito); the
+    request's roles are read again from then on."""
     setattr(user, ATTRIBUTO_AMBITO_IN_USO, ambito_id)
+    setattr(user, ATTRIBUTO_RUOLI, {})
 
 
 def ambito_in_uso(user: Utente) -> int | None:

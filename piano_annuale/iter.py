@@ -127,9 +127,11 @@ def _data_locale(momento: datetime.datetime | None) -> datetime.date | None:
 
 
 def ultima_versione_inviata(piano: PianoAnnuale) -> VersionePiano | None:
-    """The last version sent to ALER, with its parere if given (one query)."""
+    """The last version sent to ALER, with its parere if given (one query; the frozen JSON, which a
+    large plan makes megabytes long, is read only if asked for)."""
     return (
         VersionePiano.objects.filter(piano_id=piano.pk, tipo=TipoVersione.INVIATA_ALER)
+        .defer("dati_json")
         .select_related("parere")
         .order_by("-numero")
         .first()

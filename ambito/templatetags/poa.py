@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import template
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -37,6 +38,14 @@ class VoceMenu:
 
 
 @dataclass(frozen=True)
+class PianoPerMenu:
+    """The latest plan of the ambito in use, as the menu's links name it."""
+
+    pk: int
+    anno: int
+
+
+@dataclass(frozen=True)
 class Profilo:
     autenticato: bool
     nome: str = ""
@@ -44,7 +53,6 @@ class Profilo:
     descrizione_ruolo: str = ""
     ambito: Ambito | None = None
     ente: EnteProprietario | None = None
-    piano_corrente: PianoAnnuale | None = None
     menu: tuple[VoceMenu, ...] = field(default_factory=tuple)
     # The ambiti the person may switch to from the header (more than one only for several memberships).
     ambiti: tuple[Ambito, ...] = field(default_factory=tuple)
@@ -95,11 +103,17 @@ def profilo_di(request: HttpRequest) -> Profilo:
     if not user.is_authenticated:
         profilo = Profilo(autenticato=False)
     else:
-        appartenenze = appartenenze_di(user)
+        # Each membership with its ambito's latest plan (the menu's links), in one query.
+        ultimi = PianoAnnuale.objects.filter(ambito_id=OuterRef("ambito_id")).order_by("-anno")
+        appartenenze = appartenenze_di(
+            user,
+            ultimo_piano_pk=Subquery(ultimi.values("pk")[:1]),
+            ultimo_piano_anno=Subquery(ultimi.values("anno")[:1]),
+        )
         operatore = _in_uso(user, appartenenze)
         piano = None
-        if operatore is not None and operatore.ambito_id is not None:
-            piano = PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id).order_by("-anno").first()
+        if operatore is not None and getattr(operatore, "ultimo_piano_pk", None) is not None:
+            piano = PianoPerMenu(operatore.ultimo_piano_pk, operatore.ultimo_piano_anno)  # type: ignore[attr-defined]
         menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
         if piano and operatore and operatore.segue_la_ricognizione:
             menu.append(
@@ -151,7 +165,6 @@ def profilo_di(request: HttpRequest) -> Profilo:
             descrizione_ruolo=descrizione,
             ambito=operatore.ambito if operatore else None,
             ente=operatore.ente if operatore else None,
-            piano_corrente=piano,
             menu=tuple(menu),
             ambiti=_ambiti(appartenenze),
         )

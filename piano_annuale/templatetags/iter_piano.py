@@ -10,6 +10,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from patrimonio.accesso import Ruolo, ha_ruolo
 from piano_annuale import catalogo
 from piano_annuale.calcolo import piano_calcolato
 from piano_annuale.forms_iter import OsservazioniForm, RispostaForm
@@ -48,7 +49,8 @@ def osservazioni_sul_piano(context: template.Context, piano: PianoAnnuale) -> di
     beside its section): ALER writes several at once while its parere is due, the ufficio di piano
     answers each in the same place. Nothing for the other readers."""
     user = context["request"].user
-    ufficio = PianoAnnuale.objects.dell_ufficio_di_piano(user).filter(pk=piano.pk).exists()
+    # As ``PianoAnnuale.objects.dell_ufficio_di_piano``, from the request's roles (read once).
+    ufficio = ha_ruolo(user, piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
     aler = puo_esprimere_il_parere(user, piano)
     scrive = aler and piano.stato in stati_di_partenza(ESPRIMI_PARERE)
     if not (ufficio or aler):

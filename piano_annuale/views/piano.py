@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 
-from patrimonio.accesso import Ruolo, operatore_di, ruoli_nell_ambito
+from patrimonio.accesso import Ruolo, ha_ruolo, operatore_di, ruoli_nell_ambito
 from piano_annuale.calcolo import (
     Anomalia,
     PianoCalcolato,
     chiave_attuale,
+    con_chiave,
     json_del_piano,
     piano_calcolato,
     piano_calcolato_con_chiave,
@@ -106,10 +107,11 @@ def tipo_di_lettore(request: HttpRequest, piano: PianoAnnuale, *, correggibile: 
 
 @login_required
 def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
+    piano = get_object_or_404(con_chiave(PianoAnnuale.objects.visibili_a(request.user)), pk=pk)
     calcolo, chiave = piano_calcolato_con_chiave(piano)
-    # Links to the object at fault only for who can open it: the ufficio di piano of the ambito.
-    correggibile = PianoAnnuale.objects.dell_ufficio_di_piano(request.user).filter(pk=pk).exists()
+    # Links to the object at fault only for who can open it: the ufficio di piano of the ambito (as
+    # ``PianoAnnuale.objects.dell_ufficio_di_piano``, from the request's roles read once).
+    correggibile = ha_ruolo(request.user, piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
     lettore = tipo_di_lettore(request, piano, correggibile=correggibile)
     precedente = (
         PianoAnnuale.objects.visibili_a(request.user)
@@ -260,6 +262,6 @@ def _anno_precedente(precedente: PianoAnnuale | None, calcolo: PianoCalcolato) -
 @login_required
 def piano_json(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole computed plan as JSON."""
-    piano = get_object_or_404(PianoAnnuale.objects.visibili_a(request.user), pk=pk)
+    piano = get_object_or_404(con_chiave(PianoAnnuale.objects.visibili_a(request.user)), pk=pk)
     # The text is cached with the computation: encoding a large plan costs more than reading it.
     return HttpResponse(json_del_piano(piano), content_type="application/json")

@@ -345,18 +345,20 @@ def test_twenty_requests_on_a_miss_compute_the_plan_once(monkeypatch, a):
 # --------------------------------------------------------------------------------------------
 
 # Every page counts 2 queries of the session (its row and the user: its renewal writes at most once a
-# minute, config.sessioni). The computed plan itself costs one query on a hit (its revision), and the
-# plan page's content is read back rendered.
+# minute, config.sessioni). The computed plan costs no query of its own on a hit (the view reads the
+# plan with its revision, ``con_chiave``), and the plan page's content is read back rendered.
 
 
 @pytest.mark.parametrize(
     ("pagina", "query"),
     [
-        # access, revision, then the page's own: the workflow box, last year's plan, the controls'
-        # links, the kind of reader (its roles), ALER's observations and the answers they await
-        ("piano_annuale:piano_detail", 16),
-        # access and revision: nothing else
-        ("piano_annuale:piano_json", 4),
+        # the plan with its access and revision in one; the user's roles in the ambito (once for the
+        # view, the workflow box and the observations); last year's plan; the workflow box (the
+        # version sent, the observations awaiting an answer, the last steps, the versions); the
+        # header's memberships with their latest plan; ALER's observations
+        ("piano_annuale:piano_detail", 11),
+        # the plan with its access and revision in one: nothing else
+        ("piano_annuale:piano_json", 3),
         # access, revision, answers, aggregazioni, enti, the user's role
         ("piano_annuale:cruscotto", 9),
     ],
