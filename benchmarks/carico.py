@@ -13,7 +13,8 @@ broker and cache, so a PDF request is queued as in production (a Redis database 
 free one from 15 down to 8, reserved with a key so that two runs at once never share a queue).
 
 Each client logs in (as the ufficio di piano of its own ambito, and as that ambito's capofila comune
-for writes; ``--milano`` of them, default 2, on the Milano-sized ambito), then:
+for writes; ``--milano`` of them, default 2, on the Milano-sized ambito), reads each of its pages once
+unmeasured (the warm-up: the plans computed and the pages rendered once, as after any change), then:
 
 1. **reads** for ``--durata`` seconds: the plan page, piano.json, the dashboard (ricognizione), ALER's
    and the capofila's workspaces, in turn;
@@ -39,7 +40,6 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,7 @@ from typing import Any
 
 import redis
 import requests
-from carico_aiuti import campi_modulo, percentile, porta_libera, tempi_server
+from carico_aiuti import Esito, Fase, campi_modulo, porta_libera, tempi_server
 from urllib3.util.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,8 +262,20 @@ def avvia_servizi(porta: int) -> Servizi:
     servizi.log.write_bytes(b"")
     servizi.avvia([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "config.wsgi:application"], amb)
     if not OPZIONI.senza_redis:
+        # Background work yields the CPU to the pages, as docker-compose's cpu_shares does.
         servizi.avvia(
-            [str(VENV_BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=1"], amb
+            [
+                *("nice", "-n", "10"),
+                *(
+                    str(VENV_BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "--loglevel=WARNING",
+                    "--concurrency=1",
+                ),
+            ],
+            amb,
         )
     try:
         attendi_gunicorn(servizi, f"http://{HOST}:{porta}")
@@ -294,13 +306,6 @@ def attendi_gunicorn(servizi: Servizi, base: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Clients
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Esito:
-    tipo: str
-    secondi: float
-    errore: str  # empty when the answer was the expected one
 
 
 class Cliente:
@@ -349,6 +354,14 @@ class Cliente:
         errore = "" if risposta.status_code == atteso else f"HTTP {risposta.status_code}"
         self.esiti.append(Esito(tipo, time.perf_counter() - inizio, errore))
         return risposta if not errore else None
+
+    def riscalda(self) -> None:
+        """Each of the client's pages once, unmeasured: the first reader of a revision computes the
+        plan and renders the page's content, as happens once per change."""
+        for tipo, sessione, percorso in self.letture:
+            risposta = sessione.get(self.base + percorso, timeout=TIMEOUT_RICHIESTA)
+            if risposta.status_code != 200:
+                raise SystemExit(f"Riscaldamento: {tipo} ha risposto HTTP {risposta.status_code}.")
 
     def leggi(self) -> None:
         tipo, sessione, percorso = self.letture[self.conteggio % len(self.letture)]
@@ -437,49 +450,6 @@ class Cliente:
 # --------------------------------------------------------------------------------------------
 # Phases and figures
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Fase:
-    nome: str
-    secondi: float
-    esiti: list[Esito]
-    server: list[float] = field(default_factory=list)  # the server's time per request (access log)
-
-    @property
-    def errori(self) -> list[Esito]:
-        return [e for e in self.esiti if e.errore]
-
-    def p(self, quale: float) -> float:
-        return percentile([e.secondi for e in self.esiti], quale) if self.esiti else float("nan")
-
-    @property
-    def al_secondo(self) -> float:
-        return len(self.esiti) / self.secondi
-
-    def stampa(self) -> None:
-        print(
-            f"{self.nome}: {len(self.esiti)} richieste in {self.secondi:.1f} s, {self.al_secondo:.1f} richieste/s, "
-            f"p50 {self.p(50) * 1000:.0f} ms, p95 {self.p(95) * 1000:.0f} ms, p99 {self.p(99) * 1000:.0f} ms, "
-            f"{len(self.errori)} errori"
-        )
-        if self.server:
-            print(
-                f"  nel server (log di accesso): p50 {percentile(self.server, 50) * 1000:.0f} ms, "
-                f"p95 {percentile(self.server, 95) * 1000:.0f} ms; il resto è attesa in coda"
-            )
-        per_tipo: dict[str, list[Esito]] = defaultdict(list)
-        for e in self.esiti:
-            per_tipo[e.tipo].append(e)
-        for tipo, esiti in per_tipo.items():
-            tempi = [e.secondi for e in esiti]
-            errori = sorted({e.errore for e in esiti if e.errore})
-            print(
-                f"  {tipo:<20} {len(esiti):>6}  p50 {percentile(tempi, 50) * 1000:7.0f} ms  "
-                f"p95 {percentile(tempi, 95) * 1000:7.0f} ms  max {max(tempi) * 1000:7.0f} ms  "
-                f"errori {len(esiti) - len([e for e in esiti if not e.errore])}"
-                + (f" ({', '.join(errori)})" if errori else "")
-            )
 
 
 def fase(nome: str, clienti: list[Cliente], durata: float, log: Path, *, scritture: bool) -> Fase:
@@ -574,6 +544,17 @@ def main() -> int:
         print(
             f"{len(clienti)} client connessi ({OPZIONI.milano} sull'ambito di Milano); "
             f"{OPZIONI.durata:g} s per fase.",
+            flush=True,
+        )
+        inizio = time.monotonic()
+        fili = [threading.Thread(target=c.riscalda) for c in clienti]
+        for f in fili:
+            f.start()
+        for f in fili:
+            f.join(timeout=2 * TIMEOUT_RICHIESTA)
+        print(
+            f"Riscaldamento (non misurato): ogni client legge una volta le sue pagine, "
+            f"{sum(len(c.letture) for c in clienti)} richieste in {time.monotonic() - inizio:.1f} s.",
             flush=True,
         )
         letture = fase("Letture", clienti, OPZIONI.durata, servizi.log, scritture=False)

@@ -1,5 +1,5 @@
-"""Helpers of ``carico.py``: the POST forms of a page as a browser would send them, percentiles, and the
-server's own time per request read from gunicorn's access log."""
+"""Helpers of ``carico.py``: the POST forms of a page as a browser would send them, percentiles, the
+server's own time per request read from gunicorn's access log, and a phase's outcomes and figures."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import html.parser
 import math
 import re
 import socket
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -96,3 +98,53 @@ def porta_libera(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class Esito:
+    tipo: str
+    secondi: float
+    errore: str  # empty when the answer was the expected one
+
+
+@dataclass
+class Fase:
+    nome: str
+    secondi: float
+    esiti: list[Esito]
+    server: list[float] = field(default_factory=list)  # the server's time per request (access log)
+
+    @property
+    def errori(self) -> list[Esito]:
+        return [e for e in self.esiti if e.errore]
+
+    def p(self, quale: float) -> float:
+        return percentile([e.secondi for e in self.esiti], quale) if self.esiti else float("nan")
+
+    @property
+    def al_secondo(self) -> float:
+        return len(self.esiti) / self.secondi
+
+    def stampa(self) -> None:
+        print(
+            f"{self.nome}: {len(self.esiti)} richieste in {self.secondi:.1f} s, {self.al_secondo:.1f} richieste/s, "
+            f"p50 {self.p(50) * 1000:.0f} ms, p95 {self.p(95) * 1000:.0f} ms, p99 {self.p(99) * 1000:.0f} ms, "
+            f"{len(self.errori)} errori"
+        )
+        if self.server:
+            print(
+                f"  nel server (log di accesso): p50 {percentile(self.server, 50) * 1000:.0f} ms, "
+                f"p95 {percentile(self.server, 95) * 1000:.0f} ms; il resto è attesa in coda"
+            )
+        per_tipo: dict[str, list[Esito]] = defaultdict(list)
+        for e in self.esiti:
+            per_tipo[e.tipo].append(e)
+        for tipo, esiti in per_tipo.items():
+            tempi = [e.secondi for e in esiti]
+            errori = sorted({e.errore for e in esiti if e.errore})
+            print(
+                f"  {tipo:<20} {len(esiti):>6}  p50 {percentile(tempi, 50) * 1000:7.0f} ms  "
+                f"p95 {percentile(tempi, 95) * 1000:7.0f} ms  max {max(tempi) * 1000:7.0f} ms  "
+                f"errori {len(esiti) - len([e for e in esiti if not e.errore])}"
+                + (f" ({', '.join(errori)})" if errori else "")
+            )
