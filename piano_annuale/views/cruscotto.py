@@ -137,9 +137,7 @@ def _tabella(piano: PianoAnnuale, filtro_aggregazione: str, filtro_stato: str) -
     risposte = list(
         RispostaRicognizione.objects.filter(piano=piano).order_by("ente_id").values_list(*COLONNE_RISPOSTA)
     )
-    chiave = chiave_da_piano(piano)
-    if piano.stato == StatoPiano.APPROVATA:
-        chiave = None
+    chiave = None if piano.stato == StatoPiano.APPROVATA else chiave_da_piano(piano)
     if chiave is not None:
         chiave = (
             f"{chiave}:cruscotto{VERSIONE_TABELLA}:{get_language()}:scadenza{piano.scadenza_ricognizione}"
