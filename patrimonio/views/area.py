@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache, partial
+from operator import getitem
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,13 +14,24 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template import Context, Template
+from django.template.backends.utils import csrf_input
+from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ambito.italiano import con_articolo, con_preposizione
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
-from piano_annuale.calcolo import Anomalia, dati_in_cache, piano_calcolato_con_chiave
+from piano_annuale.calcolo import (
+    Anomalia,
+    chiave_da_piano,
+    dati_in_cache,
+    piano_calcolato_con_chiave,
+    testo_in_cache,
+)
 from piano_annuale.controlli.dell_ente import CORREZIONE_NELL_AREA, ControlliDellEnte, controlli_dell_ente
 from piano_annuale.models import (
     AssegnazioniAnnoPrecedente,
@@ -50,25 +63,103 @@ def controlli_dell_area(area: Area) -> tuple[ControlliDellEnte, str | None]:
     return controlli, chiave
 
 
+# Part of the cached body's key: change it when _area_ente_contenuto.html or what it reads changes.
+VERSIONE_CONTENUTO = 1
+# What the cached body's forms carry in place of the request's CSRF token, which each request puts back.
+SEGNAPOSTO_CSRF = "csrf-di-questa-richiesta"
+# The ente's figures, as the body's template names them (``_cifre_dell_ente``).
+CIFRE = (
+    "stati",
+    "unita_nel_piano",
+    "unita_registro",
+    "turnover",
+    "sat",
+    "consistenza",
+    "consistenze_per_comune",
+    "dichiarato",
+    "scelte",
+    "assegnazioni",
+    "da_confermare",
+)
+
+
 @login_required
 def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
     area = carica_area(request, piano, ente)
-    # Every reader of the workspace sees the ente's own checks, so problems surface before sending.
-    controlli, chiave = controlli_dell_area(area)
-    anomalie = {"controlli": controlli, "anomalie": [collega(area, a) for a in controlli.tutte]}
-    # The ente's figures change only with a write, which changes the plan's revision and so the key.
-    # An approved plan's key is its frozen version: the registry may still change, so no cache there.
-    if chiave is not None and area.piano.stato != StatoPiano.APPROVATA:
-        chiave = f"{chiave}:area{area.ente.pk}"
-    else:
-        chiave = None
-    contesto = {
-        **dati_in_cache(chiave, lambda: _cifre_dell_ente(area)),
-        "lettere_approvazione": _lettere_approvazione(area),
-        "regole": area.piano.regole_applicate().valori,
-        **anomalie,
-    }
-    return render_area(request, "area_ente.html", area, **contesto)
+    chiave = chiave_delle_cifre(area)
+
+    def cifre() -> dict[str, object]:
+        return dati_in_cache(chiave, lambda: _cifre_dell_ente(area))
+
+    contenuto = con_csrf(request, contenuto_dell_area(area, chiave, cifre))
+    # The figures stay in the context under their names, read only if something asks (a test): the
+    # page itself reads them in its body, cached rendered.
+    tutte = SimpleLazyObject(cifre)
+    pigre = {nome: SimpleLazyObject(partial(getitem, tutte, nome)) for nome in CIFRE}
+    return render_area(request, "area_ente.html", area, contenuto=contenuto, **pigre)
+
+
+def chiave_delle_cifre(area: Area) -> str | None:
+    """The cache key of the ente's figures (None: not cached). They change only with a write, which
+    changes the plan's revision and so the key. An approved plan's key is its frozen version while the
+    registry may still change: no cache there."""
+    chiave = chiave_da_piano(area.piano)  # no query: carica_area read the plan with its key
+    if chiave is None or area.piano.stato == StatoPiano.APPROVATA:
+        return None
+    return f"{chiave}:area{area.ente.pk}"
+
+
+def contenuto_dell_area(area: Area, chiave_cifre: str | None, cifre: Callable[[], dict[str, object]]) -> str:
+    """The page's body (figures, checks with their links, letters), rendered once per revision of the
+    plan, kind of reader (only the ufficio di piano reads other enti's detail and reopens) and state of
+    the answer and of the data (modifiable or not). It holds no request's data: its forms carry
+    ``SEGNAPOSTO_CSRF`` (``con_csrf``)."""
+    chiave = None
+    if chiave_cifre is not None:
+        r = area.risposta
+        # The answer's state and sending time are in the revision too (the answer is a row of the
+        # plan); naming them costs nothing and ties the «sent on» line to them whatever writes it.
+        risposta = f"{r.stato}-{r.inviata_il.isoformat() if r.inviata_il else ''}" if r else "nessuna"
+        lettore = "ufficio" if area.ufficio_di_piano else "ente"
+        chiave = (
+            f"{chiave_cifre}:contenuto{VERSIONE_CONTENUTO}:lettore-{lettore}"
+            f":modificabile{int(area.modificabile)}:risposta-{risposta}"
+        )
+
+    def rendi() -> str:
+        # Every reader of the workspace sees the ente's own checks, so problems surface before sending.
+        controlli, _ = controlli_dell_area(area)
+        return render_to_string(
+            "patrimonio/_area_ente_contenuto.html",
+            {
+                "area": area,
+                **cifre(),
+                "lettere_approvazione": _lettere_approvazione(area),
+                "regole": area.piano.regole_applicate().valori,
+                "controlli": controlli,
+                "anomalie": [collega(area, a) for a in controlli.tutte],
+                "csrf_token": SEGNAPOSTO_CSRF,
+            },
+        )
+
+    return testo_in_cache(chiave, rendi)
+
+
+@cache
+def _campo_segnaposto() -> str:
+    """The CSRF field as ``{% csrf_token %}`` renders it with the placeholder."""
+    return Template("{% csrf_token %}").render(Context({"csrf_token": SEGNAPOSTO_CSRF}))
+
+
+def con_csrf(request: HttpRequest, testo: str) -> SafeString:
+    """The cached body with the request's CSRF field in its forms (the cookie is set as a rendered
+    ``{% csrf_token %}`` sets it). Only a template's tag renders the placeholder's ``<input``: data in
+    the body is escaped, so nothing else is replaced."""
+    campo = _campo_segnaposto()
+    if campo in testo:
+        testo = testo.replace(campo, csrf_input(request))
+    # The body is made of escaped template output only.
+    return mark_safe(testo)  # noqa: S308
 
 
 def _cifre_dell_ente(area: Area) -> dict[str, object]:

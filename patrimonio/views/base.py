@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from patrimonio.models import EnteProprietario
+from piano_annuale.calcolo import con_chiave
 from piano_annuale.controlli import messaggio_vincolo
 from piano_annuale.models import (
     PianoAnnuale,
@@ -61,26 +63,40 @@ def carica_area(request: HttpRequest, piano_pk: int, ente_pk: int, *, per_modifi
     with a 403 that says why (the services check again inside their transaction).
     """
     utente = request.user
+    # Read with its computation's cache key (``con_chiave``): the checks and the cached page need no
+    # other query. The key is the revision at the start of the request: a view that writes and then
+    # reads the computation in the same request reads the plan again.
     piano = get_object_or_404(
-        PianoAnnuale.objects.compilabili_da(utente).select_related("ambito"), pk=piano_pk
+        con_chiave(PianoAnnuale.objects.compilabili_da(utente).select_related("ambito")), pk=piano_pk
     )
     enti = (
         EnteProprietario.objects.modificabili_da(utente)
         if per_modifica
         else EnteProprietario.objects.visibili_a(utente)
     )
-    ente = get_object_or_404(enti.filter(ambito_id=piano.ambito_id).select_related("comune"), pk=ente_pk)
-    risposta = (
-        RispostaRicognizione.objects.filter(piano=piano, ente=ente)
-        .select_related("ente", "aggiornata_da")
-        .first()
+    # One query: the ente, its answer to this plan (if any) with who last changed it, and whether the
+    # user is the ufficio di piano of its ambito (the policy's own queryset, as a subquery).
+    ente = get_object_or_404(
+        enti.filter(ambito_id=piano.ambito_id)
+        .annotate(
+            risposta_al_piano=FilteredRelation("risposte", condition=Q(risposte__piano_id=piano.pk)),
+            letto_dall_ufficio=Exists(
+                EnteProprietario.objects.dell_ufficio_di_piano(utente).filter(pk=OuterRef("pk"))
+            ),
+        )
+        .select_related("comune", "risposta_al_piano", "risposta_al_piano__aggiornata_da"),
+        pk=ente_pk,
     )
+    # No answer yet: the joined row is absent and so is the attribute.
+    risposta: RispostaRicognizione | None = getattr(ente, "risposta_al_piano", None)
+    if risposta is not None:
+        risposta.ente = ente  # what motivo_blocco and the pages name, without another query
     area = Area(
         piano=piano,
         ente=ente,
         risposta=risposta,
         motivo_blocco=motivo_blocco(piano=piano, risposta=risposta),
-        ufficio_di_piano=EnteProprietario.objects.dell_ufficio_di_piano(utente).filter(pk=ente.pk).exists(),
+        ufficio_di_piano=bool(getattr(ente, "letto_dall_ufficio", False)),
     )
     if per_modifica and not area.modificabile:
         raise ModificaNonConsentita(area.motivo_blocco)

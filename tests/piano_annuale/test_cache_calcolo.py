@@ -385,18 +385,20 @@ def test_the_workspace_reads_the_entes_anomalies_from_the_cached_plan(
     cremona = EnteProprietario.objects.get(comune__nome="Cremona")
     url = reverse("patrimonio:area_ente", args=[piano_cremonese.pk, cremona.pk])
     assert client.get(reverse("piano_annuale:piano_json", args=[piano_cremonese.pk])).status_code == 200
-    # The ente's figures (counts per state, turnover, SAT, its rows, its declared platform figures)
-    # and the plan's anomalies of it.
-    with django_assert_num_queries(19):
+    # The session (2), the plan with its cache key, the ente with its answer and the reader's kind, the
+    # page frame's memberships; then the body: the ente's figures (counts per state, turnover, SAT, its
+    # rows, its declared platform figures), the rule set, and the plan's anomalies of it from the cache.
+    with django_assert_num_queries(15):
         risposta = client.get(url)
     anomalie = [c.anomalia for c in risposta.context["anomalie"]]
     assert anomalie == [a for a in calcola_piano(piano_cremonese).anomalie if a.ente_id == cremona.pk]
     assert len(anomalie) == 2
-    # Then the figures too come from the cache: 9 queries fewer, the same page.
-    with django_assert_num_queries(10):
+    # Then the body comes rendered from the cache: the first five queries only, the same page.
+    with django_assert_num_queries(5):
         di_nuovo = client.get(url)
-    assert di_nuovo.context["stati"] == risposta.context["stati"]
-    assert di_nuovo.context["unita_nel_piano"] == risposta.context["unita_nel_piano"]
+    # (Above the workspace's heading, the page frame's forms carry each response's own CSRF token.)
+    prima, dopo = (r.content.decode().partition('class="intestazione-area') for r in (risposta, di_nuovo))
+    assert prima[1] and dopo[2] == prima[2]
 
 
 def test_the_workspace_figures_follow_a_write(client, a):
