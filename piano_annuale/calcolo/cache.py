@@ -160,7 +160,12 @@ ANNOTAZIONE = "versione_approvata_pk"
 def con_chiave(piani: QuerySet[PianoAnnuale]) -> QuerySet[PianoAnnuale]:
     """``piani`` with their approved version's id annotated: a plan read from it at the start of a
     request gives its cache key (``chiave_da_piano``, ``piano_calcolato``) without another query."""
-    approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values("pk")
+    # No ordering: the model's default one would join and sort for a subquery that finds one row.
+    approvata = (
+        VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA)
+        .order_by()
+        .values("pk")
+    )
     return piani.annotate(**{ANNOTAZIONE: Subquery(approvata[:1])})
 
 
@@ -177,8 +182,10 @@ def _fonte(piano: PianoAnnuale) -> tuple[str | None, Callable[[], PianoCalcolato
         revisione, stato, regole_id = piano.revisione, piano.stato, piano.regole_id
         versione_id = getattr(piano, ANNOTAZIONE)
     else:
-        approvata = VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA).values(
-            "pk"
+        approvata = (
+            VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA)
+            .order_by()
+            .values("pk")
         )
         revisione, stato, regole_id, versione_id = (
             PianoAnnuale.objects.filter(pk=piano.pk)

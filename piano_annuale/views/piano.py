@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +18,7 @@ from piano_annuale.calcolo import (
     Anomalia,
     PianoCalcolato,
     chiave_attuale,
+    chiave_da_piano,
     con_chiave,
     json_del_piano,
     piano_calcolato,
@@ -97,41 +99,73 @@ class Lettore:
     ALTRI = "altri"  # enti, ALER, observers: the checks, without links
 
 
-def tipo_di_lettore(request: HttpRequest, piano: PianoAnnuale, *, correggibile: bool) -> str:
-    if correggibile:
+def tipo_di_lettore(ruoli: frozenset[str]) -> str:
+    """The kind of reader a person with ``ruoli`` in the plan's ambito is."""
+    if Ruolo.UFFICIO_DI_PIANO in ruoli:
         return Lettore.UFFICIO
-    if ruoli_nell_ambito(request.user, piano.ambito_id) == {Ruolo.ASSEMBLEA}:
+    if ruoli == {Ruolo.ASSEMBLEA}:
         return Lettore.ASSEMBLEA
     return Lettore.ALTRI
 
 
+# In the page's body cached for every reader with the same roles, the forms' CSRF token is this text,
+# replaced with the request's own token each time the body is served.
+SEGNAPOSTO_CSRF = "poa-segnaposto-csrf-5b1e0c"
+
+
 @login_required
 def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    piano = get_object_or_404(con_chiave(PianoAnnuale.objects.visibili_a(request.user)), pk=pk)
-    calcolo, chiave = piano_calcolato_con_chiave(piano)
-    # Links to the object at fault only for who can open it: the ufficio di piano of the ambito (as
-    # ``PianoAnnuale.objects.dell_ufficio_di_piano``, from the request's roles read once).
-    correggibile = ha_ruolo(request.user, piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
-    lettore = tipo_di_lettore(request, piano, correggibile=correggibile)
+    """The plan page. Its body (workflow panel, sections, annexes, checks, ALER's observations) is
+    rendered once per revision of the plan (and of last year's, which it compares) and per set of
+    roles of the reader in the ambito, which decide everything it shows: the next step, the links
+    to correct, the observations' forms. A hit costs the plan, the roles and last year's plan."""
+    user = request.user
+    piano = get_object_or_404(con_chiave(PianoAnnuale.objects.visibili_a(user)), pk=pk)
+    ruoli = ruoli_nell_ambito(user, piano.ambito_id)
     precedente = (
-        PianoAnnuale.objects.visibili_a(request.user)
+        con_chiave(PianoAnnuale.objects.visibili_a(user))
         .filter(ambito_id=piano.ambito_id, anno=piano.anno - 1)
         .first()
     )
-    con_controlli = lettore != Lettore.ASSEMBLEA
-    parti = [v for v in PARTI_DELLA_PAGINA if con_controlli or v != "controlli"]
+    chiavi = [chiave_da_piano(piano), *([chiave_da_piano(precedente)] if precedente else [])]
+    chiave = None
+    if None not in chiavi:
+        chiave = (
+            f"{':'.join(map(str, chiavi))}:pagina-intera{VERSIONE_PAGINA}:ruoli-{'+'.join(sorted(ruoli))}"
+        )
+
+    def rendi() -> str:
+        calcolo, chiave_calcolo = piano_calcolato_con_chiave(piano)
+        # Links to the object at fault only for who can open it: the ufficio di piano of the ambito
+        # (as ``PianoAnnuale.objects.dell_ufficio_di_piano``).
+        correggibile = ha_ruolo(user, piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
+        lettore = tipo_di_lettore(ruoli)
+        con_controlli = lettore != Lettore.ASSEMBLEA
+        parti = [v for v in PARTI_DELLA_PAGINA if con_controlli or v != "controlli"]
+        return render_to_string(
+            "piano_annuale/pagina/_pagina.html",
+            {
+                "request": request,  # the observations' tag reads its user
+                "csrf_token": SEGNAPOSTO_CSRF,
+                "piano": piano,
+                "p": calcolo,
+                "correggibile": correggibile,
+                "quadro": quadro_iter(piano, user, errori=calcolo.errori, ufficio_di_piano=correggibile),
+                "indice": [VOCI[voce] for voce in parti if presente(VOCI[voce], calcolo)],
+                "precedente": precedente,
+                "con_controlli": con_controlli,
+                "contenuto": _contenuto(piano, calcolo, chiave_calcolo, precedente, lettore=lettore),
+            },
+        )
+
+    corpo = testo_in_cache(chiave, rendi).replace(SEGNAPOSTO_CSRF, get_token(request))
     return render(
         request,
         "piano_annuale/piano_detail.html",
         {
             "piano": piano,
-            "p": calcolo,
-            "correggibile": correggibile,
-            "quadro": quadro_iter(piano, request.user, errori=calcolo.errori, ufficio_di_piano=correggibile),
-            "indice": [VOCI[voce] for voce in parti if presente(VOCI[voce], calcolo)],
-            "precedente": precedente,
-            "con_controlli": con_controlli,
-            "contenuto": _contenuto(piano, calcolo, chiave, precedente, lettore=lettore),
+            "correggibile": Ruolo.UFFICIO_DI_PIANO in ruoli,
+            "corpo": mark_safe(corpo),  # noqa: S308  # escaped template output only
         },
     )
 
