@@ -2,11 +2,15 @@
 
     gunicorn -c gunicorn.conf.py config.wsgi:application
 
-- ``WEB_CONCURRENCY``: worker processes (default: 2 per CPU, at least 2). The plan's computation is
-  Python (GIL-bound), so processes, not threads, are what use the cores; two per core keep a core
-  busy while the other worker of the pair waits on PostgreSQL.
-- ``GUNICORN_THREADS``: threads per worker (default 2): with more than one the ``gthread`` worker is
-  used, so a slow request (a PDF, an upload) does not hold a whole process hostage.
+- ``WEB_CONCURRENCY``: worker processes (default: 2 per CPU + 1, at least 3). The pages are Python
+  (GIL-bound) with a few short queries each, so processes, not threads, are what use the cores; two
+  per core keep a core busy while the other worker of the pair waits on PostgreSQL, and the extra one
+  takes requests while another computes a plan after a write.
+- ``GUNICORN_THREADS``: threads per worker (default 1, the ``sync`` worker; with more than one the
+  ``gthread`` worker). Measured with ``benchmarks/carico.py`` (20 clients, 2 CPUs): 4 sync workers
+  104 requests/s, 4 workers × 2 threads 66: two threads of one process take turns on its GIL, and the
+  switching costs more than the overlap of their queries gains. PDFs and large uploads run in Celery,
+  so no request holds a worker for long.
 - ``GUNICORN_BIND`` (default ``0.0.0.0:8000``, the container's port), ``GUNICORN_TIMEOUT`` (default
   120 s: a large ambito's PDF can still render inside the request when no broker is configured),
   ``GUNICORN_MAX_REQUESTS`` (default 1000: workers are recycled, bounding what a long-lived process
@@ -45,8 +49,8 @@ def _cpu() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "").strip() or "0.0.0.0:8000"
-workers = _intero("WEB_CONCURRENCY", max(2, 2 * _cpu()))
-threads = _intero("GUNICORN_THREADS", 2)
+workers = _intero("WEB_CONCURRENCY", 2 * _cpu() + 1)
+threads = _intero("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _intero("GUNICORN_TIMEOUT", 120)
 graceful_timeout = 30

@@ -31,7 +31,7 @@ def leggi(monkeypatch: pytest.MonkeyPatch, **ambiente: str) -> dict[str, Any]:
 def test_defaults_follow_the_cpus(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
     conf = leggi(monkeypatch)
-    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (6, 2, "gthread")
+    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (7, 1, "sync")
     assert (conf["bind"], conf["timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
         "0.0.0.0:8000",
         120,
@@ -41,24 +41,24 @@ def test_defaults_follow_the_cpus(monkeypatch):
     assert conf["accesslog"] == "-"
 
 
-def test_one_cpu_still_gets_two_workers(monkeypatch):
+def test_one_cpu_gets_three_workers(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert leggi(monkeypatch)["workers"] == 2
+    assert leggi(monkeypatch)["workers"] == 3
 
 
 def test_environment_overrides(monkeypatch):
-    conf = leggi(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="1", GUNICORN_BIND="127.0.0.1:9000")
+    conf = leggi(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="2", GUNICORN_BIND="127.0.0.1:9000")
     assert (conf["workers"], conf["threads"], conf["worker_class"], conf["bind"]) == (
         3,
-        1,
-        "sync",
+        2,
+        "gthread",
         "127.0.0.1:9000",
     )
 
 
 def test_empty_variable_means_default(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    assert leggi(monkeypatch, WEB_CONCURRENCY="")["workers"] == 4
+    assert leggi(monkeypatch, WEB_CONCURRENCY="")["workers"] == 5
 
 
 @pytest.mark.parametrize(
