@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
-from operator import getitem
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +16,6 @@ from django.shortcuts import redirect
 from django.template import Context, Template
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
-from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -67,20 +65,6 @@ def controlli_dell_area(area: Area) -> tuple[ControlliDellEnte, str | None]:
 VERSIONE_CONTENUTO = 1
 # What the cached body's forms carry in place of the request's CSRF token, which each request puts back.
 SEGNAPOSTO_CSRF = "csrf-di-questa-richiesta"
-# The ente's figures, as the body's template names them (``_cifre_dell_ente``).
-CIFRE = (
-    "stati",
-    "unita_nel_piano",
-    "unita_registro",
-    "turnover",
-    "sat",
-    "consistenza",
-    "consistenze_per_comune",
-    "dichiarato",
-    "scelte",
-    "assegnazioni",
-    "da_confermare",
-)
 
 
 @login_required
@@ -92,11 +76,7 @@ def area_ente(request: HttpRequest, piano: int, ente: int) -> HttpResponse:
         return dati_in_cache(chiave, lambda: _cifre_dell_ente(area))
 
     contenuto = con_csrf(request, contenuto_dell_area(area, chiave, cifre))
-    # The figures stay in the context under their names, read only if something asks (a test): the
-    # page itself reads them in its body, cached rendered.
-    tutte = SimpleLazyObject(cifre)
-    pigre = {nome: SimpleLazyObject(partial(getitem, tutte, nome)) for nome in CIFRE}
-    return render_area(request, "area_ente.html", area, contenuto=contenuto, **pigre)
+    return render_area(request, "area_ente.html", area, contenuto=contenuto)
 
 
 def chiave_delle_cifre(area: Area) -> str | None:
