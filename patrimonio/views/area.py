@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,10 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template import Context, Template
-from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -24,8 +20,10 @@ from ambito.italiano import con_articolo, con_preposizione
 from patrimonio.models import UnitaAbitativa
 from patrimonio.views.base import STATI, Area, carica_area, da_confermare, render_area
 from piano_annuale.calcolo import (
+    SEGNAPOSTO_CSRF,
     Anomalia,
     chiave_da_piano,
+    con_csrf,
     dati_in_cache,
     piano_calcolato_con_chiave,
     testo_in_cache,
@@ -63,8 +61,6 @@ def controlli_dell_area(area: Area) -> tuple[ControlliDellEnte, str | None]:
 
 # Part of the cached body's key: change it when _area_ente_contenuto.html or what it reads changes.
 VERSIONE_CONTENUTO = 1
-# What the cached body's forms carry in place of the request's CSRF token, which each request puts back.
-SEGNAPOSTO_CSRF = "csrf-di-questa-richiesta"
 
 
 @login_required
@@ -123,23 +119,6 @@ def contenuto_dell_area(area: Area, chiave_cifre: str | None, cifre: Callable[[]
         )
 
     return testo_in_cache(chiave, rendi)
-
-
-@cache
-def _campo_segnaposto() -> str:
-    """The CSRF field as ``{% csrf_token %}`` renders it with the placeholder."""
-    return Template("{% csrf_token %}").render(Context({"csrf_token": SEGNAPOSTO_CSRF}))
-
-
-def con_csrf(request: HttpRequest, testo: str) -> SafeString:
-    """The cached body with the request's CSRF field in its forms (the cookie is set as a rendered
-    ``{% csrf_token %}`` sets it). Only a template's tag renders the placeholder's ``<input``: data in
-    the body is escaped, so nothing else is replaced."""
-    campo = _campo_segnaposto()
-    if campo in testo:
-        testo = testo.replace(campo, csrf_input(request))
-    # The body is made of escaped template output only.
-    return mark_safe(testo)  # noqa: S308
 
 
 def _cifre_dell_ente(area: Area) -> dict[str, object]:

@@ -25,9 +25,11 @@ from .allegati import (
     sintesi,
 )
 from .cache import (
+    SEGNAPOSTO_CSRF,
     chiave_attuale,
     chiave_da_piano,
     con_chiave,
+    con_csrf,
     dati_in_cache,
     json_del_piano,
     piano_calcolato,
@@ -231,7 +233,9 @@ __all__ = [
     "demografia",
     "elenco_italiano",
     "in_euro",
+    "SEGNAPOSTO_CSRF",
     "chiave_attuale",
+    "con_csrf",
     "chiave_da_piano",
     "con_chiave",
     "dati_in_cache",

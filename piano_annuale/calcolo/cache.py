@@ -26,6 +26,7 @@ nor unpickling (a Milano-sized plan: 21 ms a request).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import pickle
@@ -40,6 +41,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.template import Context, Template
+from django.template.backends.utils import csrf_input
+from django.utils.safestring import SafeString, mark_safe
 
 from piano_annuale.models import PianoAnnuale, StatoPiano, TipoVersione, VersionePiano
 
@@ -148,6 +153,24 @@ def testo_in_cache(chiave: str | None, rendi: Callable[[], str]) -> str:
     testo = rendi()
     _scrivi(chiave, testo)
     return testo
+
+
+# A page's body rendered once for many readers carries this in place of its forms' CSRF token
+# (``"csrf_token": SEGNAPOSTO_CSRF`` in its context); ``con_csrf`` puts each request's own back.
+SEGNAPOSTO_CSRF = "poa-segnaposto-csrf"
+
+
+@functools.cache
+def _campo_segnaposto() -> str:
+    """The CSRF field as ``{% csrf_token %}`` renders it with the placeholder."""
+    return Template("{% csrf_token %}").render(Context({"csrf_token": SEGNAPOSTO_CSRF}))
+
+
+def con_csrf(request: HttpRequest, testo: str) -> SafeString:
+    """A cached body (escaped template output only) with the request's CSRF field in its forms; the
+    CSRF cookie is set as a rendered ``{% csrf_token %}`` sets it. Only a template renders the
+    placeholder's whole ``<input>``: data in the body is escaped, so nothing else is replaced."""
+    return mark_safe(testo.replace(_campo_segnaposto(), csrf_input(request)))  # noqa: S308
 
 
 def _in_json(calcolo: PianoCalcolato) -> str:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,11 +14,13 @@ from django.utils.translation import ngettext
 
 from patrimonio.accesso import Ruolo, ha_ruolo, operatore_di, ruoli_nell_ambito
 from piano_annuale.calcolo import (
+    SEGNAPOSTO_CSRF,
     Anomalia,
     PianoCalcolato,
     chiave_attuale,
     chiave_da_piano,
     con_chiave,
+    con_csrf,
     json_del_piano,
     piano_calcolato,
     piano_calcolato_con_chiave,
@@ -108,11 +109,6 @@ def tipo_di_lettore(ruoli: frozenset[str]) -> str:
     return Lettore.ALTRI
 
 
-# In the page's body cached for every reader with the same roles, the forms' CSRF token is this text,
-# replaced with the request's own token each time the body is served.
-SEGNAPOSTO_CSRF = "poa-segnaposto-csrf-5b1e0c"
-
-
 @login_required
 def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan page. Its body (workflow panel, sections, annexes, checks, ALER's observations) is
@@ -158,14 +154,14 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
         )
 
-    corpo = testo_in_cache(chiave, rendi).replace(SEGNAPOSTO_CSRF, get_token(request))
+    corpo = con_csrf(request, testo_in_cache(chiave, rendi))
     return render(
         request,
         "piano_annuale/piano_detail.html",
         {
             "piano": piano,
             "correggibile": Ruolo.UFFICIO_DI_PIANO in ruoli,
-            "corpo": mark_safe(corpo),  # noqa: S308  # escaped template output only
+            "corpo": corpo,
         },
     )
 

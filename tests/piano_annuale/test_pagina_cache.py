@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from patrimonio.models import Ruolo
+from piano_annuale.calcolo import SEGNAPOSTO_CSRF
 from piano_annuale.models import StatoPiano
 from piano_annuale.services import iter as servizi_iter
 from piano_annuale.views import piano as piano_views
@@ -85,7 +86,7 @@ def test_the_cached_body_carries_each_request_s_own_csrf_token_and_its_form_post
         patch.setattr(piano_views, "render_to_string", conta)
         secondo_html = pagina(secondo_client, a)
     assert rese == []  # the same roles: the body the first reader had rendered
-    assert piano_views.SEGNAPOSTO_CSRF not in primo + secondo_html
+    assert SEGNAPOSTO_CSRF not in primo + secondo_html
     token = _token(secondo_html)
     assert token != _token(primo)
     # The «Documento PDF» form of the cached body posts with the token it carries.
@@ -95,6 +96,6 @@ def test_the_cached_body_carries_each_request_s_own_csrf_token_and_its_form_post
     assert risposta.status_code in (200, 302)
     rifiutata = secondo_client.post(
         reverse("piano_annuale:piano_pdf", args=[a.piano.pk]),
-        {"csrfmiddlewaretoken": piano_views.SEGNAPOSTO_CSRF},
+        {"csrfmiddlewaretoken": SEGNAPOSTO_CSRF},
     )
     assert rifiutata.status_code == 403
