@@ -317,6 +317,11 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# With Redis as the shared cache, a session is read from it (written to both, deleted from both at
+# logout): one query fewer on every page. Never with the per-process locmem cache, where a session
+# ended in one worker would live on in another's memory.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Content-Security-Policy (django-csp): no inline script or style; an inline <script> that must stay
 # carries nonce="{{ CSP_NONCE }}". Bootstrap Italia's CSS embeds data: SVG images and a data: font.

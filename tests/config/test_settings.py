@@ -66,3 +66,33 @@ def test_settings_load_with_debug_off_when_secret_key_and_allowed_hosts_are_set(
 def test_settings_load_without_any_variable_in_development():
     risultato = importa_settings()
     assert risultato.returncode == 0, risultato.stdout + risultato.stderr
+
+
+STAMPA_MOTORE_SESSIONI = (
+    "import config.settings as s; print(s.SESSION_ENGINE if hasattr(s, 'SESSION_ENGINE') else 'db')"
+)
+
+
+def motore_sessioni(**variabili: str) -> str:
+    ambiente = {
+        n: v for n, v in os.environ.items() if n not in {"CACHE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    ambiente.update(variabili)
+    risultato = subprocess.run(
+        [sys.executable, "-c", STAMPA_MOTORE_SESSIONI],
+        cwd=settings.BASE_DIR,
+        env=ambiente,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return risultato.stdout.strip().splitlines()[-1]
+
+
+def test_sessions_are_read_from_redis_only_when_redis_is_the_shared_cache():
+    assert (
+        motore_sessioni(CACHE_URL="redis://127.0.0.1:6379/3") == "django.contrib.sessions.backends.cached_db"
+    )
+    # With each process's own locmem cache a session ended in one worker would live on in another.
+    assert motore_sessioni() == "db"
