@@ -35,8 +35,8 @@ def test_defaults_follow_the_cpus(monkeypatch):
     assert (conf["bind"], conf["timeout"], conf["max_requests"], conf["max_requests_jitter"]) == (
         "0.0.0.0:8000",
         120,
-        1000,
-        100,
+        10000,
+        5000,
     )
     assert conf["accesslog"] == "-"
 
