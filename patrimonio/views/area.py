@@ -22,7 +22,7 @@ from patrimonio.views.base import STATI, Area, carica_area, da_confermare, rende
 from piano_annuale.calcolo import (
     SEGNAPOSTO_CSRF,
     Anomalia,
-    chiave_da_piano,
+    chiave_attuale,
     con_csrf,
     dati_in_cache,
     piano_calcolato_con_chiave,
@@ -79,7 +79,7 @@ def chiave_delle_cifre(area: Area) -> str | None:
     """The cache key of the ente's figures (None: not cached). They change only with a write, which
     changes the plan's revision and so the key. An approved plan's key is its frozen version while the
     registry may still change: no cache there."""
-    chiave = chiave_da_piano(area.piano)  # no query: carica_area read the plan with its key
+    chiave = chiave_attuale(area.piano)  # no query: carica_area read the plan with its key
     if chiave is None or area.piano.stato == StatoPiano.APPROVATA:
         return None
     return f"{chiave}:area{area.ente.pk}"

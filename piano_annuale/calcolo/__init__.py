@@ -27,7 +27,6 @@ from .allegati import (
 from .cache import (
     SEGNAPOSTO_CSRF,
     chiave_attuale,
-    chiave_da_piano,
     con_chiave,
     con_csrf,
     dati_in_cache,
@@ -236,7 +235,6 @@ __all__ = [
     "SEGNAPOSTO_CSRF",
     "chiave_attuale",
     "con_csrf",
-    "chiave_da_piano",
     "con_chiave",
     "dati_in_cache",
     "json_del_piano",

@@ -115,7 +115,7 @@ def json_del_piano(piano: PianoAnnuale) -> str:
 
 def chiave_attuale(piano: PianoAnnuale) -> str | None:
     """The cache key of the plan's computation now (None while it cannot be cached): what a text
-    derived from the computation is keyed by. One query."""
+    derived from the computation is keyed by. One query, none for a plan read with ``con_chiave``."""
     return _fonte(piano)[0]
 
 
@@ -182,7 +182,7 @@ ANNOTAZIONE = "versione_approvata_pk"
 
 def con_chiave(piani: QuerySet[PianoAnnuale]) -> QuerySet[PianoAnnuale]:
     """``piani`` with their approved version's id annotated: a plan read from it at the start of a
-    request gives its cache key (``chiave_da_piano``, ``piano_calcolato``) without another query."""
+    request gives its cache key (``chiave_attuale``, ``piano_calcolato``) without another query."""
     # No ordering: the model's default one would join and sort for a subquery that finds one row.
     approvata = (
         VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA)
@@ -192,12 +192,6 @@ def con_chiave(piani: QuerySet[PianoAnnuale]) -> QuerySet[PianoAnnuale]:
     return piani.annotate(**{ANNOTAZIONE: Subquery(approvata[:1])})
 
 
-def chiave_da_piano(piano: PianoAnnuale) -> str | None:
-    """The cache key of the plan's computation: from the plan itself when it was read with
-    ``con_chiave`` (no query), else as ``chiave_attuale`` (one query)."""
-    return _fonte(piano)[0]
-
-
 def _fonte(piano: PianoAnnuale) -> tuple[str | None, Callable[[], PianoCalcolato]]:
     """The cache key of the plan's computation now and how to compute it (no key: not cached)."""
     if hasattr(piano, ANNOTAZIONE):
@@ -205,15 +199,9 @@ def _fonte(piano: PianoAnnuale) -> tuple[str | None, Callable[[], PianoCalcolato
         revisione, stato, regole_id = piano.revisione, piano.stato, piano.regole_id
         versione_id = getattr(piano, ANNOTAZIONE)
     else:
-        approvata = (
-            VersionePiano.objects.filter(piano=OuterRef("pk"), tipo=TipoVersione.APPROVATA)
-            .order_by()
-            .values("pk")
-        )
         revisione, stato, regole_id, versione_id = (
-            PianoAnnuale.objects.filter(pk=piano.pk)
-            .annotate(approvata=Subquery(approvata[:1]))
-            .values_list("revisione", "stato", "regole_id", "approvata")
+            con_chiave(PianoAnnuale.objects.filter(pk=piano.pk))
+            .values_list("revisione", "stato", "regole_id", ANNOTAZIONE)
             .get()
         )
     if stato == StatoPiano.APPROVATA and versione_id is not None:

@@ -21,7 +21,7 @@ from ambito.models import AggregazioneTerritoriale
 from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import (
     RigaDisponibili,
-    chiave_da_piano,
+    chiave_attuale,
     chiave_nome,
     con_chiave,
     piano_calcolato,
@@ -124,7 +124,7 @@ def cruscotto(request: HttpRequest, pk: int) -> HttpResponse:
 def _tabella(piano: PianoAnnuale, filtro_aggregazione: str, filtro_stato: str) -> str:
     """The counts, the filters and the table of enti, cached under what they show:
 
-    - the plan's computation (``chiave_da_piano``, from the plan read with ``con_chiave``): its revision
+    - the plan's computation (``chiave_attuale``, from the plan read with ``con_chiave``): its revision
       is bumped by every recorded write of the plan and of its ambito's registry (enti, comuni,
       aggregazioni: names, membership), so it covers the enti and the aggregazioni;
     - the answers' shown columns, read every time (one query): an ente's save that changes no value
@@ -137,7 +137,7 @@ def _tabella(piano: PianoAnnuale, filtro_aggregazione: str, filtro_stato: str) -
     risposte = list(
         RispostaRicognizione.objects.filter(piano=piano).order_by("ente_id").values_list(*COLONNE_RISPOSTA)
     )
-    chiave = None if piano.stato == StatoPiano.APPROVATA else chiave_da_piano(piano)
+    chiave = None if piano.stato == StatoPiano.APPROVATA else chiave_attuale(piano)
     if chiave is not None:
         chiave = (
             f"{chiave}:cruscotto{VERSIONE_TABELLA}:{get_language()}:scadenza{piano.scadenza_ricognizione}"

@@ -12,13 +12,12 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import ngettext
 
-from patrimonio.accesso import Ruolo, ha_ruolo, operatore_di, ruoli_nell_ambito
+from patrimonio.accesso import Ruolo, operatore_di, ruoli_nell_ambito
 from piano_annuale.calcolo import (
     SEGNAPOSTO_CSRF,
     Anomalia,
     PianoCalcolato,
     chiave_attuale,
-    chiave_da_piano,
     con_chiave,
     con_csrf,
     json_del_piano,
@@ -118,12 +117,15 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     piano = get_object_or_404(con_chiave(PianoAnnuale.objects.visibili_a(user)), pk=pk)
     ruoli = ruoli_nell_ambito(user, piano.ambito_id)
+    # Links to the object at fault only for who can open it: the ufficio di piano of the ambito (as
+    # ``PianoAnnuale.objects.dell_ufficio_di_piano``; superusers hold every role).
+    correggibile = Ruolo.UFFICIO_DI_PIANO in ruoli
     precedente = (
         con_chiave(PianoAnnuale.objects.visibili_a(user))
         .filter(ambito_id=piano.ambito_id, anno=piano.anno - 1)
         .first()
     )
-    chiavi = [chiave_da_piano(piano), *([chiave_da_piano(precedente)] if precedente else [])]
+    chiavi = [chiave_attuale(piano), *([chiave_attuale(precedente)] if precedente else [])]
     chiave = None
     if None not in chiavi:
         chiave = (
@@ -132,9 +134,6 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     def rendi() -> str:
         calcolo, chiave_calcolo = piano_calcolato_con_chiave(piano)
-        # Links to the object at fault only for who can open it: the ufficio di piano of the ambito
-        # (as ``PianoAnnuale.objects.dell_ufficio_di_piano``).
-        correggibile = ha_ruolo(user, piano.ambito_id, Ruolo.UFFICIO_DI_PIANO)
         lettore = tipo_di_lettore(ruoli)
         con_controlli = lettore != Lettore.ASSEMBLEA
         parti = [v for v in PARTI_DELLA_PAGINA if con_controlli or v != "controlli"]
@@ -160,7 +159,7 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "piano_annuale/piano_detail.html",
         {
             "piano": piano,
-            "correggibile": Ruolo.UFFICIO_DI_PIANO in ruoli,
+            "correggibile": correggibile,
             "corpo": corpo,
         },
     )
