@@ -8,7 +8,7 @@ registry's and the plan's QuerySets below and above can use them without this mo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -171,15 +171,6 @@ def _nessuno_o_tutti(user: Utente) -> Q | None:
     return None
 
 
-class Appartenenza(NamedTuple):
-    """What the rules read of one membership."""
-
-    ambito_id: int | None
-    ruolo: str
-    ente_id: int | None
-    ambito_dell_ente_id: int | None  # an ente of another ambito grants nothing (``enti``)
-
-
 # A web request's memberships, kept on its user object: ``imposta_ambito_in_uso`` (the middleware,
 # the API's authentication) marks them to be read, the first rule that needs them reads them all
 # with one query, and every rule of the request then filters with their ids instead of subqueries.
@@ -188,23 +179,25 @@ class Appartenenza(NamedTuple):
 # the rules stay subqueries, read when their query runs.
 ATTRIBUTO_APPARTENENZE = "_poa_appartenenze"
 _DA_LEGGERE = "da leggere"  # the mark (a value no reading gives: a reading is a tuple)
+# The order the header lists a person's memberships in (``appartenenze_di``).
+ORDINE_APPARTENENZE = ("ambito__nome", "ruolo", "ente__denominazione", "pk")
 
 
-def _appartenenze(user: Utente) -> tuple[Appartenenza, ...] | None:
-    """Every membership of ``user`` in a web request (read once); None outside one."""
-    lette: tuple[Appartenenza, ...] | str | None = getattr(user, ATTRIBUTO_APPARTENENZE, None)
+def _appartenenze(user: Utente) -> tuple[Operatore, ...] | None:
+    """Every membership of ``user`` in a web request (read once, with its ambito and ente, in the
+    header's order); None outside one."""
+    lette: tuple[Operatore, ...] | str | None = getattr(user, ATTRIBUTO_APPARTENENZE, None)
     if lette == _DA_LEGGERE:
         lette = tuple(
-            Appartenenza(*riga)
-            for riga in Operatore.objects.di_ogni_ambito(user)
-            .order_by()
-            .values_list("ambito_id", "ruolo", "ente_id", "ente__ambito_id")
+            Operatore.objects.di_ogni_ambito(user)
+            .select_related("ambito", "ente")
+            .order_by(*ORDINE_APPARTENENZE)
         )
         setattr(user, ATTRIBUTO_APPARTENENZE, lette)
     return lette if isinstance(lette, tuple) else None
 
 
-def _in_uso(user: Utente, tutte: tuple[Appartenenza, ...]) -> list[Appartenenza]:
+def _in_uso(user: Utente, tutte: tuple[Operatore, ...]) -> list[Operatore]:
     """The memberships of the ambito in use (``OperatoreQuerySet.di``)."""
     in_uso = getattr(user, ATTRIBUTO_AMBITO_IN_USO, None)
     return [a for a in tutte if a.ambito_id == in_uso]
@@ -227,7 +220,7 @@ def _enti_di(user: Utente) -> list[int] | models.QuerySet:
         {
             a.ente_id
             for a in _in_uso(user, tutte)
-            if a.ruolo in RUOLI_CON_ENTE and a.ente_id is not None and a.ambito_dell_ente_id == a.ambito_id
+            if a.ruolo in RUOLI_CON_ENTE and a.ente is not None and a.ente.ambito_id == a.ambito_id
         }
     )
 
@@ -311,13 +304,15 @@ def operatore_di(user: Utente) -> Operatore | None:
 
 def appartenenze_di(user: Utente, **annotazioni: models.Expression | Subquery) -> list[Operatore]:
     """Every membership of ``user``, with its ambito and ente, in the order the header lists them;
-    ``annotazioni`` add what the caller reads of each ambito in the same query (the header: its
-    latest plan)."""
+    ``annotazioni`` add what the caller reads of each membership in the same query. Without them, in a
+    web request, the memberships the access rules read (no query)."""
+    if not annotazioni and (tutte := _appartenenze(user)) is not None:
+        return list(tutte)
     return list(
         Operatore.objects.di_ogni_ambito(user)
         .select_related("ambito", "ente")
         .annotate(**annotazioni)
-        .order_by("ambito__nome", "ruolo", "ente__denominazione", "pk")
+        .order_by(*ORDINE_APPARTENENZE)
     )
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import template
-from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -95,7 +94,8 @@ def _ambiti(appartenenze: list[Operatore]) -> tuple[Ambito, ...]:
 
 
 def profilo_di(request: HttpRequest) -> Profilo:
-    """The profile of the request's user, computed once per request (two queries at most)."""
+    """The profile of the request's user, computed once per request (two queries at most: the
+    memberships, unless the access rules read them already, and the latest plan)."""
     memo = getattr(request, "_profilo_poa", None)
     if isinstance(memo, Profilo):
         return memo
@@ -103,17 +103,19 @@ def profilo_di(request: HttpRequest) -> Profilo:
     if not user.is_authenticated:
         profilo = Profilo(autenticato=False)
     else:
-        # Each membership with its ambito's latest plan (the menu's links), in one query.
-        ultimi = PianoAnnuale.objects.filter(ambito_id=OuterRef("ambito_id")).order_by("-anno")
-        appartenenze = appartenenze_di(
-            user,
-            ultimo_piano_pk=Subquery(ultimi.values("pk")[:1]),
-            ultimo_piano_anno=Subquery(ultimi.values("anno")[:1]),
-        )
+        # The memberships the access rules read in this request; the ambito in use's latest plan (the
+        # menu's links) with one short query.
+        appartenenze = appartenenze_di(user)
         operatore = _in_uso(user, appartenenze)
         piano = None
-        if operatore is not None and getattr(operatore, "ultimo_piano_pk", None) is not None:
-            piano = PianoPerMenu(operatore.ultimo_piano_pk, operatore.ultimo_piano_anno)  # type: ignore[attr-defined]
+        if operatore is not None and operatore.ambito_id is not None:
+            ultimo = (
+                PianoAnnuale.objects.filter(ambito_id=operatore.ambito_id)
+                .order_by("-anno")
+                .values_list("pk", "anno")
+                .first()
+            )
+            piano = PianoPerMenu(*ultimo) if ultimo else None
         menu = [VoceMenu("Piani annuali", reverse("piano_annuale:home"), _attiva(request, "home"))]
         if piano and operatore and operatore.segue_la_ricognizione:
             menu.append(
