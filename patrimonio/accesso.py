@@ -218,7 +218,7 @@ def _enti_di(user: Utente) -> list[int] | models.QuerySet:
         return Operatore.objects.di(user).enti()
     return sorted(
         {
-            a.ente_id
+            a.ente.pk
             for a in _in_uso(user, tutte)
             if a.ruolo in RUOLI_CON_ENTE and a.ente is not None and a.ente.ambito_id == a.ambito_id
         }

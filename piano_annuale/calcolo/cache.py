@@ -27,7 +27,6 @@ nor unpickling (a Milano-sized plan: 21 ms a request).
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import pickle
 import sys
@@ -50,7 +49,7 @@ from piano_annuale.models import PianoAnnuale, StatoPiano, TipoVersione, Version
 
 from .piano import VERSIONE_CALCOLO, calcola_piano
 from .serializzazione import piano_da_json
-from .tipi import EncoderPiano, PianoCalcolato
+from .tipi import PianoCalcolato, json_indentato
 
 T = TypeVar("T")
 
@@ -97,8 +96,8 @@ def piano_calcolato_con_chiave(piano: PianoAnnuale) -> tuple[PianoCalcolato, str
 
 
 def json_del_piano(piano: PianoAnnuale) -> str:
-    """The plan's JSON as the API serves it (``EncoderPiano``, indented), cached beside the plan:
-    encoding a large plan costs more than reading it back."""
+    """The plan's JSON as the API serves it (``json_indentato``: ``EncoderPiano``'s text, indented),
+    cached beside the plan: encoding a large plan costs more than reading it back."""
     chiave, calcola = _fonte(piano)
     if chiave is None or in_transazione():
         return _in_json(calcola())
@@ -174,7 +173,7 @@ def con_csrf(request: HttpRequest, testo: str) -> SafeString:
 
 
 def _in_json(calcolo: PianoCalcolato) -> str:
-    return json.dumps(calcolo.as_dict(), cls=EncoderPiano, ensure_ascii=False, indent=2)
+    return json_indentato(calcolo)
 
 
 ANNOTAZIONE = "versione_approvata_pk"

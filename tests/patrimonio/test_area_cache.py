@@ -242,12 +242,12 @@ def test_alers_workspace_differs_for_the_ufficio_and_for_alers_own_operator(
 
 
 @pytest.mark.parametrize(("lettore", "ente"), [("ufficio", "aler"), ("cremona", "cremona")])
-def test_a_warm_page_costs_five_queries(
+def test_a_warm_page_costs_six_queries(
     client, piano_cremonese, enti, utenti, django_assert_num_queries, lettore, ente
 ):
     client.force_login(utenti[lettore])
     pagina = area(client, piano_cremonese, enti[ente])
-    # The session and its user, the plan with its cache key, the ente with its answer and the reader's
-    # kind, the page frame's memberships.
-    with django_assert_num_queries(5):
+    # The session and its user, the memberships the access rules read (the page frame lists them too),
+    # the plan with its cache key, the ente with its answer and the reader's kind, the frame's latest plan.
+    with django_assert_num_queries(6):
         assert area(client, piano_cremonese, enti[ente]) == pagina

@@ -355,14 +355,15 @@ def test_twenty_requests_on_a_miss_compute_the_plan_once(monkeypatch, a):
 @pytest.mark.parametrize(
     ("pagina", "query"),
     [
-        # the plan with its access and revision in one; the user's roles in the ambito; last year's
-        # plan with its revision; the header's memberships with their latest plan. The body (workflow
-        # box, sections, observations) is read back rendered for that set of roles.
-        ("piano_annuale:piano_detail", 6),
-        # the plan with its access and revision in one: nothing else
-        ("piano_annuale:piano_json", 3),
-        # access, revision, answers, aggregazioni, enti, the user's role
-        ("piano_annuale:cruscotto", 5),  # access with the key, the answers' columns, the role: table cached
+        # the memberships the access rules read (the roles in the ambito among them); the plan and last
+        # year's, with their access and revisions, in one; the header's latest plan. The body
+        # (workflow box, sections, observations) is read back rendered for that set of roles.
+        ("piano_annuale:piano_detail", 5),
+        # the memberships; the plan with its access and revision in one: nothing else
+        ("piano_annuale:piano_json", 4),
+        # the memberships, the plan with its access and key, the answers' columns, the header's latest
+        # plan: the table is cached
+        ("piano_annuale:cruscotto", 6),
     ],
 )
 def test_the_plans_pages_read_the_cached_plan_with_fixed_queries(
@@ -387,16 +388,16 @@ def test_the_workspace_reads_the_entes_anomalies_from_the_cached_plan(
     cremona = EnteProprietario.objects.get(comune__nome="Cremona")
     url = reverse("patrimonio:area_ente", args=[piano_cremonese.pk, cremona.pk])
     assert client.get(reverse("piano_annuale:piano_json", args=[piano_cremonese.pk])).status_code == 200
-    # The session (2), the plan with its cache key, the ente with its answer and the reader's kind, the
-    # page frame's memberships; then the body: the ente's figures (counts per state, turnover, SAT, its
+    # The session (2), the memberships the access rules read, the plan with its cache key, the ente with
+    # its answer and the reader's kind, the page frame's latest plan; then the body: the ente's figures (counts per state, turnover, SAT, its
     # rows, its declared platform figures), the rule set, and the plan's anomalies of it from the cache.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         risposta = client.get(url)
     anomalie = [c.anomalia for c in risposta.context["anomalie"]]
     assert anomalie == [a for a in calcola_piano(piano_cremonese).anomalie if a.ente_id == cremona.pk]
     assert len(anomalie) == 2
-    # Then the body comes rendered from the cache: the first five queries only, the same page.
-    with django_assert_num_queries(5):
+    # Then the body comes rendered from the cache: the first six queries only, the same page.
+    with django_assert_num_queries(6):
         di_nuovo = client.get(url)
     # (Above the workspace's heading, the page frame's forms carry each response's own CSRF token.)
     prima, dopo = (r.content.decode().partition('class="intestazione-area') for r in (risposta, di_nuovo))

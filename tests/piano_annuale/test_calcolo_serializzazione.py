@@ -173,3 +173,29 @@ def piano_da_json_parziale(valore: Any) -> Any:
     """A result type rebuilt from its own JSON, through the same reader as the whole plan."""
     testo = json.dumps(dataclasses.asdict(valore), cls=EncoderPiano)
     return da_json(type(valore), json.loads(testo))
+
+
+def test_the_apis_text_is_the_standard_encoders_text_written_faster(p):
+    atteso = json.dumps(p.as_dict(), cls=EncoderPiano, ensure_ascii=False, indent=2)
+    testo = tipi.json_indentato(p)
+    assert testo == atteso
+    # The fields set after __init__ keep their place among the others.
+    assert '"data_popolazione"' in testo
+    assert testo.index('"anno_precedente": 2024') < testo.index('"triennio_inizio"')
+    assert "Soresina" in testo  # Italian names written as they are, not escaped
+
+
+def test_the_apis_text_writes_decimals_as_strings_and_refuses_unknown_values():
+    @dataclasses.dataclass(frozen=True)
+    class Riga:
+        nome: str
+        importo: Decimal
+        quota: Any = None
+
+    assert json.loads(tipi.json_indentato(Riga("Città", Decimal("1234.50")))) == {  # type: ignore[arg-type]
+        "nome": "Città",
+        "importo": "1234.50",
+        "quota": None,
+    }
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        tipi.json_indentato(Riga("x", Decimal(1), quota=object()))  # type: ignore[arg-type]

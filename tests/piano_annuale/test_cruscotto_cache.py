@@ -69,8 +69,9 @@ def contenuto(testo: str) -> str:
 def test_a_warm_page_reads_the_plan_and_the_answers_and_nothing_else(client, a, django_assert_num_queries):
     client.force_login(a.ufficio)
     freddo = pagina(client, a.piano)
-    # Session, user, the plan with its access and key, the answers' shown columns, the header's role.
-    with django_assert_num_queries(5) as contesto:
+    # Session, user, the memberships the access rules read (the header lists them too), the plan with its
+    # access and key, the answers' shown columns, the header's latest plan.
+    with django_assert_num_queries(6) as contesto:
         caldo = pagina(client, a.piano)
     assert contenuto(caldo) == contenuto(freddo)
     lette = tabelle_lette(contesto)

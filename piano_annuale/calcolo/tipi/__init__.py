@@ -53,7 +53,7 @@ from .parte_seconda import (
     VoceSintesiSolidarieta,
     VoceUtilizzo,
 )
-from .piano import EncoderPiano, PianoCalcolato
+from .piano import EncoderPiano, PianoCalcolato, json_indentato
 from .regole import (
     CostiCarenza,
     InfoRegole,
@@ -81,6 +81,7 @@ __all__ = [
     "AvvisoCalcolato",
     "Demografia",
     "EncoderPiano",
+    "json_indentato",
     "Ente",
     "Gestione",
     "GruppoAggregazione",
