@@ -3,7 +3,8 @@
 A person may hold memberships in several ambiti (the ALER officer). The access policy answers for the
 ambito in use only (``accesso.ATTRIBUTO_AMBITO_IN_USO``), so each ambito's data is seen only while
 working in it. The session holds the ambito's id; the middleware puts it on the request's user without
-a query, and a membership removed since is simply no longer found by the policy's subqueries.
+a query. The policy reads the person's memberships once per request, so a membership removed since is
+simply no longer found from the next request on.
 """
 
 from __future__ import annotations

@@ -136,6 +136,22 @@ def test_the_plan_page_and_json_follow_the_plan_rule(client, utenti, piano_cremo
                 assert "3.984" not in risposta.content.decode()
 
 
+@pytest.mark.parametrize("ruolo", ["ufficio", "comune"])
+def test_a_membership_removed_closes_the_plan_and_the_ente_from_the_next_request(
+    client, utenti, piano_cremonese, ruolo
+):
+    PianoAnnuale.objects.filter(pk=piano_cremonese.pk).update(stato=StatoPiano.TRASMESSA_ASSEMBLEA)
+    soresina = EnteProprietario.objects.get(comune__nome="Soresina")
+    pagine = [
+        reverse("piano_annuale:piano_json", args=[piano_cremonese.pk]),
+        reverse("patrimonio:area_ente", args=[piano_cremonese.pk, soresina.pk]),
+    ]
+    client.force_login(utenti[ruolo])
+    assert [client.get(url).status_code for url in pagine] == [200, 200]
+    Operatore.objects.filter(user=utenti[ruolo]).delete()
+    assert [client.get(url).status_code for url in pagine] == [404, 404]
+
+
 def test_nobody_reads_the_plan_of_another_ambito(client, utenti, altro_piano):
     PianoAnnuale.objects.filter(pk=altro_piano.pk).update(stato=StatoPiano.APPROVATA)
     for ruolo in ("ufficio", "comune", "aler", "assemblea"):
