@@ -23,20 +23,25 @@ print("importate")
 """
 
 
-def importa_settings(**variabili: str) -> subprocess.CompletedProcess[str]:
-    ambiente = {
-        nome: valore
-        for nome, valore in os.environ.items()
-        if nome not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
-    }
+def in_un_altro_interprete(
+    codice: str, senza: set[str], **variabili: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``codice`` in a fresh interpreter, with this environment minus ``senza`` plus ``variabili``."""
+    ambiente = {nome: valore for nome, valore in os.environ.items() if nome not in senza}
     ambiente.update(variabili)
     return subprocess.run(
-        [sys.executable, "-c", IMPORTA_SETTINGS],
+        [sys.executable, "-c", codice],
         cwd=settings.BASE_DIR,
         env=ambiente,
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def importa_settings(**variabili: str) -> subprocess.CompletedProcess[str]:
+    return in_un_altro_interprete(
+        IMPORTA_SETTINGS, {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}, **variabili
     )
 
 
@@ -74,19 +79,10 @@ STAMPA_MOTORE_SESSIONI = (
 
 
 def motore_sessioni(**variabili: str) -> str:
-    ambiente = {
-        n: v for n, v in os.environ.items() if n not in {"CACHE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    ambiente.update(variabili)
-    risultato = subprocess.run(
-        [sys.executable, "-c", STAMPA_MOTORE_SESSIONI],
-        cwd=settings.BASE_DIR,
-        env=ambiente,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    risultato = in_un_altro_interprete(
+        STAMPA_MOTORE_SESSIONI, {"CACHE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}, **variabili
     )
+    assert risultato.returncode == 0, risultato.stdout + risultato.stderr
     return risultato.stdout.strip().splitlines()[-1]
 
 
