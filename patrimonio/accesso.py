@@ -197,10 +197,18 @@ def _appartenenze(user: Utente) -> tuple[Operatore, ...] | None:
     return lette if isinstance(lette, tuple) else None
 
 
-def _in_uso(user: Utente, tutte: tuple[Operatore, ...]) -> list[Operatore]:
-    """The memberships of the ambito in use (``OperatoreQuerySet.di``)."""
-    in_uso = getattr(user, ATTRIBUTO_AMBITO_IN_USO, None)
+def appartenenze_in_uso(user: Utente, tutte: Iterable[Operatore]) -> list[Operatore]:
+    """Those of ``tutte`` in the ambito in use, as ``OperatoreQuerySet.di`` chooses them (all of them
+    when no ambito in use is set)."""
+    if not hasattr(user, ATTRIBUTO_AMBITO_IN_USO):
+        return list(tutte)
+    in_uso = getattr(user, ATTRIBUTO_AMBITO_IN_USO)
     return [a for a in tutte if a.ambito_id == in_uso]
+
+
+def ha_ruolo_regionale(appartenenze: Iterable[Operatore]) -> bool:
+    """Whether one of ``appartenenze`` is the regional observer's."""
+    return any(a.ruolo in RUOLI_REGIONALI for a in appartenenze)
 
 
 def _ambiti_con(user: Utente, *ruoli: str) -> list[int] | models.QuerySet:
@@ -208,7 +216,13 @@ def _ambiti_con(user: Utente, *ruoli: str) -> list[int] | models.QuerySet:
     tutte = _appartenenze(user)
     if tutte is None:
         return Operatore.objects.di(user).con_ruolo(*ruoli).ambiti()
-    return sorted({a.ambito_id for a in _in_uso(user, tutte) if a.ruolo in ruoli and a.ambito_id is not None})
+    return sorted(
+        {
+            a.ambito_id
+            for a in appartenenze_in_uso(user, tutte)
+            if a.ruolo in ruoli and a.ambito_id is not None
+        }
+    )
 
 
 def _enti_di(user: Utente) -> list[int] | models.QuerySet:
@@ -219,7 +233,7 @@ def _enti_di(user: Utente) -> list[int] | models.QuerySet:
     return sorted(
         {
             a.ente.pk
-            for a in _in_uso(user, tutte)
+            for a in appartenenze_in_uso(user, tutte)
             if a.ruolo in RUOLI_CON_ENTE and a.ente is not None and a.ente.ambito_id == a.ambito_id
         }
     )
@@ -259,7 +273,7 @@ def q_piani_visibili(user: Utente, passi: list[str]) -> Q:
     tutte = _appartenenze(user)
     if tutte is None:
         osservatore = Q(Exists(Operatore.objects.di_ogni_ambito(user).con_ruolo(*RUOLI_REGIONALI)))
-    elif any(a.ruolo in RUOLI_REGIONALI for a in tutte):
+    elif ha_ruolo_regionale(tutte):
         return Q()
     else:
         osservatore = Q(pk__in=[])
@@ -289,7 +303,7 @@ def ruoli_nell_ambito(user: Utente, ambito_id: int) -> frozenset[str]:
         return frozenset(
             Operatore.objects.di(user).filter(ambito_id=ambito_id).values_list("ruolo", flat=True)
         )
-    return frozenset(a.ruolo for a in _in_uso(user, tutte) if a.ambito_id == ambito_id)
+    return frozenset(a.ruolo for a in appartenenze_in_uso(user, tutte) if a.ambito_id == ambito_id)
 
 
 def ha_ruolo(user: Utente, ambito_id: int, ruolo: str) -> bool:
@@ -349,7 +363,7 @@ def descrizione_profilo(user: Utente, operatore: Operatore | None) -> str:
 def e_osservatore_regionale(user: Utente) -> bool:
     """Whether ``user`` holds the regional observer's membership."""
     if (tutte := _appartenenze(user)) is not None:
-        return any(a.ruolo in RUOLI_REGIONALI for a in tutte)
+        return ha_ruolo_regionale(tutte)
     return Operatore.objects.di_ogni_ambito(user).con_ruolo(*RUOLI_REGIONALI).exists()
 
 

@@ -16,11 +16,11 @@ from django.urls import reverse
 
 from ambito.models import Ambito
 from patrimonio.accesso import (
-    ATTRIBUTO_AMBITO_IN_USO,
-    RUOLI_REGIONALI,
     Operatore,
     appartenenze_di,
+    appartenenze_in_uso,
     descrizione_profilo,
+    ha_ruolo_regionale,
     usa_l_amministrazione,
 )
 from patrimonio.models import EnteProprietario
@@ -77,14 +77,6 @@ def _attiva(request: HttpRequest, sezione: str) -> bool:
     )
 
 
-def _in_uso(user: Any, appartenenze: list[Operatore]) -> Operatore | None:
-    """The membership in use among the person's memberships (the first of the ambito in use)."""
-    if hasattr(user, ATTRIBUTO_AMBITO_IN_USO):
-        ambito_id = getattr(user, ATTRIBUTO_AMBITO_IN_USO)
-        appartenenze = [a for a in appartenenze if a.ambito_id == ambito_id]
-    return appartenenze[0] if appartenenze else None
-
-
 def _ambiti(appartenenze: list[Operatore]) -> tuple[Ambito, ...]:
     ambiti: dict[int, Ambito] = {}
     for appartenenza in appartenenze:
@@ -106,7 +98,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
         # The memberships the access rules read in this request; the ambito in use's latest plan (the
         # menu's links) with one short query.
         appartenenze = appartenenze_di(user)
-        operatore = _in_uso(user, appartenenze)
+        operatore = next(iter(appartenenze_in_uso(user, appartenenze)), None)
         piano = None
         if operatore is not None and operatore.ambito_id is not None:
             ultimo = (
@@ -151,7 +143,7 @@ def profilo_di(request: HttpRequest) -> Profilo:
             )
         # The regional overview: the regional observer and the platform administrator (as
         # ``accesso.vede_la_regione`` says, from the memberships already read).
-        if user.is_superuser or any(a.ruolo in RUOLI_REGIONALI for a in appartenenze):
+        if user.is_superuser or ha_ruolo_regionale(appartenenze):
             menu.append(
                 VoceMenu(
                     "Panoramica regionale", reverse("piano_annuale:panoramica"), _attiva(request, "regione")

@@ -100,14 +100,14 @@ def json_del_piano(piano: PianoAnnuale) -> str:
     cached beside the plan: encoding a large plan costs more than reading it back."""
     chiave, calcola = _fonte(piano)
     if chiave is None or in_transazione():
-        return _in_json(calcola())
+        return json_indentato(calcola())
     try:
         testo = _leggi(f"{chiave}:json")
     except _SenzaCache:
-        return _in_json(calcola())
+        return json_indentato(calcola())
     if isinstance(testo, str):
         return testo
-    testo = _in_json(_in_cache(chiave, calcola))
+    testo = json_indentato(_in_cache(chiave, calcola))
     _scrivi(f"{chiave}:json", testo)
     return testo
 
@@ -170,10 +170,6 @@ def con_csrf(request: HttpRequest, testo: str) -> SafeString:
     CSRF cookie is set as a rendered ``{% csrf_token %}`` sets it. Only a template renders the
     placeholder's whole ``<input>``: data in the body is escaped, so nothing else is replaced."""
     return mark_safe(testo.replace(_campo_segnaposto(), csrf_input(request)))  # noqa: S308
-
-
-def _in_json(calcolo: PianoCalcolato) -> str:
-    return json_indentato(calcolo)
 
 
 ANNOTAZIONE = "versione_approvata_pk"

@@ -135,7 +135,8 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan page. Its body (workflow panel, sections, annexes, checks, ALER's observations) is
     rendered once per revision of the plan (and of last year's, which it compares) and per set of
     roles of the reader in the ambito, which decide everything it shows: the next step, the links
-    to correct, the observations' forms. A hit costs the plan, the roles and last year's plan."""
+    to correct, the observations' forms. A hit costs one query: the plan and last year's (the roles
+    come from the memberships the request read)."""
     user = request.user
     piano, precedente = _con_il_precedente(user, pk)
     ruoli = ruoli_nell_ambito(user, piano.ambito_id)
