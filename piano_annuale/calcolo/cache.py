@@ -13,7 +13,9 @@ response and PDF reads.
   the cache: what that transaction sees may still be rolled back, and its revision number reused.
 - The cache being unreachable (Redis down) is logged and the plan computed directly.
 
-``json_del_piano`` gives the API's JSON text, cached beside the computation under the same key.
+``json_del_piano`` gives the API's JSON text, cached beside the computation under the same key;
+``impronta_del_piano`` a digest of that text, the key of what is rendered from the computation alone
+(the plan page's sections): a write that changes no computed figure renders nothing again.
 
 The entry holds the ``PianoCalcolato`` as JSON text (``as_json``, read back with ``piano_da_json``)
 or pickled (``FORMATO``): ``benchmarks/cache_calcolo.py`` measures both.
@@ -27,6 +29,7 @@ nor unpickling (a Milano-sized plan: 21 ms a request).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import pickle
 import sys
@@ -110,6 +113,21 @@ def json_del_piano(piano: PianoAnnuale) -> str:
     testo = json_indentato(_in_cache(chiave, calcola))
     _scrivi(f"{chiave}:json", testo)
     return testo
+
+
+def impronta_del_piano(piano: PianoAnnuale) -> str | None:
+    """A digest of the computed plan's JSON, which holds every field of the computation (None while it
+    cannot be cached). A text rendered from the computation alone is keyed by it, not by the revision:
+    a write that changes nothing the plan computes (the address of a unit it does not list, a note)
+    renders nothing again. Its cost on a new revision: writing the JSON, which piano.json serves."""
+    chiave = chiave_attuale(piano)
+    if chiave is None or in_transazione():
+        return None
+
+    def impronta() -> str:
+        return hashlib.blake2b(json_del_piano(piano).encode(), digest_size=16).hexdigest()
+
+    return testo_in_cache(f"{chiave}:impronta", impronta)
 
 
 def chiave_attuale(piano: PianoAnnuale) -> str | None:

@@ -22,9 +22,9 @@ from piano_annuale.calcolo import (
     chiave_attuale,
     con_chiave,
     con_csrf,
+    impronta_del_piano,
     json_del_piano,
     piano_calcolato,
-    piano_calcolato_con_chiave,
     testo_in_cache,
 )
 from piano_annuale.catalogo import VOCI, presente
@@ -151,7 +151,7 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     def rendi() -> str:
-        calcolo, chiave_calcolo = piano_calcolato_con_chiave(piano)
+        calcolo = piano_calcolato(piano)
         lettore = tipo_di_lettore(ruoli)
         con_controlli = lettore != Lettore.ASSEMBLEA
         parti = [v for v in PARTI_DELLA_PAGINA if con_controlli or v != "controlli"]
@@ -167,7 +167,7 @@ def piano_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "indice": [VOCI[voce] for voce in parti if presente(VOCI[voce], calcolo)],
                 "precedente": precedente,
                 "con_controlli": con_controlli,
-                "contenuto": _contenuto(piano, calcolo, chiave_calcolo, precedente, lettore=lettore),
+                "contenuto": _contenuto(piano, calcolo, precedente, lettore=lettore),
             },
         )
 
@@ -254,19 +254,23 @@ def gruppi_anomalie(
 def _contenuto(
     piano: PianoAnnuale,
     calcolo: PianoCalcolato,
-    chiave: str | None,
     precedente: PianoAnnuale | None,
     *,
     lettore: str,
 ) -> SafeString:
-    """The sections, annexes and checks of the page, rendered once per revision of the plan and of
-    last year's (the comparison) and per kind of reader: they hold no user's data, form or nonce.
-    Rendering them is most of the page's cost (a large ambito's tables)."""
-    if chiave is not None and precedente is not None:
-        chiave_precedente = chiave_attuale(precedente)
-        chiave = None if chiave_precedente is None else f"{chiave}:{chiave_precedente}"
-    if chiave is not None:
-        chiave = f"{chiave}:pagina{VERSIONE_PAGINA}:lettore-{lettore}:precedente{precedente is not None}"
+    """The sections, annexes and checks of the page, rendered once per content of the computed plan
+    (``impronta_del_piano``: a write that changes no figure, such as the address of a unit the plan
+    does not list, renders nothing again), per revision of last year's plan (the comparison) and per
+    kind of reader: they hold no user's data, form or nonce, and read nothing but the computation,
+    last year's totals and the plan's id (the links). Rendering them is most of the page's cost (a
+    large ambito's tables)."""
+    impronta = impronta_del_piano(piano)
+    chiave = None
+    if impronta is not None:
+        chiave = f"poa:pagina{VERSIONE_PAGINA}:piano{piano.pk}:contenuto-{impronta}:lettore-{lettore}"
+        if precedente is not None:
+            chiave_precedente = chiave_attuale(precedente)
+            chiave = None if chiave_precedente is None else f"{chiave}:precedente-{chiave_precedente}"
     correggibile = lettore == Lettore.UFFICIO
 
     def rendi() -> str:

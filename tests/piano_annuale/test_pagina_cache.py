@@ -1,6 +1,6 @@
-"""The plan page's body is rendered once per revision and set of the reader's roles (issue 17): what
-changes it shows at once, each reader gets the body of their roles, and its forms carry the request's
-own CSRF token."""
+"""The plan page's body is rendered once per revision and set of the reader's roles, its sections once
+per content of the computed plan (issue 17): what changes it shows at once, each reader gets the body
+of their roles, and its forms carry the request's own CSRF token."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from patrimonio.models import Ruolo
+from patrimonio.models import Ruolo, UnitaAbitativa
 from piano_annuale.calcolo import SEGNAPOSTO_CSRF
-from piano_annuale.models import StatoPiano
+from piano_annuale.models import Stato, StatoPiano
 from piano_annuale.services import iter as servizi_iter
 from piano_annuale.views import piano as piano_views
 from tests.percorso import Ambito, crea_ambito_con_utenti, fixture_media, fixture_pdf_veloce, porta_a  # noqa: F401
-from tests.utenti import crea_operatore, hasher_veloce
+from tests.utenti import crea_operatore, hasher_veloce, riapri_per_il_test
 
 pytestmark = pytest.mark.usefixtures(hasher_veloce.__name__, "media")
 
@@ -99,3 +99,56 @@ def test_the_cached_body_carries_each_request_s_own_csrf_token_and_its_form_post
         {"csrfmiddlewaretoken": SEGNAPOSTO_CSRF},
     )
     assert rifiutata.status_code == 403
+
+
+def test_a_write_that_changes_no_figure_renders_the_sections_once_and_the_next_figure_anew(client, a):
+    """The sections are keyed by the computed plan's content: a unit's address, which the plan does not
+    print, leaves them as they were; its state, which moves a total, renders them again."""
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    unita = UnitaAbitativa.objects.filter(ente=ente, stati__piano=piano, stati__stato=Stato.LIBERA).order_by(
+        "pk"
+    )[0]
+    rese: list[str] = []
+    originale = piano_views.render_to_string
+
+    def conta(nome: str, *args: object, **kwargs: object) -> str:
+        rese.append(nome)
+        return originale(nome, *args, **kwargs)  # type: ignore[arg-type]
+
+    def salva(indirizzo: str, stato: str) -> None:
+        client.force_login(a.operatore_comune)
+        risposta = client.post(
+            reverse("patrimonio:unita_modifica", args=[piano.pk, ente.pk, unita.pk]),
+            {
+                "id_regionale": unita.id_regionale or "",
+                "codice_ente": unita.codice_ente,
+                "comune": str(unita.comune_id),
+                "tipo": unita.tipo,
+                "indirizzo": indirizzo,
+                "stato": stato,
+                "programma": "",
+                "note": "",
+            },
+        )
+        assert risposta.status_code == 302
+        client.force_login(a.ufficio)
+
+    totale_b = '<tr class="totale"><td colspan="2">Totale</td><td class="n">{}</td></tr>'
+    client.force_login(a.ufficio)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(piano_views, "render_to_string", conta)
+        assert totale_b.format(16) in pagina(client, a)
+        salva("Via dell'impronta 2", Stato.LIBERA)
+        assert totale_b.format(16) in pagina(client, a)
+        assert UnitaAbitativa.objects.get(pk=unita.pk).indirizzo == "Via dell'impronta 2"
+        # The workflow panel follows the revision; the sections are the ones rendered before.
+        assert rese == [
+            "piano_annuale/pagina/_contenuto.html",
+            "piano_annuale/pagina/_pagina.html",
+            "piano_annuale/pagina/_pagina.html",
+        ]
+        salva("Via dell'impronta 2", Stato.CARENZA_MANUTENTIVA)
+        dopo = pagina(client, a)
+    assert rese[3:] == ["piano_annuale/pagina/_contenuto.html", "piano_annuale/pagina/_pagina.html"]
+    assert totale_b.format(17) in dopo and totale_b.format(16) not in dopo
