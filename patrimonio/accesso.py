@@ -7,6 +7,8 @@ registry's and the plan's QuerySets below and above can use them without this mo
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -183,6 +185,32 @@ _DA_LEGGERE = "da leggere"  # the mark (a value no reading gives: a reading is a
 ORDINE_APPARTENENZE = ("ambito__nome", "ruolo", "ente__denominazione", "pk")
 
 
+def _una_di(*condizioni: Q) -> Q:
+    """The rows that meet one of ``condizioni``, without those that no row meets (a filter on an
+    empty list of ids, as the memberships read once give for the roles a person does not hold): the
+    SQL is the same, and building and compiling it takes half the time for the usual person with one
+    role (a plan's page builds it on every request)."""
+    utili = [c for c in condizioni if not _nessuna_riga(c)]
+    if not utili:
+        return Q(pk__in=[])
+    return functools.reduce(operator.or_, utili)
+
+
+def _nessuna_riga(condizione: Q) -> bool:
+    """Whether ``condizione`` is an AND of terms one of which filters on an empty list of ids."""
+    return (
+        condizione.connector == Q.AND
+        and not condizione.negated
+        and any(
+            isinstance(figlio, tuple)
+            and figlio[0].endswith("__in")
+            and isinstance(figlio[1], list)
+            and not figlio[1]
+            for figlio in condizione.children
+        )
+    )
+
+
 def _appartenenze(user: Utente) -> tuple[Operatore, ...] | None:
     """Every membership of ``user`` in a web request (read once, with its ambito and ente, in the
     header's order); None outside one."""
@@ -254,8 +282,9 @@ def q_enti_visibili(user: Utente, campo_ente: str = "") -> Q:
     if (q := _nessuno_o_tutti(user)) is not None:
         return q
     prefisso = f"{campo_ente}__" if campo_ente else ""
-    return Q(**{f"{prefisso}ambito_id__in": _ambiti_con(user, Ruolo.UFFICIO_DI_PIANO)}) | Q(
-        **{f"{prefisso}pk__in" if prefisso else "pk__in": _enti_di(user)}
+    return _una_di(
+        Q(**{f"{prefisso}ambito_id__in": _ambiti_con(user, Ruolo.UFFICIO_DI_PIANO)}),
+        Q(**{f"{prefisso}pk__in" if prefisso else "pk__in": _enti_di(user)}),
     )
 
 
@@ -277,11 +306,14 @@ def q_piani_visibili(user: Utente, passi: list[str]) -> Q:
         return Q()
     else:
         osservatore = Q(pk__in=[])
-    condizione = Q(ambito_id__in=_ambiti_con(user, Ruolo.UFFICIO_DI_PIANO)) | osservatore
-    for ruolo, dal_passo in LETTURA_PIANO_DAL_PASSO.items():
-        stati = passi[passi.index(dal_passo) :]
-        condizione |= Q(ambito_id__in=_ambiti_con(user, ruolo), stato__in=stati)
-    return condizione
+    return _una_di(
+        Q(ambito_id__in=_ambiti_con(user, Ruolo.UFFICIO_DI_PIANO)),
+        osservatore,
+        *(
+            Q(ambito_id__in=_ambiti_con(user, ruolo), stato__in=passi[passi.index(dal_passo) :])
+            for ruolo, dal_passo in LETTURA_PIANO_DAL_PASSO.items()
+        ),
+    )
 
 
 def q_piani_compilabili(user: Utente) -> Q:

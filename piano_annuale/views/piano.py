@@ -120,9 +120,9 @@ def _con_il_precedente(user: User | AnonymousUser, pk: int) -> tuple[PianoAnnual
     anno = Subquery(scelto.values("anno"))
     piani = {
         p.anno: p
-        for p in con_chiave(PianoAnnuale.objects.visibili_a(user)).filter(
-            ambito_id=Subquery(scelto.values("ambito_id")), anno__gte=anno - 1, anno__lte=anno
-        )
+        for p in con_chiave(PianoAnnuale.objects.visibili_a(user))
+        .filter(ambito_id=Subquery(scelto.values("ambito_id")), anno__gte=anno - 1, anno__lte=anno)
+        .order_by()  # two rows into a dict: the model's ordering would join the ambito to sort them
     }
     piano = next((p for p in piani.values() if p.pk == pk), None)
     if piano is None:
