@@ -18,10 +18,15 @@ unmeasured (the warm-up: the plans computed and the pages rendered once, as afte
 
 1. **reads** for ``--durata`` seconds: the plan page, piano.json, the dashboard (ricognizione), ALER's
    and the capofila's workspaces, in turn;
-2. **mixed** for ``--durata`` seconds: the same reads, with, in every 10 requests, a unit form save
-   (GET the form, POST it with a new address), an upload of a small xlsx (the comune's own unit list,
-   exported once at the start; the POST that reads and previews it) and, one in 20, a PDF request
-   (POST, queued). The Milano clients do not upload nor ask for PDFs (their file is not small).
+2. **mixed** for ``--durata`` seconds: the same reads with the issue's «writes mixed in (an upload, a
+   few form saves)»: each client, in every minute of the phase, saves a unit's form three times (GET
+   the form, POST it with a new address), uploads a small xlsx once (the comune's own unit list,
+   exported once at the start; the POST that reads and previews it) and asks for the PDF once (POST,
+   queued), at even intervals shifted per client so that the writes of the 20 clients do not fall
+   together. The Milano clients do not upload nor ask for PDFs (their file is not small).
+   ``--scritture-intense`` is the heavier mix of the earlier runs: in every 20 requests of each client
+   two unit saves, an upload and a PDF request (a write in every five requests; 20 clients then save
+   a unit about twice a second), for comparison.
 
 It prints, for each phase, p50/p95/p99, requests/s and errors (and per kind of request), and the
 targets with PASS/FAIL: reads p95 ≤ 200 ms, ≥ 100 requests/s, 0 errors; mixed p95 ≤ 300 ms, 0 errors.
@@ -33,21 +38,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import redis
 import requests
-from carico_aiuti import Esito, Fase, campi_modulo, porta_libera, tempi_server
+from carico_aiuti import Esito, Fase, Servizi, campi_modulo, porta_libera, tempi_server
 from urllib3.util.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +62,10 @@ OBIETTIVO_MISTE_P95 = 0.300
 RICHIESTE_MAX_PER_CLIENTE = 100_000  # a bound on every client's loop, whatever the duration
 TIMEOUT_RICHIESTA = 120.0
 PASSWORD = "carico2027!"  # benchmarks/regione.py's users
+# The mixed phase's writes per client and minute: the issue's «an upload, a few form saves», and a PDF.
+SALVATAGGI_AL_MINUTO = 3
+CARICAMENTI_AL_MINUTO = 1
+PDF_AL_MINUTO = 1
 
 
 def argomenti() -> argparse.Namespace:
@@ -76,6 +83,11 @@ def argomenti() -> argparse.Namespace:
     )
     parser.add_argument(
         "--senza-redis", action="store_true", help="niente Celery né Redis: PDF nella richiesta"
+    )
+    parser.add_argument(
+        "--scritture-intense",
+        action="store_true",
+        help="fase mista con una scrittura ogni cinque richieste (il mix delle misure precedenti)",
     )
     parser.add_argument("--smoke", action="store_true", help="prova rapida (CI): 2 client, 4 s per fase")
     parser.add_argument("--database", default=None, help="database della regione (come regione.py)")
@@ -217,37 +229,6 @@ def ambiente(porta: int) -> dict[str, str]:
         amb["CACHE_URL"] = REDIS_URL
         amb["CACHE_KEY_PREFIX"] = f"carico-{porta}"
     return amb
-
-
-@dataclass
-class Servizi:
-    processi: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    log: Path = Path(tempfile.gettempdir()) / f"poa-carico-{os.getpid()}.log"
-
-    def avvia(self, comando: list[str], amb: dict[str, str]) -> None:
-        with open(self.log, "ab") as uscita:
-            self.processi.append(
-                subprocess.Popen(
-                    comando,
-                    cwd=BASE_DIR,
-                    env=amb,
-                    stdout=uscita,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-
-    def ferma(self) -> None:
-        """Stop the processes this script started (their own process groups), politely then not."""
-        for p in self.processi:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in self.processi:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
 
 
 def avvia_servizi(porta: int) -> Servizi:
@@ -430,21 +411,46 @@ class Cliente:
             302,
         )
 
+    def scritture_in_programma(self, inizio: float, durata: float) -> list[tuple[float, Callable[[], None]]]:
+        """The mixed phase's writes of this client, (monotonic time, action) in time order: per minute
+        of the phase three unit saves, one upload and one PDF request (not on Milano), evenly spaced
+        and shifted by the client's number so that the clients' writes interleave."""
+        sfasamento = (self.numero * 0.618) % 1.0  # the golden ratio spreads any number of clients
+        azioni: list[tuple[int, Callable[[], None]]] = [(SALVATAGGI_AL_MINUTO, self.salva_unita)]
+        if not self.scena.milano:
+            azioni += [(CARICAMENTI_AL_MINUTO, self.carica_file), (PDF_AL_MINUTO, self.chiedi_pdf)]
+        programma = []
+        for al_minuto, azione in azioni:
+            quante = max(1, round(al_minuto * durata / 60))
+            programma += [(inizio + durata * (i + sfasamento) / quante, azione) for i in range(quante)]
+        return sorted(programma, key=lambda voce: voce[0])
+
     def esegui(self, fine: float, *, scritture: bool) -> None:
-        """Requests back to back until ``fine`` (monotonic), at most RICHIESTE_MAX_PER_CLIENTE."""
+        """Requests back to back until ``fine`` (monotonic), at most RICHIESTE_MAX_PER_CLIENTE: reads,
+        and with ``scritture`` the writes in the programme when their time comes."""
+        programma = self.scritture_in_programma(fine - OPZIONI.durata, OPZIONI.durata) if scritture else []
         for _ in range(RICHIESTE_MAX_PER_CLIENTE):
             if time.monotonic() >= fine:
                 break
             self.conteggio += 1
-            passo = self.conteggio % 20
-            if scritture and passo in (3, 13):
-                self.salva_unita()
-            elif scritture and passo == 7 and not self.scena.milano:
-                self.carica_file()
-            elif scritture and passo == 17 and not self.scena.milano:
-                self.chiedi_pdf()
+            if OPZIONI.scritture_intense and scritture:
+                self._passo_intenso()
+            elif programma and programma[0][0] <= time.monotonic():
+                programma.pop(0)[1]()
             else:
                 self.leggi()
+
+    def _passo_intenso(self) -> None:
+        """The heavier mix: in every 20 requests two unit saves, an upload and a PDF request."""
+        passo = self.conteggio % 20
+        if passo in (3, 13):
+            self.salva_unita()
+        elif passo == 7 and not self.scena.milano:
+            self.carica_file()
+        elif passo == 17 and not self.scena.milano:
+            self.chiedi_pdf()
+        else:
+            self.leggi()
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,7 +565,13 @@ def main() -> int:
         )
         letture = fase("Letture", clienti, OPZIONI.durata, servizi.log, scritture=False)
         letture.stampa()
-        miste = fase("Miste (con scritture)", clienti, OPZIONI.durata, servizi.log, scritture=True)
+        mix = (
+            "una scrittura ogni 5 richieste"
+            if OPZIONI.scritture_intense
+            else f"per client e minuto {SALVATAGGI_AL_MINUTO} salvataggi, {CARICAMENTI_AL_MINUTO} "
+            f"caricamento, {PDF_AL_MINUTO} PDF"
+        )
+        miste = fase(f"Miste ({mix})", clienti, OPZIONI.durata, servizi.log, scritture=True)
         miste.stampa()
     finally:
         servizi.ferma()

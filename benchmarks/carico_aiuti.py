@@ -1,15 +1,55 @@
-"""Helpers of ``carico.py``: the POST forms of a page as a browser would send them, percentiles, the
-server's own time per request read from gunicorn's access log, and a phase's outcomes and figures."""
+"""Helpers of ``carico.py``: the server processes it starts, the POST forms of a page as a browser
+would send them, percentiles, the server's own time per request read from gunicorn's access log, and a
+phase's outcomes and figures."""
 
 from __future__ import annotations
 
 import html.parser
 import math
+import os
 import re
+import signal
 import socket
+import subprocess
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Servizi:
+    """The processes a run starts (gunicorn, Celery), each in its own process group, with one log."""
+
+    processi: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    log: Path = Path(tempfile.gettempdir()) / f"poa-carico-{os.getpid()}.log"
+
+    def avvia(self, comando: list[str], amb: dict[str, str]) -> None:
+        with open(self.log, "ab") as uscita:
+            self.processi.append(
+                subprocess.Popen(
+                    comando,
+                    cwd=BASE_DIR,
+                    env=amb,
+                    stdout=uscita,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+
+    def ferma(self) -> None:
+        """Stop the processes this script started (their own process groups), politely then not."""
+        for p in self.processi:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.processi:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
 
 
 class _Moduli(html.parser.HTMLParser):
