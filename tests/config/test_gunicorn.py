@@ -74,10 +74,11 @@ def test_a_bad_value_stops_the_start_with_its_name(monkeypatch, valore, messaggi
     assert str(uscita.value) == messaggio
 
 
-def test_the_application_is_preloaded_and_its_import_connects_to_nothing():
-    """preload_app imports the application in the master before forking: an import that opened a
-    database or Redis connection would share one socket among the workers. With both unreachable the
-    import still succeeds."""
+def test_the_application_is_preloaded_with_its_views_and_its_import_connects_to_nothing():
+    """preload_app imports the application in the master before forking, with the URLconf and the
+    views (the workers do not import them on their first request): an import that opened a database
+    or Redis connection would share one socket among the workers. With both unreachable the import
+    still succeeds."""
     assert runpy.run_path(str(CONF))["preload_app"] is True
     ambiente = {
         **os.environ,
@@ -86,7 +87,12 @@ def test_the_application_is_preloaded_and_its_import_connects_to_nothing():
         "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
     }
     esito = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi; print('importata')"],
+        [
+            sys.executable,
+            "-c",
+            "import sys, config.wsgi; print(all(m in sys.modules for m in "
+            "('piano_annuale.views.piano', 'rest_framework.views', 'weasyprint')), 'importata')",
+        ],
         cwd=CONF.parent,
         env=ambiente,
         capture_output=True,
@@ -95,4 +101,4 @@ def test_the_application_is_preloaded_and_its_import_connects_to_nothing():
         check=False,
     )
     assert esito.returncode == 0, esito.stderr[-2000:]
-    assert esito.stdout.strip().endswith("importata")
+    assert esito.stdout.strip().endswith("True importata")
