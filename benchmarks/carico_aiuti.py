@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The issue's targets on this machine.
+OBIETTIVO_LETTURE_P95 = 0.200
+OBIETTIVO_LETTURE_RPS = 100.0
+OBIETTIVO_MISTE_P95 = 0.300
 
 
 @dataclass
@@ -188,3 +192,23 @@ class Fase:
                 f"errori {len(esiti) - len([e for e in esiti if not e.errore])}"
                 + (f" ({', '.join(errori)})" if errori else "")
             )
+
+
+def verdetti(letture: Fase, miste: Fase) -> tuple[bool, bool]:
+    """Print the targets with PASS/FAIL; (latency and throughput targets met, no error)."""
+    righe = [
+        ("letture: p95 (ms)", letture.p(95) * 1000, OBIETTIVO_LETTURE_P95 * 1000, True),
+        ("letture: richieste/s", letture.al_secondo, OBIETTIVO_LETTURE_RPS, False),
+        ("miste: p95 (ms)", miste.p(95) * 1000, OBIETTIVO_MISTE_P95 * 1000, True),
+    ]
+    prestazioni = True
+    print("Obiettivi:")
+    for descrizione, valore, soglia, al_massimo in righe:
+        riuscito = valore <= soglia if al_massimo else valore >= soglia
+        prestazioni &= riuscito
+        print(
+            f"  {'PASS' if riuscito else 'FAIL'} {descrizione}: {valore:.1f} ({'≤' if al_massimo else '≥'} {soglia:g})"
+        )
+    errori = len(letture.errori) + len(miste.errori)
+    print(f"  {'PASS' if not errori else 'FAIL'} errori: {errori} (= 0)")
+    return prestazioni, not errori
