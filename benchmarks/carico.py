@@ -53,10 +53,9 @@ from typing import Any
 
 import redis
 import requests
-from carico_aiuti import Esito, Fase, Servizi, campi_modulo, porta_libera, tempi_server, verdetti
+from carico_aiuti import BASE_DIR, Esito, Fase, Servizi, campi_modulo, porta_libera, tempi_server, verdetti
 from urllib3.util.retry import Retry
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 RICHIESTE_MAX_PER_CLIENTE = 100_000  # a bound on every client's loop, whatever the duration
@@ -420,8 +419,9 @@ class Cliente:
 
     def scritture_in_programma(self, inizio: float, durata: float) -> list[tuple[float, Callable[[], None]]]:
         """The mixed phase's writes of this client, (monotonic time, action) in time order: per minute
-        of the phase three unit saves, one upload (not on Milano) and, for a few, a PDF request, evenly spaced
-        and shifted by the client's number so that the clients' writes interleave."""
+        of the phase three unit saves, one upload (not on Milano) and, for the clients that ask for it,
+        a PDF request; evenly spaced and shifted by the client's number so that the clients' writes
+        interleave."""
         sfasamento = (self.numero * 0.618) % 1.0  # the golden ratio spreads any number of clients
         azioni: list[tuple[int, Callable[[], None]]] = [(SALVATAGGI_AL_MINUTO, self.salva_unita)]
         if not self.scena.milano:
