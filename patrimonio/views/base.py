@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import Exists, FilteredRelation, OuterRef, Q
+from django.db.models import FilteredRelation, Q
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from patrimonio.accesso import Ruolo, ha_ruolo
 from patrimonio.models import EnteProprietario
 from piano_annuale.calcolo import con_chiave
 from piano_annuale.controlli import messaggio_vincolo
@@ -74,16 +75,10 @@ def carica_area(request: HttpRequest, piano_pk: int, ente_pk: int, *, per_modifi
         if per_modifica
         else EnteProprietario.objects.visibili_a(utente)
     )
-    # One query: the ente, its answer to this plan (if any) with who last changed it, and whether the
-    # user is the ufficio di piano of its ambito (the policy's own queryset, as a subquery).
+    # One query: the ente, its answer to this plan (if any) with who last changed it.
     ente = get_object_or_404(
         enti.filter(ambito_id=piano.ambito_id)
-        .annotate(
-            risposta_al_piano=FilteredRelation("risposte", condition=Q(risposte__piano_id=piano.pk)),
-            letto_dall_ufficio=Exists(
-                EnteProprietario.objects.dell_ufficio_di_piano(utente).filter(pk=OuterRef("pk"))
-            ),
-        )
+        .annotate(risposta_al_piano=FilteredRelation("risposte", condition=Q(risposte__piano_id=piano.pk)))
         .select_related("comune", "risposta_al_piano", "risposta_al_piano__aggiornata_da"),
         pk=ente_pk,
     )
@@ -96,7 +91,9 @@ def carica_area(request: HttpRequest, piano_pk: int, ente_pk: int, *, per_modifi
         ente=ente,
         risposta=risposta,
         motivo_blocco=motivo_blocco(piano=piano, risposta=risposta),
-        ufficio_di_piano=bool(getattr(ente, "letto_dall_ufficio", False)),
+        # The ente is of the plan's ambito: whether the user is its ufficio di piano is the policy's
+        # rule for that ambito (in a web request, from the memberships already read: no query).
+        ufficio_di_piano=ha_ruolo(utente, piano.ambito_id, Ruolo.UFFICIO_DI_PIANO),
     )
     if per_modifica and not area.modificabile:
         raise ModificaNonConsentita(area.motivo_blocco)
