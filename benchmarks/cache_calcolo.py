@@ -11,8 +11,9 @@ For the Cremonese 2025 plan it prints, best of ``--runs``:
   cold (cache emptied) against warm, with their queries;
 - 20 threads missing together: how many computations.
 
-Uses the configured database (``DATABASE_URL``, SQLite in var/ by default), loads
-fixtures/cremonese_2025.json when the plan is missing, and creates the user ``benchmark.cache``.
+Uses the configured database (``DATABASE_URL``, SQLite in var/ by default; a PostgreSQL database that
+does not exist yet is created and migrated), loads fixtures/cremonese_2025.json when the plan is
+missing, and creates the user ``benchmark.cache``.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
+from basi_di_dati import crea_database_postgres  # noqa: E402  (benchmarks/ is the script's folder)
 
+crea_database_postgres()
 django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import caches  # noqa: E402
 from django.core.cache.backends.redis import RedisCache  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -63,6 +67,7 @@ def migliore(funzione: Callable[[], Any], volte: int) -> float:
 
 
 def piano_di_prova() -> PianoAnnuale:
+    call_command("migrate", verbosity=0, interactive=False)  # a new database (created above) is empty
     piano = PianoAnnuale.objects.filter(ambito__nome=AMBITO, anno=2025).first()
     if piano is None:
         carica_piano(percorso=settings.BASE_DIR / "fixtures" / "cremonese_2025.json")

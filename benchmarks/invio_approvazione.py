@@ -4,7 +4,8 @@ PDF in the background (issue 17, "Heavy work off the request").
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/poa_bench .venv/bin/python benchmarks/invio_approvazione.py
     .venv/bin/python benchmarks/invio_approvazione.py --smoke      # CI: one round
 
-The Cremonese 2025 plan is loaded when missing (``carica_piano``): use a database of its own (the
+The Cremonese 2025 plan is loaded when missing (``carica_piano``; a PostgreSQL database that does not
+exist yet is created and migrated): use a database of its own (the
 fault drill ``scripts/guasti.py`` adds thousands of units, which make the PDF much longer). Its
 consistency errors (the fixture has some on purpose) would refuse the moves: the check is skipped. Each round walks it, as its users
 would through the services, from bozza to approved, twice: once with tasks run eagerly (the PDF is
@@ -31,12 +32,15 @@ sys.path.insert(0, str(RADICE))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
+from basi_di_dati import crea_database_postgres  # noqa: E402  (benchmarks/ is the script's folder)
 
+crea_database_postgres()
 django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -56,6 +60,7 @@ class _Annulla(Exception):
 
 
 def _piano() -> PianoAnnuale:
+    call_command("migrate", verbosity=0, interactive=False)  # a new database (created above) is empty
     piano = PianoAnnuale.objects.filter(anno=2025, ambito__nome__icontains="Cremonese").first()
     if piano is None:
         piano = carica_piano(percorso=RADICE / "fixtures" / "cremonese_2025.json")
