@@ -53,7 +53,17 @@ from typing import Any
 
 import redis
 import requests
-from carico_aiuti import BASE_DIR, Esito, Fase, Servizi, campi_modulo, porta_libera, tempi_server, verdetti
+from carico_aiuti import (
+    BASE_DIR,
+    Esito,
+    Fase,
+    Servizi,
+    campi_modulo,
+    porta_libera,
+    tempi_cpu,
+    tempi_server,
+    verdetti,
+)
 from urllib3.util.retry import Retry
 
 VENV_BIN = Path(sys.executable).parent
@@ -467,9 +477,12 @@ class Cliente:
 # --------------------------------------------------------------------------------------------
 
 
-def fase(nome: str, clienti: list[Cliente], durata: float, log: Path, *, scritture: bool) -> Fase:
+def fase(nome: str, clienti: list[Cliente], servizi: Servizi, durata: float, *, scritture: bool) -> Fase:
     for c in clienti:
         c.esiti = []
+    log = servizi.log
+    gruppi = dict(zip(("gunicorn", "Celery"), (p.pid for p in servizi.processi), strict=False))
+    cpu_prima = tempi_cpu(gruppi)
     inizio_log = log.stat().st_size
     inizio = time.monotonic()
     fine = inizio + durata
@@ -479,9 +492,10 @@ def fase(nome: str, clienti: list[Cliente], durata: float, log: Path, *, scrittu
     for f in fili:
         f.join(timeout=durata + 2 * TIMEOUT_RICHIESTA)  # bounded: a request times out before this
     secondi = time.monotonic() - inizio
+    cpu = {k: v - cpu_prima[k] for k, v in tempi_cpu(gruppi).items()}
     time.sleep(0.5)  # the last access lines reach the log
     server = tempi_server(log, inizio_log, log.stat().st_size)
-    return Fase(nome, secondi, [e for c in clienti for e in c.esiti], server)
+    return Fase(nome, secondi, [e for c in clienti for e in c.esiti], server, cpu)
 
 
 def main() -> int:
@@ -554,7 +568,7 @@ def main() -> int:
             f"{sum(len(c.letture) for c in clienti)} richieste in {time.monotonic() - inizio:.1f} s.",
             flush=True,
         )
-        letture = fase("Letture", clienti, OPZIONI.durata, servizi.log, scritture=False)
+        letture = fase("Letture", clienti, servizi, OPZIONI.durata, scritture=False)
         letture.stampa()
         mix = (
             "una scrittura ogni 5 richieste"
@@ -562,7 +576,7 @@ def main() -> int:
             else f"per client e minuto {SALVATAGGI_AL_MINUTO} salvataggi e {CARICAMENTI_AL_MINUTO} "
             f"caricamento; {PDF_AL_MINUTO} PDF al minuto in tutto"
         )
-        miste = fase(f"Miste ({mix})", clienti, OPZIONI.durata, servizi.log, scritture=True)
+        miste = fase(f"Miste ({mix})", clienti, servizi, OPZIONI.durata, scritture=True)
         miste.stampa()
     finally:
         servizi.ferma()

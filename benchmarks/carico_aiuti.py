@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +138,35 @@ def tempi_server(log: Path, da: int, a: int) -> list[float]:
     return [int(m.group(1)) / 1000 for m in RIGA_ACCESSO.finditer(testo)]
 
 
+def tempi_cpu(gruppi: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far (user + system, from ``/proc``) by the processes of each process group in
+    ``gruppi`` (name → group id), by every PostgreSQL process («PostgreSQL») and by this script's
+    clients («client»: this process). Only ``client`` where there is no ``/proc``. A phase's figures
+    are the difference of two readings: on one machine, what the server costs and what the load
+    generator itself takes from it."""
+    if not os.path.isdir("/proc"):
+        return {"client": time.process_time()}
+    tick = os.sysconf("SC_CLK_TCK")
+    tempi = dict.fromkeys([*gruppi, "PostgreSQL"], 0.0)
+    nome_di = {gruppo: nome for nome, gruppo in gruppi.items()}
+    for voce in os.listdir("/proc"):
+        if not voce.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{voce}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        comando, campi = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :].split()
+        # After the command: state, ppid, pgrp, …; utime and stime are the 12th and 13th.
+        secondi = (int(campi[11]) + int(campi[12])) / tick
+        if int(campi[2]) in nome_di:
+            tempi[nome_di[int(campi[2])]] += secondi
+        elif comando == "postgres":
+            tempi["PostgreSQL"] += secondi
+    tempi["client"] = time.process_time()
+    return tempi
+
+
 def porta_libera(host: str = "127.0.0.1") -> int:
     """A TCP port free on ``host`` now, for the server the benchmark starts."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -157,6 +187,7 @@ class Fase:
     secondi: float
     esiti: list[Esito]
     server: list[float] = field(default_factory=list)  # the server's time per request (access log)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds in the phase (tempi_cpu)
 
     @property
     def errori(self) -> list[Esito]:
@@ -180,6 +211,14 @@ class Fase:
                 f"  nel server (log di accesso): p50 {percentile(self.server, 50) * 1000:.0f} ms, "
                 f"p95 {percentile(self.server, 95) * 1000:.0f} ms; il resto è attesa in coda"
             )
+        if self.cpu:
+            core = ", ".join(f"{nome} {secondi / self.secondi:.2f}" for nome, secondi in self.cpu.items())
+            print(f"  CPU usata (core, su {os.cpu_count()}): {core}", end="")
+            if "gunicorn" in self.cpu and self.esiti:
+                print(
+                    f"; gunicorn {self.cpu['gunicorn'] / len(self.esiti) * 1000:.1f} ms per richiesta", end=""
+                )
+            print()
         per_tipo: dict[str, list[Esito]] = defaultdict(list)
         for e in self.esiti:
             per_tipo[e.tipo].append(e)
