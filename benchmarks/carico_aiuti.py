@@ -157,8 +157,10 @@ def tempi_cpu(gruppi: dict[str, int]) -> dict[str, float]:
         except OSError:  # ended meanwhile
             continue
         comando, campi = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :].split()
-        # After the command: state, ppid, pgrp, …; utime and stime are the 12th and 13th.
-        secondi = (int(campi[11]) + int(campi[12])) / tick
+        # After the command: state, ppid, pgrp, …; utime, stime, cutime, cstime from the 12th. The
+        # children's times count the processes that ended and were reaped: PostgreSQL's backends
+        # (closed after CONN_MAX_AGE) and gunicorn's recycled workers.
+        secondi = sum(int(t) for t in campi[11:15]) / tick
         if int(campi[2]) in nome_di:
             tempi[nome_di[int(campi[2])]] += secondi
         elif comando == "postgres":
