@@ -7,7 +7,8 @@ A write names the rows it changed (the history's ``VoceModifica``: table, plan, 
 - a row of one year's plan (the plan itself, or a table with a ``piano`` column): that plan;
 - a row of the ambito's registry, shared by its plans (units, enti, comuni, misure): every plan of
   the ambito that is not approved — found by the database from the ids, in the same UPDATE;
-- a row that names no ambito (a rule set, a population figure): every plan that is not approved.
+- a row that names no ambito (a rule set, a population figure): every plan that is not approved;
+- a row of a table no plan reads (``FUORI_DAI_PIANI``: API tokens): none.
 
 Approved plans are never bumped: they are read from their frozen version, never from live data.
 """
@@ -56,6 +57,20 @@ def _dell_anno(modello: type[models.Model] | str) -> bool:
     return any(c.name == "piano" and c.related_model is PianoAnnuale for c in classe._meta.concrete_fields)
 
 
+# Tables that neither the computation nor any page of a plan reads: a write there concerns no plan.
+# (An API token is read only to authenticate; without this, creating one would bump every open plan.)
+FUORI_DAI_PIANI = frozenset({"api.tokenpersonale"})
+
+
+@cache
+def _fuori_dai_piani(modello: type[models.Model] | str) -> bool:
+    try:
+        classe = apps.get_model(modello) if isinstance(modello, str) else modello
+    except (LookupError, ValueError):
+        return False  # an unknown table: every open plan is bumped
+    return classe._meta.label_lower in FUORI_DAI_PIANI
+
+
 @dataclass
 class Tocchi:
     """The plans a write concerns, gathered from its rows; ``aggiorna`` bumps them."""
@@ -68,6 +83,8 @@ class Tocchi:
     tutti: bool = False  # every open plan
 
     def aggiungi(self, voce: Riferita) -> None:
+        if _fuori_dai_piani(voce.modello):
+            return
         if _dell_anno(voce.modello) and voce.piano is not None:
             self.piani.add(voce.piano)
             return

@@ -1,6 +1,7 @@
 """The computed plan is cached per change (issue 17) and an approved plan is what was approved (issue 16).
 
-Each kind of write bumps the plan's ``revisione`` in its own transaction and the next page shows the new
+Each kind of write (form, upload, API, workflow, misure, texts, rule set) bumps the plan's
+``revisione`` in its own transaction and the next page shows the new
 figure; an approved plan's page and JSON read its frozen version, so next year's edits do not move it;
 twenty requests arriving together on a miss compute the plan once; the pages read the cache with a
 fixed number of queries.
@@ -21,7 +22,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from api.credenziali import crea_token, revoca_token
 from misure.models import Misura
 from patrimonio.esportazione import modello_ente
 from patrimonio.importazione import analizza, registra
@@ -30,6 +33,7 @@ from patrimonio.views.base import STATI
 from piano_annuale.calcolo import PianoCalcolato, calcola_piano, piano_calcolato, piano_da_json
 from piano_annuale.calcolo import cache as cache_calcolo
 from piano_annuale.models import (
+    Modifica,
     PianoAnnuale,
     RegoleAnno,
     SezioneTesto,
@@ -179,6 +183,32 @@ def test_an_ente_form_bumps_the_revision_and_the_page_shows_the_new_consistenza(
     salva_consistenza(piano=piano, ente=ente, utente=a.operatore_comune, valori={"sap": 25, "sas": 2})
     assert revisione(piano) > prima
     assert dati(client, piano)["a"]["totale"] == 173
+
+
+def test_an_api_write_bumps_the_revision_and_the_page_shows_the_new_consistenza(client, a):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["a"]["totale"] == 168
+    prima = revisione(piano)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {crea_token(utente=a.operatore_comune, nome='Cache')[1]}")
+    risposta = api.put(
+        f"/api/v1/piani/{piano.pk}/enti/{ente.pk}/consistenza/",
+        {"sap": 25, "sas": 2, "fonte": "API"},
+        format="json",
+    )
+    assert risposta.status_code == 200
+    assert revisione(piano) == prima + 1
+    assert dati(client, piano)["a"]["totale"] == 173
+
+
+def test_creating_or_revoking_an_api_token_bumps_no_plan(a):
+    prima = revisione(a.piano)
+    token, _ = crea_token(utente=a.operatore_comune, nome="Gestionale")
+    revoca_token(utente=a.operatore_comune, token_id=token.pk)
+    assert revisione(a.piano) == prima
+    assert Modifica.objects.filter(modello="api.tokenpersonale").count() == 2  # history all the same
 
 
 def test_a_workflow_transition_bumps_the_revision_and_the_page_shows_the_new_state(client, a, pdf_veloce):
