@@ -62,13 +62,9 @@ def _dell_anno(modello: type[models.Model] | str) -> bool:
 FUORI_DAI_PIANI = frozenset({"api.tokenpersonale"})
 
 
-@cache
 def _fuori_dai_piani(modello: type[models.Model] | str) -> bool:
-    try:
-        classe = apps.get_model(modello) if isinstance(modello, str) else modello
-    except (LookupError, ValueError):
-        return False  # an unknown table: every open plan is bumped
-    return classe._meta.label_lower in FUORI_DAI_PIANI
+    etichetta = modello.lower() if isinstance(modello, str) else modello._meta.label_lower
+    return etichetta in FUORI_DAI_PIANI
 
 
 @dataclass
