@@ -174,31 +174,35 @@ def test_an_upload_bumps_the_revision_once_and_the_page_shows_the_new_unit(clien
     assert dati(client, piano)["g"]["totale"]["totale"] == 57
 
 
-def test_an_ente_form_bumps_the_revision_and_the_page_shows_the_new_consistenza(client, a):
-    piano, ente = a.piano, a.ente_comune
-    riapri_per_il_test(piano, ente)
-    client.force_login(a.ufficio)
-    assert dati(client, piano)["a"]["totale"] == 168
-    prima = revisione(piano)
-    salva_consistenza(piano=piano, ente=ente, utente=a.operatore_comune, valori={"sap": 25, "sas": 2})
-    assert revisione(piano) > prima
-    assert dati(client, piano)["a"]["totale"] == 173
+def _consistenza_dal_modulo(a: Ambito) -> None:
+    """The ente form's service."""
+    salva_consistenza(
+        piano=a.piano, ente=a.ente_comune, utente=a.operatore_comune, valori={"sap": 25, "sas": 2}
+    )
 
 
-def test_an_api_write_bumps_the_revision_and_the_page_shows_the_new_consistenza(client, a):
-    piano, ente = a.piano, a.ente_comune
-    riapri_per_il_test(piano, ente)
-    client.force_login(a.ufficio)
-    assert dati(client, piano)["a"]["totale"] == 168
-    prima = revisione(piano)
+def _consistenza_dall_api(a: Ambito) -> None:
+    """The REST API, with the comune operator's token."""
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {crea_token(utente=a.operatore_comune, nome='Cache')[1]}")
     risposta = api.put(
-        f"/api/v1/piani/{piano.pk}/enti/{ente.pk}/consistenza/",
+        f"/api/v1/piani/{a.piano.pk}/enti/{a.ente_comune.pk}/consistenza/",
         {"sap": 25, "sas": 2, "fonte": "API"},
         format="json",
     )
     assert risposta.status_code == 200
+
+
+@pytest.mark.parametrize("scrivi", [_consistenza_dal_modulo, _consistenza_dall_api], ids=["modulo", "api"])
+def test_an_ente_form_or_api_write_bumps_the_revision_and_the_page_shows_the_new_consistenza(
+    client, a, scrivi
+):
+    piano, ente = a.piano, a.ente_comune
+    riapri_per_il_test(piano, ente)
+    client.force_login(a.ufficio)
+    assert dati(client, piano)["a"]["totale"] == 168
+    prima = revisione(piano)
+    scrivi(a)
     assert revisione(piano) == prima + 1
     assert dati(client, piano)["a"]["totale"] == 173
 
